@@ -1,0 +1,468 @@
+/*
+ * The Sentry's trap loop: waiting for stops and notifications, registers, memory copies
+ * and syscall injection. Semantics live in Python; this file only moves events and bytes.
+ *
+ * Host quirks written down where they bite:
+ * - SIGCHLD is coalesced: after reading the signalfd, drain waitpid(WNOHANG) until 0,
+ *   reading the signalfd first so a stop that lands mid-drain raises it again.
+ * - SECCOMP_IOCTL_NOTIF_RECV has no non-blocking mode: call it only when epoll says the
+ *   listener is readable, and zero its buffer before every call.
+ * - A new thread's first stop may arrive before its parent's clone event: events carry
+ *   host tids the Python side may not know yet.
+ * - At a seccomp stop, a changed syscall number is re-checked by the filter (TRACE then
+ *   counts as allow, USER_NOTIF still notifies).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ptrace.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trap.h"
+
+/* <sys/ptrace.h> clashes with <linux/ptrace.h>; declare what we use. */
+extern long ptrace(int request, ...);
+#define PT_GETREGS 12
+#define PT_SETREGS 13
+#define PT_POKEUSER 6
+#define PT_CONT 7
+#define PT_KILL 8
+#define PT_SYSCALL 24
+#define PT_SYSEMU 31
+#define PT_SEIZE 0x4206
+#define PT_GET_SYSCALL_INFO 0x420e
+
+#ifndef ST_VERSION
+#error "ST_VERSION must be defined by the build (native/build.py)"
+#endif
+
+const char *st_version(void) { return ST_VERSION; }
+
+/* ---- notifications of other tasks met during an injection, and ready fds ---- */
+
+#define QCAP 256
+
+static struct seccomp_notif notifq[QCAP];
+static int notifq_len;
+static struct {
+    int fd;
+    unsigned int events;
+} fdq[QCAP];
+static int fdq_len;
+
+static int epfd = -1, sigfd = -1, listener = -1;
+static int want_wait = 1, notif_ready;
+
+static int push_notif(const struct seccomp_notif *n) {
+    if (notifq_len == QCAP) return -ENOSPC;
+    notifq[notifq_len++] = *n;
+    return 0;
+}
+
+/* ---- loop ---- */
+
+int st_loop_init(void) {
+    sigset_t set;
+    struct epoll_event ev = {.events = EPOLLIN};
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -errno;
+    if (epfd < 0) {
+        epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (epfd < 0) return -errno;
+        sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sigfd < 0) return -errno;
+        ev.data.fd = sigfd;
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev) < 0) return -errno;
+    }
+    return 0;
+}
+
+int st_loop_set_listener(int fd) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) return -errno;
+    listener = fd;
+    return 0;
+}
+
+int st_loop_watch(int fd, unsigned int events) {
+    struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.fd = fd};
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
+    if (errno != ENOENT) return -errno;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) return -errno;
+    return 0;
+}
+
+int st_loop_unwatch(int fd) {
+    if (epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != ENOENT && errno != EBADF)
+        return -errno;
+    return 0;
+}
+
+static void fill_args(struct st_event *ev, const unsigned long long *a) {
+    for (int i = 0; i < 6; i++) ev->args[i] = a[i];
+}
+
+/* Turns a waitpid result into an event, reading syscall details for syscall stops. */
+static int decode_wait(struct st_event *ev, int tid, int status) {
+    struct ptrace_syscall_info info;
+    ev->tid = tid;
+    ev->status = status;
+    ev->kind = ST_EV_WAIT;
+    if (!WIFSTOPPED(status)) return ev->kind;
+    int sig = WSTOPSIG(status), event = status >> 16;
+    int is_seccomp = sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP;
+    if (!is_seccomp && sig != (SIGTRAP | 0x80)) return ev->kind;
+    memset(&info, 0, sizeof info);
+    if (ptrace(PT_GET_SYSCALL_INFO, tid, sizeof info, &info) < 0) return ev->kind;
+    ev->arch = info.arch;
+    ev->ip = info.instruction_pointer;
+    ev->sp = info.stack_pointer;
+    if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+        ev->kind = ST_EV_SECCOMP;
+        ev->nr = (int)info.seccomp.nr;
+        fill_args(ev, info.seccomp.args);
+    } else if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+        ev->kind = ST_EV_SYSCALL;
+        ev->nr = (int)info.entry.nr;
+        fill_args(ev, info.entry.args);
+    }
+    return ev->kind;
+}
+
+static int recv_notif(struct seccomp_notif *n) {
+    memset(n, 0, sizeof *n);
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0) return -errno;
+    return 0;
+}
+
+static int fill_notif(struct st_event *ev, const struct seccomp_notif *n) {
+    ev->kind = ST_EV_NOTIFY;
+    ev->id = n->id;
+    ev->tid = (int)n->pid;
+    ev->nr = n->data.nr;
+    ev->arch = n->data.arch;
+    ev->ip = n->data.instruction_pointer;
+    fill_args(ev, n->data.args);
+    return ev->kind;
+}
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int st_next_event(struct st_event *ev, int timeout_ms) {
+    struct epoll_event evs[32];
+    long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+    memset(ev, 0, sizeof *ev);
+    for (;;) {
+        if (notifq_len) {
+            struct seccomp_notif n = notifq[0];
+            memmove(notifq, notifq + 1, --notifq_len * sizeof notifq[0]);
+            return fill_notif(ev, &n);
+        }
+        if (fdq_len) {
+            ev->kind = ST_EV_FD;
+            ev->fd = fdq[0].fd;
+            ev->status = (int)fdq[0].events;
+            memmove(fdq, fdq + 1, --fdq_len * sizeof fdq[0]);
+            return ev->kind;
+        }
+        if (notif_ready) {
+            struct seccomp_notif n;
+            notif_ready = 0;
+            int r = recv_notif(&n);
+            if (r == 0) return fill_notif(ev, &n);
+            if (r != -ENOENT && r != -EINTR) return r;
+        }
+        if (want_wait) {
+            int status;
+            int tid = waitpid(-1, &status, WNOHANG | __WALL);
+            if (tid > 0) return decode_wait(ev, tid, status);
+            want_wait = 0;
+        }
+        int t = -1;
+        if (deadline >= 0) {
+            long long left = deadline - now_ms();
+            t = left > 0 ? (int)left : 0;
+        }
+        int n = epoll_wait(epfd, evs, 32, t);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (n == 0) {
+            ev->kind = ST_EV_TIMEOUT;
+            return ev->kind;
+        }
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == sigfd) {
+                struct signalfd_siginfo si[8];
+                while (read(sigfd, si, sizeof si) > 0) {
+                }
+                want_wait = 1;
+            } else if (fd == listener) {
+                notif_ready = 1;
+            } else if (fdq_len < QCAP) {
+                fdq[fdq_len].fd = fd;
+                fdq[fdq_len].events = evs[i].events;
+                fdq_len++;
+            }
+        }
+    }
+}
+
+/* ---- answers ---- */
+
+int st_notify_send(unsigned long long id, long long val, int error, unsigned int flags) {
+    struct seccomp_notif_resp resp = {.id = id, .val = val, .error = error, .flags = flags};
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) return -errno;
+    return 0;
+}
+
+int st_notify_send_and_next(unsigned long long id, long long val, int error,
+                            struct st_event *ev, int timeout_ms) {
+    int r = st_notify_send(id, val, error, 0);
+    /* ENOENT: the task was interrupted or died meanwhile; the kernel dealt with it. */
+    if (r < 0 && r != -ENOENT) return r;
+    return st_next_event(ev, timeout_ms);
+}
+
+int st_notify_id_valid(unsigned long long id) {
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) return -errno;
+    return 0;
+}
+
+int st_set_return(int tid, long long val, int skip) {
+    if (skip && ptrace(PT_POKEUSER, tid, offsetof(struct user_regs_struct, orig_rax), -1L) < 0)
+        return -errno;
+    if (ptrace(PT_POKEUSER, tid, offsetof(struct user_regs_struct, rax), val) < 0) return -errno;
+    return 0;
+}
+
+static int restart_req(int how) {
+    return how == ST_SYSEMU ? PT_SYSEMU : how == ST_SYSCALL ? PT_SYSCALL : PT_CONT;
+}
+
+int st_resume(int tid, int how, int sig) {
+    if (ptrace(restart_req(how), tid, 0, (long)sig) < 0) return -errno;
+    return 0;
+}
+
+int st_return_and_resume(int tid, long long val, int how) {
+    int r = st_set_return(tid, val, how == ST_CONT);
+    if (r < 0) return r;
+    return st_resume(tid, how, 0);
+}
+
+/* ---- tracee state ---- */
+
+int st_seize(int tid, unsigned int options) {
+    if (ptrace(PT_SEIZE, tid, 0, (long)options) < 0) return -errno;
+    return 0;
+}
+
+int st_getregs(int tid, struct st_regs *regs) {
+    if (ptrace(PT_GETREGS, tid, 0, regs) < 0) return -errno;
+    return 0;
+}
+
+int st_setregs(int tid, const struct st_regs *regs) {
+    if (ptrace(PT_SETREGS, tid, 0, regs) < 0) return -errno;
+    return 0;
+}
+
+int st_kill(int tid, int sig) {
+    if (kill(tid, sig) < 0) return -errno;
+    return 0;
+}
+
+int st_tgkill(int tgid, int tid, int sig) {
+    if (syscall(SYS_tgkill, tgid, tid, sig) < 0) return -errno;
+    return 0;
+}
+
+/* ---- memory ---- */
+
+long st_mem_read(int pid, unsigned long long addr, void *buf, unsigned long len) {
+    struct iovec local = {buf, len}, remote = {(void *)addr, len};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n < 0) return errno == EFAULT ? 0 : -errno;
+    return n;
+}
+
+long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned long len) {
+    struct iovec local = {(void *)buf, len}, remote = {(void *)addr, len};
+    ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+    if (n < 0) return errno == EFAULT ? 0 : -errno;
+    return n;
+}
+
+long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned long len) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", pid);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    ssize_t n = pwrite(fd, buf, len, (off_t)addr);
+    int e = errno;
+    close(fd);
+    return n < 0 ? -e : n;
+}
+
+/* ---- injection ---- */
+
+/* Waits for the notification of `tid`'s injected call, queueing any other task's. A
+ * signal stop meanwhile cancels the notification; the dropped signal restarts the call. */
+static int await_notif(int tid, unsigned long long *id, int *sig, int *status) {
+    struct pollfd p = {.fd = listener, .events = POLLIN};
+    for (;;) {
+        int r = poll(&p, 1, 50);
+        if (r < 0 && errno != EINTR) return -errno;
+        if (r > 0) {
+            struct seccomp_notif n;
+            r = recv_notif(&n);
+            if (r == -ENOENT || r == -EINTR) continue;
+            if (r < 0) return r;
+            if ((int)n.pid == tid) {
+                *id = n.id;
+                return 0;
+            }
+            if ((r = push_notif(&n)) < 0) return r;
+            continue;
+        }
+        int st, w = waitpid(tid, &st, WNOHANG | __WALL);
+        if (w <= 0) continue;
+        if (WIFEXITED(st) || WIFSIGNALED(st)) {
+            *status = st;
+            return -ESRCH;
+        }
+        if (WIFSTOPPED(st)) {
+            int s = WSTOPSIG(st);
+            if (s != SIGTRAP && (st >> 16) == 0 && !*sig) *sig = s;
+            if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
+        }
+    }
+}
+
+/* Drives a tracee through one host syscall to its exit stop. The call is recognised by
+ * its entry stop (number `nr` at `ip`) unless `seen_entry` says it is already under way;
+ * exit stops before that (of a call being skipped) are passed over. */
+static int run_to_exit(int tid, long long nr, unsigned long long ip, int seen_entry, int notif,
+                       int donate_fd, long long *result, int *sig, int *status) {
+    struct ptrace_syscall_info info;
+    int answered = notif == ST_NOTIF_NONE;
+    *sig = 0;
+    *status = -1;
+    if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
+    for (;;) {
+        int st, w, e;
+        if (seen_entry && !answered) {
+            unsigned long long id = 0;
+            if ((e = await_notif(tid, &id, sig, status)) < 0) return e;
+            if (notif == ST_NOTIF_ADDFD) {
+                struct seccomp_notif_addfd a = {
+                    .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)donate_fd,
+                    .newfd = 0, .newfd_flags = O_CLOEXEC};
+                if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && errno != ENOENT)
+                    return -errno;
+            } else {
+                e = st_notify_send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+                if (e < 0 && e != -ENOENT) return e;
+            }
+            answered = 1;
+        }
+        w = waitpid(tid, &st, __WALL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (WIFEXITED(st) || WIFSIGNALED(st)) {
+            *status = st;
+            return -ESRCH;
+        }
+        if (!WIFSTOPPED(st)) continue;
+        int s = WSTOPSIG(st), event = st >> 16;
+        if (s == (SIGTRAP | 0x80)) {
+            memset(&info, 0, sizeof info);
+            if (ptrace(PT_GET_SYSCALL_INFO, tid, sizeof info, &info) < 0) return -errno;
+            if (info.op == PTRACE_SYSCALL_INFO_ENTRY && !seen_entry &&
+                info.entry.nr == (unsigned long long)nr && info.instruction_pointer == ip)
+                seen_entry = 1;
+            else if (info.op == PTRACE_SYSCALL_INFO_EXIT && seen_entry) {
+                *result = info.exit.rval;
+                return 0;
+            }
+        } else if (s == SIGTRAP && event == PTRACE_EVENT_EXIT) {
+            /* Killed meanwhile: let it die and report the death. */
+            if (ptrace(PT_CONT, tid, 0, 0L) < 0) return -errno;
+            continue;
+        } else if (event == 0 && s != SIGTRAP && !*sig) {
+            *sig = s; /* a signal-delivery-stop: re-delivered by the caller on resume */
+        }
+        /* Seccomp stops (TRACE counts as allow for a call the Sentry runs), exec and
+         * group-stop events: carry on to the exit stop. */
+        if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
+    }
+}
+
+int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
+              const unsigned long long *args, int notif, int donate_fd,
+              long long *result, int *sig, int *status) {
+    struct user_regs_struct saved, r;
+    if (ptrace(PT_GETREGS, tid, 0, &saved) < 0) return -errno;
+    r = saved;
+    r.rdi = args[0], r.rsi = args[1], r.rdx = args[2];
+    r.r10 = args[3], r.r8 = args[4], r.r9 = args[5];
+    if (where == ST_AT_ENTRY) {
+        r.orig_rax = (unsigned long long)nr; /* replace the trapped call in place */
+    } else {
+        r.rip = stub_ip;
+        r.rax = (unsigned long long)nr;
+        r.orig_rax = (unsigned long long)-1; /* the call stopped at (if any) is skipped */
+    }
+    if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
+    int e = run_to_exit(tid, nr, stub_ip + 2, where == ST_AT_ENTRY, notif, donate_fd, result,
+                        sig, status);
+    if (e < 0) return e;
+    if (ptrace(PT_SETREGS, tid, 0, &saved) < 0) return -errno;
+    return 0;
+}
+
+int st_rerun(int tid, long long *result, int *sig, int *status) {
+    struct user_regs_struct r;
+    if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
+    r.rax = r.orig_rax;
+    r.orig_rax = (unsigned long long)-1;
+    long long nr = (long long)r.rax;
+    unsigned long long ip = r.rip;
+    r.rip -= 2; /* back onto the task's own `syscall` instruction */
+    if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
+    return run_to_exit(tid, nr, ip, 0, ST_NOTIF_NONE, -1, result, sig, status);
+}
+
+int st_pidfd_getfd(int pid, int targetfd) {
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd < 0) return -errno;
+    int fd = (int)syscall(SYS_pidfd_getfd, pfd, targetfd, 0);
+    int e = errno;
+    close(pfd);
+    return fd < 0 ? -e : fd;
+}

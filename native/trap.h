@@ -1,0 +1,116 @@
+/*
+ * runsc-py native trap loop: the interface Python may call (this header is the cffi cdef).
+ *
+ * Only st_* names live here; everything else in trap.c/launch.c is static. Every function
+ * returns >= 0 on success or -errno on failure; Python checks them in one helper
+ * (sentry/platform/native.py: check()).
+ */
+
+/* Event kinds returned by st_next_event(). */
+#define ST_EV_NOTIFY 1    /* a seccomp user notification: id, tid, nr, arch, args */
+#define ST_EV_SECCOMP 2   /* a PTRACE_EVENT_SECCOMP stop (TRACE lane): tid, nr, args, ip */
+#define ST_EV_SYSCALL 3   /* a PTRACE_SYSEMU syscall-entry stop: tid, nr, arch, args, ip */
+#define ST_EV_WAIT 4      /* any other waitpid result: tid, status (raw wait status) */
+#define ST_EV_FD 5        /* a watched host fd is ready: fd, events */
+#define ST_EV_TIMEOUT 6   /* the timeout passed */
+
+/* How st_resume() restarts a stopped tracee. */
+#define ST_CONT 0
+#define ST_SYSCALL 1
+#define ST_SYSEMU 2
+
+/* What an injected syscall meets in the notify lane. */
+#define ST_NOTIF_NONE 0       /* the call is not in the notify lane */
+#define ST_NOTIF_CONTINUE 1   /* let the host run it (SECCOMP_USER_NOTIF_FLAG_CONTINUE) */
+#define ST_NOTIF_ADDFD 2      /* answer with ADDFD|SEND of `donate_fd` (the doorbell) */
+
+/* Where a stopped tracee is, for st_inject(). */
+#define ST_AT_ENTRY 0     /* seccomp stop at syscall entry: the call can be replaced in place */
+#define ST_AT_OTHER 1     /* any other stop: run the call at the stub's syscall instruction */
+
+/* Launch flags. */
+#define ST_LAUNCH_NEWNET 1
+#define ST_LAUNCH_DROP_IDS 2
+
+struct st_event {
+    int kind;
+    int tid;                    /* host tid (NOTIFY, SECCOMP, SYSCALL, WAIT) */
+    int status;                 /* WAIT: raw status; FD: events */
+    int fd;                     /* FD: the ready fd */
+    int nr;                     /* syscall number */
+    unsigned int arch;          /* AUDIT_ARCH_* */
+    unsigned long long id;      /* NOTIFY: notification id */
+    unsigned long long ip;      /* instruction pointer after the syscall instruction */
+    unsigned long long sp;
+    unsigned long long args[6];
+};
+
+/* Layout of struct user_regs_struct (x86-64). */
+struct st_regs {
+    unsigned long long r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi,
+        rdi, orig_rax, rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
+};
+
+struct st_launch_cfg {
+    int flags;                  /* ST_LAUNCH_* */
+    int stub_fd;                /* memfd holding the stub image */
+    const unsigned char *bpf;   /* struct sock_filter[] */
+    int bpf_len;                /* number of instructions */
+    const char *empty_dir;      /* host directory to mount the empty root on (in the new mount ns) */
+    const char *hostname;
+    int uid, gid;               /* host ids the task runs as with ST_LAUNCH_DROP_IDS */
+};
+
+const char *st_version(void);
+
+/* Launcher: clone the first task into new namespaces, seize it, let it install the
+ * filter and exec the stub. Returns the host pid. The first event is the stub's execveat
+ * seccomp stop, whose r9 (args[5]) holds the listener fd number in the task. */
+int st_launch(const struct st_launch_cfg *cfg);
+int st_pidfd_getfd(int pid, int targetfd);
+
+/* The loop: one epoll set with SIGCHLD (signalfd), the notify listener and watched fds. */
+int st_loop_init(void);
+int st_loop_set_listener(int fd);
+int st_loop_watch(int fd, unsigned int events);
+int st_loop_unwatch(int fd);
+int st_next_event(struct st_event *ev, int timeout_ms);
+
+/* Answers. */
+int st_notify_send(unsigned long long id, long long val, int error, unsigned int flags);
+int st_notify_id_valid(unsigned long long id);
+int st_notify_send_and_next(unsigned long long id, long long val, int error,
+                            struct st_event *ev, int timeout_ms);
+int st_set_return(int tid, long long val, int skip);
+int st_resume(int tid, int how, int sig);
+int st_return_and_resume(int tid, long long val, int how);
+
+/* Tracee state. */
+int st_seize(int tid, unsigned int options);
+int st_getregs(int tid, struct st_regs *regs);
+int st_setregs(int tid, const struct st_regs *regs);
+int st_kill(int tid, int sig);
+int st_tgkill(int tgid, int tid, int sig);
+
+/* Memory: process_vm_readv/writev; st_mem_poke writes through /proc/pid/mem (read-only
+ * pages too; only for the loader). Return bytes moved (short at a bad page) or -errno. */
+long st_mem_read(int pid, unsigned long long addr, void *buf, unsigned long len);
+long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned long len);
+long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned long len);
+
+/* Injection: run host syscall `nr` in stopped tracee `tid`; registers are restored after.
+ * *result gets the syscall's return value; *sig a signal that arrived meanwhile (to
+ * re-deliver on resume) or 0; *status the wait status if the task died, else -1. Returns 0, or
+ * -ESRCH if the task is gone (then *status is its wait status). */
+int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
+              const unsigned long long *args, int notif, int donate_fd,
+              long long *result, int *sig, int *status);
+
+/* ptrace platform: re-execute on the host the call the task is stopped at (a SYSEMU entry
+ * stop), leaving it at that call's exit stop with the host's result in place (registers
+ * are not restored: rt_sigreturn and arch_prctl change them on purpose). */
+int st_rerun(int tid, long long *result, int *sig, int *status);
+
+/* The stub image (a static ELF) embedded at build time. */
+unsigned long st_stub_size(void);
+const unsigned char *st_stub_image(void);

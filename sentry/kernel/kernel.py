@@ -1,0 +1,361 @@
+"""The Sentry's kernel: the task table and the event loop.
+
+Design rules:
+1. One thread, one loop. Events come from the platform in three kinds: a trapped syscall
+   (a USER_NOTIF notification or a ptrace syscall stop), a task lifecycle event (waitpid:
+   exec, exit, signal stops), or a host fd that became ready. The loop never blocks
+   anywhere else.
+2. A syscall that must wait parks its task (the notification stays unanswered, or the
+   task stays stopped) and the loop serves the others; the wait source wakes it.
+3. A handler never raises anything but SysError. Anything else is a Sentry bug: the
+   kernel logs the call and kills the sandbox (fail closed); nothing reaches the host.
+4. Unknown syscalls return ENOSYS and are logged once per number.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import traceback
+from typing import Any
+
+from sentry.abi.errno import ENOSYS, SysError
+from sentry.abi.sysno import NAMES
+from sentry.kernel import task_syscall
+from sentry.kernel.creds import Credentials
+from sentry.kernel.memory import Memory
+from sentry.kernel.task import Task
+from sentry.kernel.task_syscall import Parked, dispatch, step
+from sentry.kernel.thread_group import RLIMIT_NOFILE, ThreadGroup
+from sentry.kernel.waiter import WaitQueue
+from sentry.platform import base
+from sentry.platform.allowlist import is_allowed
+from sentry.platform.base import AUDIT_ARCH_X86_64, AddressSpace, Context, TaskDied
+
+log = logging.getLogger("sentry")
+
+PTRACE_EVENT_EXEC = 4
+PTRACE_EVENT_STOP = 128
+SIGSYS = 31
+EXIT_SENTRY_BUG = 128 + 9
+_ENOSYS = -ENOSYS.errno
+
+
+class SentryBug(Exception):
+    """An unexpected exception inside the Sentry; the sandbox is stopped."""
+
+
+class _Wait:
+    """The request a parked handler yields: wait for `source` to be ready for `events`."""
+
+    __slots__ = ("source", "events")
+
+    def __init__(self, source: Any, events: int) -> None:
+        self.source = source
+        self.events = events
+
+    def __await__(self):
+        yield self
+
+
+def exit_code(status: int) -> int:
+    """A wait status as a shell sees it: the exit code, or 128+N for signal N."""
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return 128 + 9
+
+
+class Kernel:
+    def __init__(self, platform: Any, *, hostname: str = "runsc", strace: bool = False) -> None:
+        self.platform = platform
+        self.hostname = hostname
+        self.strace = strace
+        self.handlers = task_syscall.build_handlers()
+        self.tasks: dict[int, Task] = {}  # host tid → task
+        self.thread_groups: dict[int, ThreadGroup] = {}  # vpid → thread group
+        self.parked: dict[Task, tuple[Parked, int | None]] = {}  # task → (call, notif id)
+        self.fd_waiters: dict[int, list[Task]] = {}
+        self.enosys_seen: set[int] = set()
+        self.init: Task | None = None
+        self.init_status: int | None = None
+        self.launching: dict[int, Any] = {}  # host tid → exec plan, before the stub's exec
+        self.exec_pending: dict[int, Any] = {}  # host tid → exec plan, stub exec under way
+        self.stats: dict[tuple[int, str], int] = {}
+        if strace:
+            from sentry.kernel import strace as strace_mod
+
+            self._strace = strace_mod
+        self._wake_queue: list[Task] = []
+
+    # -- tasks ---------------------------------------------------------------------
+
+    def new_init_task(self, fds: Any, fs: Any, creds: Credentials | None = None) -> Task:
+        """The first task's Sentry side, before it exists on the host (host tid 0)."""
+        tg = ThreadGroup(vpid=1, ppid=0, host_pid=0)
+        t = Task(self, 0, 1, tg, Memory(AddressSpace(0)), fds, fs, creds or Credentials())
+        tg.tasks.append(t)
+        fds.limit = tg.rlimits[RLIMIT_NOFILE][0]
+        self.thread_groups[1] = tg
+        self.init = t
+        return t
+
+    def start_init(self, plan: Any) -> None:
+        """Launches the first task; the loader finishes it at its stub exec."""
+        t = self.init
+        assert t is not None
+        pid = self.platform.launch(hostname=self.hostname)
+        t.host_tid = pid
+        t.tg.host_pid = pid
+        t.mem = Memory(AddressSpace(pid))
+        t.ctx = Context(pid)
+        self.tasks[pid] = t
+        self.launching[pid] = plan
+
+    # -- the loop ------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Runs until the first task exits; returns its status as an exit code."""
+        try:
+            self._loop()
+        except SentryBug as e:
+            log.error("%s", e)
+            self.kill_all()
+            return EXIT_SENTRY_BUG
+        return exit_code(self.init_status if self.init_status is not None else 0)
+
+    def _loop(self) -> None:
+        p = self.platform
+        ev = p.next_event()
+        while self.init_status is None:
+            kind = ev.kind
+            if kind == base.EV_NOTIFY:
+                notif_id = ev.id
+                t = self.tasks.get(ev.tid)
+                if t is None:
+                    raise SentryBug(f"notification from unknown host tid {ev.tid}")
+                r = self.syscall(t, ev.nr, p.ffi_args(ev), notif_id)
+                if r is not None:
+                    ev = p.answer_notify_and_next(notif_id, r)
+                    continue
+            elif kind == base.EV_SECCOMP or kind == base.EV_SYSCALL:
+                self.on_trace_stop(ev)
+            elif kind == base.EV_WAIT:
+                self.on_wait(ev.tid, ev.status)
+            elif kind == base.EV_FD:
+                self.on_fd_ready(ev.fd)
+            self._run_woken()
+            if self.init_status is not None:
+                break
+            ev = p.next_event()
+
+    def syscall(self, t: Task, nr: int, args: Any, notif_id: int | None) -> int | None:
+        """Runs one trapped call; returns its result, or None if the task parked."""
+        call = self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem) if self.strace else ""
+        try:
+            r = dispatch(self.handlers, t, nr, args)
+        except TaskDied:
+            raise
+        except Exception as e:
+            raise SentryBug(
+                f"sentry bug in {NAMES.get(nr, nr)}{tuple(hex(a) for a in args)} of task "
+                f"{t.vtid}: {e!r}\n{traceback.format_exc()}") from e
+        if r.__class__ is Parked:
+            if self.strace:
+                log.info("[%d] %s <unfinished ...>", t.vtid, call)
+            self.park(t, r, notif_id)
+            return None
+        if r == _ENOSYS and nr not in self.enosys_seen and (
+                not 0 <= nr < len(self.handlers) or self.handlers[nr] is None):
+            self.enosys_seen.add(nr)
+            log.warning("unsupported syscall %s (%d): ENOSYS", NAMES.get(nr, "?"), nr)
+        if self.strace:
+            log.info("[%d] %s = %s", t.vtid, call, self._strace.format_result(NAMES.get(nr, ""), r))
+        return r
+
+    def strace_resumed(self, t: Task, nr: int, r: int) -> None:
+        name = NAMES.get(nr, str(nr))
+        log.info("[%d] <... %s resumed> = %s", t.vtid, name, self._strace.format_result(name, r))
+
+    # -- ptrace-lane calls -----------------------------------------------------------
+
+    def on_trace_stop(self, ev: Any) -> None:
+        t = self.tasks.get(ev.tid)
+        if t is None:
+            raise SentryBug(f"syscall stop of unknown host tid {ev.tid}")
+        nr, args = ev.nr, self.platform.ffi_args(ev)
+        if ev.kind == base.EV_SYSCALL and (ev.arch != AUDIT_ARCH_X86_64 or nr & 0x40000000):
+            self.kill_foreign_abi(t, nr, ev.arch)
+            return
+        plan = self.launching.pop(ev.tid, None)
+        if plan is not None:
+            # The launcher's execveat of the stub: r9 carries its listener fd.
+            self.platform.take_listener(ev.tid, args[5])
+            self.exec_pending[ev.tid] = plan
+            self.platform.resume_cont(t.ctx)
+            return
+        t.ctx.where = base.ST_AT_ENTRY if ev.kind == base.EV_SECCOMP else base.ST_AT_OTHER
+        if ev.kind == base.EV_SYSCALL and is_allowed(nr, args):
+            if self.strace:
+                log.info("[%d] %s (host)", t.vtid,
+                         self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem))
+            try:
+                self.platform.run_on_host(t.ctx)
+            except TaskDied as d:
+                self.on_exit(t, d.status)
+            return
+        try:
+            r = self.syscall(t, nr, args, None)
+        except TaskDied as d:
+            self.on_exit(t, d.status)
+            return
+        if r is not None:
+            self.complete_stop(t, r)
+
+    def complete_stop(self, t: Task, result: int) -> None:
+        if result == DETACHED:
+            return
+        try:
+            self.platform.answer_stop(t.ctx, result)
+        except OSError as e:
+            if e.errno != 3:  # ESRCH: died meanwhile; its exit event follows
+                raise
+
+    def kill_foreign_abi(self, t: Task, nr: int, arch: int) -> None:
+        """An i386 (int 0x80) or x32 call: the task dies as seccomp would kill it (SIGSYS)."""
+        log.warning("task %d made a syscall of another ABI (arch %#x, nr %#x): killed",
+                    t.vtid, arch, nr)
+        t.tg.exit_status = SIGSYS  # reported as killed by SIGSYS
+        os.kill(t.tg.host_pid, signal.SIGKILL)
+        self.platform.resume(t.ctx)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def on_wait(self, tid: int, status: int) -> None:
+        t = self.tasks.get(tid)
+        if t is None:
+            log.debug("wait event %#x for unknown host tid %d", status, tid)
+            return
+        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            self.on_exit(t, status)
+            return
+        if not os.WIFSTOPPED(status):
+            return
+        sig, event = os.WSTOPSIG(status), status >> 16
+        plans = self.exec_pending
+        if sig == signal.SIGTRAP and event == PTRACE_EVENT_EXEC and tid in plans:
+            # execve overwrites rax after this stop: finish at its syscall-exit stop.
+            self.platform.resume_syscall(t.ctx)
+            return
+        if sig == signal.SIGTRAP | 0x80 and tid in plans:
+            from sentry.kernel import loader
+
+            plan = plans.pop(tid)
+            try:
+                loader.load(t, plan)
+            except TaskDied as d:
+                self.on_exit(t, d.status)
+                return
+            self.platform.resume(t.ctx)
+            return
+        if sig == signal.SIGTRAP and event:
+            self.platform.resume(t.ctx)  # clone/exec events of later issues: carry on
+            return
+        if event == PTRACE_EVENT_STOP:
+            self.platform.resume(t.ctx)
+            return
+        # A signal-delivery-stop: a parked notify call was cancelled by the kernel.
+        self.cancel_if_interrupted(t)
+        self.platform.resume(t.ctx, sig)
+
+    def on_exit(self, t: Task, status: int) -> None:
+        self.tasks.pop(t.host_tid, None)
+        self.cancel(t)
+        tg = t.tg
+        if t in tg.tasks:
+            tg.tasks.remove(t)
+        if tg.exit_status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:
+            status = tg.exit_status  # killed by the Sentry on the guest's behalf (SIGSYS)
+        if t is self.init:
+            if t.host_tid in self.launching or t.host_tid in self.exec_pending:
+                why = self.platform.describe_launch_failure(status)
+                if why:
+                    log.error("%s", why)
+            self.init_status = status
+            self.kill_all()
+
+    def kill_all(self) -> None:
+        for t in list(self.tasks.values()):
+            try:
+                os.kill(t.host_tid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    # -- parking -------------------------------------------------------------------
+
+    async def wait(self, t: Task, source: Any, events: int) -> None:
+        await _Wait(source, events)
+
+    def park(self, t: Task, call: Parked, notif_id: int | None) -> None:
+        self.parked[t] = (call, notif_id)
+        w = call.wait
+        if isinstance(w.source, WaitQueue):
+            w.source.add(id(t), w.events, lambda _ev, t=t: self._wake_queue.append(t))
+        else:
+            fd = int(w.source)
+            self.fd_waiters.setdefault(fd, []).append(t)
+            self.platform.watch_fd(fd, w.events)
+
+    def on_fd_ready(self, fd: int) -> None:
+        for t in self.fd_waiters.pop(fd, []):
+            self._wake_queue.append(t)
+
+    def _run_woken(self) -> None:
+        while self._wake_queue:
+            t = self._wake_queue.pop(0)
+            entry = self.parked.pop(t, None)
+            if entry is None:
+                continue
+            call, notif_id = entry
+            try:
+                r = step(call.coro, call.nr)
+            except Exception as e:
+                raise SentryBug(f"sentry bug resuming {NAMES.get(call.nr)} of task {t.vtid}: "
+                                f"{e!r}\n{traceback.format_exc()}") from e
+            if r.__class__ is Parked:
+                self.park(t, r, notif_id)
+                continue
+            if self.strace:
+                self.strace_resumed(t, call.nr, r)
+            if notif_id is not None:
+                self.platform.answer_notify(notif_id, r)
+            else:
+                self.complete_stop(t, r)
+
+    def cancel(self, t: Task) -> None:
+        """Drops a parked call (its task died or a signal interrupted it)."""
+        entry = self.parked.pop(t, None)
+        if entry is None:
+            return
+        call, _ = entry
+        w = call.wait
+        if isinstance(w.source, WaitQueue):
+            w.source.remove(id(t))
+        else:
+            waiters = self.fd_waiters.get(int(w.source), [])
+            if t in waiters:
+                waiters.remove(t)
+        call.coro.close()
+
+    def cancel_if_interrupted(self, t: Task) -> None:
+        entry = self.parked.get(t)
+        if entry and entry[1] is not None and not self.platform.notify_id_valid(entry[1]):
+            self.cancel(t)
+
+
+# A handler's result meaning "the handler resumed the task itself" (execve, exit paths).
+DETACHED = -(1 << 62)
+
+__all__ = ["Kernel", "SysError", "DETACHED", "exit_code"]

@@ -1,0 +1,318 @@
+"""The ELF loader: the Sentry loads a guest program into a task itself.
+
+The host only ever execs the stub. `prepare` resolves the program in the Sentry's VFS
+(following `#!` interpreter lines, as binfmt_script does), validates the ELF and its
+PT_INTERP loader, and fails early with Linux's errno (ENOENT, EACCES, ENOEXEC, ELOOP).
+`load` runs at the stub's execve syscall-exit stop: it maps the PT_LOAD segments of the
+program and of its loader from host fds donated into the task, zeroes bss, sets the
+program break, builds the stack (argv, envp, auxv) below the stub's own stack pointer
+and points rip at the entry. (At the PTRACE_EVENT_EXEC stop a change to rax is lost, so
+this is done at the exit stop.)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sentry.abi.errno import E2BIG, ELIBBAD, ELOOP, ENOEXEC, SysError
+from sentry.abi.sysno import SYS_close, SYS_mmap
+from sentry.platform.base import TaskDied
+from sentry.platform.filter import DOORBELL
+
+log = logging.getLogger("sentry")
+
+if TYPE_CHECKING:
+    from sentry.kernel.task import Task
+
+PAGE = 4096
+O_RDONLY, O_CLOEXEC = 0, 0o2000000
+AT_FDCWD = -100
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
+PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
+ET_EXEC, ET_DYN = 2, 3
+EM_X86_64 = 62
+BINPRM_BUF_SIZE = 256
+MAX_INTERP_DEPTH = 4  # binfmt_script's limit on nested #! interpreters
+PIE_BASE = 0x555555554000  # ELF_ET_DYN_BASE on x86-64 (without randomisation)
+MAX_STACK_DATA = 120 * 1024  # the stub's stack VMA has >= 128 KiB below its rsp
+
+# auxv keys
+AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ = 0, 3, 4, 5, 6
+AT_BASE, AT_FLAGS, AT_ENTRY = 7, 8, 9
+AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
+AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_SYSINFO_EHDR = 23, 25, 26, 31, 33
+AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN, AT_MINSIGSTKSZ = 27, 28, 51
+HOST_AUXV = (AT_HWCAP, AT_HWCAP2, AT_CLKTCK, AT_SYSINFO_EHDR, AT_MINSIGSTKSZ,
+             AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN)
+
+_EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+_PHDR = struct.Struct("<IIQQQQQQ")
+
+
+def page_down(x: int) -> int:
+    return x & ~(PAGE - 1)
+
+
+def page_up(x: int) -> int:
+    return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+@dataclass
+class Segment:
+    vaddr: int
+    memsz: int
+    offset: int
+    filesz: int
+    prot: int
+
+
+@dataclass
+class Elf:
+    file: Any  # the guest FileDescription
+    type: int
+    entry: int
+    phoff: int
+    phnum: int
+    segments: list[Segment]
+    interp_path: bytes | None
+    phdr_vaddr: int | None
+
+    @property
+    def span(self) -> tuple[int, int]:
+        lo = min(s.vaddr for s in self.segments)
+        hi = max(s.vaddr + s.memsz for s in self.segments)
+        return page_down(lo), page_up(hi)
+
+
+@dataclass
+class ExecPlan:
+    path: bytes  # the filename as execve got it (AT_EXECFN)
+    exe_path: bytes  # the resolved guest path of the program (/proc/self/exe)
+    argv: list[bytes]
+    envp: list[bytes]
+    elf: Elf
+    interp: Elf | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def parse_elf(f: Any) -> Elf:
+    """Validates an x86-64 ELF executable and reads its program headers (ENOEXEC if not)."""
+    head = f.pread(_EHDR.size, 0)
+    if len(head) < _EHDR.size or head[:4] != b"\x7fELF":
+        raise ENOEXEC()
+    (ident, etype, machine, _v, entry, phoff, _sh, _fl, _eh, phentsize, phnum,
+     *_rest) = _EHDR.unpack(head)
+    if ident[4] != 2 or ident[5] != 1 or machine != EM_X86_64 or etype not in (ET_EXEC, ET_DYN):
+        raise ENOEXEC()
+    if phentsize != _PHDR.size or not 0 < phnum <= 65536 // _PHDR.size:
+        raise ENOEXEC()
+    table = f.pread(phentsize * phnum, phoff)
+    if len(table) != phentsize * phnum:
+        raise ENOEXEC()
+    segments, interp, phdr = [], None, None
+    for i in range(phnum):
+        ptype, flags, off, vaddr, _pa, filesz, memsz, _al = _PHDR.unpack_from(table, i * _PHDR.size)
+        if ptype == PT_LOAD:
+            if filesz > memsz or (vaddr - off) % PAGE:
+                raise ENOEXEC()
+            prot = (PROT_READ if flags & 4 else 0) | (PROT_WRITE if flags & 2 else 0) | (
+                PROT_EXEC if flags & 1 else 0)
+            segments.append(Segment(vaddr, memsz, off, filesz, prot))
+        elif ptype == PT_INTERP:
+            if not 1 < filesz <= 4096:
+                raise ENOEXEC()
+            raw = f.pread(filesz, off)
+            if len(raw) != filesz or raw[-1:] != b"\0":
+                raise ENOEXEC()
+            interp = raw[:-1]
+        elif ptype == PT_PHDR:
+            phdr = vaddr
+    if not segments:
+        raise ENOEXEC()
+    return Elf(f, etype, entry, phoff, phnum, segments, interp, phdr)
+
+
+def parse_shebang(head: bytes, path: bytes, argv: list[bytes]) -> tuple[bytes, list[bytes]]:
+    """binfmt_script: `#!interp [one optional arg]`; the script's path replaces argv[0]."""
+    line = head[2:].split(b"\n", 1)[0]
+    line = line.replace(b"\t", b" ").strip(b" ")
+    if not line:
+        raise ENOEXEC()
+    interp, _, optarg = line.partition(b" ")
+    optarg = optarg.strip(b" ")
+    new_argv = [interp] + ([optarg] if optarg else []) + [path] + argv[1:]
+    return interp, new_argv
+
+
+def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes]) -> ExecPlan:
+    """Resolves and validates a program for execve; raises the errno execve would return."""
+    from sentry.syscalls.sys_file import open_file
+
+    execfn = path
+    for _ in range(MAX_INTERP_DEPTH + 1):
+        f = open_file(t, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0)
+        f.check_exec(t.creds)
+        head = f.pread(BINPRM_BUF_SIZE, 0)
+        if head[:2] == b"#!":
+            path, argv = parse_shebang(head, path, argv)
+            continue
+        elf = parse_elf(f)
+        plan = ExecPlan(execfn, f.guest_path(), argv, envp, elf)
+        if elf.interp_path is not None:
+            try:
+                fi = open_file(t, AT_FDCWD, elf.interp_path, O_RDONLY | O_CLOEXEC, 0)
+            except SysError as e:
+                raise e.__class__(f"loader {elf.interp_path!r}") from None
+            plan.interp = parse_elf(fi)
+            if plan.interp.interp_path is not None:
+                raise ELIBBAD()
+        return plan
+    raise ELOOP()
+
+
+class _Injector:
+    """Injected host calls for one load, with the errno turned into an exception."""
+
+    def __init__(self, t: Task) -> None:
+        self.t = t
+        self.platform = t.kernel.platform
+
+    def call(self, nr: int, *args: int, donate_fd: int = -1) -> int:
+        r = self.platform.inject(self.t.ctx, nr, *args, donate_fd=donate_fd)
+        if r < 0 and r > -4096:
+            raise OSError(-r, f"injected syscall {nr} failed: {os.strerror(-r)}")
+        return r
+
+
+def map_elf(inj: _Injector, t: Task, elf: Elf, hint: int) -> tuple[int, int]:
+    """Maps an ELF's PT_LOAD segments; returns (load bias, end of its highest segment)."""
+    lo, hi = elf.span
+    if elf.type == ET_DYN:
+        base = inj.call(SYS_mmap, hint, hi - lo, 0, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        bias = base - lo
+    else:
+        bias = 0
+    host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
+    fd = inj.call(DOORBELL, donate_fd=host_fd)
+    try:
+        for s in elf.segments:
+            start = bias + s.vaddr
+            map_start = page_down(start)
+            file_end = start + s.filesz
+            mem_end = page_up(start + s.memsz)
+            if s.filesz:
+                inj.call(SYS_mmap, map_start, page_up(file_end) - map_start, s.prot,
+                         MAP_PRIVATE | MAP_FIXED, fd, s.offset - (start - map_start))
+                tail = page_up(file_end) - file_end
+                if s.memsz > s.filesz and tail:
+                    t.mem.backend.poke(file_end, bytes(tail))  # the partial bss page
+                anon_start = page_up(file_end)
+            else:
+                anon_start = map_start
+            if mem_end > anon_start:
+                inj.call(SYS_mmap, anon_start, mem_end - anon_start, s.prot,
+                         MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0)
+    finally:
+        inj.call(SYS_close, fd)
+    return bias, bias + hi
+
+
+def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
+    """The host's auxv for the stub: vDSO address, hwcaps and the like come from it."""
+    mem = t.mem
+    argc = mem.read_u64(rsp)
+    p = rsp + 8 * (argc + 2)
+    while mem.read_u64(p):
+        p += 8
+    p += 8
+    out = {}
+    while True:
+        k, v = mem.read_u64(p), mem.read_u64(p + 8)
+        if k == AT_NULL:
+            return out
+        out[k] = v
+        p += 16
+
+
+def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
+    """Writes argv, envp, auxv and their strings below `top`; returns the new rsp."""
+    strings = bytearray()
+
+    def put(b: bytes) -> int:
+        strings.extend(b + b"\0")
+        return len(strings) - len(b) - 1
+
+    execfn = put(plan.path)
+    arg_offs = [put(a) for a in plan.argv]
+    env_offs = [put(e) for e in plan.envp]
+    platform = put(b"x86_64")
+    rnd = len(strings)
+    strings.extend(os.urandom(16))
+    str_base = (top - len(strings)) & ~15
+    auxv = [(k, v) for k, v in aux.items()]
+    auxv += [(AT_PLATFORM, str_base + platform), (AT_RANDOM, str_base + rnd),
+             (AT_EXECFN, str_base + execfn), (AT_NULL, 0)]
+    words = [len(plan.argv)] + [str_base + o for o in arg_offs] + [0]
+    words += [str_base + o for o in env_offs] + [0]
+    for k, v in auxv:
+        words += [k, v]
+    sp = (str_base - 8 * len(words)) & ~15
+    if top - sp > MAX_STACK_DATA:
+        raise E2BIG()
+    block = struct.pack(f"<{len(words)}Q", *words)
+    pad = str_base - (sp + len(block))
+    t.mem.write(sp, block + bytes(pad) + bytes(strings))
+    return sp
+
+
+def load(t: Task, plan: ExecPlan) -> None:
+    """Loads `plan` into the task stopped at the stub's execve exit; sets its registers."""
+    inj = _Injector(t)
+    p = t.kernel.platform
+    regs = p.getregs(t.ctx)
+    try:
+        stub_aux = _read_stub_auxv(t, regs.rsp)
+        bias, end = map_elf(inj, t, plan.elf, PIE_BASE)
+        entry = plan.elf.entry + bias
+        base = 0
+        if plan.interp is not None:
+            ibias, _ = map_elf(inj, t, plan.interp, 0)
+            base = ibias + plan.interp.span[0]
+            start = plan.interp.entry + ibias
+        else:
+            start = entry
+    except OSError as e:
+        # The task is half-built: it cannot return to the stub. Kill it (exit 128+SIGKILL).
+        log.error("exec of %r failed while loading: %s", plan.exe_path, e)
+        os.kill(t.host_tid, 9)
+        raise TaskDied(9) from None
+    elf = plan.elf
+    phdr = elf.phdr_vaddr if elf.phdr_vaddr is not None else (
+        min(s.vaddr - s.offset for s in elf.segments) + elf.phoff)
+    c = t.creds
+    aux = {k: stub_aux[k] for k in HOST_AUXV if k in stub_aux}
+    aux.update({AT_PHDR: phdr + bias, AT_PHENT: _PHDR.size, AT_PHNUM: elf.phnum,
+                AT_PAGESZ: PAGE, AT_BASE: base, AT_FLAGS: 0, AT_ENTRY: entry, AT_UID: c.uid,
+                AT_EUID: c.euid, AT_GID: c.gid, AT_EGID: c.egid, AT_SECURE: 0})
+    try:
+        sp = build_stack(t, plan, regs.rsp - 256, aux)
+    except SysError:
+        os.kill(t.host_tid, 9)
+        raise TaskDied(9) from None
+    mm = t.tg.mm
+    mm.brk_start = mm.brk = page_up(end)
+    t.tg.exe_path = plan.exe_path
+    t.tg.cmdline = b"".join(a + b"\0" for a in plan.argv)
+    t.tg.environ = b"".join(e + b"\0" for e in plan.envp)
+    for name in ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax",
+                 "rcx", "rdx", "rsi", "rdi", "fs_base", "gs_base", "ds", "es", "fs", "gs"):
+        setattr(regs, name, 0)
+    regs.orig_rax = (1 << 64) - 1
+    regs.rip = start
+    regs.rsp = sp
+    p.setregs(t.ctx, regs)

@@ -1,0 +1,156 @@
+"""Copy-in/copy-out of a task's memory: the only way handlers touch guest memory.
+
+Every accessor raises EFAULT when any byte it needs is unmapped (a bad pointer is an
+errno, never a Sentry crash). The backend is the platform's address space: it moves bytes
+with process_vm_readv/writev (C, native/) and may return short counts at a bad page.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Protocol
+
+from sentry.abi.errno import EFAULT, ENAMETOOLONG
+
+PATH_MAX = 4096
+PAGE = 4096
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+_U32 = struct.Struct("<I")
+_I32 = struct.Struct("<i")
+_IOVEC = struct.Struct("<QQ")
+
+
+class MemoryBackend(Protocol):
+    def read_raw(self, addr: int, n: int) -> bytes:
+        """Reads up to n bytes at addr; fewer (maybe none) if a page is unmapped."""
+
+    def write_raw(self, addr: int, data: bytes) -> int:
+        """Writes data at addr; returns the count written before an unmapped page."""
+
+
+class Memory:
+    """Typed copy-in/copy-out for one task."""
+
+    __slots__ = ("backend",)
+
+    def __init__(self, backend: MemoryBackend) -> None:
+        self.backend = backend
+
+    def read(self, addr: int, n: int) -> bytes:
+        if n == 0:
+            return b""
+        if addr + n > 1 << 64:
+            raise EFAULT()
+        data = self.backend.read_raw(addr, n)
+        if len(data) != n:
+            raise EFAULT()
+        return data
+
+    def read_partial(self, addr: int, n: int) -> bytes:
+        """Reads up to n bytes, stopping at the first unmapped page (for I/O that may be short)."""
+        return self.backend.read_raw(addr, n) if n else b""
+
+    def write(self, addr: int, data: bytes) -> None:
+        if not data:
+            return
+        if self.backend.write_raw(addr, data) != len(data):
+            raise EFAULT()
+
+    def write_partial(self, addr: int, data: bytes) -> int:
+        return self.backend.write_raw(addr, data) if data else 0
+
+    def read_cstr(self, addr: int, limit: int) -> bytes:
+        """Reads a NUL-terminated string of at most `limit` bytes including the NUL.
+
+        Raises ENAMETOOLONG if no NUL is found within `limit` bytes, EFAULT if memory ends first.
+        """
+        out = b""
+        while len(out) < limit:
+            chunk = min(PAGE - (addr + len(out)) % PAGE, limit - len(out))
+            data = self.backend.read_raw(addr + len(out), chunk)
+            nul = data.find(b"\0")
+            if nul >= 0:
+                return out + data[:nul]
+            if len(data) != chunk:
+                raise EFAULT()
+            out += data
+        raise ENAMETOOLONG()
+
+    def read_path(self, addr: int) -> bytes:
+        """Reads a path argument (PATH_MAX including the NUL); the empty path is returned as b""."""
+        if addr == 0:
+            raise EFAULT()
+        return self.read_cstr(addr, PATH_MAX)
+
+    def read_u64(self, addr: int) -> int:
+        return _U64.unpack(self.read(addr, 8))[0]
+
+    def read_i64(self, addr: int) -> int:
+        return _I64.unpack(self.read(addr, 8))[0]
+
+    def read_u32(self, addr: int) -> int:
+        return _U32.unpack(self.read(addr, 4))[0]
+
+    def read_i32(self, addr: int) -> int:
+        return _I32.unpack(self.read(addr, 4))[0]
+
+    def write_u64(self, addr: int, v: int) -> None:
+        self.write(addr, _U64.pack(v & (1 << 64) - 1))
+
+    def write_i32(self, addr: int, v: int) -> None:
+        self.write(addr, _I32.pack(v))
+
+    def write_u32(self, addr: int, v: int) -> None:
+        self.write(addr, _U32.pack(v & 0xFFFFFFFF))
+
+    def read_iovecs(self, addr: int, count: int) -> list[tuple[int, int]]:
+        """Reads `count` struct iovec (base, len); EINVAL checks are the caller's."""
+        data = self.read(addr, 16 * count)
+        return [_IOVEC.unpack_from(data, 16 * i) for i in range(count)]
+
+    def read_ptr_array(self, addr: int, limit: int) -> list[int]:
+        """Reads a NULL-terminated array of pointers (argv, envp) of at most `limit` entries."""
+        out = []
+        while True:
+            p = self.read_u64(addr + 8 * len(out))
+            if p == 0:
+                return out
+            out.append(p)
+            if len(out) > limit:
+                from sentry.abi.errno import E2BIG
+
+                raise E2BIG()
+
+
+class BufferBackend:
+    """An in-process address space for unit tests: a dict of base → bytearray regions."""
+
+    def __init__(self) -> None:
+        self.regions: dict[int, bytearray] = {}
+
+    def map(self, base: int, size: int) -> int:
+        self.regions[base] = bytearray(size)
+        return base
+
+    def _find(self, addr: int) -> tuple[bytearray, int] | None:
+        for base, buf in self.regions.items():
+            if base <= addr < base + len(buf):
+                return buf, addr - base
+        return None
+
+    def read_raw(self, addr: int, n: int) -> bytes:
+        found = self._find(addr)
+        if not found:
+            return b""
+        buf, off = found
+        return bytes(buf[off : off + n])
+
+    def write_raw(self, addr: int, data: bytes) -> int:
+        found = self._find(addr)
+        if not found:
+            return 0
+        buf, off = found
+        n = min(len(data), len(buf) - off)
+        buf[off : off + n] = data[:n]
+        return n

@@ -1,0 +1,76 @@
+"""A task: one guest thread, as the Sentry sees it.
+
+Guest TIDs are the host kernel's TIDs inside the sandbox's PID namespace (the first task
+is 1). Using the namespace's own numbers keeps every value the host writes on the
+guest's behalf right without translation: set_tid_address, CLONE_*SETTID, robust and PI
+futex owner words. The Sentry maps them to host TIDs (its own namespace) to trace them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sentry.abi.errno import EAGAIN
+from sentry.kernel.creds import Credentials
+from sentry.kernel.memory import Memory
+
+if TYPE_CHECKING:
+    from sentry.kernel.fd_table import FdTable
+    from sentry.kernel.fs_context import FsContext
+    from sentry.kernel.kernel import Kernel
+    from sentry.kernel.thread_group import ThreadGroup
+
+
+class Task:
+    """One guest thread. Handlers receive it as `t`."""
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        host_tid: int,
+        vtid: int,
+        tg: ThreadGroup,
+        mem: Memory,
+        fds: FdTable,
+        fs: FsContext,
+        creds: Credentials,
+    ) -> None:
+        self.kernel = kernel
+        self.host_tid = host_tid
+        self.vtid = vtid
+        self.tg = tg
+        self.mem = mem
+        self.fds = fds
+        self.fs = fs
+        self.creds = creds
+        self.ctx: Any = None  # the platform's per-task state (registers, stop kind)
+        self.exit_status: int | None = None
+
+    @property
+    def vpid(self) -> int:
+        return self.tg.vpid
+
+    async def wait_on(self, source: Any, events: int) -> None:
+        """Parks the calling syscall until `source` (a host fd or a WaitQueue) may be ready.
+
+        Raises an interrupting SysError (EINTR / restart) if a signal arrives first.
+        """
+        await self.kernel.wait(self, source, events)
+
+    async def io_wait(self, f: Any, events: int, op: Callable[[], int]) -> int:
+        """Runs `op` until it stops raising EAGAIN, waiting on `f`'s readiness between tries.
+
+        `f` must offer `nonblocking` (bool) and `wait_source()` (a host fd or a WaitQueue).
+        A non-blocking file gets the EAGAIN back, as Linux does.
+        """
+        while True:
+            try:
+                return op()
+            except EAGAIN:
+                if f.nonblocking:
+                    raise
+            await self.wait_on(f.wait_source(), events)
+
+    def __repr__(self) -> str:
+        return f"Task(vtid={self.vtid}, host={self.host_tid})"

@@ -1,0 +1,72 @@
+"""Syscall dispatch: the only place that calls handlers and turns errors into -errno.
+
+Rules (curio's, adapted):
+- A handler returns a non-negative int or raises a SysError; `dispatch` returns -errno.
+- An `async def` handler may park its task: it awaits a wait request, and the kernel
+  resumes the coroutine when the source is ready (`step`). Cancellation (a signal
+  interrupted the call) closes the coroutine, so a handler's `finally` undoes its state.
+- Any other exception is a Sentry bug: it propagates, and the kernel stops the sandbox
+  with the syscall named in the log. It is never turned into an errno and the call is
+  never passed to the host.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from sentry.abi.errno import ENOSYS, SysError
+from sentry.kernel.args import Args
+from sentry.syscalls.table import TABLE, resolve
+
+log = logging.getLogger("sentry")
+
+MAX_NR = 512
+Handler = Callable[..., Any]
+
+
+def build_handlers() -> list[Handler | None]:
+    """Resolves the table once into a list indexed by syscall number."""
+    out: list[Handler | None] = [None] * MAX_NR
+    for nr, e in TABLE.items():
+        out[nr] = resolve(e)
+    return out
+
+
+class Parked:
+    """A syscall waiting for a wait source; `wait` is the request the coroutine yielded."""
+
+    __slots__ = ("coro", "nr", "wait")
+
+    def __init__(self, coro: Coroutine, nr: int, wait: Any) -> None:
+        self.coro = coro
+        self.nr = nr
+        self.wait = wait
+
+
+def dispatch(handlers: list[Handler | None], t: Any, nr: int, raw: Any) -> int | Parked:
+    """Runs the handler for `nr`; returns the result (-errno on error) or a Parked call."""
+    h = handlers[nr] if 0 <= nr < MAX_NR else None
+    if h is None:
+        return -ENOSYS.errno
+    try:
+        r = h(t, Args(raw))
+    except SysError as e:
+        return -e.errno
+    if r.__class__ is int:
+        return r
+    if isinstance(r, Coroutine):
+        return step(r, nr)
+    raise TypeError(f"handler for syscall {nr} returned {r!r}")
+
+
+def step(coro: Coroutine, nr: int) -> int | Parked:
+    """Advances a handler coroutine until it finishes or parks again."""
+    try:
+        wait = coro.send(None)
+    except StopIteration as s:
+        return s.value
+    except SysError as e:
+        return -e.errno
+    return Parked(coro, nr, wait)

@@ -1,0 +1,60 @@
+"""Thread groups (guest processes): ids, parentage, limits and the memory-map state the
+Sentry keeps for them (brk)."""
+
+from __future__ import annotations
+
+import resource
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sentry.kernel.task import Task
+
+# RLIMIT_* numbers (asm-generic/resource.h), in order.
+RLIMIT_NAMES = (
+    "CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS",
+    "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+)
+RLIM_INFINITY = (1 << 64) - 1
+RLIMIT_NOFILE = 7
+
+
+def host_rlimits() -> list[tuple[int, int]]:
+    """The Sentry's own limits, the guest's starting view (as runc passes them on)."""
+    out = []
+    for number in range(len(RLIMIT_NAMES)):
+        soft, hard = resource.getrlimit(number)
+        out.append((RLIM_INFINITY if soft < 0 else soft, RLIM_INFINITY if hard < 0 else hard))
+    return out
+
+
+@dataclass
+class MM:
+    """The part of an address space the Sentry emulates: the program break."""
+
+    brk_start: int = 0
+    brk: int = 0
+
+
+@dataclass
+class ThreadGroup:
+    vpid: int
+    ppid: int
+    host_pid: int
+    pgid: int = 0
+    sid: int = 0
+    tasks: list[Task] = field(default_factory=list)
+    exe_path: bytes = b""
+    cmdline: bytes = b""
+    environ: bytes = b""
+    rlimits: list[tuple[int, int]] = field(default_factory=host_rlimits)
+    mm: MM = field(default_factory=MM)
+    exit_status: int | None = None
+
+    def __post_init__(self) -> None:
+        self.pgid = self.pgid or self.vpid
+        self.sid = self.sid or self.vpid
+
+    @property
+    def leader(self) -> Task:
+        return self.tasks[0]

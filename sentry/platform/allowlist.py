@@ -1,0 +1,100 @@
+"""The allow-list: the only syscalls of the workload that the host runs directly.
+
+Each entry acts solely on the caller's own memory, CPU state, signal state or lifetime, so
+it is safe with *any* arguments, or is made so by the argument condition beside it (which
+the BPF filter checks; a call that fails the condition goes to the Sentry instead).
+Everything else — every call that names a path, an fd, a pid, a socket, an id or another
+process's clock — is implemented by the Sentry or returns ENOSYS.
+
+The seccomp platform runs these on the host at native speed (the ALLOW lane). The ptrace
+platform stops on every call and re-executes these on the host itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sentry.abi.sysno import NUMBERS
+
+MAP_ANONYMOUS = 0x20
+CLOCK_MAX = 11  # CLOCK_TAI; negative ids encode another process's CPU clock
+
+
+@dataclass(frozen=True)
+class Cond:
+    """`(arg[index] & mask) <op> value` on the full 64-bit register, as libseccomp compares."""
+
+    index: int
+    op: str  # "masked_eq" or "le"
+    value: int
+    mask: int = 0
+
+
+@dataclass(frozen=True)
+class Allowed:
+    name: str
+    reason: str
+    cond: Cond | None = None
+
+    @property
+    def nr(self) -> int:
+        return NUMBERS[self.name]
+
+
+_ENTRIES = [
+    Allowed("mmap", "anonymous memory in the caller's own address space; a file mapping "
+            "goes to the Sentry", Cond(3, "masked_eq", MAP_ANONYMOUS, MAP_ANONYMOUS)),
+    Allowed("mprotect", "changes protections of the caller's own mappings"),
+    Allowed("munmap", "removes the caller's own mappings"),
+    Allowed("mremap", "moves or resizes the caller's own mappings"),
+    Allowed("msync", "flushes the caller's own mappings to files the Sentry already let it map"),
+    Allowed("mincore", "reports residency of the caller's own pages"),
+    Allowed("madvise", "advice on the caller's own pages (the privileged advices need "
+            "capabilities the task does not have)"),
+    Allowed("mlock", "locks own pages, bounded by RLIMIT_MEMLOCK"),
+    Allowed("munlock", "unlocks own pages"),
+    Allowed("rt_sigaction", "the caller's own signal dispositions"),
+    Allowed("rt_sigprocmask", "the calling thread's own signal mask"),
+    Allowed("rt_sigreturn", "returns from the caller's own signal frame"),
+    Allowed("rt_sigpending", "reads the caller's own pending set"),
+    Allowed("rt_sigtimedwait", "waits for a signal to the caller"),
+    Allowed("rt_sigsuspend", "waits for a signal to the caller"),
+    Allowed("sigaltstack", "the calling thread's own alternate signal stack"),
+    Allowed("pause", "waits for a signal to the caller"),
+    Allowed("sched_yield", "gives up the caller's own CPU time"),
+    Allowed("nanosleep", "sleeps the calling thread"),
+    Allowed("clock_nanosleep", "sleeps the calling thread on a system-wide or its own clock",
+            Cond(0, "le", CLOCK_MAX)),
+    Allowed("clock_gettime", "reads a system-wide clock or the caller's own CPU clock",
+            Cond(0, "le", CLOCK_MAX)),
+    Allowed("clock_getres", "resolution of a system-wide or the caller's own clock",
+            Cond(0, "le", CLOCK_MAX)),
+    Allowed("gettimeofday", "reads the real-time clock"),
+    Allowed("time", "reads the real-time clock"),
+    Allowed("restart_syscall", "restarts the caller's own interrupted sleep"),
+    Allowed("futex", "waits and wakes on the caller's own memory"),
+    Allowed("set_robust_list", "records the calling thread's own robust futex list"),
+    Allowed("set_tid_address", "records the calling thread's own clear-tid address; returns "
+            "its tid in the sandbox's PID namespace, which is its guest tid"),
+    Allowed("rseq", "registers the calling thread's own restartable-sequence area"),
+    Allowed("arch_prctl", "the calling thread's own FS/GS base and CPU state"),
+    Allowed("getrandom", "fills the caller's own buffer with random bytes"),
+    Allowed("getcpu", "reports which CPU the caller runs on"),
+    Allowed("exit", "ends the calling thread"),
+    Allowed("exit_group", "ends the calling process"),
+]
+
+ALLOW: dict[int, Allowed] = {e.nr: e for e in _ENTRIES}
+
+
+def is_allowed(nr: int, args: tuple[int, ...] | list[int]) -> bool:
+    """Whether a call with these registers is in the host lane (mirrors the BPF filter)."""
+    e = ALLOW.get(nr)
+    if e is None:
+        return False
+    c = e.cond
+    if c is None:
+        return True
+    if c.op == "masked_eq":
+        return args[c.index] & c.mask == c.value
+    return args[c.index] <= c.value

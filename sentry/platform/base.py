@@ -1,0 +1,247 @@
+"""The platform interface and what both platforms share (launch, events, memory, injection).
+
+A Platform owns the native loop. The kernel asks it for the next event, answers trapped
+calls through it, and uses it to act on stopped tasks:
+- `launch()` starts the first task in its namespaces, stopped at the stub's exec;
+- `next_event()` / `answer_notify_and_next()` return the next Event;
+- `answer_stop(ctx, result)` completes a call trapped by a ptrace stop and resumes the task;
+- `inject(ctx, nr, *args, donate_fd=)` runs a host syscall inside a stopped task;
+- `resume(ctx, sig)` restarts a stopped task the platform's way.
+Per-task state is a Context (host tid, where the task is stopped, signals deferred by an
+injection). Memory goes through AddressSpace (process_vm_readv/writev).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from sentry.platform import filter as bpf
+from sentry.platform.native import HostError, check, ffi, lib, stub_image
+
+ST_AT_ENTRY = lib.ST_AT_ENTRY
+ST_AT_OTHER = lib.ST_AT_OTHER
+
+EV_NOTIFY = lib.ST_EV_NOTIFY
+EV_SECCOMP = lib.ST_EV_SECCOMP
+EV_SYSCALL = lib.ST_EV_SYSCALL
+EV_WAIT = lib.ST_EV_WAIT
+EV_FD = lib.ST_EV_FD
+EV_TIMEOUT = lib.ST_EV_TIMEOUT
+
+AUDIT_ARCH_X86_64 = 0xC000003E
+LAUNCH_FAIL = 200
+LAUNCH_STEPS = {
+    1: "prctl(PR_SET_PDEATHSIG)", 2: "waiting for the Sentry", 3: "making / private",
+    4: "mounting the empty root", 5: "chdir to the empty root", 6: "pivot_root",
+    7: "detaching the old root", 8: "chdir /", 9: "remounting the root read-only",
+    10: "sethostname", 18: "placing the stub fd", 19: "close_range", 11: "dropping the "
+    "bounding set", 12: "clearing ambient caps", 13: "setgroups", 14: "setresgid",
+    15: "setresuid", 16: "capset", 17: "no_new_privs", 20: "installing the seccomp filter",
+    21: "exec of the stub",
+}
+
+
+class TaskDied(Exception):
+    """The task died while the Sentry acted on it; `status` is its wait status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"task died (status {status:#x})")
+        self.status = status
+
+
+class Context:
+    """The platform's per-task state."""
+
+    __slots__ = ("tid", "where", "deferred_signals")
+
+    def __init__(self, tid: int) -> None:
+        self.tid = tid
+        self.where = ST_AT_OTHER
+        self.deferred_signals: list[int] = []
+
+
+class AddressSpace:
+    """A task's memory as the MemoryBackend of sentry.kernel.memory.Memory."""
+
+    __slots__ = ("pid", "_buf", "_bufsize")
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._bufsize = 1 << 16
+        self._buf = ffi.new("char[]", self._bufsize)
+
+    def read_raw(self, addr: int, n: int) -> bytes:
+        if n > self._bufsize:
+            buf = ffi.new("char[]", n)
+        else:
+            buf = self._buf
+        got = lib.st_mem_read(self.pid, addr, buf, n)
+        if got < 0:
+            return b""
+        return ffi.buffer(buf, got)[:]
+
+    def write_raw(self, addr: int, data: bytes) -> int:
+        got = lib.st_mem_write(self.pid, addr, data, len(data))
+        return max(got, 0)
+
+    def poke(self, addr: int, data: bytes) -> None:
+        """Writes through /proc/pid/mem, read-only pages included (the loader only)."""
+        n = check(lib.st_mem_poke(self.pid, addr, data, len(data)), "poke")
+        if n != len(data):
+            raise HostError(errno.EFAULT, f"poke {addr:#x}: short write")
+
+
+class Platform:
+    """Shared machinery; subclasses say how calls are trapped and completed."""
+
+    name = ""
+    resume_how = lib.ST_CONT
+
+    def __init__(self) -> None:
+        check(lib.st_loop_init(), "loop init")
+        self.ev = ffi.new("struct st_event *")
+        self.listener = -1
+        self.stub = stub_image()
+        # The stub's entry point is its `syscall` instruction (native/stub.c).
+        self.stub_ip = int.from_bytes(self.stub[24:32], "little")
+        self.stub_fd = os.memfd_create("runsc-stub", os.MFD_CLOEXEC)
+        os.write(self.stub_fd, self.stub)
+        self._args = ffi.new("unsigned long long[6]")
+        self._res = ffi.new("long long *")
+        self._sig = ffi.new("int *")
+        self._status = ffi.new("int *")
+
+    # -- set-up --------------------------------------------------------------------
+
+    def filter_bpf(self) -> bytes:
+        raise NotImplementedError  # each platform has its own filter
+
+    def launch(self, *, new_net: bool = True, hostname: str = "runsc",
+               drop_ids: tuple[int, int] | None = (65534, 65534), empty_dir: str = "/tmp") -> int:
+        """Starts the first task; returns its host pid. Its first event is the stub exec."""
+        bpf_bytes = self.filter_bpf()
+        cfg = ffi.new("struct st_launch_cfg *")
+        keep = [ffi.new("unsigned char[]", bpf_bytes), ffi.new("char[]", empty_dir.encode()),
+                ffi.new("char[]", hostname.encode())]
+        cfg.bpf, cfg.empty_dir, cfg.hostname = keep
+        cfg.bpf_len = len(bpf_bytes) // 8
+        cfg.stub_fd = self.stub_fd
+        cfg.flags = (lib.ST_LAUNCH_NEWNET if new_net else 0) | (
+            lib.ST_LAUNCH_DROP_IDS if drop_ids else 0)
+        if drop_ids:
+            cfg.uid, cfg.gid = drop_ids
+        return check(lib.st_launch(cfg), "launch")
+
+    def take_listener(self, pid: int, fd_in_task: int) -> None:
+        """Copies the task's seccomp listener (launch hand-over) into the Sentry's loop."""
+        self.listener = check(lib.st_pidfd_getfd(pid, fd_in_task), "pidfd_getfd(listener)")
+        os.set_inheritable(self.listener, False)
+        check(lib.st_loop_set_listener(self.listener), "epoll listener")
+        self.enable_sync_wakeup()
+
+    def enable_sync_wakeup(self) -> None:
+        pass
+
+    # -- events ----------------------------------------------------------------------
+
+    @staticmethod
+    def ffi_args(ev) -> list[int]:
+        return ffi.unpack(ev.args, 6)
+
+    def next_event(self, timeout_ms: int = -1):
+        check(lib.st_next_event(self.ev, timeout_ms), "next event")
+        return self.ev
+
+    def answer_notify_and_next(self, notif_id: int, result: int, timeout_ms: int = -1):
+        if result < 0:
+            rc = lib.st_notify_send_and_next(notif_id, 0, result, self.ev, timeout_ms)
+        else:
+            rc = lib.st_notify_send_and_next(notif_id, result, 0, self.ev, timeout_ms)
+        check(rc, "notify send")
+        return self.ev
+
+    def answer_notify(self, notif_id: int, result: int) -> bool:
+        """Answers a notification; False if it was cancelled meanwhile (signal, death)."""
+        val, err = (0, result) if result < 0 else (result, 0)
+        rc = lib.st_notify_send(notif_id, val, err, 0)
+        if rc == -errno.ENOENT:
+            return False
+        check(rc, "notify send")
+        return True
+
+    def notify_id_valid(self, notif_id: int) -> bool:
+        return lib.st_notify_id_valid(notif_id) == 0
+
+    def watch_fd(self, fd: int, events: int) -> None:
+        check(lib.st_loop_watch(fd, events), "epoll watch")
+
+    def unwatch_fd(self, fd: int) -> None:
+        check(lib.st_loop_unwatch(fd), "epoll unwatch")
+
+    # -- stopped tasks -------------------------------------------------------------
+
+    def answer_stop(self, ctx: Context, result: int) -> None:
+        """Completes a call trapped at a ptrace stop with `result` and resumes the task."""
+        check(lib.st_set_return(ctx.tid, result, 1), "set return")
+        self.resume(ctx)
+
+    def resume(self, ctx: Context, sig: int = 0) -> None:
+        if not sig and ctx.deferred_signals:
+            sig = ctx.deferred_signals.pop(0)
+        ctx.where = ST_AT_OTHER
+        rc = lib.st_resume(ctx.tid, self.resume_how, sig)
+        if rc != -errno.ESRCH:  # ESRCH: it died meanwhile; its exit event follows
+            check(rc, "resume")
+
+    def resume_cont(self, ctx: Context) -> None:
+        """Resumes with PTRACE_CONT whatever the platform (the launch hand-over)."""
+        check(lib.st_resume(ctx.tid, lib.ST_CONT, 0), "resume")
+
+    def resume_syscall(self, ctx: Context) -> None:
+        """Resumes to the next syscall stop (used to reach execve's exit stop)."""
+        check(lib.st_resume(ctx.tid, lib.ST_SYSCALL, 0), "resume to syscall stop")
+
+    def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
+        """Whether an injected call meets the notify lane of this platform's filter."""
+        raise NotImplementedError  # each platform has its own filter
+
+    def inject(self, ctx: Context, nr: int, *args: int, donate_fd: int = -1) -> int:
+        """Runs host syscall `nr` inside the stopped task; returns its raw result (-errno)."""
+        a = self._args
+        full = (args + (0,) * 6)[:6]
+        for i in range(6):
+            a[i] = full[i] & 0xFFFFFFFFFFFFFFFF
+        if donate_fd >= 0:
+            notif = lib.ST_NOTIF_ADDFD
+        elif self.injected_notifies(nr, full):
+            notif = lib.ST_NOTIF_CONTINUE
+        else:
+            notif = lib.ST_NOTIF_NONE
+        rc = lib.st_inject(ctx.tid, ctx.where, self.stub_ip, nr, a, notif, donate_fd,
+                           self._res, self._sig, self._status)
+        ctx.where = ST_AT_OTHER
+        if self._sig[0]:
+            ctx.deferred_signals.append(self._sig[0])
+        if rc == -errno.ESRCH and self._status[0] != -1:
+            raise TaskDied(self._status[0])
+        check(rc, f"inject syscall {nr}")
+        return self._res[0]
+
+    def getregs(self, ctx: Context):
+        regs = ffi.new("struct st_regs *")
+        check(lib.st_getregs(ctx.tid, regs), "getregs")
+        return regs
+
+    def setregs(self, ctx: Context, regs) -> None:
+        check(lib.st_setregs(ctx.tid, regs), "setregs")
+
+    def describe_launch_failure(self, status: int) -> str | None:
+        """Names the launcher step that failed, from the first task's exit status."""
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) > LAUNCH_FAIL:
+            step = os.WEXITSTATUS(status) - LAUNCH_FAIL
+            return f"sandbox launch failed at step {step}: {LAUNCH_STEPS.get(step, '?')}"
+        return None
+
+
+__all__ = ["Platform", "Context", "AddressSpace", "TaskDied", "bpf"]

@@ -1,0 +1,104 @@
+"""Builds the workload's seccomp filter with libseccomp (pyseccomp) and exports it as BPF.
+
+seccomp platform, three lanes:
+  ALLOW  the allow-list (sentry/platform/allowlist.py), argument conditions included;
+  TRACE  calls that need the task's registers or injected host calls (the table's TRACE
+         entries, execve/execveat, the clone family): a ptrace stop for the Sentry;
+  NOTIFY everything else (the default action): SECCOMP_RET_USER_NOTIF, answered by the
+         Sentry with a value and memory copies, ENOSYS for calls it does not know.
+ptrace platform: every call already stops under PTRACE_SYSEMU before the filter runs, so
+the filter only sees calls the Sentry itself runs in the task: it allows them, traces
+execveat (the launch hand-over) and notifies the doorbell (fd donation).
+Both kill the process for any other ABI (i386 via int 0x80, x32).
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+import pyseccomp as sc
+
+from sentry.abi.sysno import NAMES, NUMBERS
+from sentry.platform.allowlist import ALLOW
+from sentry.syscalls.table import TABLE, TRACE
+
+# Calls that always take the TRACE lane on the seccomp platform (register surgery).
+TRACED = ("execve", "execveat", "clone", "clone3", "fork", "vfork")
+
+# The doorbell: an injected call answered with SECCOMP_IOCTL_NOTIF_ADDFD to move a host
+# fd into the task. Its number is only ever seen by the filter when the Sentry injects it.
+DOORBELL = NUMBERS["dup"]
+
+
+def _cond(c) -> sc.Arg:
+    if c.op == "masked_eq":
+        return sc.Arg(c.index, sc.MASKED_EQ, c.mask, c.value)
+    return sc.Arg(c.index, sc.LE, c.value)
+
+
+def _negate(c) -> sc.Arg:
+    if c.op == "masked_eq":
+        # Only single-bit masks are used: "bit clear" is the complement of "bit set".
+        assert c.value == c.mask and bin(c.mask).count("1") == 1, c
+        return sc.Arg(c.index, sc.MASKED_EQ, c.mask, 0)
+    return sc.Arg(c.index, sc.GT, c.value)
+
+
+def _new_filter(default) -> sc.SyscallFilter:
+    f = sc.SyscallFilter(default)
+    f.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
+    return f
+
+
+def traced_numbers() -> set[int]:
+    return {NUMBERS[n] for n in TRACED} | {nr for nr, e in TABLE.items() if e.lane == TRACE}
+
+
+def seccomp_filter() -> sc.SyscallFilter:
+    """The seccomp platform's filter: ALLOW / TRACE / NOTIFY (default)."""
+    f = _new_filter(sc.NOTIFY)
+    traced = traced_numbers()
+    for nr, e in ALLOW.items():
+        if e.cond is None:
+            f.add_rule(sc.ALLOW, e.name)
+        else:
+            f.add_rule(sc.ALLOW, e.name, _cond(e.cond))
+            # The rest of that call goes to the Sentry: NOTIFY is the default already
+            # (libseccomp refuses a rule with the default action).
+            if nr in traced:
+                f.add_rule(sc.TRACE(0), e.name, _negate(e.cond))
+    for nr in sorted(traced - set(ALLOW)):
+        f.add_rule(sc.TRACE(0), NAMES[nr])
+    return f
+
+
+def ptrace_filter() -> sc.SyscallFilter:
+    """The ptrace platform's filter: ALLOW by default (PTRACE_SYSEMU stops first)."""
+    f = _new_filter(sc.ALLOW)
+    f.add_rule(sc.TRACE(0), "execveat")
+    f.add_rule(sc.NOTIFY, NAMES[DOORBELL])
+    return f
+
+
+def export_bpf(f: sc.SyscallFilter) -> bytes:
+    with tempfile.TemporaryFile() as t:
+        f.export_bpf(t)
+        t.seek(0)
+        return t.read()
+
+
+def export_pfc(f: sc.SyscallFilter) -> str:
+    """The filter as libseccomp's pseudo-code (for --debug and the threat model)."""
+    with tempfile.TemporaryFile("w+") as t:
+        f.export_pfc(t)
+        t.seek(0)
+        return t.read()
+
+
+def lane_of(nr: int, args: tuple[int, ...] | list[int]) -> str:
+    """Which lane the seccomp filter sends this call to: "allow", "trace" or "notify"."""
+    from sentry.platform.allowlist import is_allowed
+
+    if is_allowed(nr, args):
+        return "allow"
+    return "trace" if nr in traced_numbers() else "notify"

@@ -1,0 +1,37 @@
+"""The ptrace platform: every syscall stops under PTRACE_SYSEMU (as gVisor's ptrace platform).
+
+The portable baseline and the cross-check for `seccomp`. Allow-listed calls are run on the
+host by rewinding the task to its `syscall` instruction; everything else is answered by
+the Sentry at the stop. The filter only guards calls the Sentry injects.
+Other ABIs never reach the filter here (SYSEMU stops first), so the kernel checks the
+arch of every stop itself and kills the task for int 0x80 / x32.
+"""
+
+from __future__ import annotations
+
+import errno
+
+from sentry.platform import filter as bpf
+from sentry.platform.base import Platform, TaskDied
+from sentry.platform.native import check, lib
+
+
+class PtracePlatform(Platform):
+    name = "ptrace"
+    resume_how = lib.ST_SYSEMU
+
+    def filter_bpf(self) -> bytes:
+        return bpf.export_bpf(bpf.ptrace_filter())
+
+    def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
+        return nr == bpf.DOORBELL
+
+    def run_on_host(self, ctx) -> None:
+        """Runs the allow-listed call the task is stopped at on the host, then resumes it."""
+        rc = lib.st_rerun(ctx.tid, self._res, self._sig, self._status)
+        if self._sig[0]:
+            ctx.deferred_signals.append(self._sig[0])
+        if rc == -errno.ESRCH and self._status[0] != -1:  # exit/exit_group, or killed
+            raise TaskDied(self._status[0])
+        check(rc, "rerun on host")
+        self.resume(ctx)

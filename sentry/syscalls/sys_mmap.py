@@ -1,0 +1,81 @@
+"""File mappings and the program break: calls that act on the task's address space.
+
+Anonymous mmap, munmap, mprotect … are host calls (the allow-list). What reaches here needs
+the task stopped (TRACE lane): a file mapping donates the Sentry's host fd for the file into
+the task for the duration of the host mmap, and brk is emulated with anonymous mappings
+above the break the loader set (the host's own brk belongs to the stub).
+"""
+
+from __future__ import annotations
+
+from sentry.abi.errno import BY_NUMBER, EINVAL, ENOMEM
+from sentry.abi.sysno import SYS_close, SYS_mmap, SYS_munmap
+from sentry.kernel.args import Args
+from sentry.kernel.task import Task
+from sentry.platform.filter import DOORBELL
+
+PAGE = 4096
+PROT_READ, PROT_WRITE = 1, 2
+MAP_SHARED, MAP_PRIVATE, MAP_TYPE = 0x01, 0x02, 0x0F
+MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE = 0x10, 0x20, 0x100000
+MAP_SHARED_VALIDATE = 0x03
+TASK_SIZE = 0x7FFFFFFFF000
+RLIMIT_DATA = 2
+
+
+def _page_up(x: int) -> int:
+    return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+def _inject(t: Task, nr: int, *args: int, donate_fd: int = -1) -> int:
+    r = t.kernel.platform.inject(t.ctx, nr, *args, donate_fd=donate_fd)
+    if -4096 < r < 0:
+        raise BY_NUMBER[-r]()
+    return r
+
+
+def sys_mmap(t: Task, a: Args) -> int:
+    """Implements mmap(2) of files (anonymous mappings run on the host)."""
+    addr, length, prot, flags = a.ptr(0), a.size(1), a.int(2), a.int(3)
+    fd, off = a.int(4), a.long(5)
+    if flags & MAP_ANONYMOUS:
+        # Both platforms run anonymous maps on the host before dispatch (allow-list).
+        return _inject(t, SYS_mmap, addr, length, prot, flags, -1, off)
+    if length == 0 or off & (PAGE - 1) or off < 0 or _page_up(length) > TASK_SIZE:
+        raise EINVAL()
+    if flags & MAP_TYPE not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
+        raise EINVAL()
+    f = t.fds.get(fd)
+    host_fd = f.mmap_fd(prot, flags)
+    task_fd = _inject(t, DOORBELL, donate_fd=host_fd)
+    try:
+        return _inject(t, SYS_mmap, addr, length, prot, flags, task_fd, off)
+    finally:
+        _inject(t, SYS_close, task_fd)
+
+
+def sys_brk(t: Task, a: Args) -> int:
+    """Implements brk(2): grows or shrinks the break with anonymous host mappings.
+
+    Differences: the break starts right after the program's last segment (no randomisation).
+    """
+    mm, want = t.tg.mm, a.ptr(0)
+    if want < mm.brk_start:
+        return mm.brk
+    old_top, new_top = _page_up(mm.brk), _page_up(want)
+    soft = t.tg.rlimits[RLIMIT_DATA][0]
+    if want - mm.brk_start > soft:
+        return mm.brk
+    if new_top > old_top:
+        try:
+            got = _inject(t, SYS_mmap, old_top, new_top - old_top, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
+        except (ENOMEM, BY_NUMBER[17]):  # ENOMEM, EEXIST: something is mapped there
+            return mm.brk
+        if got != old_top:
+            _inject(t, SYS_munmap, got, new_top - old_top)
+            return mm.brk
+    elif new_top < old_top:
+        _inject(t, SYS_munmap, new_top, old_top - new_top)
+    mm.brk = want
+    return want
