@@ -69,6 +69,8 @@ def make_ffi(absolute_sources: bool) -> FFI:
         include_dirs=[HERE],
         define_macros=[("ST_VERSION", f'"{version()}"')],
         extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+        # One file name for pip and for a development build (abi3 would shadow or be shadowed).
+        py_limited_api=False,
     )
     return ffi
 

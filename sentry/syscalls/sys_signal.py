@@ -5,8 +5,6 @@ Dispositions, masks and frames stay with the host (rt_sigaction & co. are allow-
 
 from __future__ import annotations
 
-import os
-
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
@@ -30,11 +28,8 @@ def _may_signal(t: Task, target: ThreadGroup) -> bool:
 def _send_group(t: Task, tg: ThreadGroup, sig: int) -> None:
     if not _may_signal(t, tg):
         raise EPERM()
-    if sig:
-        try:
-            os.kill(tg.host_pid, sig)
-        except ProcessLookupError:
-            raise ESRCH() from None
+    if sig and lib.st_kill(tg.host_pid, sig) < 0:
+        raise ESRCH()
 
 
 def sys_kill(t: Task, a: Args) -> int:

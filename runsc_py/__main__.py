@@ -1,0 +1,125 @@
+"""The `runsc_py` command: global flags, then a command from COMMANDS, then its arguments.
+
+As with runc and runsc, global flags come before the command
+(`runsc_py --root R --log F --log-format json create ...`); `do` also accepts them after
+its name. Each command is a module in runsc_py/cli/, imported only when it runs, and the
+Sentry is imported by the command itself, so `runsc_py --help` loads neither.
+
+Exit status: the command's (for `do`, the workload's, or 128+N if a signal killed it);
+1 for a usage error or a failure of the runtime itself, reported in one line on stderr
+and in the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import NamedTuple
+
+from runsc_py import __version__, log
+from runsc_py.cli import Parser, UsageError, add_global_flags
+
+
+class Command(NamedTuple):
+    module: str
+    help: str
+
+
+# The OCI lifecycle commands (create start state kill delete run exec ps list events spec
+# features wait pause resume update) arrive with runsc_py/container/.
+COMMANDS: dict[str, Command] = {
+    "do": Command("runsc_py.cli.do", "run a program in a new sandbox, no bundle needed"),
+    "syscalls": Command("runsc_py.cli.syscalls", "print the syscall table and its support"),
+}
+
+PROG = "runsc_py"
+
+
+def _global_parser() -> Parser:
+    lines = [f"  {name:<10} {cmd.help}" for name, cmd in COMMANDS.items()]
+    p = Parser(
+        prog=PROG,
+        usage=f"{PROG} [GLOBAL FLAGS] COMMAND [ARGS...]",
+        description="A gVisor-style sandbox: runs programs on a user-space kernel (the Sentry).",
+        epilog="commands:\n" + "\n".join(lines)
+        + f"\n\nRun '{PROG} COMMAND --help' for a command's flags.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"{PROG} version {__version__}")
+    add_global_flags(p)
+    p.add_argument("command", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return p
+
+
+def _command_parser(name: str, cmd: Command, module: ModuleType) -> Parser:
+    p = Parser(prog=f"{PROG} {name}", description=cmd.help)
+    module.add_arguments(p)
+    return p
+
+
+def _report(logger: logging.Logger | None, msg: str) -> None:
+    """One line on stderr, and the same as an error in the log when it goes elsewhere."""
+    msg = " ".join(msg.split())
+    if logger is not None:
+        logger.error(msg)
+        if log.logs_to_stderr():
+            return
+    print(f"{PROG}: error: {msg}", file=sys.stderr)
+
+
+def _setup_log(opts: argparse.Namespace) -> logging.Logger:
+    try:
+        return log.setup(opts.log, opts.log_format, opts.debug)
+    except OSError as e:
+        raise UsageError(f"cannot open log file {opts.log}: {e.strerror}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    logger: logging.Logger | None = None
+    opts: argparse.Namespace | None = None
+    try:
+        opts = _global_parser().parse_args(args)
+        logger = _setup_log(opts)
+        if opts.command is None:
+            raise UsageError(f"no command given; see '{PROG} --help'")
+        cmd = COMMANDS.get(opts.command)
+        if cmd is None:
+            known = ", ".join(COMMANDS)
+            raise UsageError(f"unknown command {opts.command!r} (commands: {known})")
+        module = importlib.import_module(cmd.module)
+        before = (opts.log, opts.log_format, opts.debug)
+        _command_parser(opts.command, cmd, module).parse_args(opts.args, namespace=opts)
+        if (opts.log, opts.log_format, opts.debug) != before:  # `do --log F ...`
+            logger = _setup_log(opts)
+        status = int(module.run(opts, logger))
+        sys.stdout.flush()  # a closed pipe fails here, inside the handler below
+        return status
+    except UsageError as e:
+        known = opts is not None and opts.command in COMMANDS
+        _report(logger, f"{opts.command}: {e}" if known else str(e))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # stdout closed early (`runsc_py syscalls | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as e:  # the CLI's last resort: one line (traceback with --debug), exit 1
+        if logger is not None:
+            logger.debug("runsc_py %s", " ".join(args), exc_info=True)
+        where = f"{opts.command}: " if opts is not None and opts.command else ""
+        _report(logger, f"{where}{e or type(e).__name__}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""One module per command (as youki/crun do), plus what they share: the global flags.
+
+A command module defines `add_arguments(parser)` and `run(opts, log) -> int` (the exit
+status). runsc_py/__main__.py maps command names to these modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+PLATFORMS = ("seccomp", "ptrace")
+NETWORKS = ("none", "host", "sandbox")
+LOG_FORMATS = ("text", "json")
+
+
+class UsageError(Exception):
+    """A bad command line: reported in one line, exit status 1."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises UsageError instead of printing usage and exiting 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def add_global_flags(p: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """Adds the runc/runsc global flags. With `suppress`, flags not given leave the
+    namespace untouched (for commands that also accept them after the command name)."""
+
+    def d(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    p.add_argument("--root", metavar="DIR", default=d("/run/runsc_py"),
+                   help="directory for container state (default /run/runsc_py)")
+    p.add_argument("--log", metavar="FILE", default=d(None),
+                   help="write log messages to FILE (appended) instead of stderr")
+    p.add_argument("--log-format", choices=LOG_FORMATS, default=d("text"),
+                   help="log format: text (default) or json lines")
+    p.add_argument("--debug", action="store_true", default=d(False),
+                   help="log debug messages")
+    p.add_argument("--systemd-cgroup", action="store_true", default=d(False),
+                   help="accepted for compatibility with runc's callers")
+    p.add_argument("--platform", choices=PLATFORMS, default=d("seccomp"),
+                   help="how syscalls are trapped: seccomp (default) or ptrace")
+    p.add_argument("--network", choices=NETWORKS, default=d("none"),
+                   help="network mode: none (default), host or sandbox")
+    p.add_argument("--strace", action="store_true", default=d(False),
+                   help="log every syscall of the workload with decoded arguments")

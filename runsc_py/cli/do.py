@@ -1,0 +1,44 @@
+"""`runsc_py do [FLAGS] CMD [ARGS...]`: run one program in a new sandbox, as `runsc do`.
+
+No bundle and no set-up: the program runs on the Sentry with the caller's working
+directory and environment, and `do` exits with its status (128+N if signal N killed it).
+The global flags may also follow `do` (`runsc_py do --platform=ptrace --strace /bin/true`);
+everything from CMD on is the workload's argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from runsc_py.cli import UsageError, add_global_flags
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_global_flags(p, suppress=True)
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]",
+                   help="the program to run and its arguments")
+
+
+def run(opts: argparse.Namespace, log: logging.Logger) -> int:
+    argv = list(opts.argv)
+    if argv[:1] == ["--"]:  # argparse keeps the separator in a REMAINDER
+        argv = argv[1:]
+    if not argv:
+        raise UsageError("no program given (usage: runsc_py do [FLAGS] CMD [ARGS...])")
+    if opts.network != "none":
+        # The Sentry's `do` path has loopback only so far; refuse rather than pretend.
+        raise UsageError(f"--network={opts.network} is not supported by do yet (only none)")
+    log.debug("do: %s (platform=%s, strace=%s)", argv, opts.platform, opts.strace)
+    from sentry.sandbox import run_do
+
+    return run_do(
+        argv,
+        platform=opts.platform,
+        strace=opts.strace,
+        debug=opts.debug,
+        cwd=os.getcwd(),
+        env=dict(os.environ),
+        log=log,
+    )

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages runsc-py needs. Idempotent: when every package is already
+# installed it only asks dpkg and exits (no apt-get update), so `make setup` stays fast.
+set -euo pipefail
+
+PACKAGES=(
+    gcc make libc6-dev linux-libc-dev  # native/ (cffi extension, stub), C probes, syscall headers
+    libseccomp2                        # pyseccomp builds the BPF filter with libseccomp.so.2
+    python3-venv python3-dev           # `make setup` creates .venv; headers for the extension
+    busybox-static                     # static workloads for tests
+    proot                              # the C ptrace peer the benchmarks compare against
+    strace                             # cross-checks of --strace and of probe behaviour
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [[ $status == installed ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+sudo=()
+if (($(id -u) != 0)); then
+    sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
