@@ -74,6 +74,10 @@ def setup(log_file: str | None, log_format: str, debug: bool) -> logging.Logger:
         handler.setFormatter(JSONFormatter())
     else:
         handler.setFormatter(TextFormatter(with_time=bool(log_file)))
+    if not log_file and not debug:
+        # On the user's terminal (which is the workload's stderr too) the Sentry speaks only
+        # of errors and of what was asked for (--strace); --log or --debug records the rest.
+        handler.addFilter(_terminal_filter)
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)
@@ -82,6 +86,11 @@ def setup(log_file: str | None, log_format: str, debug: bool) -> logging.Logger:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     return logging.getLogger(LOGGER_NAME)
+
+
+def _terminal_filter(record: logging.LogRecord) -> bool:
+    return (record.levelno >= logging.ERROR or record.name == LOGGER_NAME
+            or record.name == "sentry.strace")
 
 
 def logs_to_stderr() -> bool:

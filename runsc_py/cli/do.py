@@ -31,8 +31,16 @@ def run(opts: argparse.Namespace, log: logging.Logger) -> int:
         # The Sentry's `do` path has loopback only so far; refuse rather than pretend.
         raise UsageError(f"--network={opts.network} is not supported by do yet (only none)")
     log.debug("do: %s (platform=%s, strace=%s)", argv, opts.platform, opts.strace)
-    from sentry.sandbox import run_do
+    from sentry.sandbox import LaunchError, run_do
 
+    try:
+        return _run(opts, argv, log, run_do)
+    except LaunchError as e:  # not found (127) or not executable (126), as a shell says
+        log.error("do: %s", e)
+        return e.status
+
+
+def _run(opts: argparse.Namespace, argv: list[str], log: logging.Logger, run_do) -> int:
     return run_do(
         argv,
         platform=opts.platform,

@@ -34,6 +34,7 @@ from sentry.platform.allowlist import is_allowed
 from sentry.platform.base import AUDIT_ARCH_X86_64, AddressSpace, Context, TaskDied
 
 log = logging.getLogger("sentry")
+trace_log = logging.getLogger("sentry.strace")
 
 PTRACE_EVENT_EXEC = 4
 PTRACE_EVENT_STOP = 128
@@ -164,7 +165,7 @@ class Kernel:
                 f"{t.vtid}: {e!r}\n{traceback.format_exc()}") from e
         if r.__class__ is Parked:
             if self.strace:
-                log.info("[%d] %s <unfinished ...>", t.vtid, call)
+                trace_log.info("[%d] %s <unfinished ...>", t.vtid, call)
             self.park(t, r, notif_id)
             return None
         if r == _ENOSYS and nr not in self.enosys_seen and (
@@ -172,12 +173,12 @@ class Kernel:
             self.enosys_seen.add(nr)
             log.warning("unsupported syscall %s (%d): ENOSYS", NAMES.get(nr, "?"), nr)
         if self.strace:
-            log.info("[%d] %s = %s", t.vtid, call, self._strace.format_result(NAMES.get(nr, ""), r))
+            trace_log.info("[%d] %s = %s", t.vtid, call, self._strace.format_result(NAMES.get(nr, ""), r))
         return r
 
     def strace_resumed(self, t: Task, nr: int, r: int) -> None:
         name = NAMES.get(nr, str(nr))
-        log.info("[%d] <... %s resumed> = %s", t.vtid, name, self._strace.format_result(name, r))
+        trace_log.info("[%d] <... %s resumed> = %s", t.vtid, name, self._strace.format_result(name, r))
 
     # -- ptrace-lane calls -----------------------------------------------------------
 
@@ -199,7 +200,7 @@ class Kernel:
         t.ctx.where = base.ST_AT_ENTRY if ev.kind == base.EV_SECCOMP else base.ST_AT_OTHER
         if ev.kind == base.EV_SYSCALL and is_allowed(nr, args):
             if self.strace:
-                log.info("[%d] %s (host)", t.vtid,
+                trace_log.info("[%d] %s (host)", t.vtid,
                          self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem))
             try:
                 self.platform.run_on_host(t.ctx)

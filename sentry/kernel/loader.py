@@ -307,6 +307,7 @@ def load(t: Task, plan: ExecPlan) -> None:
     mm = t.tg.mm
     mm.brk_start = mm.brk = page_up(end)
     t.tg.exe_path = plan.exe_path
+    t.comm = plan.path.rsplit(b"/", 1)[-1][:15]
     t.tg.cmdline = b"".join(a + b"\0" for a in plan.argv)
     t.tg.environ = b"".join(e + b"\0" for e in plan.envp)
     for name in ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax",

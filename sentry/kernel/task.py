@@ -46,6 +46,8 @@ class Task:
         self.creds = creds
         self.ctx: Any = None  # the platform's per-task state (registers, stop kind)
         self.exit_status: int | None = None
+        self.comm = b""  # the task's name (PR_SET_NAME, /proc/<pid>/comm)
+        self.prctl: dict[str, int] = {}  # prctl knobs of the guest's view
 
     @property
     def vpid(self) -> int:

@@ -50,6 +50,8 @@ class ThreadGroup:
     rlimits: list[tuple[int, int]] = field(default_factory=host_rlimits)
     mm: MM = field(default_factory=MM)
     exit_status: int | None = None
+    dumpable: int = 1
+    subreaper: bool = False
 
     def __post_init__(self) -> None:
         self.pgid = self.pgid or self.vpid
