@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
+#include <setjmp.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -65,8 +65,28 @@ static struct {
 } fdq[QCAP];
 static int fdq_len;
 
-static int epfd = -1, sigfd = -1, listener = -1;
-static int want_wait = 1, notif_ready;
+static int epfd = -1, listener = -1, wake_pipe[2] = {-1, -1};
+static int want_wait = 1, notif_ready, armed_fds;
+static unsigned char armed[65536]; /* fds watched (EPOLLONESHOT) and not yet fired */
+
+/* SIGCHLD (a tracee stopped or died): a flag, a byte on the self-pipe that sits in the
+ * epoll set, and — when the loop is blocked in NOTIF_RECV on the fast path — a jump out
+ * of that wait. The handler runs with SA_NODEFER so jumping leaves SIGCHLD unblocked. */
+static volatile sig_atomic_t chld_pending = 1, in_recv;
+static sigjmp_buf recv_jmp;
+
+static void on_sigchld(int sig) {
+    int e = errno;
+    chld_pending = 1;
+    if (write(wake_pipe[1], "c", 1) < 0) {
+        /* full pipe: a wake-up is already pending */
+    }
+    errno = e;
+    if (in_recv) {
+        in_recv = 0;
+        siglongjmp(recv_jmp, 1);
+    }
+}
 
 static int push_notif(const struct seccomp_notif *n) {
     if (notifq_len == QCAP) return -ENOSPC;
@@ -79,17 +99,21 @@ static int push_notif(const struct seccomp_notif *n) {
 int st_loop_init(void) {
     sigset_t set;
     struct epoll_event ev = {.events = EPOLLIN};
+    struct sigaction sa;
+    if (epfd >= 0) return 0;
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) return -errno;
+    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) return -errno;
+    ev.data.fd = wake_pipe[0];
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, wake_pipe[0], &ev) < 0) return -errno;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_RESTART | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGCHLD, &sa, NULL) < 0) return -errno;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -errno;
-    if (epfd < 0) {
-        epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (epfd < 0) return -errno;
-        sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sigfd < 0) return -errno;
-        ev.data.fd = sigfd;
-        if (epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev) < 0) return -errno;
-    }
+    if (sigprocmask(SIG_UNBLOCK, &set, NULL) < 0) return -errno;
     return 0;
 }
 
@@ -100,15 +124,25 @@ int st_loop_set_listener(int fd) {
     return 0;
 }
 
+static void set_armed(int fd, int on) {
+    if (fd < 0 || fd >= (int)sizeof armed || armed[fd] == on) return;
+    armed[fd] = (unsigned char)on;
+    armed_fds += on ? 1 : -1;
+}
+
 int st_loop_watch(int fd, unsigned int events) {
     struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.fd = fd};
-    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
-    if (errno != ENOENT) return -errno;
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) return -errno;
+    if (fd < 0 || fd >= (int)sizeof armed) return -EBADF;
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+        if (errno != ENOENT) return -errno;
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) return -errno;
+    }
+    set_armed(fd, 1);
     return 0;
 }
 
 int st_loop_unwatch(int fd) {
+    set_armed(fd, 0);
     if (epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != ENOENT && errno != EBADF)
         return -errno;
     return 0;
@@ -162,6 +196,26 @@ static int fill_notif(struct st_event *ev, const struct seccomp_notif *n) {
     return ev->kind;
 }
 
+/* The fast path: no fd is watched and no timeout is due, so the only events are
+ * notifications and SIGCHLD. Block in NOTIF_RECV itself (one syscall instead of
+ * epoll_wait + RECV, and the listener's synchronous wake-up lands on this thread); a
+ * SIGCHLD jumps out of the wait. A notification copied out just before the jump is
+ * recognised by its non-zero id. Returns the event kind, or 0 to take the slow path. */
+static int fast_recv(struct st_event *ev) {
+    static struct seccomp_notif n;
+    memset(&n, 0, sizeof n);
+    if (sigsetjmp(recv_jmp, 0) == 0) {
+        in_recv = 1;
+        int r = chld_pending ? -1 : ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n);
+        in_recv = 0;
+        if (r == 0) return fill_notif(ev, &n);
+        return 0;
+    }
+    /* Jumped out of the wait by SIGCHLD. */
+    if (*(volatile unsigned long long *)&n.id) return fill_notif(ev, &n);
+    return 0;
+}
+
 static long long now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -192,11 +246,23 @@ int st_next_event(struct st_event *ev, int timeout_ms) {
             if (r == 0) return fill_notif(ev, &n);
             if (r != -ENOENT && r != -EINTR) return r;
         }
+        if (chld_pending) {
+            char buf[64];
+            chld_pending = 0; /* before the drain: a SIGCHLD during it sets it again */
+            while (read(wake_pipe[0], buf, sizeof buf) > 0) {
+            }
+            want_wait = 1;
+        }
         if (want_wait) {
             int status;
             int tid = waitpid(-1, &status, WNOHANG | __WALL);
             if (tid > 0) return decode_wait(ev, tid, status);
             want_wait = 0;
+        }
+        if (deadline < 0 && !armed_fds && listener >= 0) {
+            int r = fast_recv(ev);
+            if (r != 0) return r;
+            continue;
         }
         int t = -1;
         if (deadline >= 0) {
@@ -214,14 +280,12 @@ int st_next_event(struct st_event *ev, int timeout_ms) {
         }
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
-            if (fd == sigfd) {
-                struct signalfd_siginfo si[8];
-                while (read(sigfd, si, sizeof si) > 0) {
-                }
-                want_wait = 1;
+            if (fd == wake_pipe[0]) {
+                chld_pending = 1; /* drained at the top of the loop */
             } else if (fd == listener) {
                 notif_ready = 1;
             } else if (fdq_len < QCAP) {
+                set_armed(fd, 0);
                 fdq[fdq_len].fd = fd;
                 fdq[fdq_len].events = evs[i].events;
                 fdq_len++;

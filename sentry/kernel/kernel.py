@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import traceback
+from collections.abc import Coroutine
 from typing import Any
 
 from sentry.abi.errno import ENOSYS, SysError
@@ -26,12 +27,16 @@ from sentry.kernel import task_syscall
 from sentry.kernel.creds import Credentials
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
-from sentry.kernel.task_syscall import Parked, dispatch, step
+from sentry.kernel.args import Args
+from sentry.kernel.task_syscall import MAX_NR, Parked, dispatch, step
 from sentry.kernel.thread_group import RLIMIT_NOFILE, ThreadGroup
 from sentry.kernel.waiter import WaitQueue
 from sentry.platform import base
 from sentry.platform.allowlist import is_allowed
 from sentry.platform.base import AUDIT_ARCH_X86_64, AddressSpace, Context, TaskDied
+
+EV_NOTIFY, EV_SECCOMP, EV_SYSCALL = base.EV_NOTIFY, base.EV_SECCOMP, base.EV_SYSCALL
+EV_WAIT, EV_FD = base.EV_WAIT, base.EV_FD
 
 log = logging.getLogger("sentry")
 trace_log = logging.getLogger("sentry.strace")
@@ -130,22 +135,42 @@ class Kernel:
     def _loop(self) -> None:
         p = self.platform
         ev = p.next_event()
+        # The notify lane's hot path, inlined: a synchronous handler's int result goes
+        # straight back with the next event fetched in the same C call. Everything else
+        # (strace, coroutines, errors, unknown numbers) takes the general path.
+        send_next, unpack = p.send_and_next, p.unpack_args
+        handlers, tasks = self.handlers, self.tasks
+        hot = not self.strace
         while self.init_status is None:
             kind = ev.kind
-            if kind == base.EV_NOTIFY:
-                notif_id = ev.id
-                t = self.tasks.get(ev.tid)
+            if kind == EV_NOTIFY:
+                notif_id, nr = ev.id, ev.nr
+                t = tasks.get(ev.tid)
                 if t is None:
                     raise SentryBug(f"notification from unknown host tid {ev.tid}")
-                r = self.syscall(t, ev.nr, p.ffi_args(ev), notif_id)
+                h = handlers[nr] if hot and 0 <= nr < MAX_NR else None
+                if h is not None:
+                    args = unpack(ev.args, 6)
+                    try:
+                        r = h(t, Args(args))
+                    except SysError as e:
+                        r = -e.errno
+                    except Exception as e:
+                        raise self.bug(t, nr, args, e) from e
+                    if r.__class__ is int:
+                        send_next(notif_id, r)
+                        continue
+                    r = self.run_coroutine(t, nr, r, notif_id)
+                else:
+                    r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)
                 if r is not None:
                     ev = p.answer_notify_and_next(notif_id, r)
                     continue
-            elif kind == base.EV_SECCOMP or kind == base.EV_SYSCALL:
+            elif kind == EV_SECCOMP or kind == EV_SYSCALL:
                 self.on_trace_stop(ev)
-            elif kind == base.EV_WAIT:
+            elif kind == EV_WAIT:
                 self.on_wait(ev.tid, ev.status)
-            elif kind == base.EV_FD:
+            elif kind == EV_FD:
                 self.on_fd_ready(ev.fd)
             self._run_woken()
             if self.init_status is not None:
@@ -154,15 +179,14 @@ class Kernel:
 
     def syscall(self, t: Task, nr: int, args: Any, notif_id: int | None) -> int | None:
         """Runs one trapped call; returns its result, or None if the task parked."""
-        call = self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem) if self.strace else ""
+        name = NAMES.get(nr, str(nr))
+        call = self._strace.format_call(name, args, t.mem) if self.strace else ""
         try:
             r = dispatch(self.handlers, t, nr, args)
         except TaskDied:
             raise
         except Exception as e:
-            raise SentryBug(
-                f"sentry bug in {NAMES.get(nr, nr)}{tuple(hex(a) for a in args)} of task "
-                f"{t.vtid}: {e!r}\n{traceback.format_exc()}") from e
+            raise self.bug(t, nr, args, e) from e
         if r.__class__ is Parked:
             if self.strace:
                 trace_log.info("[%d] %s <unfinished ...>", t.vtid, call)
@@ -173,12 +197,33 @@ class Kernel:
             self.enosys_seen.add(nr)
             log.warning("unsupported syscall %s (%d): ENOSYS", NAMES.get(nr, "?"), nr)
         if self.strace:
-            trace_log.info("[%d] %s = %s", t.vtid, call, self._strace.format_result(NAMES.get(nr, ""), r))
+            result = self._strace.format_result(NAMES.get(nr, ""), r)
+            trace_log.info("[%d] %s = %s", t.vtid, call, result)
+        return r
+
+    @staticmethod
+    def bug(t: Task, nr: int, args: Any, e: Exception) -> SentryBug:
+        return SentryBug(
+            f"sentry bug in {NAMES.get(nr, nr)}{tuple(hex(a) for a in args)} of task "
+            f"{t.vtid}: {e!r}\n{traceback.format_exc()}")
+
+    def run_coroutine(self, t: Task, nr: int, coro: Any, notif_id: int | None) -> int | None:
+        """Starts a handler coroutine (the hot path's non-int result); None if it parked."""
+        if not isinstance(coro, Coroutine):
+            raise self.bug(t, nr, (), TypeError(f"handler returned {coro!r}"))
+        try:
+            r = step(coro, nr)
+        except Exception as e:
+            raise self.bug(t, nr, (), e) from e
+        if r.__class__ is Parked:
+            self.park(t, r, notif_id)
+            return None
         return r
 
     def strace_resumed(self, t: Task, nr: int, r: int) -> None:
         name = NAMES.get(nr, str(nr))
-        trace_log.info("[%d] <... %s resumed> = %s", t.vtid, name, self._strace.format_result(name, r))
+        result = self._strace.format_result(name, r)
+        trace_log.info("[%d] <... %s resumed> = %s", t.vtid, name, result)
 
     # -- ptrace-lane calls -----------------------------------------------------------
 

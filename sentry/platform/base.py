@@ -111,6 +111,7 @@ class Platform:
         self._res = ffi.new("long long *")
         self._sig = ffi.new("int *")
         self._status = ffi.new("int *")
+        self._send_next = lib.st_notify_send_and_next
 
     # -- set-up --------------------------------------------------------------------
 
@@ -149,6 +150,8 @@ class Platform:
     def ffi_args(ev) -> list[int]:
         return ffi.unpack(ev.args, 6)
 
+    unpack_args = staticmethod(ffi.unpack)
+
     def next_event(self, timeout_ms: int = -1):
         check(lib.st_next_event(self.ev, timeout_ms), "next event")
         return self.ev
@@ -160,6 +163,15 @@ class Platform:
             rc = lib.st_notify_send_and_next(notif_id, result, 0, self.ev, timeout_ms)
         check(rc, "notify send")
         return self.ev
+
+    def send_and_next(self, notif_id: int, result: int) -> None:
+        """The hot path of answer_notify_and_next: the next event lands in self.ev."""
+        if result < 0:
+            rc = self._send_next(notif_id, 0, result, self.ev, -1)
+        else:
+            rc = self._send_next(notif_id, result, 0, self.ev, -1)
+        if rc < 0:
+            check(rc, "notify send")
 
     def answer_notify(self, notif_id: int, result: int) -> bool:
         """Answers a notification; False if it was cancelled meanwhile (signal, death)."""
