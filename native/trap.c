@@ -45,6 +45,7 @@ extern long ptrace(int request, ...);
 #define PT_SYSCALL 24
 #define PT_SYSEMU 31
 #define PT_SEIZE 0x4206
+#define PT_GETSIGINFO 0x4202
 #define PT_GET_SYSCALL_INFO 0x420e
 
 #ifndef ST_VERSION
@@ -357,6 +358,13 @@ int st_setregs(int tid, const struct st_regs *regs) {
 int st_kill(int tid, int sig) {
     if (kill(tid, sig) < 0) return -errno;
     return 0;
+}
+
+int st_getsiginfo(int tid, int *code) {
+    siginfo_t si;
+    if (ptrace(PT_GETSIGINFO, tid, 0, &si) < 0) return -errno;
+    *code = si.si_code;
+    return si.si_signo;
 }
 
 int st_tgkill(int tgid, int tid, int sig) {

@@ -90,6 +90,7 @@ int st_seize(int tid, unsigned int options);
 int st_getregs(int tid, struct st_regs *regs);
 int st_setregs(int tid, const struct st_regs *regs);
 int st_kill(int tid, int sig);
+int st_getsiginfo(int tid, int *code);   /* the stopped signal's si_signo; *code its si_code */
 int st_tgkill(int tgid, int tid, int sig);
 
 /* Memory: process_vm_readv/writev; st_mem_poke writes through /proc/pid/mem (read-only

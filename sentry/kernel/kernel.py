@@ -23,7 +23,7 @@ from typing import Any
 
 from sentry.abi.errno import ENOSYS, SysError
 from sentry.abi.sysno import NAMES
-from sentry.kernel import task_syscall
+from sentry.kernel import signals, task_syscall
 from sentry.kernel.creds import Credentials
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
@@ -34,6 +34,7 @@ from sentry.kernel.waiter import WaitQueue
 from sentry.platform import base
 from sentry.platform.allowlist import is_allowed
 from sentry.platform.base import AUDIT_ARCH_X86_64, AddressSpace, Context, TaskDied
+from sentry.platform.native import lib
 
 EV_NOTIFY, EV_SECCOMP, EV_SYSCALL = base.EV_NOTIFY, base.EV_SECCOMP, base.EV_SYSCALL
 EV_WAIT, EV_FD = base.EV_WAIT, base.EV_FD
@@ -274,7 +275,7 @@ class Kernel:
         log.warning("task %d made a syscall of another ABI (arch %#x, nr %#x): killed",
                     t.vtid, arch, nr)
         t.tg.exit_status = SIGSYS  # reported as killed by SIGSYS
-        os.kill(t.tg.host_pid, signal.SIGKILL)
+        lib.st_kill(t.tg.host_pid, signal.SIGKILL)
         self.platform.resume(t.ctx)
 
     # -- lifecycle -----------------------------------------------------------------
@@ -314,6 +315,13 @@ class Kernel:
             return
         # A signal-delivery-stop: a parked notify call was cancelled by the kernel.
         self.cancel_if_interrupted(t)
+        if t.tg.vpid == 1:
+            action = signals.ns_init_action(t.host_tid, sig)
+            if action == signals.KILL:
+                t.tg.exit_status = sig  # reported as killed by `sig`, as Linux would
+                lib.st_kill(t.tg.host_pid, signal.SIGKILL)
+            if action != signals.DELIVER:
+                sig = 0
         self.platform.resume(t.ctx, sig)
 
     def on_exit(self, t: Task, status: int) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
+from sentry.kernel.signals import ns_init_accepts
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import ThreadGroup
 from sentry.platform.native import lib
@@ -28,6 +29,8 @@ def _may_signal(t: Task, target: ThreadGroup) -> bool:
 def _send_group(t: Task, tg: ThreadGroup, sig: int) -> None:
     if not _may_signal(t, tg):
         raise EPERM()
+    if tg.vpid == 1 and not ns_init_accepts(tg.host_pid, sig):
+        return  # the namespace init's rule: discarded, and kill() still succeeds
     if sig and lib.st_kill(tg.host_pid, sig) < 0:
         raise ESRCH()
 
@@ -70,6 +73,8 @@ def _find_task(t: Task, tgid: int, tid: int) -> Task:
 def _send_task(t: Task, target: Task, sig: int) -> int:
     if not _may_signal(t, target.tg):
         raise EPERM()
+    if target.tg.vpid == 1 and not ns_init_accepts(target.host_tid, sig):
+        return 0
     if sig:
         rc = lib.st_tgkill(target.tg.host_pid, target.host_tid, sig)
         if rc < 0:

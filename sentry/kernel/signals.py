@@ -1,0 +1,67 @@
+"""Signal delivery decisions the Sentry makes at a task's signal-delivery-stop.
+
+The guest's init is the host's init of the sandbox's PID namespace, and a traced
+namespace init is special on the host: the kernel keeps it SIGNAL_UNKILLABLE even for a
+synchronous fault (it only drops that protection for untraced tasks), so a SIGSEGV
+re-delivered by the tracer would be discarded and the faulting instruction would fault
+forever. Linux's own rule for a namespace init is: a signal whose action is the default
+is ignored, except a fault the kernel raises, which kills it. The Sentry applies that rule
+itself: faults kill the task (SIGKILL, reported as the fault's signal), other
+default-action signals are dropped, handled or ignored ones are delivered.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from sentry.platform.native import ffi, lib
+
+DELIVER, DROP, KILL = "deliver", "drop", "kill"
+
+# Signals whose default action is to ignore the signal or to stop/continue the task.
+_DEFAULT_NOT_FATAL = {signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH, signal.SIGCONT,
+                      signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
+
+
+def _masks(host_tid: int) -> tuple[int, int]:
+    """(ignored, caught) signal masks from /proc/<tid>/status (the host keeps dispositions)."""
+    ign = cgt = 0
+    with open(f"/proc/{host_tid}/status", "rb") as f:
+        for line in f:
+            if line.startswith(b"SigIgn:"):
+                ign = int(line.split()[1], 16)
+            elif line.startswith(b"SigCgt:"):
+                cgt = int(line.split()[1], 16)
+    return ign, cgt
+
+
+def ns_init_accepts(host_tid: int, sig: int) -> bool:
+    """Whether init takes `sig` sent from inside its namespace: only with a handler.
+
+    (kill(2) from inside cannot end a namespace init with a default-action signal, not
+    even SIGKILL; an ignored signal is discarded either way.)
+    """
+    if sig == 0:
+        return True
+    try:
+        _ign, cgt = _masks(host_tid)
+    except OSError:
+        return False
+    return bool(cgt & 1 << (sig - 1))
+
+
+def ns_init_action(host_tid: int, sig: int) -> str:
+    """What Linux would do with `sig` arriving at a namespace init (see the module doc)."""
+    if sig in _DEFAULT_NOT_FATAL:
+        return DELIVER
+    try:
+        ign, cgt = _masks(host_tid)
+    except OSError:  # the task is gone: nothing to deliver to
+        return DROP
+    bit = 1 << (sig - 1)
+    if cgt & bit or ign & bit:
+        return DELIVER
+    code = ffi.new("int *")
+    if lib.st_getsiginfo(host_tid, code) < 0:
+        return DROP
+    return KILL if code[0] > 0 else DROP  # si_code > 0: raised by the kernel (a fault)
