@@ -367,6 +367,14 @@ int st_getsiginfo(int tid, int *code) {
     return si.si_signo;
 }
 
+int st_clock(int clockid, int res, long long *sec, long long *nsec) {
+    struct timespec ts;
+    if ((res ? clock_getres(clockid, &ts) : clock_gettime(clockid, &ts)) < 0) return -errno;
+    *sec = ts.tv_sec;
+    *nsec = ts.tv_nsec;
+    return 0;
+}
+
 int st_tgkill(int tgid, int tid, int sig) {
     if (syscall(SYS_tgkill, tgid, tid, sig) < 0) return -errno;
     return 0;

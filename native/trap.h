@@ -112,6 +112,10 @@ int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
  * are not restored: rt_sigreturn and arch_prctl change them on purpose). */
 int st_rerun(int tid, long long *result, int *sig, int *status);
 
+/* clock_gettime/clock_getres of a host clock id on the Sentry's behalf (CPU clocks of
+ * tasks, with host pids). Fill sec/nsec; 0 or -errno. */
+int st_clock(int clockid, int res, long long *sec, long long *nsec);
+
 /* The stub image (a static ELF) embedded at build time. */
 unsigned long st_stub_size(void);
 const unsigned char *st_stub_image(void);

@@ -17,7 +17,7 @@ from sentry.kernel import loader
 from sentry.kernel.fd_table import FdTable
 from sentry.kernel.kernel import Kernel
 from sentry.platform import get_platform
-from sentry.vfs.rootfs import build_do_root, stdio_files
+from sentry.vfs.fsimpl.rootfs import build_do_root, controlling_tty, stdio_files
 
 log = logging.getLogger("sentry")
 
@@ -81,11 +81,12 @@ def run_do(
     cwd = cwd or os.getcwd()
     kernel = Kernel(get_platform(platform), hostname=os.uname().nodename, strace=strace)
     root = build_do_root(rootfs)
-    root.proc.kernel = kernel
     fds = FdTable()
-    for f in stdio_files((0, 1, 2)):
+    stdio = stdio_files((0, 1, 2), root)
+    for f in stdio:
         fds.install(f)
     t = kernel.new_init_task(fds, root.fs_context(os.fsencode(cwd)))
+    t.tg.controlling_tty = controlling_tty(stdio)
     args = [os.fsencode(a) for a in argv]
     envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
     path = find_program(t, args[0], env)

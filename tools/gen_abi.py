@@ -94,7 +94,10 @@ def gen_errno() -> str:
     seen: dict[int, str] = {}
     for num, name in sorted(errno.errorcode.items()):
         seen[num] = name
-    aliases = [n for n in dir(errno) if n.startswith("E") and getattr(errno, n) in seen and seen[getattr(errno, n)] != n]
+    aliases = [
+        n for n in dir(errno)
+        if n.startswith("E") and getattr(errno, n) in seen and seen[getattr(errno, n)] != n
+    ]
     for num, name in sorted(seen.items()):
         lines.append(f"class {name}(SysError):")
         lines.append(f"    errno = {num}")

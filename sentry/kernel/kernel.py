@@ -49,6 +49,11 @@ EXIT_SENTRY_BUG = 128 + 9
 _ENOSYS = -ENOSYS.errno
 
 
+def _is_x32(nr: int) -> bool:
+    """The x32 ABI's bit, as the seccomp filter sees it (-1 and friends are just ENOSYS)."""
+    return 0x40000000 <= nr & 0xFFFFFFFF < 0x80000000
+
+
 class SentryBug(Exception):
     """An unexpected exception inside the Sentry; the sandbox is stopped."""
 
@@ -233,7 +238,7 @@ class Kernel:
         if t is None:
             raise SentryBug(f"syscall stop of unknown host tid {ev.tid}")
         nr, args = ev.nr, self.platform.ffi_args(ev)
-        if ev.kind == base.EV_SYSCALL and (ev.arch != AUDIT_ARCH_X86_64 or nr & 0x40000000):
+        if ev.kind == base.EV_SYSCALL and (ev.arch != AUDIT_ARCH_X86_64 or _is_x32(nr)):
             self.kill_foreign_abi(t, nr, ev.arch)
             return
         plan = self.launching.pop(ev.tid, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import resource
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sentry.kernel.task import Task
@@ -51,6 +51,7 @@ class ThreadGroup:
     mm: MM = field(default_factory=MM)
     exit_status: int | None = None
     dumpable: int = 1
+    controlling_tty: Any = None  # the terminal file /dev/tty opens (None: ENXIO)
     subreaper: bool = False
 
     def __post_init__(self) -> None:

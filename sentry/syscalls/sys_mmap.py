@@ -46,6 +46,8 @@ def sys_mmap(t: Task, a: Args) -> int:
     if flags & MAP_TYPE not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
         raise EINVAL()
     f = t.fds.get(fd)
+    if getattr(f, "mmap_anonymous", False):  # /dev/zero: an anonymous mapping, as Linux does
+        return _inject(t, SYS_mmap, addr, length, prot, flags | MAP_ANONYMOUS, -1, 0)
     host_fd = f.mmap_fd(prot, flags)
     task_fd = _inject(t, DOORBELL, donate_fd=host_fd)
     try:

@@ -29,6 +29,7 @@ OSERROR_ALLOWED_FILES: dict[str, str] = {
     "sentry/platform/seccomp.py": "the listener ioctl SET_FLAGS is absent on older kernels",
     "sentry/kernel/kernel.py": "host calls on a task that died meanwhile (ESRCH)",
     "sentry/kernel/loader.py": "an injected host syscall failed while building a task",
+    "sentry/kernel/signals.py": "reads a traced task's dispositions from the host's /proc",
 }
 
 OSERROR_NAMES = frozenset(

@@ -1,0 +1,105 @@
+"""A task's file descriptor table: fd → (FileDescription, close-on-exec)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sentry.abi.errno import EBADF, EINVAL, EMFILE
+
+if TYPE_CHECKING:
+    from sentry.vfs.file import FileDescription
+
+DEFAULT_LIMIT = 1024
+NR_OPEN = 1 << 20  # Linux's fs.nr_open default: the ceiling for RLIMIT_NOFILE
+
+
+class FdTable:
+    """Shared between threads (CLONE_FILES) or copied by fork().
+
+    Each slot holds a reference on its FileDescription (incref on install, decref on close).
+    `limit` is RLIMIT_NOFILE's soft value: install fails with EMFILE at or above it.
+    """
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self.limit = limit
+        self._fds: dict[int, tuple[FileDescription, bool]] = {}
+
+    def get(self, fd: int) -> FileDescription:
+        """The file at fd (EBADF)."""
+        entry = self._fds.get(fd)
+        if entry is None:
+            raise EBADF()
+        return entry[0]
+
+    def __contains__(self, fd: int) -> bool:
+        return fd in self._fds
+
+    def __len__(self) -> int:
+        return len(self._fds)
+
+    def install(self, f: FileDescription, cloexec: bool = False, min_fd: int = 0) -> int:
+        """Puts f at the lowest free fd >= min_fd (EMFILE at the limit, EINVAL past it)."""
+        if min_fd < 0 or min_fd >= self.limit:
+            raise EINVAL()
+        fd = min_fd
+        while fd in self._fds:
+            fd += 1
+        if fd >= self.limit:
+            raise EMFILE()
+        f.incref()
+        self._fds[fd] = (f, cloexec)
+        return fd
+
+    def install_at(self, fd: int, f: FileDescription, cloexec: bool = False) -> None:
+        """Puts f at fd, closing what was there (dup2/dup3). EBADF outside [0, limit)."""
+        if fd < 0 or fd >= self.limit:
+            raise EBADF()
+        f.incref()
+        old = self._fds.get(fd)
+        self._fds[fd] = (f, cloexec)
+        if old is not None:
+            old[0].decref()
+
+    def close(self, fd: int) -> None:
+        entry = self._fds.pop(fd, None)
+        if entry is None:
+            raise EBADF()
+        entry[0].decref()
+
+    def remove(self, fd: int) -> FileDescription:
+        """Takes fd out of the table, keeping its reference for the caller (EBADF)."""
+        entry = self._fds.pop(fd, None)
+        if entry is None:
+            raise EBADF()
+        return entry[0]
+
+    def get_cloexec(self, fd: int) -> bool:
+        entry = self._fds.get(fd)
+        if entry is None:
+            raise EBADF()
+        return entry[1]
+
+    def set_cloexec(self, fd: int, cloexec: bool) -> None:
+        f = self.get(fd)
+        self._fds[fd] = (f, cloexec)
+
+    def fork(self) -> FdTable:
+        """A copy for a child process: the same descriptions, one more reference each."""
+        new = FdTable(self.limit)
+        for fd, (f, cloexec) in self._fds.items():
+            f.incref()
+            new._fds[fd] = (f, cloexec)
+        return new
+
+    def close_on_exec(self) -> None:
+        for fd in [fd for fd, (_, c) in self._fds.items() if c]:
+            self.close(fd)
+
+    def close_all(self) -> None:
+        """Drops every fd (the task group exits)."""
+        for fd in list(self._fds):
+            self.close(fd)
+
+    def items(self) -> list[tuple[int, FileDescription]]:
+        """(fd, file) pairs in fd order."""
+        return [(fd, self._fds[fd][0]) for fd in sorted(self._fds)]

@@ -1,0 +1,349 @@
+"""open/close/dup/fcntl, the working directory, directory listing, and namespace changes
+(mkdir, unlink, rename, link, symlink, mknod)."""
+
+from __future__ import annotations
+
+import os
+
+from sentry.abi.errno import (
+    EBADF, EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE, SysError,
+)
+from sentry.kernel.args import Args
+from sentry.kernel.task import Task
+from sentry.vfs import ops
+from sentry.vfs.constants import (
+    AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
+    F_GETFL, F_GETOWN, F_SETFD, F_SETFL, F_SETOWN, FD_CLOEXEC, O_CLOEXEC, O_CREAT, O_TRUNC,
+    O_WRONLY, SETFL_MASK,
+)
+from sentry.vfs.dentry import VirtualDentry
+from sentry.vfs.file import FileDescription
+from sentry.vfs.locks import fcntl_lock, flock, is_lock_cmd, release_posix
+from sentry.vfs.perm import MAY_EXEC, check_access
+from sentry.vfs.resolve import path_of
+
+CLOSE_RANGE_UNSHARE = 2
+CLOSE_RANGE_CLOEXEC = 4
+
+
+def _path(t: Task, addr: int) -> bytes:
+    return t.mem.read_path(addr)
+
+
+# --- open and close -----------------------------------------------------------------
+def open_file(t: Task, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescription:
+    """The core of openat(2): resolves, checks and opens, without installing an fd.
+
+    The ELF loader calls it (flags O_RDONLY) for the executable and its interpreter.
+    """
+    return ops.open_at(t, dirfd, path, flags, mode)
+
+
+def _install(t: Task, f: FileDescription, cloexec: bool) -> int:
+    try:
+        return t.fds.install(f, cloexec)
+    except SysError:
+        if f.refs == 0:
+            f.release()
+        raise
+
+
+def _openat(t: Task, dirfd: int, path: bytes, flags: int, mode: int) -> int:
+    f = open_file(t, dirfd, path, flags, mode)
+    return _install(t, f, bool(flags & O_CLOEXEC))
+
+
+def sys_open(t: Task, a: Args) -> int:
+    """Implements open(2). Differences: FIFOs and O_TMPFILE are not supported yet."""
+    return _openat(t, AT_FDCWD, _path(t, a.ptr(0)), a.int(1), a.uint(2))
+
+
+def sys_openat(t: Task, a: Args) -> int:
+    """Implements openat(2). Differences: FIFOs and O_TMPFILE are not supported yet."""
+    return _openat(t, a.int(0), _path(t, a.ptr(1)), a.int(2), a.uint(3))
+
+
+def sys_creat(t: Task, a: Args) -> int:
+    """Implements creat(2)."""
+    return _openat(t, AT_FDCWD, _path(t, a.ptr(0)), O_CREAT | O_WRONLY | O_TRUNC, a.uint(1))
+
+
+def sys_close(t: Task, a: Args) -> int:
+    """Implements close(2)."""
+    f = t.fds.remove(a.int(0))
+    if f.inode is not None:
+        release_posix(t.tg, f.inode)
+    f.decref()
+    return 0
+
+
+def sys_close_range(t: Task, a: Args) -> int:
+    """Implements close_range(2)."""
+    first, last, flags = a.uint(0), a.uint(1), a.uint(2)
+    if flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) or first > last:
+        raise EINVAL()
+    if flags & CLOSE_RANGE_UNSHARE:
+        t.fds = t.fds.fork()
+    for fd, _ in t.fds.items():
+        if first <= fd <= last:
+            if flags & CLOSE_RANGE_CLOEXEC:
+                t.fds.set_cloexec(fd, True)
+            else:
+                t.fds.close(fd)
+    return 0
+
+
+# --- dup and fcntl ------------------------------------------------------------------
+def sys_dup(t: Task, a: Args) -> int:
+    """Implements dup(2)."""
+    return t.fds.install(t.fds.get(a.int(0)))
+
+
+def sys_dup2(t: Task, a: Args) -> int:
+    """Implements dup2(2)."""
+    old, new = a.int(0), a.int(1)
+    f = t.fds.get(old)
+    if old != new:
+        t.fds.install_at(new, f, False)
+    return new
+
+
+def sys_dup3(t: Task, a: Args) -> int:
+    """Implements dup3(2)."""
+    old, new, flags = a.int(0), a.int(1), a.int(2)
+    if flags & ~O_CLOEXEC or old == new:
+        raise EINVAL()
+    t.fds.install_at(new, t.fds.get(old), bool(flags & O_CLOEXEC))
+    return new
+
+
+async def sys_fcntl(t: Task, a: Args) -> int:
+    """Implements fcntl(2). Differences: F_SETOWN records the owner but no SIGIO is sent;
+    no EDEADLK detection for F_SETLKW."""
+    fd, cmd = a.int(0), a.int(1)
+    f = t.fds.get(fd)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        if a.int(2) < 0 or a.int(2) >= t.fds.limit:
+            raise EINVAL()
+        return t.fds.install(f, cmd == F_DUPFD_CLOEXEC, a.int(2))
+    if cmd == F_GETFD:
+        return FD_CLOEXEC if t.fds.get_cloexec(fd) else 0
+    if cmd == F_SETFD:
+        t.fds.set_cloexec(fd, bool(a.int(2) & FD_CLOEXEC))
+        return 0
+    if cmd == F_GETFL:
+        return f.flags
+    if f.is_path:
+        raise EBADF()
+    if cmd == F_SETFL:
+        f.flags = f.flags & ~SETFL_MASK | a.int(2) & SETFL_MASK
+        return 0
+    if is_lock_cmd(cmd):
+        return await fcntl_lock(t, f, cmd, a.ptr(2))
+    if cmd == F_SETOWN:
+        f.owner = a.int(2)  # type: ignore[attr-defined]
+        return 0
+    if cmd == F_GETOWN:
+        return getattr(f, "owner", 0)
+    fcntl_hook = getattr(f, "fcntl", None)
+    if fcntl_hook is not None:
+        return fcntl_hook(t, cmd, a.ulong(2))
+    raise EINVAL()
+
+
+# --- working directory --------------------------------------------------------------
+def sys_getcwd(t: Task, a: Args) -> int:
+    """Implements getcwd(2)."""
+    buf, size = a.ptr(0), a.size(1)
+    cwd = t.fs.cwd
+    if cwd.dentry.dead:
+        raise ENOENT()
+    path = path_of(t.fs.root, cwd) + b"\0"
+    if len(path) > size:
+        raise ERANGE()
+    t.mem.write(buf, path)
+    return len(path)
+
+
+def _set_cwd(t: Task, vd: VirtualDentry) -> int:
+    st = vd.dentry.inode.stat()
+    if st.mode & 0o170000 != 0o040000:
+        raise ENOTDIR()
+    check_access(t.creds, st, MAY_EXEC)
+    t.fs.cwd = vd
+    return 0
+
+
+def sys_chdir(t: Task, a: Args) -> int:
+    """Implements chdir(2)."""
+    return _set_cwd(t, ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0))))
+
+
+def sys_fchdir(t: Task, a: Args) -> int:
+    """Implements fchdir(2)."""
+    f = t.fds.get(a.int(0))
+    if f.vd is None:
+        raise ENOTDIR()
+    return _set_cwd(t, f.vd)
+
+
+def sys_chroot(t: Task, a: Args) -> int:
+    """Implements chroot(2)."""
+    vd = ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0)))
+    if not vd.dentry.inode.is_dir():
+        raise ENOTDIR()
+    check_access(t.creds, vd.dentry.inode.stat(), MAY_EXEC)
+    if t.creds.euid != 0:
+        raise EPERM()
+    t.fs.root = vd
+    return 0
+
+
+def sys_umask(t: Task, a: Args) -> int:
+    """Implements umask(2)."""
+    old = t.fs.umask
+    t.fs.umask = a.uint(0) & 0o777
+    return old
+
+
+def sys_getdents64(t: Task, a: Args) -> int:
+    """Implements getdents64(2)."""
+    f = t.fds.get(a.int(0))
+    data = f.getdents(t, a.uint(2))
+    t.mem.write(a.ptr(1), data)
+    return len(data)
+
+
+# --- namespace changes --------------------------------------------------------------
+def sys_mkdir(t: Task, a: Args) -> int:
+    """Implements mkdir(2)."""
+    ops.mkdir_at(t, AT_FDCWD, _path(t, a.ptr(0)), a.uint(1))
+    return 0
+
+
+def sys_mkdirat(t: Task, a: Args) -> int:
+    """Implements mkdirat(2)."""
+    ops.mkdir_at(t, a.int(0), _path(t, a.ptr(1)), a.uint(2))
+    return 0
+
+
+def _decode_dev(dev: int) -> int:
+    """The syscall's 32-bit dev (new_decode_dev) as a host dev_t."""
+    return os.makedev((dev & 0xFFF00) >> 8, (dev & 0xFF) | ((dev >> 12) & 0xFFF00))
+
+
+def sys_mknod(t: Task, a: Args) -> int:
+    """Implements mknod(2). Differences: FIFOs and sockets cannot be opened yet."""
+    ops.mknod_at(t, AT_FDCWD, _path(t, a.ptr(0)), a.uint(1), _decode_dev(a.uint(2)))
+    return 0
+
+
+def sys_mknodat(t: Task, a: Args) -> int:
+    """Implements mknodat(2). Differences: FIFOs and sockets cannot be opened yet."""
+    ops.mknod_at(t, a.int(0), _path(t, a.ptr(1)), a.uint(2), _decode_dev(a.uint(3)))
+    return 0
+
+
+def sys_rmdir(t: Task, a: Args) -> int:
+    """Implements rmdir(2)."""
+    ops.rmdir_at(t, AT_FDCWD, _path(t, a.ptr(0)))
+    return 0
+
+
+def sys_unlink(t: Task, a: Args) -> int:
+    """Implements unlink(2)."""
+    ops.unlink_at(t, AT_FDCWD, _path(t, a.ptr(0)))
+    return 0
+
+
+def sys_unlinkat(t: Task, a: Args) -> int:
+    """Implements unlinkat(2)."""
+    dirfd, path, flags = a.int(0), _path(t, a.ptr(1)), a.int(2)
+    if flags & ~AT_REMOVEDIR:
+        raise EINVAL()
+    if flags & AT_REMOVEDIR:
+        ops.rmdir_at(t, dirfd, path)
+    else:
+        ops.unlink_at(t, dirfd, path)
+    return 0
+
+
+def sys_rename(t: Task, a: Args) -> int:
+    """Implements rename(2). Differences: renaming a directory of the host layer is EXDEV."""
+    ops.rename_at(t, AT_FDCWD, _path(t, a.ptr(0)), AT_FDCWD, _path(t, a.ptr(1)), 0)
+    return 0
+
+
+def sys_renameat(t: Task, a: Args) -> int:
+    """Implements renameat(2). Differences: as rename."""
+    ops.rename_at(t, a.int(0), _path(t, a.ptr(1)), a.int(2), _path(t, a.ptr(3)), 0)
+    return 0
+
+
+def sys_renameat2(t: Task, a: Args) -> int:
+    """Implements renameat2(2). Differences: RENAME_EXCHANGE and RENAME_WHITEOUT: EINVAL."""
+    ops.rename_at(t, a.int(0), _path(t, a.ptr(1)), a.int(2), _path(t, a.ptr(3)), a.uint(4))
+    return 0
+
+
+def sys_symlink(t: Task, a: Args) -> int:
+    """Implements symlink(2)."""
+    ops.symlink_at(t, _path(t, a.ptr(0)), AT_FDCWD, _path(t, a.ptr(1)))
+    return 0
+
+
+def sys_symlinkat(t: Task, a: Args) -> int:
+    """Implements symlinkat(2)."""
+    ops.symlink_at(t, _path(t, a.ptr(0)), a.int(1), _path(t, a.ptr(2)))
+    return 0
+
+
+def sys_link(t: Task, a: Args) -> int:
+    """Implements link(2)."""
+    ops.link_at(t, AT_FDCWD, _path(t, a.ptr(0)), AT_FDCWD, _path(t, a.ptr(1)), False, 0)
+    return 0
+
+
+def sys_linkat(t: Task, a: Args) -> int:
+    """Implements linkat(2)."""
+    olddirfd, old, newdirfd, new = a.int(0), _path(t, a.ptr(1)), a.int(2), _path(t, a.ptr(3))
+    flags = a.int(4)
+    if flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH):
+        raise EINVAL()
+    if flags & AT_EMPTY_PATH and not old and t.creds.euid != 0:
+        raise ENOENT()  # Linux requires CAP_DAC_READ_SEARCH for this form
+    ops.link_at(t, olddirfd, old, newdirfd, new, bool(flags & AT_SYMLINK_FOLLOW), flags)
+    return 0
+
+
+# --- data integrity -----------------------------------------------------------------
+def sys_fsync(t: Task, a: Args) -> int:
+    """Implements fsync(2): our files live in memory or on a read-only host tree."""
+    t.fds.get(a.int(0)).fsync()
+    return 0
+
+
+def sys_fdatasync(t: Task, a: Args) -> int:
+    """Implements fdatasync(2)."""
+    t.fds.get(a.int(0)).fsync()
+    return 0
+
+
+def sys_sync(t: Task, a: Args) -> int:
+    """Implements sync(2): nothing the Sentry holds needs flushing."""
+    return 0
+
+
+def sys_syncfs(t: Task, a: Args) -> int:
+    """Implements syncfs(2)."""
+    t.fds.get(a.int(0))
+    return 0
+
+
+
+async def sys_flock(t: Task, a: Args) -> int:
+    """Implements flock(2)."""
+    f = t.fds.get(a.int(0))
+    if f.is_path:
+        raise EBADF()
+    return await flock(t, f, a.int(1))

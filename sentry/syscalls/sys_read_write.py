@@ -1,0 +1,282 @@
+"""read/write and their vector and positional forms, lseek.
+
+Partial I/O (Linux's rule): bytes already moved beat a fault. The rule lives in
+`_copy_out` and `_copy_in`: a fault after some bytes returns the count, a fault before
+any byte is EFAULT.
+"""
+
+from __future__ import annotations
+
+from sentry.abi.errno import EAGAIN, EBADF, EFAULT, EINVAL, EISDIR, SysError
+from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG
+from sentry.kernel.args import Args
+from sentry.kernel.task import Task
+from sentry.kernel.waiter import POLLIN, POLLOUT
+from sentry.vfs.constants import O_APPEND, SEEK_HOLE
+from sentry.vfs.file import FileDescription, SeekableFile
+
+MAX_RW_COUNT = 0x7FFFF000  # Linux clamps every read/write to this
+IOV_MAX = 1024
+
+
+def _copy_out(t: Task, f: FileDescription, iovs: list[tuple[int, int]], data: bytes,
+              positional: bool = False) -> int:
+    """Scatters data into iovs; returns bytes moved (EFAULT if none moved and some were due).
+
+    For a seekable file read at its offset, the offset is moved back over bytes that could
+    not be delivered, as Linux's copy_to_user failure leaves it.
+    """
+    done = 0
+    for base, length in iovs:
+        if done >= len(data):
+            break
+        chunk = data[done:done + length]
+        n = t.mem.write_partial(base, chunk)
+        done += n
+        if n < len(chunk):
+            break
+    if done < len(data):
+        if isinstance(f, SeekableFile) and not positional:
+            f.offset -= len(data) - done
+        if done == 0:
+            raise EFAULT()
+    return done
+
+
+def _copy_in(t: Task, iovs: list[tuple[int, int]]) -> bytes:
+    """Gathers the bytes to write, stopping at the first fault (EFAULT if it is the first)."""
+    parts = []
+    want = 0
+    for base, length in iovs:
+        want += length
+        chunk = t.mem.read_partial(base, length)
+        parts.append(chunk)
+        if len(chunk) < length:
+            break
+    data = b"".join(parts)
+    if not data and want:
+        raise EFAULT()
+    return data
+
+
+async def _write(t: Task, f: FileDescription, data: bytes) -> int:
+    """Writes data the way a blocking write(2) does on a pipe, tty or stream socket: all of
+    it, parking while the file is full. A non-blocking file, a file that never blocks
+    (wait_source() is None: a short count is final), a signal or an error after some
+    bytes end it early with the count moved so far (bytes moved beat EINTR/EPIPE).
+    """
+    done = 0
+    while True:
+        try:
+            done += f.write(data[done:])
+        except SysError as e:
+            if done:
+                return done
+            if not isinstance(e, EAGAIN) or f.nonblocking:
+                raise
+        if done == len(data) or f.nonblocking:
+            return done
+        source = f.wait_source()
+        if source is None:
+            return done
+        try:
+            await t.wait_on(source, POLLOUT)
+        except SysError:
+            if done:
+                return done
+            raise
+
+
+def _iovecs(t: Task, addr: int, count: int) -> list[tuple[int, int]]:
+    """Reads and checks an iovec array (EINVAL for a bad count or total), clamped."""
+    if count < 0 or count > IOV_MAX:
+        raise EINVAL()
+    iovs = t.mem.read_iovecs(addr, count)
+    out, total = [], 0
+    for base, length in iovs:
+        if length >= 1 << 63:
+            raise EINVAL()
+        total += length
+        if total >= 1 << 63:
+            raise EINVAL()
+        out.append((base, length))
+    return _clamp(out)
+
+
+def _clamp(iovs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out, room = [], MAX_RW_COUNT
+    for base, length in iovs:
+        n = min(length, room)
+        out.append((base, n))
+        room -= n
+    return out
+
+
+def _total(iovs: list[tuple[int, int]]) -> int:
+    return sum(n for _, n in iovs)
+
+
+async def sys_read(t: Task, a: Args) -> int:
+    """Implements read(2)."""
+    f = t.fds.get(a.int(0))
+    iovs = _clamp([(a.ptr(1), a.size(2))])
+    return await t.io_wait(f, POLLIN, lambda: _copy_out(t, f, iovs, f.read(_total(iovs))))
+
+
+async def sys_write(t: Task, a: Args) -> int:
+    """Implements write(2)."""
+    f = t.fds.get(a.int(0))
+    if not f.writable:
+        raise EBADF()
+    iovs = _clamp([(a.ptr(1), a.size(2))])
+    return await _write(t, f, _copy_in(t, iovs))
+
+
+async def sys_readv(t: Task, a: Args) -> int:
+    """Implements readv(2)."""
+    f = t.fds.get(a.int(0))
+    iovs = _iovecs(t, a.ptr(1), a.int(2))
+    return await t.io_wait(f, POLLIN, lambda: _copy_out(t, f, iovs, f.read(_total(iovs))))
+
+
+async def sys_writev(t: Task, a: Args) -> int:
+    """Implements writev(2)."""
+    f = t.fds.get(a.int(0))
+    if not f.writable:
+        raise EBADF()
+    return await _write(t, f, _copy_in(t, _iovecs(t, a.ptr(1), a.int(2))))
+
+
+def sys_pread64(t: Task, a: Args) -> int:
+    """Implements pread64(2)."""
+    fd, buf, count, off = a.int(0), a.ptr(1), a.size(2), a.long(3)
+    if off < 0:
+        raise EINVAL()
+    f = t.fds.get(fd)
+    iovs = _clamp([(buf, count)])
+    return _copy_out(t, f, iovs, f.pread(_total(iovs), off), positional=True)
+
+
+def sys_pwrite64(t: Task, a: Args) -> int:
+    """Implements pwrite64(2)."""
+    fd, buf, count, off = a.int(0), a.ptr(1), a.size(2), a.long(3)
+    if off < 0:
+        raise EINVAL()
+    f = t.fds.get(fd)
+    if not f.writable:
+        raise EBADF()
+    return f.pwrite(_copy_in(t, _clamp([(buf, count)])), off)
+
+
+def sys_preadv(t: Task, a: Args) -> int:
+    """Implements preadv(2)."""
+    fd, off = a.int(0), a.long(3)
+    if off < 0:
+        raise EINVAL()
+    f = t.fds.get(fd)
+    iovs = _iovecs(t, a.ptr(1), a.int(2))
+    return _copy_out(t, f, iovs, f.pread(_total(iovs), off), positional=True)
+
+
+def sys_pwritev(t: Task, a: Args) -> int:
+    """Implements pwritev(2)."""
+    fd, off = a.int(0), a.long(3)
+    if off < 0:
+        raise EINVAL()
+    f = t.fds.get(fd)
+    if not f.writable:
+        raise EBADF()
+    return f.pwrite(_copy_in(t, _iovecs(t, a.ptr(1), a.int(2))), off)
+
+
+def sys_lseek(t: Task, a: Args) -> int:
+    """Implements lseek(2)."""
+    fd, off, whence = a.int(0), a.long(1), a.uint(2)
+    f = t.fds.get(fd)
+    if whence > SEEK_HOLE:
+        raise EINVAL()
+    return f.seek(off, whence)
+
+
+_CHUNK = 1 << 20
+
+
+def _read_from(f: FileDescription, n: int, off: int | None) -> bytes:
+    return f.read(n) if off is None else f.pread(n, off)
+
+
+async def sys_sendfile(t: Task, a: Args) -> int:
+    """Implements sendfile(2)."""
+    out_fd, in_fd, offp, count = a.int(0), a.int(1), a.ptr(2), a.size(3)
+    fin, fout = t.fds.get(in_fd), t.fds.get(out_fd)
+    if not fin.readable or not fout.writable:
+        raise EBADF()
+    if fout.flags & O_APPEND:
+        raise EINVAL()
+    off = t.mem.read_i64(offp) if offp else None
+    if off is not None and off < 0:
+        raise EINVAL()
+    count = min(count, MAX_RW_COUNT)
+    done = 0
+    while done < count:
+        at = None if off is None else off + done
+        want = min(_CHUNK, count - done)
+        data = await t.io_wait(fin, POLLIN, lambda w=want, o=at: _read_from(fin, w, o))
+        if not data:
+            break
+        n = await _write(t, fout, data) if not done else _try_write(fout, data)
+        if n < len(data) and off is None and isinstance(fin, SeekableFile):
+            fin.offset -= len(data) - n  # give back what was read but not sent
+        done += n
+        if n < len(data):
+            break
+    if offp:
+        t.mem.write_u64(offp, off + done)
+    return done
+
+
+def _try_write(f: FileDescription, data: bytes) -> int:
+    """A follow-up chunk: whatever fits now (0 ends the call; its bytes are not lost)."""
+    try:
+        return f.write(data)
+    except SysError:
+        return 0
+
+
+def sys_copy_file_range(t: Task, a: Args) -> int:
+    """Implements copy_file_range(2) (regular files, by reading and writing)."""
+    fd_in, offp_in, fd_out, offp_out = a.int(0), a.ptr(1), a.int(2), a.ptr(3)
+    length, flags = a.size(4), a.uint(5)
+    if flags:
+        raise EINVAL()
+    fin, fout = t.fds.get(fd_in), t.fds.get(fd_out)
+    if not fin.readable or not fout.writable or fout.flags & O_APPEND:
+        raise EBADF()
+    for f in (fin, fout):
+        kind = f.stat().mode & S_IFMT
+        if kind == S_IFDIR:
+            raise EISDIR()
+        if kind != S_IFREG or not isinstance(f, SeekableFile):
+            raise EINVAL()
+    off_in = t.mem.read_i64(offp_in) if offp_in else fin.offset
+    off_out = t.mem.read_i64(offp_out) if offp_out else fout.offset
+    if off_in < 0 or off_out < 0:
+        raise EINVAL()
+    if fin.inode is fout.inode and off_in < off_out + length and off_out < off_in + length:
+        raise EINVAL()
+    done = 0
+    length = min(length, MAX_RW_COUNT)
+    while done < length:
+        data = fin.pread(min(_CHUNK, length - done), off_in + done)
+        if not data:
+            break
+        n = fout.pwrite(data, off_out + done)
+        done += n
+        if n < len(data):
+            break
+    for ptr, f, off in ((offp_in, fin, off_in), (offp_out, fout, off_out)):
+        if ptr:
+            t.mem.write_u64(ptr, off + done)
+        else:
+            f.offset = off + done
+    return done

@@ -1,0 +1,281 @@
+"""stat family, statfs, access, readlink, and attribute changes (chmod, chown, truncate,
+utimes)."""
+
+from __future__ import annotations
+
+import struct
+
+from sentry.abi.errno import EBADF, EFAULT, EINVAL, ENOTSUP, EPERM
+from sentry.abi.stat import pack_stat, pack_statfs, pack_statx
+from sentry.kernel.args import Args
+from sentry.kernel.task import Task
+from sentry.vfs import ops
+from sentry.vfs.constants import (
+    AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE,
+    AT_SYMLINK_NOFOLLOW, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY,
+)
+from sentry.vfs.dentry import VirtualDentry
+
+ST_VALID = 0x20
+ST_RELATIME = 0x1000
+STATX__RESERVED = 0x80000000
+
+
+def _path(t: Task, addr: int) -> bytes:
+    return t.mem.read_path(addr)
+
+
+def _fstat_at(t: Task, dirfd: int, path: bytes, flags: int):  # -> Stat
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+    return ops.stat_at(t, dirfd, path, follow, flags)
+
+
+def sys_stat(t: Task, a: Args) -> int:
+    """Implements stat(2)."""
+    st = ops.stat_at(t, AT_FDCWD, _path(t, a.ptr(0)), True)
+    t.mem.write(a.ptr(1), pack_stat(st))
+    return 0
+
+
+def sys_lstat(t: Task, a: Args) -> int:
+    """Implements lstat(2)."""
+    st = ops.stat_at(t, AT_FDCWD, _path(t, a.ptr(0)), False)
+    t.mem.write(a.ptr(1), pack_stat(st))
+    return 0
+
+
+def sys_fstat(t: Task, a: Args) -> int:
+    """Implements fstat(2)."""
+    st = t.fds.get(a.int(0)).stat()
+    t.mem.write(a.ptr(1), pack_stat(st))
+    return 0
+
+
+def sys_newfstatat(t: Task, a: Args) -> int:
+    """Implements newfstatat(2)."""
+    dirfd, path, buf, flags = a.int(0), _path(t, a.ptr(1)), a.ptr(2), a.int(3)
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT):
+        raise EINVAL()
+    t.mem.write(buf, pack_stat(_fstat_at(t, dirfd, path, flags)))
+    return 0
+
+
+def sys_statx(t: Task, a: Args) -> int:
+    """Implements statx(2)."""
+    dirfd, pathp, flags, mask, buf = a.int(0), a.ptr(1), a.int(2), a.uint(3), a.ptr(4)
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE):
+        raise EINVAL()
+    if flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE or mask & STATX__RESERVED:
+        raise EINVAL()
+    path = b"" if pathp == 0 and flags & AT_EMPTY_PATH else _path(t, pathp)
+    t.mem.write(buf, pack_statx(_fstat_at(t, dirfd, path, flags)))
+    return 0
+
+
+def _statfs_of(vd: VirtualDentry) -> bytes:
+    s = vd.mount.fs.statfs()
+    fl = vd.mount.flags
+    s.flags = ST_VALID | ST_RELATIME | (1 if fl & MS_RDONLY or vd.mount.fs.read_only else 0)
+    s.flags |= (2 if fl & MS_NOSUID else 0) | (4 if fl & MS_NODEV else 0)
+    s.flags |= 8 if fl & MS_NOEXEC else 0
+    return pack_statfs(s)
+
+
+def sys_statfs(t: Task, a: Args) -> int:
+    """Implements statfs(2)."""
+    vd = ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0)))
+    t.mem.write(a.ptr(1), _statfs_of(vd))
+    return 0
+
+
+def sys_fstatfs(t: Task, a: Args) -> int:
+    """Implements fstatfs(2). Differences: anonymous files (pipes, stdio) give EINVAL."""
+    f = t.fds.get(a.int(0))
+    if f.vd is None:
+        raise EINVAL()
+    t.mem.write(a.ptr(1), _statfs_of(f.vd))
+    return 0
+
+
+# --- access and readlink ------------------------------------------------------------
+def sys_access(t: Task, a: Args) -> int:
+    """Implements access(2)."""
+    ops.access_at(t, AT_FDCWD, _path(t, a.ptr(0)), a.int(1), True, False)
+    return 0
+
+
+def sys_faccessat(t: Task, a: Args) -> int:
+    """Implements faccessat(2) (the syscall has no flags argument)."""
+    ops.access_at(t, a.int(0), _path(t, a.ptr(1)), a.int(2), True, False)
+    return 0
+
+
+def sys_faccessat2(t: Task, a: Args) -> int:
+    """Implements faccessat2(2)."""
+    dirfd, path, mode, flags = a.int(0), _path(t, a.ptr(1)), a.int(2), a.int(3)
+    if flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise EINVAL()
+    ops.access_at(t, dirfd, path, mode, not flags & AT_SYMLINK_NOFOLLOW,
+                  bool(flags & AT_EACCESS), flags)
+    return 0
+
+
+def _readlink(t: Task, dirfd: int, path: bytes, buf: int, size: int) -> int:
+    if size <= 0:
+        raise EINVAL()
+    target = ops.readlink_at(t, dirfd, path)[:size]
+    t.mem.write(buf, target)
+    return len(target)
+
+
+def sys_readlink(t: Task, a: Args) -> int:
+    """Implements readlink(2)."""
+    return _readlink(t, AT_FDCWD, _path(t, a.ptr(0)), a.ptr(1), a.int(2))
+
+
+def sys_readlinkat(t: Task, a: Args) -> int:
+    """Implements readlinkat(2)."""
+    return _readlink(t, a.int(0), _path(t, a.ptr(1)), a.ptr(2), a.int(3))
+
+
+# --- attribute changes --------------------------------------------------------------
+def _fd_vd(t: Task, fd: int) -> VirtualDentry:
+    """The file an f* attribute call names (EBADF for O_PATH, as Linux's fdget)."""
+    f = t.fds.get(fd)
+    if f.is_path:
+        raise EBADF()
+    if f.vd is None:
+        raise EPERM()  # anonymous files (pipes, stdio): their attributes are not ours
+    return f.vd
+
+
+def sys_chmod(t: Task, a: Args) -> int:
+    """Implements chmod(2)."""
+    ops.chmod_vd(t, ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0))), a.uint(1))
+    return 0
+
+
+def sys_fchmod(t: Task, a: Args) -> int:
+    """Implements fchmod(2)."""
+    ops.chmod_vd(t, _fd_vd(t, a.int(0)), a.uint(1))
+    return 0
+
+
+def sys_fchmodat(t: Task, a: Args) -> int:
+    """Implements fchmodat(2)."""
+    ops.chmod_vd(t, ops.lookup(t, a.int(0), _path(t, a.ptr(1))), a.uint(2))
+    return 0
+
+
+def sys_fchmodat2(t: Task, a: Args) -> int:
+    """Implements fchmodat2(2) (Linux 6.6)."""
+    dirfd, path, mode, flags = a.int(0), _path(t, a.ptr(1)), a.uint(2), a.int(3)
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise EINVAL()
+    vd = ops.lookup(t, dirfd, path, not flags & AT_SYMLINK_NOFOLLOW, flags)
+    if vd.dentry.inode.is_symlink():
+        raise ENOTSUP()
+    ops.chmod_vd(t, vd, mode)
+    return 0
+
+
+def sys_chown(t: Task, a: Args) -> int:
+    """Implements chown(2)."""
+    ops.chown_vd(t, ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0))), a.int(1), a.int(2))
+    return 0
+
+
+def sys_lchown(t: Task, a: Args) -> int:
+    """Implements lchown(2)."""
+    ops.chown_vd(t, ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0)), False), a.int(1), a.int(2))
+    return 0
+
+
+def sys_fchown(t: Task, a: Args) -> int:
+    """Implements fchown(2)."""
+    ops.chown_vd(t, _fd_vd(t, a.int(0)), a.int(1), a.int(2))
+    return 0
+
+
+def sys_fchownat(t: Task, a: Args) -> int:
+    """Implements fchownat(2)."""
+    dirfd, path, uid, gid, flags = a.int(0), _path(t, a.ptr(1)), a.int(2), a.int(3), a.int(4)
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise EINVAL()
+    ops.chown_vd(t, ops.lookup(t, dirfd, path, not flags & AT_SYMLINK_NOFOLLOW, flags), uid, gid)
+    return 0
+
+
+def sys_truncate(t: Task, a: Args) -> int:
+    """Implements truncate(2)."""
+    path, size = _path(t, a.ptr(0)), a.long(1)
+    if size < 0:
+        raise EINVAL()
+    ops.truncate_vd(t, ops.lookup(t, AT_FDCWD, path), size)
+    return 0
+
+
+def sys_ftruncate(t: Task, a: Args) -> int:
+    """Implements ftruncate(2)."""
+    f, size = t.fds.get(a.int(0)), a.long(1)
+    if size < 0:
+        raise EINVAL()
+    f.truncate(size)
+    return 0
+
+
+def _timespecs(t: Task, addr: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    if addr == 0:
+        return None
+    v = struct.unpack("<qqqq", t.mem.read(addr, 32))
+    return (v[0], v[1]), (v[2], v[3])
+
+
+def _timevals(t: Task, addr: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    if addr == 0:
+        return None
+    v = struct.unpack("<qqqq", t.mem.read(addr, 32))
+    if not (0 <= v[1] < 1_000_000 and 0 <= v[3] < 1_000_000):
+        raise EINVAL()
+    return (v[0], v[1] * 1000), (v[2], v[3] * 1000)
+
+
+def sys_utimensat(t: Task, a: Args) -> int:
+    """Implements utimensat(2)."""
+    dirfd, pathp, times, flags = a.int(0), a.ptr(1), a.ptr(2), a.int(3)
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise EINVAL()
+    ts = _timespecs(t, times)
+    if pathp == 0:  # futimens: the file dirfd itself
+        if dirfd == AT_FDCWD:
+            raise EFAULT()
+        vd = _fd_vd(t, dirfd)
+    else:
+        vd = ops.lookup(t, dirfd, _path(t, pathp), not flags & AT_SYMLINK_NOFOLLOW, flags)
+    ops.utimes_vd(t, vd, ts)
+    return 0
+
+
+def sys_utimes(t: Task, a: Args) -> int:
+    """Implements utimes(2)."""
+    vd = ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0)))
+    ops.utimes_vd(t, vd, _timevals(t, a.ptr(1)))
+    return 0
+
+
+def sys_futimesat(t: Task, a: Args) -> int:
+    """Implements futimesat(2)."""
+    vd = ops.lookup(t, a.int(0), _path(t, a.ptr(1)))
+    ops.utimes_vd(t, vd, _timevals(t, a.ptr(2)))
+    return 0
+
+
+def sys_utime(t: Task, a: Args) -> int:
+    """Implements utime(2)."""
+    vd = ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0)))
+    times = None
+    if a.ptr(1):
+        at, mt = struct.unpack("<qq", t.mem.read(a.ptr(1), 16))
+        times = ((at, 0), (mt, 0))
+    ops.utimes_vd(t, vd, times)
+    return 0

@@ -1,0 +1,78 @@
+"""Clocks the host cannot be trusted to read for the guest: other tasks' CPU clocks.
+
+System-wide clocks (and the caller's own CPU clocks) are allow-listed host calls; the
+filter sends every other clock id here. A negative id names a process or thread CPU clock
+(Linux's encoding: ~pid << 3 | perthread << 2 | which); the Sentry translates the guest
+pid to the host's and reads the host clock.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from sentry.abi.errno import BY_NUMBER, EINVAL
+from sentry.kernel.args import Args
+from sentry.kernel.task import Task
+from sentry.platform.native import ffi, lib
+
+CPUCLOCK_PERTHREAD = 4
+CPUCLOCK_WHICH_MASK = 3
+CLOCKFD = 3  # dynamic (fd-based) clocks: none in the sandbox
+_TIMESPEC = struct.Struct("<qq")
+
+
+def host_clock(t: Task, clockid: int) -> int:
+    """The host clock id for a guest CPU-clock id; EINVAL for anything else."""
+    if clockid >= 0:
+        raise EINVAL()  # non-negative ids beyond the allow-listed ones do not exist
+    which = clockid & CPUCLOCK_WHICH_MASK
+    if which == CLOCKFD:
+        raise EINVAL()
+    pid = ~(clockid >> 3)
+    if clockid & CPUCLOCK_PERTHREAD:
+        if pid == 0:
+            host = t.host_tid
+        else:
+            task = next((x for x in t.kernel.tasks.values() if x.vtid == pid), None)
+            if task is None or task.tg is not t.tg:  # Linux: only threads of the caller
+                raise EINVAL()
+            host = task.host_tid
+    else:
+        tg = t.tg if pid == 0 else t.kernel.thread_groups.get(pid)
+        if tg is None or not tg.tasks:
+            raise EINVAL()
+        host = tg.host_pid
+    return (~host << 3) | (clockid & 7)
+
+
+def _read(t: Task, clockid: int, res: bool) -> bytes:
+    sec, nsec = ffi.new("long long *"), ffi.new("long long *")
+    rc = lib.st_clock(host_clock(t, clockid), int(res), sec, nsec)
+    if rc < 0:
+        raise BY_NUMBER[-rc]()
+    return _TIMESPEC.pack(sec[0], nsec[0])
+
+
+def sys_clock_gettime(t: Task, a: Args) -> int:
+    """Implements clock_gettime(2) for the clock ids the host does not serve directly."""
+    data = _read(t, a.int(0), False)
+    t.mem.write(a.ptr(1), data)
+    return 0
+
+
+def sys_clock_getres(t: Task, a: Args) -> int:
+    """Implements clock_getres(2) for the clock ids the host does not serve directly."""
+    data = _read(t, a.int(0), True)
+    if a.ptr(1):
+        t.mem.write(a.ptr(1), data)
+    return 0
+
+
+def sys_clock_nanosleep(t: Task, a: Args) -> int:
+    """Implements clock_nanosleep(2) for the ids the host does not serve directly.
+
+    Differences: sleeping on another process's CPU clock is not supported (EINVAL), as for
+    thread CPU clocks in Linux.
+    """
+    host_clock(t, a.int(0))
+    raise EINVAL()

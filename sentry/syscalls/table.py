@@ -1,0 +1,178 @@
+"""The syscall table: x86-64 number → name, handler, support status (as gVisor's linux64.go).
+
+One line per implemented syscall, in numeric order. Handlers are named "module:function"
+within sentry.syscalls and resolved once at start-up (tests check every name resolves).
+Calls the host runs directly are not here: they are the allow-list in
+sentry/platform/allowlist.py, each with the reason it is safe. Any number in neither place
+returns ENOSYS and is logged once.
+
+Lanes (seccomp platform): NOTIFY calls are answered through SECCOMP_RET_USER_NOTIF with a
+return value and memory copies; TRACE calls stop the task under ptrace because they need
+its registers or injected host syscalls (execve, mmap of a file, brk …).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sentry.abi.sysno import NAMES
+
+SUPPORTED = "supported"
+PARTIAL = "partial"
+
+NOTIFY = "notify"
+TRACE = "trace"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    handler: str  # "module:function" in sentry.syscalls
+    status: str = SUPPORTED
+    note: str = ""
+    lane: str = NOTIFY
+
+
+def S(name: str, handler: str, lane: str = NOTIFY) -> Entry:
+    """A fully supported call."""
+    return Entry(name, handler, SUPPORTED, "", lane)
+
+
+def P(name: str, handler: str, note: str, lane: str = NOTIFY) -> Entry:
+    """A partially supported call; `note` says what differs from Linux."""
+    return Entry(name, handler, PARTIAL, note, lane)
+
+
+TABLE: dict[int, Entry] = {
+    0: S("read", "sys_read_write:sys_read"),
+    1: S("write", "sys_read_write:sys_write"),
+    2: P("open", "sys_file:sys_open", "FIFOs and O_TMPFILE not yet"),
+    3: S("close", "sys_file:sys_close"),
+    4: S("stat", "sys_stat:sys_stat"),
+    5: S("fstat", "sys_stat:sys_fstat"),
+    6: S("lstat", "sys_stat:sys_lstat"),
+    8: S("lseek", "sys_read_write:sys_lseek"),
+    9: S("mmap", "sys_mmap:sys_mmap", TRACE),
+    12: S("brk", "sys_mmap:sys_brk", TRACE),
+    16: P("ioctl", "sys_ioctl:sys_ioctl", "tty requests, FIONREAD, FIONBIO, FIOCLEX only"),
+    17: S("pread64", "sys_read_write:sys_pread64"),
+    18: S("pwrite64", "sys_read_write:sys_pwrite64"),
+    19: S("readv", "sys_read_write:sys_readv"),
+    20: S("writev", "sys_read_write:sys_writev"),
+    21: S("access", "sys_stat:sys_access"),
+    32: S("dup", "sys_file:sys_dup"),
+    33: S("dup2", "sys_file:sys_dup2"),
+    39: S("getpid", "sys_thread:sys_getpid"),
+    40: S("sendfile", "sys_read_write:sys_sendfile"),
+    62: S("kill", "sys_signal:sys_kill"),
+    63: S("uname", "sys_misc:sys_uname"),
+    72: P("fcntl", "sys_file:sys_fcntl", "F_SETOWN keeps the owner but sends no SIGIO; no EDEADLK"),
+    73: S("flock", "sys_file:sys_flock"),
+    74: S("fsync", "sys_file:sys_fsync"),
+    75: S("fdatasync", "sys_file:sys_fdatasync"),
+    76: S("truncate", "sys_stat:sys_truncate"),
+    77: S("ftruncate", "sys_stat:sys_ftruncate"),
+    79: S("getcwd", "sys_file:sys_getcwd"),
+    80: S("chdir", "sys_file:sys_chdir"),
+    81: S("fchdir", "sys_file:sys_fchdir"),
+    82: P("rename", "sys_file:sys_rename", "host-layer dirs: EXDEV (overlayfs)"),
+    83: S("mkdir", "sys_file:sys_mkdir"),
+    84: S("rmdir", "sys_file:sys_rmdir"),
+    85: S("creat", "sys_file:sys_creat"),
+    86: S("link", "sys_file:sys_link"),
+    87: S("unlink", "sys_file:sys_unlink"),
+    88: S("symlink", "sys_file:sys_symlink"),
+    89: S("readlink", "sys_stat:sys_readlink"),
+    90: S("chmod", "sys_stat:sys_chmod"),
+    91: S("fchmod", "sys_stat:sys_fchmod"),
+    92: S("chown", "sys_stat:sys_chown"),
+    93: S("fchown", "sys_stat:sys_fchown"),
+    94: S("lchown", "sys_stat:sys_lchown"),
+    95: S("umask", "sys_file:sys_umask"),
+    97: S("getrlimit", "sys_rlimit:sys_getrlimit"),
+    99: P("sysinfo", "sys_misc:sys_sysinfo", "loads are 0; memory figures are the host's"),
+    102: S("getuid", "sys_identity:sys_getuid"),
+    104: S("getgid", "sys_identity:sys_getgid"),
+    107: S("geteuid", "sys_identity:sys_geteuid"),
+    108: S("getegid", "sys_identity:sys_getegid"),
+    110: S("getppid", "sys_thread:sys_getppid"),
+    111: S("getpgrp", "sys_thread:sys_getpgrp"),
+    115: S("getgroups", "sys_identity:sys_getgroups"),
+    118: S("getresuid", "sys_identity:sys_getresuid"),
+    120: S("getresgid", "sys_identity:sys_getresgid"),
+    121: S("getpgid", "sys_thread:sys_getpgid"),
+    124: S("getsid", "sys_thread:sys_getsid"),
+    132: S("utime", "sys_stat:sys_utime"),
+    133: P("mknod", "sys_file:sys_mknod", "FIFOs and sockets can be made but not opened yet"),
+    137: S("statfs", "sys_stat:sys_statfs"),
+    138: P("fstatfs", "sys_stat:sys_fstatfs", "pipes, sockets and host stdio: EINVAL"),
+    157: P("prctl", "sys_prctl:sys_prctl", "common options only; others EINVAL"),
+    160: S("setrlimit", "sys_rlimit:sys_setrlimit"),
+    161: S("chroot", "sys_file:sys_chroot"),
+    162: S("sync", "sys_file:sys_sync"),
+    186: S("gettid", "sys_thread:sys_gettid"),
+    188: S("setxattr", "sys_xattr:sys_setxattr"),
+    189: S("lsetxattr", "sys_xattr:sys_lsetxattr"),
+    190: S("fsetxattr", "sys_xattr:sys_fsetxattr"),
+    191: P("getxattr", "sys_xattr:sys_getxattr", "no POSIX ACLs"),
+    192: P("lgetxattr", "sys_xattr:sys_lgetxattr", "no POSIX ACLs"),
+    193: P("fgetxattr", "sys_xattr:sys_fgetxattr", "no POSIX ACLs"),
+    194: S("listxattr", "sys_xattr:sys_listxattr"),
+    195: S("llistxattr", "sys_xattr:sys_llistxattr"),
+    196: S("flistxattr", "sys_xattr:sys_flistxattr"),
+    197: S("removexattr", "sys_xattr:sys_removexattr"),
+    198: S("lremovexattr", "sys_xattr:sys_lremovexattr"),
+    199: S("fremovexattr", "sys_xattr:sys_fremovexattr"),
+    200: S("tkill", "sys_signal:sys_tkill"),
+    217: S("getdents64", "sys_file:sys_getdents64"),
+    228: S("clock_gettime", "sys_time:sys_clock_gettime"),
+    229: S("clock_getres", "sys_time:sys_clock_getres"),
+    230: P("clock_nanosleep", "sys_time:sys_clock_nanosleep",
+           "no sleeping on another task's CPU clock"),
+    234: S("tgkill", "sys_signal:sys_tgkill"),
+    235: S("utimes", "sys_stat:sys_utimes"),
+    257: P("openat", "sys_file:sys_openat", "FIFOs and O_TMPFILE not yet"),
+    258: S("mkdirat", "sys_file:sys_mkdirat"),
+    259: P("mknodat", "sys_file:sys_mknodat", "FIFOs and sockets can be made but not opened yet"),
+    260: S("fchownat", "sys_stat:sys_fchownat"),
+    261: S("futimesat", "sys_stat:sys_futimesat"),
+    262: S("newfstatat", "sys_stat:sys_newfstatat"),
+    263: S("unlinkat", "sys_file:sys_unlinkat"),
+    264: P("renameat", "sys_file:sys_renameat", "host-layer dirs: EXDEV (overlayfs)"),
+    265: S("linkat", "sys_file:sys_linkat"),
+    266: S("symlinkat", "sys_file:sys_symlinkat"),
+    267: S("readlinkat", "sys_stat:sys_readlinkat"),
+    268: S("fchmodat", "sys_stat:sys_fchmodat"),
+    269: S("faccessat", "sys_stat:sys_faccessat"),
+    280: S("utimensat", "sys_stat:sys_utimensat"),
+    292: S("dup3", "sys_file:sys_dup3"),
+    295: S("preadv", "sys_read_write:sys_preadv"),
+    296: S("pwritev", "sys_read_write:sys_pwritev"),
+    302: S("prlimit64", "sys_rlimit:sys_prlimit64"),
+    306: S("syncfs", "sys_file:sys_syncfs"),
+    316: P("renameat2", "sys_file:sys_renameat2", "EXCHANGE, WHITEOUT: EINVAL; host dirs: EXDEV"),
+    326: S("copy_file_range", "sys_read_write:sys_copy_file_range"),
+    332: S("statx", "sys_stat:sys_statx"),
+    436: S("close_range", "sys_file:sys_close_range"),
+    439: S("faccessat2", "sys_stat:sys_faccessat2"),
+    452: S("fchmodat2", "sys_stat:sys_fchmodat2"),
+}
+
+
+def entry_name(nr: int) -> str:
+    e = TABLE.get(nr)
+    return e.name if e else NAMES.get(nr, f"syscall_{nr}")
+
+
+def resolve(entry: Entry) -> Callable:
+    """Imports an entry's handler (AttributeError/ImportError if the table names a missing one)."""
+    module, func = entry.handler.split(":")
+    return getattr(importlib.import_module(f"sentry.syscalls.{module}"), func)
+
+
+def check_names() -> None:
+    """Asserts that every entry's name matches the kernel's number (a typo guard)."""
+    for nr, e in TABLE.items():
+        assert NAMES.get(nr) == e.name, (nr, e.name, NAMES.get(nr))

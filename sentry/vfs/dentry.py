@@ -1,0 +1,58 @@
+"""Dentries (a name in a directory tree), mounts, and VirtualDentry = (mount, dentry)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from sentry.vfs.inode import FileSystem, Inode
+    from sentry.vfs.vfs import VFS
+
+_mount_ids = itertools.count(1)
+
+
+class Dentry:
+    """A named link to an inode. Children are cached when the filesystem allows it."""
+
+    __slots__ = ("name", "parent", "inode", "children", "dead")
+
+    def __init__(self, inode: Inode, name: bytes = b"", parent: Dentry | None = None) -> None:
+        self.inode = inode
+        self.name = name
+        self.parent = parent
+        self.children: dict[bytes, Dentry] = {}
+        self.dead = False  # unlinked: /proc links show " (deleted)"
+
+    def __repr__(self) -> str:
+        return f"Dentry({self.name!r})"
+
+
+class Mount:
+    """A filesystem attached at a mountpoint (parent, point) with per-mount flags (MS_*)."""
+
+    def __init__(
+        self, vfs: VFS, fs: FileSystem, root: Dentry, flags: int = 0,
+        parent: Mount | None = None, point: Dentry | None = None,
+    ) -> None:
+        self.vfs = vfs
+        self.fs = fs
+        self.root = root
+        self.flags = flags
+        self.parent = parent
+        self.point = point
+        self.id = next(_mount_ids)
+
+    def __repr__(self) -> str:
+        return f"Mount({self.id}, {self.fs.name})"
+
+
+class VirtualDentry(NamedTuple):
+    """A position in the mount tree: what a path resolves to and a file description names."""
+
+    mount: Mount
+    dentry: Dentry
+
+    @property
+    def inode(self) -> Inode:
+        return self.dentry.inode

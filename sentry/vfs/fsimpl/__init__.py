@@ -1,0 +1,1 @@
+"""Filesystem implementations (core never imports these; rootfs.py wires them)."""

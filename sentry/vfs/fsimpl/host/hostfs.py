@@ -1,0 +1,295 @@
+"""hostfs: a host directory tree, read-only, walked one component at a time.
+
+Safety: every directory is held as an O_PATH|O_NOFOLLOW fd and each child is reached with
+*at calls relative to its parent's fd and a single name (never a '/', never '..'), with
+AT_SYMLINK_NOFOLLOW / O_NOFOLLOW. Host symlinks are read with readlinkat and followed by
+the Sentry's own path walk inside the sandbox root, so they cannot lead out of it.
+Regular files are opened O_RDONLY|O_NOFOLLOW and checked to still be regular files.
+Device nodes are never opened on the host: core routes them to the Sentry's devices.
+Host values are passed through in stat (st_dev, st_ino, nlink, sizes, times, uid/gid).
+This module (with netstack/hostinet) is where OSError becomes SysError.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno as host_errno
+import os
+import stat as pystat
+from collections import OrderedDict
+from itertools import islice
+from typing import Any
+
+from sentry.abi.errno import BY_NUMBER, EIO, ENODATA, ENOENT, ENOTDIR, EROFS, SysError
+from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
+from sentry.vfs.file import DirectoryFile, SeekableFile
+from sentry.vfs.inode import DirEntry, FileSystem, Inode, SetAttr
+
+_O_PATH_DIR = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def sys_error(e: OSError) -> SysError:
+    """The guest errno for a host OSError (EIO if the host's errno is unknown)."""
+    cls = BY_NUMBER.get(e.errno or 0)
+    return cls() if cls else EIO()
+
+
+# Directory fds kept open at once; older ones are closed and reopened (and checked to
+# be the same directory) when needed again, so walking a big tree cannot exhaust fds.
+MAX_DIR_FDS = 2048
+
+
+class HostFS(FileSystem):
+    """A read-only filesystem showing the host directory `root`."""
+
+    name = "hostfs"
+    read_only = True
+
+    def __init__(self, root: str, max_dir_fds: int = MAX_DIR_FDS) -> None:
+        super().__init__()
+        self.root_path = root
+        self.max_dir_fds = max_dir_fds
+        self.open_dirs: OrderedDict[HostInode, None] = OrderedDict()
+        try:
+            fd = os.open(root, _O_PATH_DIR & ~os.O_NOFOLLOW)
+        except OSError as e:
+            raise sys_error(e) from None
+        self.root = HostInode(self, None, b"", os.fstat(fd), fd)
+
+    def opened(self, inode: HostInode) -> None:
+        """Marks inode's dir fd most recently used, closing the least recent beyond the cap."""
+        d = self.open_dirs
+        d[inode] = None
+        d.move_to_end(inode)
+        excess = len(d) - self.max_dir_fds
+        if excess <= 0:
+            return
+        # The root stays open (every reopen starts there), and so does the one in use.
+        for old in list(islice(d, excess + 2)):
+            if excess == 0:
+                break
+            if old is not inode and old.parent is not None:
+                del d[old]
+                old.close_fd()
+                excess -= 1
+
+    def source(self) -> str:
+        return self.root_path
+
+    def statfs(self) -> StatFs:
+        return self.root.statfs_host()
+
+
+class HostInode(Inode):
+    """A host file: directories hold an O_PATH fd (see MAX_DIR_FDS); other files are
+    (parent directory, name)."""
+
+    def __init__(self, fs: HostFS, parent: HostInode | None, name: bytes,
+                 st: os.stat_result, fd: int = -1) -> None:
+        self.fs = fs
+        self.parent = parent
+        self.name = name
+        self._fd = fd
+        self._mode = st.st_mode
+        self._perm = Stat.from_host(st)  # the host tree is read-only: cache for walks
+        self._id = (st.st_dev, st.st_ino)
+        self._dir = pystat.S_ISDIR(st.st_mode)
+        if fd >= 0:
+            fs.opened(self)
+
+    def __del__(self) -> None:
+        self.close_fd()
+
+    def close_fd(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def dirfd(self) -> int:
+        """This directory's O_PATH fd, reopened from the parent if it was closed."""
+        if self._fd < 0:
+            if not self._dir or self.parent is None:
+                raise ENOTDIR()
+            try:
+                fd = os.open(self.name, _O_PATH_DIR, dir_fd=self.parent.dirfd())
+            except OSError as e:
+                raise sys_error(e) from None
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != self._id:
+                os.close(fd)
+                raise ENOENT()  # replaced on the host since we looked it up
+            self._fd = fd
+        self.fs.opened(self)
+        return self._fd
+
+    @property
+    def mode(self) -> int:
+        return self._mode
+
+    def host_stat(self) -> os.stat_result:
+        try:
+            if self._dir:
+                return os.fstat(self.dirfd())
+            return os.stat(self.name, dir_fd=self.parent.dirfd(), follow_symlinks=False)
+        except OSError as e:
+            raise sys_error(e) from None
+
+    def stat(self) -> Stat:
+        return Stat.from_host(self.host_stat())
+
+    def access_stat(self) -> Stat:
+        return self._perm
+
+    def setattr(self, t: Any, attrs: SetAttr) -> None:
+        raise EROFS()
+
+    def statfs_host(self) -> StatFs:
+        buf = ctypes.create_string_buffer(120)
+        fd = self.dirfd() if self._dir else self.parent.dirfd()
+        if _libc.fstatfs(fd, buf) != 0:
+            raise sys_error(OSError(ctypes.get_errno(), "fstatfs"))
+        v = __import__("struct").unpack("<qqQQQQQiiqqq32x", buf.raw)
+        return StatFs(type=v[0], bsize=v[1], blocks=v[2], bfree=v[3], bavail=v[4], files=v[5],
+                      ffree=v[6], fsid=(v[7], v[8]), namelen=v[9], frsize=v[10], flags=v[11])
+
+    # --- directories ------------------------------------------------------------------
+    def lookup(self, t: Any, name: bytes) -> Inode:
+        if not self._dir:
+            raise ENOTDIR()
+        assert b"/" not in name and name not in (b".", b"..", b"")
+        try:
+            st = os.stat(name, dir_fd=self.dirfd(), follow_symlinks=False)
+            if not pystat.S_ISDIR(st.st_mode):
+                return HostInode(self.fs, self, name, st)
+            fd = os.open(name, _O_PATH_DIR, dir_fd=self.dirfd())
+        except OSError as e:
+            raise sys_error(e) from None
+        st = os.fstat(fd)  # the directory we actually hold (it may have been replaced)
+        return HostInode(self.fs, self, name, st, fd)
+
+    def iterdir(self, t: Any) -> list[DirEntry]:
+        if not self._dir:
+            raise ENOTDIR()
+        out = []
+        try:
+            fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=self.dirfd())
+            try:
+                with os.scandir(fd) as it:
+                    for e in it:
+                        out.append(DirEntry(os.fsencode(e.name), e.inode(), _dtype(e)))
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise sys_error(e) from None
+        return out
+
+    # --- symlinks, open ---------------------------------------------------------------
+    def readlink(self, t: Any) -> bytes:
+        if self.parent is None:
+            raise ENOENT()
+        try:
+            return os.readlink(self.name, dir_fd=self.parent.dirfd())
+        except OSError as e:
+            raise sys_error(e) from None
+
+    def open(self, t: Any, vd: Any, flags: int) -> Any:
+        if self._mode & S_IFMT == S_IFDIR:
+            return DirectoryFile(flags, vd)
+        return HostFile(flags, vd, self.open_host())
+
+    def open_host(self) -> int:
+        """A new host O_RDONLY fd of this regular file (the caller closes it)."""
+        if self.parent is None or self._mode & S_IFMT != S_IFREG:
+            raise EIO()
+        try:
+            fd = os.open(self.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                         dir_fd=self.parent.dirfd())
+        except OSError as e:
+            raise sys_error(e) from None
+        if not pystat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise EIO()
+        return fd
+
+    # --- extended attributes (read through the Sentry's own /proc/self/fd) --------------
+    def _xattr_path(self) -> str:
+        if self._dir:
+            return f"/proc/self/fd/{self.dirfd()}"
+        return f"/proc/self/fd/{self.parent.dirfd()}/{os.fsdecode(self.name)}"
+
+    def getxattr(self, name: bytes) -> bytes:
+        try:
+            return os.getxattr(self._xattr_path(), name, follow_symlinks=self._dir)
+        except OSError as e:
+            if e.errno in (host_errno.ENOTSUP, host_errno.ENOENT, host_errno.EPERM):
+                raise ENODATA() from None
+            raise sys_error(e) from None
+
+    def listxattr(self) -> list[bytes]:
+        try:
+            names = os.listxattr(self._xattr_path(), follow_symlinks=self._dir)
+        except OSError:
+            return []
+        return [os.fsencode(n) for n in names]
+
+    def setxattr(self, name: bytes, value: bytes, flags: int) -> None:
+        raise EROFS()
+
+    def removexattr(self, name: bytes) -> None:
+        raise EROFS()
+
+
+def _dtype(e: os.DirEntry) -> int:
+    if e.is_dir(follow_symlinks=False):
+        return 4
+    if e.is_file(follow_symlinks=False):
+        return 8
+    if e.is_symlink():
+        return 10
+    try:
+        return dtype_of(e.stat(follow_symlinks=False).st_mode)
+    except OSError:
+        return 0
+
+
+class HostFile(SeekableFile):
+    """An open host regular file (read-only: writes were copied up by the overlay)."""
+
+    def __init__(self, flags: int, vd: Any, host_fd: int) -> None:
+        super().__init__(flags, vd)
+        self.host_fd = host_fd
+
+    def release(self) -> None:
+        if self.host_fd >= 0:
+            os.close(self.host_fd)
+            self.host_fd = -1
+
+    def __del__(self) -> None:
+        self.release()
+
+    def copy_to(self, out_fd: int) -> None:
+        """Copies the whole file into out_fd from offset 0 (overlay copy-up)."""
+        off = 0
+        try:
+            while n := os.sendfile(out_fd, self.host_fd, off, 1 << 20):
+                off += n
+        except OSError as e:
+            raise sys_error(e) from None
+
+    def pread_at(self, n: int, off: int) -> bytes:
+        try:
+            n = min(n, max(0, os.fstat(self.host_fd).st_size - off))
+            return os.pread(self.host_fd, n, off) if n else b""
+        except OSError as e:
+            raise sys_error(e) from None
+
+    def pwrite_at(self, data: bytes, off: int) -> int:
+        raise EROFS()
+
+    def size(self) -> int:
+        return os.fstat(self.host_fd).st_size
+
+    def mmap_fd(self, prot: int, flags: int) -> int:
+        self._check_mmap(prot, flags)
+        return self.host_fd

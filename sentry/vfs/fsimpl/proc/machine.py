@@ -1,0 +1,88 @@
+"""Machine-wide /proc files: meminfo, cpuinfo, uptime, version, filesystems, loadavg, and
+/proc/sys/kernel/{hostname,osrelease,ostype}. Values are the Sentry's view of the host's
+machine (memory and CPUs are shared with it), never a path the guest named.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sentry.vfs.fsimpl.host.machine import host_cpuinfo
+
+
+def _kernel_start(t: Any, fs: Any) -> float:
+    return getattr(t.kernel, "start_time", None) or fs.created
+
+
+def meminfo(t: Any, fs: Any) -> bytes:
+    page = os.sysconf("SC_PAGE_SIZE") // 1024
+    total = os.sysconf("SC_PHYS_PAGES") * page
+    free = os.sysconf("SC_AVPHYS_PAGES") * page
+    rows = [("MemTotal", total), ("MemFree", free), ("MemAvailable", free), ("Buffers", 0),
+            ("Cached", 0), ("SwapCached", 0), ("Active", 0), ("Inactive", 0),
+            ("SwapTotal", 0), ("SwapFree", 0), ("Dirty", 0), ("Writeback", 0),
+            ("AnonPages", 0), ("Mapped", 0), ("Shmem", 0), ("CommitLimit", total),
+            ("Committed_AS", total - free), ("VmallocTotal", 34359738367),
+            ("HugePages_Total", None), ("Hugepagesize", 2048)]
+    out = ""
+    for name, kb in rows:
+        if kb is None:
+            out += f"{name + ':':<16}{0:>8}\n"
+        else:
+            out += f"{name + ':':<16}{kb:>8} kB\n"
+    return out.encode()
+
+
+_cpuinfo_cache: list[bytes] = []
+
+
+def cpuinfo(t: Any, fs: Any) -> bytes:
+    """The host's cpuinfo (read once by the Sentry: the CPUs are the host's)."""
+    if not _cpuinfo_cache:
+        _cpuinfo_cache.append(host_cpuinfo())
+    return _cpuinfo_cache[0]
+
+
+def uptime(t: Any, fs: Any) -> bytes:
+    up = time.monotonic() - _kernel_start(t, fs)
+    idle = up * (os.cpu_count() or 1)
+    return b"%.2f %.2f\n" % (up, idle)
+
+
+def version(t: Any, fs: Any) -> bytes:
+    u = os.uname()
+    return f"Linux version {_release(t)} (runsc-py) {u.version}\n".encode()
+
+
+def loadavg(t: Any, fs: Any) -> bytes:
+    n = len(t.kernel.thread_groups)
+    return b"0.00 0.00 0.00 1/%d %d\n" % (n, max(t.kernel.thread_groups, default=0))
+
+
+def filesystems(t: Any, fs: Any) -> bytes:
+    return b"".join(b"nodev\t%s\n" % n for n in (b"sysfs", b"tmpfs", b"proc", b"devtmpfs",
+                                                 b"devpts", b"overlay"))
+
+
+def _bytes(v: str | bytes) -> bytes:
+    return v.encode() if isinstance(v, str) else v
+
+
+def _release(t: Any) -> str:
+    r = getattr(t.kernel, "release", None)
+    return r.decode() if isinstance(r, bytes) else r or os.uname().release
+
+
+FILES: dict[str, Callable[[Any, Any], bytes]] = {
+    "meminfo": meminfo, "cpuinfo": cpuinfo, "uptime": uptime, "version": version,
+    "filesystems": filesystems, "loadavg": loadavg,
+}
+
+SYS_KERNEL: dict[str, Callable[[Any], bytes]] = {
+    "hostname": lambda t: _bytes(getattr(t.kernel, "hostname", b"localhost")) + b"\n",
+    "osrelease": lambda t: _release(t).encode() + b"\n",
+    "ostype": lambda t: b"Linux\n",
+}

@@ -1,0 +1,5 @@
+"""tmpfs: an in-memory filesystem whose regular files are memfds (mmappable host fds)."""
+
+from sentry.vfs.fsimpl.tmpfs.tmpfs import TmpfsFile, TmpfsFS, TmpfsInode
+
+__all__ = ["TmpfsFS", "TmpfsInode", "TmpfsFile"]

@@ -1,0 +1,288 @@
+"""tmpfs: directories, symlinks and device nodes in Python objects; file data in memfds.
+
+A regular file's bytes live in a host memfd the Sentry owns (MFD_CLOEXEC), so mmap_fd can
+give the host a real fd to map (MAP_SHARED mappings then see writes, as on Linux).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from typing import Any
+
+from sentry.abi.errno import (
+    EEXIST, EFBIG, EINVAL, ENODATA, ENOENT, ENOTEMPTY, ENOTSUP, ERANGE,
+)
+from sentry.abi.stat import S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
+from sentry.vfs.file import DirectoryFile, SeekableFile
+from sentry.vfs.inode import DirEntry, FileSystem, Inode, SetAttr
+
+TMPFS_MAGIC = 0x01021994
+BOGO_DIRENT_SIZE = 20  # Linux tmpfs reports a directory's size as 20 bytes per entry
+MAX_FILE_SIZE = 1 << 40
+XATTR_CREATE, XATTR_REPLACE = 1, 2
+
+
+class TmpfsFS(FileSystem):
+    name = "tmpfs"
+    magic = TMPFS_MAGIC
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ino = itertools.count(1)
+
+    def next_ino(self) -> int:
+        return next(self._ino)
+
+    def new_inode(self, mode: int, uid: int = 0, gid: int = 0, rdev: int = 0) -> TmpfsInode:
+        return TmpfsInode(self, mode, uid, gid, rdev)
+
+    def root(self, mode: int = 0o1777) -> TmpfsInode:
+        """A new root directory (Linux's tmpfs root is 1777 by default)."""
+        return self.new_inode(S_IFDIR | mode)
+
+    def statfs(self) -> StatFs:
+        s = super().statfs()
+        s.blocks = s.bfree = s.bavail = 1 << 20
+        s.files = s.ffree = 1 << 20
+        return s
+
+
+def _owner(t: Any, parent: TmpfsInode) -> tuple[int, int]:
+    """New files' owner: the caller's fsuid/fsgid, or the dir's gid under setgid dirs."""
+    uid = t.creds.fsuid if t is not None else 0
+    gid = t.creds.fsgid if t is not None else 0
+    if parent.mode_ & 0o2000:
+        gid = parent.gid
+    return uid, gid
+
+
+class TmpfsInode(Inode):
+    """One tmpfs file of any kind."""
+
+    def __init__(self, fs: TmpfsFS, mode: int, uid: int, gid: int, rdev: int = 0) -> None:
+        self.fs = fs
+        self.ino = fs.next_ino()
+        self.mode_ = mode
+        self.uid, self.gid, self.rdev = uid, gid, rdev
+        self.nlink = 2 if mode & S_IFMT == S_IFDIR else 1
+        now = time.time_ns()
+        self.atime = self.mtime = self.ctime = self.btime = now
+        self.children: dict[bytes, TmpfsInode] = {}
+        self.target = b""
+        self.xattrs: dict[bytes, bytes] = {}
+        self.memfd = -1
+        self.is_tmpfile = False
+        if mode & S_IFMT == S_IFREG:
+            self.memfd = os.memfd_create("runsc-tmpfs", os.MFD_CLOEXEC)
+
+    def __del__(self) -> None:
+        if self.memfd >= 0:
+            os.close(self.memfd)
+            self.memfd = -1
+
+    # --- attributes -------------------------------------------------------------------
+    @property
+    def mode(self) -> int:
+        return self.mode_
+
+    def size(self) -> int:
+        kind = self.mode_ & S_IFMT
+        if kind == S_IFREG:
+            return os.fstat(self.memfd).st_size
+        if kind == S_IFDIR:
+            return (len(self.children) + 2) * BOGO_DIRENT_SIZE
+        if kind == S_IFLNK:
+            return len(self.target)
+        return 0
+
+    def stat(self) -> Stat:
+        size = self.size()
+        blocks = os.fstat(self.memfd).st_blocks if self.memfd >= 0 else 0
+        return Stat(
+            dev=self.fs.dev, ino=self.ino, nlink=self.nlink, mode=self.mode_, uid=self.uid,
+            gid=self.gid, rdev=self.rdev, size=size, blksize=4096, blocks=blocks,
+            atime_ns=self.atime, mtime_ns=self.mtime, ctime_ns=self.ctime, btime_ns=self.btime,
+        )
+
+    def touch(self, m: bool = True) -> None:
+        now = time.time_ns()
+        self.ctime = now
+        if m:
+            self.mtime = now
+
+    def setattr(self, t: Any, attrs: SetAttr) -> None:
+        if attrs.size is not None:
+            if attrs.size > MAX_FILE_SIZE:
+                raise EFBIG()
+            os.ftruncate(self.memfd, attrs.size)
+            self.mtime = time.time_ns()
+        if attrs.mode is not None:
+            self.mode_ = self.mode_ & S_IFMT | attrs.mode & 0o7777
+        if attrs.uid is not None:
+            self.uid = attrs.uid
+        if attrs.gid is not None:
+            self.gid = attrs.gid
+        if attrs.atime_ns is not None:
+            self.atime = attrs.atime_ns
+        if attrs.mtime_ns is not None:
+            self.mtime = attrs.mtime_ns
+        self.ctime = time.time_ns()
+
+    # --- directories ------------------------------------------------------------------
+    def lookup(self, t: Any, name: bytes) -> Inode:
+        child = self.children.get(name)
+        if child is None:
+            raise ENOENT()
+        return child
+
+    def iterdir(self, t: Any) -> list[DirEntry]:
+        return [DirEntry(n, c.ino, dtype_of(c.mode_)) for n, c in self.children.items()]
+
+    def _insert(self, name: bytes, child: TmpfsInode) -> TmpfsInode:
+        if name in self.children:
+            raise EEXIST()
+        self.children[name] = child
+        if child.mode_ & S_IFMT == S_IFDIR:
+            self.nlink += 1
+        self.touch()
+        return child
+
+    def create(self, t: Any, name: bytes, mode: int) -> Inode:
+        return self._insert(name, self.fs.new_inode(mode, *_owner(t, self)))
+
+    def mkdir(self, t: Any, name: bytes, mode: int) -> Inode:
+        if self.mode_ & 0o2000:
+            mode |= 0o2000
+        return self._insert(name, self.fs.new_inode(mode, *_owner(t, self)))
+
+    def tmpfile(self, t: Any, mode: int) -> Inode:
+        node = self.fs.new_inode(mode, *_owner(t, self))
+        node.nlink = 0
+        node.is_tmpfile = True
+        return node
+
+    def mknod(self, t: Any, name: bytes, mode: int, rdev: int) -> Inode:
+        return self._insert(name, self.fs.new_inode(mode, *_owner(t, self), rdev))
+
+    def symlink(self, t: Any, name: bytes, target: bytes) -> Inode:
+        child = self.fs.new_inode(S_IFLNK | 0o777, *_owner(t, self))
+        child.target = target
+        return self._insert(name, child)
+
+    def link(self, t: Any, name: bytes, target: Inode) -> Inode:
+        assert isinstance(target, TmpfsInode)
+        self._insert(name, target)
+        target.nlink += 1
+        target.touch(False)
+        return target
+
+    def _remove(self, name: bytes) -> TmpfsInode:
+        child = self.children.pop(name)
+        if child.mode_ & S_IFMT == S_IFDIR:
+            self.nlink -= 1
+            child.nlink = 0
+        else:
+            child.nlink -= 1
+        child.touch(False)
+        self.touch()
+        return child
+
+    def unlink(self, t: Any, name: bytes) -> None:
+        if name not in self.children:
+            raise ENOENT()
+        self._remove(name)
+
+    def rmdir(self, t: Any, name: bytes) -> None:
+        child = self.children.get(name)
+        if child is None:
+            raise ENOENT()
+        if child.children:
+            raise ENOTEMPTY()
+        self._remove(name)
+
+    def rename(self, t: Any, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
+        assert isinstance(new_dir, TmpfsInode)
+        child = self.children.get(name)
+        if child is None:
+            raise ENOENT()
+        old = new_dir.children.get(new_name)
+        if old is not None:
+            if old.mode_ & S_IFMT == S_IFDIR and old.children:
+                raise ENOTEMPTY()
+            new_dir._remove(new_name)
+        del self.children[name]
+        if child.mode_ & S_IFMT == S_IFDIR:
+            self.nlink -= 1
+        self.touch()
+        new_dir._insert(new_name, child)
+        child.touch(False)
+
+    # --- symlinks, open, xattrs -------------------------------------------------------
+    def readlink(self, t: Any) -> bytes:
+        if self.mode_ & S_IFMT != S_IFLNK:
+            raise EINVAL()
+        self.atime = time.time_ns()
+        return self.target
+
+    def open(self, t: Any, vd: Any, flags: int) -> Any:
+        if self.mode_ & S_IFMT == S_IFDIR:
+            return DirectoryFile(flags, vd)
+        return TmpfsFile(flags, vd, self)
+
+    def getxattr(self, name: bytes) -> bytes:
+        if name not in self.xattrs:
+            raise ENODATA()
+        return self.xattrs[name]
+
+    def listxattr(self) -> list[bytes]:
+        return list(self.xattrs)
+
+    def setxattr(self, name: bytes, value: bytes, flags: int) -> None:
+        if not name.startswith((b"user.", b"trusted.", b"security.")):
+            raise ENOTSUP()
+        if flags & XATTR_CREATE and name in self.xattrs:
+            raise EEXIST()
+        if flags & XATTR_REPLACE and name not in self.xattrs:
+            raise ENODATA()
+        if len(value) > 65536:
+            raise ERANGE()
+        self.xattrs[name] = value
+        self.touch(False)
+
+    def removexattr(self, name: bytes) -> None:
+        if self.xattrs.pop(name, None) is None:
+            raise ENODATA()
+        self.touch(False)
+
+
+class TmpfsFile(SeekableFile):
+    """An open tmpfs regular file (also the upper file of an overlay)."""
+
+    def __init__(self, flags: int, vd: Any, inode: TmpfsInode) -> None:
+        super().__init__(flags, vd)
+        self.node = inode
+
+    def pread_at(self, n: int, off: int) -> bytes:
+        n = min(n, max(0, self.node.size() - off))
+        return os.pread(self.node.memfd, n, off) if n else b""
+
+    def pwrite_at(self, data: bytes, off: int) -> int:
+        if off + len(data) > MAX_FILE_SIZE:
+            raise EFBIG()
+        n = os.pwrite(self.node.memfd, data, off) if data else 0
+        self.node.touch()
+        return n
+
+    def size(self) -> int:
+        return self.node.size()
+
+    def truncate_at(self, size: int) -> None:
+        self.node.setattr(None, SetAttr(size=size))
+
+    def mmap_fd(self, prot: int, flags: int) -> int:
+        self._check_mmap(prot, flags)
+        return self.node.memfd
+
+

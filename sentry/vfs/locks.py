@@ -1,0 +1,164 @@
+"""Advisory record locks: POSIX (fcntl F_SETLK…, owned by the process) and OFD (owned by
+the open file description), on whole inodes of any filesystem.
+
+Conflicts: two locks of different owners overlap and one of them is a write lock.
+A POSIX lock is dropped when its process closes any fd of the file (sys_close calls
+release_posix) or exits (locks of an exited owner are ignored and pruned); an OFD lock
+when its description is released.
+"""
+
+from __future__ import annotations
+
+import struct
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from sentry.abi.errno import EAGAIN, EBADF, EINVAL
+from sentry.kernel.waiter import POLLIN, WaitQueue
+from sentry.vfs.constants import (
+    F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETLK, F_SETLKW, SEEK_CUR, SEEK_END,
+    SEEK_SET,
+)
+
+F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
+_FLOCK = struct.Struct("<hh4xqqi4x")  # struct flock: 32 bytes
+_INF = 1 << 63
+_LOCK_CMDS = (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW)
+
+
+@dataclass
+class Lock:
+    owner: Any  # a thread group (POSIX) or a FileDescription (OFD)
+    type: int
+    start: int
+    end: int  # exclusive; _INF for "to end of file"
+    pid: int  # what F_GETLK reports (-1 for OFD locks)
+
+
+class InodeLocks:
+    def __init__(self) -> None:
+        self.locks: list[Lock] = []
+        self.queue = WaitQueue()
+
+
+_table: weakref.WeakKeyDictionary[Any, InodeLocks] = weakref.WeakKeyDictionary()
+
+
+def is_lock_cmd(cmd: int) -> bool:
+    return cmd in _LOCK_CMDS
+
+
+def _alive(owner: Any) -> bool:
+    return getattr(owner, "exit_status", None) is None and getattr(owner, "refs", 1) > 0
+
+
+def _conflict(il: InodeLocks, owner: Any, typ: int, start: int, end: int) -> Lock | None:
+    il.locks = [lk for lk in il.locks if _alive(lk.owner)]
+    for lk in il.locks:
+        if lk.owner is not owner and lk.start < end and start < lk.end:
+            if typ == F_WRLCK or lk.type == F_WRLCK:
+                return lk
+    return None
+
+
+def _apply(il: InodeLocks, owner: Any, typ: int, start: int, end: int, pid: int) -> None:
+    """Replaces owner's locks over [start, end) by `typ` (splitting ranges at the edges)."""
+    kept: list[Lock] = []
+    for lk in il.locks:
+        if lk.owner is not owner or lk.end <= start or end <= lk.start:
+            kept.append(lk)
+            continue
+        if lk.start < start:
+            kept.append(Lock(owner, lk.type, lk.start, start, lk.pid))
+        if end < lk.end:
+            kept.append(Lock(owner, lk.type, end, lk.end, lk.pid))
+    if typ != F_UNLCK:
+        kept.append(Lock(owner, typ, start, end, pid))
+    il.locks = kept
+    il.queue.notify(POLLIN)
+
+
+def _range(f: Any, whence: int, start: int, length: int) -> tuple[int, int]:
+    if whence == SEEK_SET:
+        base = 0
+    elif whence == SEEK_CUR:
+        base = f.offset
+    elif whence == SEEK_END:
+        base = f.stat().size
+    else:
+        raise EINVAL()
+    s = base + start
+    if length > 0:
+        lo, hi = s, s + length
+    elif length < 0:
+        lo, hi = s + length, s
+    else:
+        lo, hi = s, _INF
+    if lo < 0:
+        raise EINVAL()
+    return lo, hi
+
+
+async def fcntl_lock(t: Any, f: Any, cmd: int, addr: int) -> int:
+    """F_GETLK/F_SETLK/F_SETLKW and their OFD forms on file f; struct flock at addr."""
+    typ, whence, start, length, pid = _FLOCK.unpack(t.mem.read(addr, _FLOCK.size))
+    ofd = cmd in (F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW)
+    if typ not in (F_RDLCK, F_WRLCK, F_UNLCK) or (ofd and pid != 0):
+        raise EINVAL()
+    if f.inode is None:
+        raise EINVAL()
+    lo, hi = _range(f, whence, start, length)
+    owner = f if ofd else t.tg
+    il = _table.setdefault(f.inode, InodeLocks())
+    if cmd in (F_GETLK, F_OFD_GETLK):
+        lk = _conflict(il, owner, typ, lo, hi)
+        if lk is None:
+            out = (F_UNLCK, whence, start, length, pid)
+        else:
+            n = 0 if lk.end == _INF else lk.end - lk.start
+            out = (lk.type, SEEK_SET, lk.start, n, lk.pid)
+        t.mem.write(addr, _FLOCK.pack(*out))
+        return 0
+    if typ == F_RDLCK and not f.readable or typ == F_WRLCK and not f.writable:
+        raise EBADF()
+    while typ != F_UNLCK and _conflict(il, owner, typ, lo, hi) is not None:
+        if cmd not in (F_SETLKW, F_OFD_SETLKW):
+            raise EAGAIN()
+        await t.wait_on(il.queue, POLLIN)
+    _apply(il, owner, typ, lo, hi, -1 if ofd else t.vpid)
+    return 0
+
+
+def release_posix(tg: Any, inode: Any) -> None:
+    """close(2) of any fd of the file drops the process's POSIX locks on it."""
+    il = _table.get(inode)
+    if il is not None and any(lk.owner is tg for lk in il.locks):
+        il.locks = [lk for lk in il.locks if lk.owner is not tg]
+        il.queue.notify(POLLIN)
+
+
+LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
+_flock_table: weakref.WeakKeyDictionary[Any, InodeLocks] = weakref.WeakKeyDictionary()
+
+
+async def flock(t: Any, f: Any, op: int) -> int:
+    """flock(2): whole-file locks owned by the open file description (apart from fcntl's)."""
+    kind = op & ~LOCK_NB
+    if kind not in (LOCK_SH, LOCK_EX, LOCK_UN) or f.inode is None:
+        raise EINVAL()
+    il = _flock_table.setdefault(f.inode, InodeLocks())
+    if kind == LOCK_UN:
+        _apply(il, f, F_UNLCK, 0, _INF, -1)
+        return 0
+    typ = F_RDLCK if kind == LOCK_SH else F_WRLCK
+    _apply(il, f, F_UNLCK, 0, _INF, -1)  # a conversion is not atomic, as on Linux
+    while _conflict(il, f, typ, 0, _INF) is not None:
+        if op & LOCK_NB:
+            raise EWOULDBLOCK()
+        await t.wait_on(il.queue, POLLIN)
+    _apply(il, f, typ, 0, _INF, -1)
+    return 0
+
+
+EWOULDBLOCK = EAGAIN

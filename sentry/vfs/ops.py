@@ -1,0 +1,468 @@
+"""Path-based operations with Linux's checks: what the *at syscall handlers call.
+
+Every function takes the calling Task `t` (t.fs for root/cwd/umask, t.fds for dirfds,
+t.creds for permissions) and raises SysError subclasses.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sentry.abi.errno import (
+    EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO,
+    EPERM, EROFS, EXDEV,
+)
+from sentry.abi.stat import (
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID,
+    Stat,
+)
+from sentry.vfs.constants import (
+    AT_EMPTY_PATH, AT_FDCWD, MS_NODEV, MS_RDONLY, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL,
+    O_LARGEFILE, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, RENAME_EXCHANGE,
+    RENAME_NOREPLACE, RENAME_WHITEOUT, STATUS_KEEP,
+)
+from sentry.vfs.dentry import Dentry, VirtualDentry
+from sentry.vfs.file import FileDescription, PathFile
+from sentry.vfs.inode import SetAttr
+from sentry.vfs.perm import MAY_EXEC, MAY_READ, MAY_WRITE, check_access, check_sticky, is_owner
+from sentry.vfs.resolve import Walker, lookup_child
+
+UTIME_NOW = (1 << 30) - 1
+UTIME_OMIT = (1 << 30) - 2
+
+
+# --- starting points ----------------------------------------------------------------
+def start_of(t: Any, dirfd: int, path: bytes) -> VirtualDentry:
+    """Where a relative `path` starts: cwd for AT_FDCWD, else dirfd's directory (ENOTDIR)."""
+    if path.startswith(b"/") or dirfd == AT_FDCWD:
+        return t.fs.cwd
+    f = t.fds.get(dirfd)
+    if f.vd is None or (path and not f.vd.dentry.inode.is_dir()):
+        raise ENOTDIR()
+    return f.vd
+
+
+def walker(t: Any, dirfd: int, path: bytes) -> Walker:
+    if not path:
+        raise ENOENT()
+    return Walker(t, t.fs.root, start_of(t, dirfd, path), path)
+
+
+def lookup(
+    t: Any, dirfd: int, path: bytes, follow: bool = True, at_flags: int = 0
+) -> VirtualDentry:
+    """Resolves an existing file; with AT_EMPTY_PATH an empty path names dirfd itself."""
+    if not path and at_flags & AT_EMPTY_PATH:
+        if dirfd == AT_FDCWD:
+            return t.fs.cwd
+        f = t.fds.get(dirfd)
+        if f.vd is None:
+            raise ENOENT()  # callers with anonymous files use f directly
+        return f.vd
+    return walker(t, dirfd, path).resolve(follow)
+
+
+def stat_at(t: Any, dirfd: int, path: bytes, follow: bool, at_flags: int = 0) -> Stat:
+    if not path and at_flags & AT_EMPTY_PATH and dirfd != AT_FDCWD:
+        return t.fds.get(dirfd).stat()
+    vd = lookup(t, dirfd, path, follow, at_flags)
+    st = vd.dentry.inode.stat()
+    st.mnt_id = vd.mount.id
+    return st
+
+
+# --- checks -------------------------------------------------------------------------
+def _read_only(vd: VirtualDentry) -> bool:
+    return bool(vd.mount.flags & MS_RDONLY) or vd.mount.fs.read_only
+
+
+def check_dir_write(t: Any, d: VirtualDentry) -> None:
+    """May create or remove entries in the directory d (EROFS, EACCES)."""
+    if _read_only(d):
+        raise EROFS()
+    check_access(t.creds, d.dentry.inode.stat(), MAY_WRITE | MAY_EXEC)
+
+
+def _child(t: Any, parent: VirtualDentry, name: bytes) -> VirtualDentry | None:
+    try:
+        d = lookup_child(t, parent.dentry, name)
+    except ENOENT:
+        return None
+    return parent.mount.vfs.covering(VirtualDentry(parent.mount, d))
+
+
+def _add(parent: VirtualDentry, name: bytes, inode: Any) -> VirtualDentry:
+    d = Dentry(inode, name, parent.dentry)
+    if parent.dentry.inode.fs.cache_dentries:
+        parent.dentry.children[name] = d
+    return VirtualDentry(parent.mount, d)
+
+
+def _drop(parent: VirtualDentry, name: bytes) -> None:
+    d = parent.dentry.children.pop(name, None)
+    if d is not None:
+        d.dead = True
+
+
+def _is_mountpoint(vd: VirtualDentry) -> bool:
+    return (vd.mount, vd.dentry) in vd.mount.vfs.mounts or vd.dentry is vd.mount.root
+
+
+# --- open ---------------------------------------------------------------------------
+def open_at(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescription:
+    """The core of openat(2) (see sentry.syscalls.sys_file.open_file)."""
+    if flags & O_TMPFILE == O_TMPFILE:
+        return _open_tmpfile(t, dirfd, path, flags, mode)
+    w = walker(t, dirfd, path)
+    created = False
+    if not flags & O_CREAT or flags & O_PATH:
+        vd = w.resolve(follow=not flags & O_NOFOLLOW)
+    else:
+        if flags & O_DIRECTORY:
+            raise EINVAL()
+        while True:
+            parent, name = w.parent()
+            if name in (b"", b".", b"..") or w.must_dir:
+                raise EISDIR()
+            child = _child(t, parent, name)
+            if child is None:
+                check_dir_write(t, parent)
+                perm = mode & 0o7777 & ~t.fs.umask
+                vd = _add(parent, name, parent.dentry.inode.create(t, name, S_IFREG | perm))
+                created = True
+                break
+            if flags & O_EXCL:
+                raise EEXIST()
+            if child.dentry.inode.is_symlink():
+                if flags & O_NOFOLLOW:
+                    raise ELOOP()
+                w.consume_last()
+                w.follow(child)
+                continue
+            vd = child
+            break
+    return open_vd(t, vd, flags, created)
+
+
+def _open_tmpfile(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescription:
+    """O_TMPFILE: an unlinked file in the directory `path`; linkat(AT_EMPTY_PATH) names it."""
+    if flags & O_ACCMODE == O_RDONLY or flags & O_CREAT:
+        raise EINVAL()
+    d = walker(t, dirfd, path).resolve(follow=not flags & O_NOFOLLOW)
+    if not d.dentry.inode.is_dir():
+        raise ENOTDIR()
+    check_dir_write(t, d)
+    inode = d.dentry.inode.tmpfile(t, S_IFREG | mode & 0o7777 & ~t.fs.umask)
+    dentry = Dentry(inode, b"#%d" % inode.stat().ino, d.dentry)
+    dentry.dead = True  # /proc/<pid>/fd shows "/dir/#ino (deleted)", as Linux does
+    return inode.open(t, VirtualDentry(d.mount, dentry), flags & STATUS_KEEP | O_LARGEFILE)
+
+
+def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> FileDescription:
+    """Opens a resolved file: kind checks, permissions, devices, O_TRUNC."""
+    inode = vd.dentry.inode
+    st = inode.stat()
+    kind = st.mode & S_IFMT
+    if flags & O_DIRECTORY and kind != S_IFDIR:
+        raise ENOTDIR()
+    if flags & O_PATH:
+        return PathFile(flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW), vd)
+    if kind == S_IFLNK:
+        raise ELOOP()
+    acc = flags & O_ACCMODE
+    writes = acc != O_RDONLY or bool(flags & O_TRUNC)
+    if kind == S_IFDIR and (acc != O_RDONLY or flags & (O_CREAT | O_TRUNC)):
+        raise EISDIR()
+    if not created:
+        want = (MAY_READ if acc != O_WRONLY else 0) | (MAY_WRITE if writes else 0)
+        check_access(t.creds, st, want)
+    keep = flags & STATUS_KEEP | O_LARGEFILE
+    if getattr(inode, "self_opening", False):
+        return inode.open(t, vd, keep)
+    if kind in (S_IFCHR, S_IFBLK):
+        if vd.mount.flags & MS_NODEV:
+            raise EACCES()
+        if kind == S_IFBLK:
+            raise ENXIO()
+        f = vd.mount.vfs.open_device(t, st.rdev, vd, keep)
+        f.flags = keep if f.flags == 0 else f.flags
+        return f
+    if kind in (S_IFIFO, S_IFSOCK):
+        raise ENXIO()  # FIFOs: not yet (partial); sockets: ENXIO as Linux
+    if writes and _read_only(vd):
+        raise EROFS()
+    if flags & O_TRUNC and kind == S_IFREG and not created and st.size:
+        inode.setattr(t, SetAttr(size=0))
+    return inode.open(t, vd, keep)
+
+
+# --- namespace changes --------------------------------------------------------------
+def mkdir_at(t: Any, dirfd: int, path: bytes, mode: int) -> None:
+    parent, name = walker(t, dirfd, path).parent()
+    if name in (b"", b".", b"..") or _child(t, parent, name) is not None:
+        raise EEXIST()
+    check_dir_write(t, parent)
+    _add(parent, name, parent.dentry.inode.mkdir(t, name, S_IFDIR | mode & 0o1777 & ~t.fs.umask))
+
+
+def mknod_at(t: Any, dirfd: int, path: bytes, mode: int, rdev: int) -> None:
+    kind = mode & S_IFMT or S_IFREG
+    if kind not in (S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK):
+        raise EINVAL()
+    if kind in (S_IFCHR, S_IFBLK) and t.creds.euid != 0:
+        raise EPERM()
+    w = walker(t, dirfd, path)
+    parent, name = w.parent()
+    if name in (b"", b".", b"..") or _child(t, parent, name) is not None:
+        raise EEXIST()
+    if w.must_dir:
+        raise ENOENT()
+    check_dir_write(t, parent)
+    perm = mode & 0o7777 & ~t.fs.umask
+    pi = parent.dentry.inode
+    if kind == S_IFREG:
+        inode = pi.create(t, name, kind | perm)
+    else:
+        inode = pi.mknod(t, name, kind | perm, rdev)
+    _add(parent, name, inode)
+
+
+def symlink_at(t: Any, target: bytes, dirfd: int, path: bytes) -> None:
+    if not target:
+        raise ENOENT()
+    w = walker(t, dirfd, path)
+    parent, name = w.parent()
+    if name in (b"", b".", b"..") or _child(t, parent, name) is not None:
+        raise EEXIST()
+    if w.must_dir:
+        raise ENOENT()
+    check_dir_write(t, parent)
+    _add(parent, name, parent.dentry.inode.symlink(t, name, target))
+
+
+def link_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes,
+            follow: bool, at_flags: int) -> None:
+    old = lookup(t, olddirfd, oldpath, follow, at_flags)
+    w = walker(t, newdirfd, newpath)
+    parent, name = w.parent()
+    if name in (b"", b".", b"..") or _child(t, parent, name) is not None:
+        raise EEXIST()
+    if w.must_dir:
+        raise ENOENT()
+    if old.mount is not parent.mount:
+        raise EXDEV()
+    if old.dentry.inode.is_dir():
+        raise EPERM()
+    if old.dentry.dead and not getattr(old.dentry.inode, "is_tmpfile", False):
+        raise ENOENT()  # a deleted file cannot get a name back (O_TMPFILE ones can)
+    check_dir_write(t, parent)
+    _add(parent, name, parent.dentry.inode.link(t, name, old.dentry.inode))
+
+
+def _removable(t: Any, parent: VirtualDentry, child: VirtualDentry) -> None:
+    check_dir_write(t, parent)
+    check_sticky(t.creds, parent.dentry.inode.stat(), child.dentry.inode.stat())
+    if _is_mountpoint(child):
+        raise EBUSY()
+
+
+def unlink_at(t: Any, dirfd: int, path: bytes) -> None:
+    w = walker(t, dirfd, path)
+    parent, name = w.parent()
+    if name in (b"", b".", b".."):
+        raise EISDIR()
+    child = _child(t, parent, name)
+    if child is None:
+        raise ENOENT()
+    if child.dentry.inode.is_dir():
+        raise EISDIR()
+    if w.must_dir:
+        raise ENOTDIR()
+    _removable(t, parent, child)
+    parent.dentry.inode.unlink(t, name)
+    _drop(parent, name)
+
+
+def rmdir_at(t: Any, dirfd: int, path: bytes) -> None:
+    parent, name = walker(t, dirfd, path).parent()
+    if name == b".":
+        raise EINVAL()
+    if name == b"..":
+        raise ENOTEMPTY()
+    if name == b"":
+        raise EBUSY()
+    child = _child(t, parent, name)
+    if child is None:
+        raise ENOENT()
+    if not child.dentry.inode.is_dir():
+        raise ENOTDIR()
+    _removable(t, parent, child)
+    parent.dentry.inode.rmdir(t, name)
+    _drop(parent, name)
+
+
+def _is_ancestor(a: Dentry, b: Dentry) -> bool:
+    """Whether a is b or above it."""
+    d: Dentry | None = b
+    while d is not None:
+        if d is a:
+            return True
+        d = d.parent
+    return False
+
+
+def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes,
+              flags: int) -> None:
+    if flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) or (
+        flags & RENAME_EXCHANGE and flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)
+    ):
+        raise EINVAL()
+    if flags & (RENAME_EXCHANGE | RENAME_WHITEOUT):
+        raise EINVAL()  # not supported by our filesystems (Linux: EINVAL per filesystem)
+    ow, nw = walker(t, olddirfd, oldpath), walker(t, newdirfd, newpath)
+    op, oname = ow.parent()
+    np_, nname = nw.parent()
+    if oname in (b"", b".", b"..") or nname in (b"", b".", b".."):
+        raise EBUSY()
+    old = _child(t, op, oname)
+    if old is None:
+        raise ENOENT()
+    if op.mount is not np_.mount:
+        raise EXDEV()
+    new = _child(t, np_, nname)
+    old_dir = old.dentry.inode.is_dir()
+    if (ow.must_dir or nw.must_dir) and not old_dir:
+        raise ENOTDIR()
+    if new is not None:
+        if flags & RENAME_NOREPLACE:
+            raise EEXIST()
+        if new.dentry.inode is old.dentry.inode:
+            return
+        new_dir = new.dentry.inode.is_dir()
+        if old_dir and not new_dir:
+            raise ENOTDIR()
+        if new_dir and not old_dir:
+            raise EISDIR()
+    if old_dir and _is_ancestor(old.dentry, np_.dentry):
+        raise EINVAL()
+    if new is not None and _is_ancestor(new.dentry, op.dentry):
+        raise ENOTEMPTY()
+    _removable(t, op, old)
+    check_dir_write(t, np_)
+    if new is not None:
+        _removable(t, np_, new)
+    if old_dir and op.dentry is not np_.dentry:
+        check_access(t.creds, old.dentry.inode.stat(), MAY_WRITE)
+    op.dentry.inode.rename(t, oname, np_.dentry.inode, nname, flags)
+    d = op.dentry.children.pop(oname, None)
+    _drop(np_, nname)
+    if d is not None and np_.dentry.inode.fs.cache_dentries:
+        d.name, d.parent = nname, np_.dentry
+        np_.dentry.children[nname] = d
+
+
+def readlink_at(t: Any, dirfd: int, path: bytes, at_flags: int = AT_EMPTY_PATH) -> bytes:
+    vd = lookup(t, dirfd, path, False, at_flags)
+    if not vd.dentry.inode.is_symlink():
+        raise EINVAL() if path else ENOENT()
+    return vd.dentry.inode.readlink(t)
+
+
+# --- attributes ---------------------------------------------------------------------
+def _check_setattr(vd: VirtualDentry) -> None:
+    if _read_only(vd):
+        raise EROFS()
+
+
+def chmod_vd(t: Any, vd: VirtualDentry, mode: int) -> None:
+    st = vd.dentry.inode.stat()
+    _check_setattr(vd)
+    if not is_owner(t.creds, st):
+        raise EPERM()
+    mode &= 0o7777
+    if t.creds.fsuid != 0 and not t.creds.in_group(st.gid):
+        mode &= ~S_ISGID
+    vd.dentry.inode.setattr(t, SetAttr(mode=st.mode & S_IFMT | mode))
+
+
+def chown_vd(t: Any, vd: VirtualDentry, uid: int, gid: int) -> None:
+    st = vd.dentry.inode.stat()
+    _check_setattr(vd)
+    uid = None if uid in (-1, 0xFFFFFFFF) else uid
+    gid = None if gid in (-1, 0xFFFFFFFF) else gid
+    c = t.creds
+    if c.fsuid != 0:
+        if uid is not None and uid != st.uid:
+            raise EPERM()
+        if gid is not None and gid != st.gid and (c.fsuid != st.uid or not c.in_group(gid)):
+            raise EPERM()
+        if c.fsuid != st.uid and (uid is not None or gid is not None):
+            raise EPERM()
+    attrs = SetAttr(uid=uid, gid=gid)
+    if (uid is not None or gid is not None) and st.mode & S_IFMT != S_IFDIR:
+        kill = S_ISUID | (S_ISGID if st.mode & 0o010 else 0)
+        if st.mode & kill:
+            attrs.mode = st.mode & ~kill
+    vd.dentry.inode.setattr(t, attrs)
+
+
+def truncate_vd(t: Any, vd: VirtualDentry, size: int) -> None:
+    st = vd.dentry.inode.stat()
+    if st.mode & S_IFMT == S_IFDIR:
+        raise EISDIR()
+    if st.mode & S_IFMT != S_IFREG or size < 0:
+        raise EINVAL()
+    check_access(t.creds, st, MAY_WRITE)
+    _check_setattr(vd)
+    vd.dentry.inode.setattr(t, SetAttr(size=size))
+
+
+Times = tuple[tuple[int, int], tuple[int, int]]
+
+
+def utimes_vd(t: Any, vd: VirtualDentry, times: Times | None) -> None:
+    """utimensat on a resolved file; times None means both UTIME_NOW."""
+    st = vd.dentry.inode.stat()
+    now = time.time_ns()
+    if times is None:
+        times = ((0, UTIME_NOW), (0, UTIME_NOW))
+    vals: list[int | None] = []
+    for sec, nsec in times:
+        if nsec == UTIME_OMIT:
+            vals.append(None)
+        elif nsec == UTIME_NOW:
+            vals.append(now)
+        elif 0 <= nsec < 1_000_000_000:
+            vals.append(sec * 1_000_000_000 + nsec)
+        else:
+            raise EINVAL()
+    if vals == [None, None]:
+        return
+    _check_setattr(vd)
+    all_now = all(ns == UTIME_NOW or ns == UTIME_OMIT for _, ns in times)
+    if not is_owner(t.creds, st):
+        if not all_now:
+            raise EPERM()
+        check_access(t.creds, st, MAY_WRITE)
+    vd.dentry.inode.setattr(t, SetAttr(atime_ns=vals[0], mtime_ns=vals[1]))
+
+
+def access_at(t: Any, dirfd: int, path: bytes, mode: int, follow: bool, effective: bool,
+              at_flags: int = 0) -> None:
+    """faccessat2(2): real ids unless `effective` (AT_EACCESS)."""
+    if mode & ~7:
+        raise EINVAL()
+    vd = lookup(t, dirfd, path, follow, at_flags)
+    if mode == 0:
+        return
+    creds = t.creds
+    if not effective:
+        creds = creds.copy()
+        creds.fsuid, creds.fsgid = creds.uid, creds.gid
+    st = vd.dentry.inode.stat()
+    if mode & 2 and _read_only(vd) and st.mode & S_IFMT in (S_IFREG, S_IFDIR, S_IFLNK):
+        raise EROFS()
+    check_access(creds, st, (MAY_READ if mode & 4 else 0) | (MAY_WRITE if mode & 2 else 0)
+                 | (MAY_EXEC if mode & 1 else 0))
+

@@ -1,0 +1,62 @@
+"""The VFS: the mount tree of one sandbox and its character-device registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sentry.abi.errno import EBUSY, ENXIO
+from sentry.vfs.dentry import Dentry, Mount, VirtualDentry
+
+if TYPE_CHECKING:
+    from sentry.vfs.file import FileDescription
+    from sentry.vfs.inode import FileSystem, Inode
+
+# opener(t, vd, flags) -> FileDescription, registered per (major, minor).
+DeviceOpener = Callable[[Any, VirtualDentry, int], "FileDescription"]
+
+
+class VFS:
+    """Mounts keyed by (parent mount, mountpoint dentry); devices keyed by (major, minor).
+
+    Opening a character device node in ANY filesystem (a host rootfs included) goes through
+    the registry: the Sentry never opens a host device node on the guest's behalf.
+    """
+
+    def __init__(self, root_fs: FileSystem, root_inode: Inode, flags: int = 0) -> None:
+        self.root_mount = Mount(self, root_fs, Dentry(root_inode), flags)
+        self.mounts: dict[tuple[Mount, Dentry], Mount] = {}
+        self.order: list[Mount] = [self.root_mount]
+        self.devices: dict[tuple[int, int], DeviceOpener] = {}
+
+    def root(self) -> VirtualDentry:
+        return VirtualDentry(self.root_mount, self.root_mount.root)
+
+    def mount(self, fs: FileSystem, root_inode: Inode, at: VirtualDentry, flags: int = 0) -> Mount:
+        """Mounts `fs` (whose root is root_inode) over the directory `at`."""
+        key = (at.mount, at.dentry)
+        if key in self.mounts:
+            raise EBUSY()
+        m = Mount(self, fs, Dentry(root_inode), flags, at.mount, at.dentry)
+        self.mounts[key] = m
+        self.order.append(m)
+        return m
+
+    def covering(self, vd: VirtualDentry) -> VirtualDentry:
+        """The top of the mount stack at vd (vd itself when nothing is mounted there)."""
+        m = self.mounts.get((vd.mount, vd.dentry))
+        while m is not None:
+            vd = VirtualDentry(m, m.root)
+            m = self.mounts.get((m, m.root))
+        return vd
+
+    def register_device(self, major: int, minor: int, opener: DeviceOpener) -> None:
+        self.devices[(major, minor)] = opener
+
+    def open_device(self, t: Any, rdev: int, vd: VirtualDentry, flags: int) -> FileDescription:
+        import os
+
+        opener = self.devices.get((os.major(rdev), os.minor(rdev)))
+        if opener is None:
+            raise ENXIO()
+        return opener(t, vd, flags)

@@ -1,0 +1,86 @@
+"""hostfs: passthrough attributes, bounded directory fds, stale directories, xattrs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sentry.abi.errno import ENOENT
+from sentry.vfs import ops
+from sentry.vfs.constants import AT_FDCWD, O_RDONLY
+from sentry.vfs.fsimpl.host import HostFS
+from sentry.vfs.fsimpl.rootfs import controlling_tty, stdio_files
+from sentry.vfs.vfs import VFS
+
+
+def host_root(t, path: Path, max_dir_fds: int = 2048) -> HostFS:
+    fs = HostFS(str(path), max_dir_fds)
+    vfs = VFS(fs, fs.root)
+    t.fs.root = t.fs.cwd = vfs.root()
+    return fs
+
+
+def test_stat_passes_host_values_through(t, host_tree):
+    host_root(t, host_tree)
+    for p in (b"/etc/passwd", b"/etc", b"/abs_link", b"/"):
+        st = ops.stat_at(t, AT_FDCWD, p, False)
+        hs = os.lstat(os.fsencode(host_tree) + p)
+        assert (st.dev, st.ino, st.mode, st.nlink, st.size, st.mtime_ns, st.uid) == (
+            hs.st_dev, hs.st_ino, hs.st_mode, hs.st_nlink, hs.st_size, hs.st_mtime_ns, hs.st_uid)
+
+
+def test_directory_fds_are_bounded_and_reopened(t, tmp_path):
+    deep = tmp_path / "d"
+    p = deep
+    for i in range(30):
+        p = p / f"{i}"
+    p.mkdir(parents=True)
+    (p / "leaf").write_bytes(b"x")
+    fs = host_root(t, deep, max_dir_fds=4)
+    before = len(os.listdir("/proc/self/fd"))
+    rel = b"/" + b"/".join(b"%d" % i for i in range(30)) + b"/leaf"
+    assert ops.open_at(t, AT_FDCWD, rel, O_RDONLY, 0).read(1) == b"x"
+    assert len(fs.open_dirs) <= 4
+    assert len(os.listdir("/proc/self/fd")) - before <= 6
+    # Every cached directory can still be used: fds come back from the parents.
+    assert ops.stat_at(t, AT_FDCWD, b"/0/1/2", True).mode & 0o170000 == 0o040000
+    assert ops.open_at(t, AT_FDCWD, rel, O_RDONLY, 0).read(1) == b"x"
+
+
+def test_replaced_host_directory_is_stale_not_followed(t, tmp_path):
+    (tmp_path / "r" / "a" / "b").mkdir(parents=True)
+    host_root(t, tmp_path / "r", max_dir_fds=1)
+    ops.stat_at(t, AT_FDCWD, b"/a/b", True)
+    ops.stat_at(t, AT_FDCWD, b"/", True)  # evicts /a's and /a/b's fds
+    os.rename(tmp_path / "r" / "a", tmp_path / "r" / "old")
+    (tmp_path / "r" / "a" / "b").mkdir(parents=True)
+    with pytest.raises(ENOENT):
+        ops.stat_at(t, AT_FDCWD, b"/a/b/.", True)
+
+
+def test_host_xattrs_are_read(t, host_tree):
+    p = host_tree / "etc" / "hosts"
+    try:
+        os.setxattr(p, "user.k", b"v")
+    except OSError:
+        pytest.skip("no user xattrs on this filesystem")
+    vd = ops.lookup(t, AT_FDCWD, b"/etc/hosts")
+    assert vd.dentry.inode.listxattr() == [b"user.k"]
+    assert vd.dentry.inode.getxattr(b"user.k") == b"v"
+
+
+def test_stdio_files_dup_and_tty_detection():
+    r, w = os.pipe()
+    try:
+        files = stdio_files((r, w))
+        assert [f.host_fd != fd for f, fd in zip(files, (r, w), strict=True)] == [True, True]
+        assert files[0].readable and not files[0].writable
+        assert files[1].writable and files[0].guest_path().startswith(b"pipe:[")
+        assert controlling_tty(files) is None
+        for f in files:
+            f.release()
+    finally:
+        os.close(r)
+        os.close(w)
