@@ -46,6 +46,8 @@ extern long ptrace(int request, ...);
 #define PT_SYSEMU 31
 #define PT_SEIZE 0x4206
 #define PT_GETSIGINFO 0x4202
+#define PT_GETEVENTMSG 0x4201
+#define PT_INTERRUPT 0x4207
 #define PT_GET_SYSCALL_INFO 0x420e
 
 #ifndef ST_VERSION
@@ -375,6 +377,27 @@ int st_clock(int clockid, int res, long long *sec, long long *nsec) {
     return 0;
 }
 
+int st_geteventmsg(int tid, unsigned long *msg) {
+    if (ptrace(PT_GETEVENTMSG, tid, 0, msg) < 0) return -errno;
+    return 0;
+}
+
+int st_interrupt(int tid) {
+    if (ptrace(PT_INTERRUPT, tid, 0, 0L) < 0) return -errno;
+    return 0;
+}
+
+int st_rerun_start(int tid) {
+    struct user_regs_struct r;
+    if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
+    r.rax = r.orig_rax;
+    r.orig_rax = (unsigned long long)-1;
+    r.rip -= 2;
+    if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
+    if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
+    return 0;
+}
+
 int st_tgkill(int tgid, int tid, int sig) {
     if (syscall(SYS_tgkill, tgid, tid, sig) < 0) return -errno;
     return 0;
@@ -522,6 +545,8 @@ int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
     int e = run_to_exit(tid, nr, stub_ip + 2, where == ST_AT_ENTRY, notif, donate_fd, result,
                         sig, status);
     if (e < 0) return e;
+    /* After a successful exec the old registers mean nothing: keep the new image's. */
+    if ((nr == SYS_execve || nr == SYS_execveat) && *result == 0) return 0;
     if (ptrace(PT_SETREGS, tid, 0, &saved) < 0) return -errno;
     return 0;
 }

@@ -90,7 +90,10 @@ int st_seize(int tid, unsigned int options);
 int st_getregs(int tid, struct st_regs *regs);
 int st_setregs(int tid, const struct st_regs *regs);
 int st_kill(int tid, int sig);
-int st_getsiginfo(int tid, int *code);   /* the stopped signal's si_signo; *code its si_code */
+int st_getsiginfo(int tid, int *code);
+int st_geteventmsg(int tid, unsigned long *msg); /* a ptrace event's message (new tid …) */
+int st_interrupt(int tid);                        /* PTRACE_INTERRUPT: a stop at the next chance */
+int st_rerun_start(int tid);  /* ptrace platform: rewind onto the call and let it run (async) */   /* the stopped signal's si_signo; *code its si_code */
 int st_tgkill(int tgid, int tid, int sig);
 
 /* Memory: process_vm_readv/writev; st_mem_poke writes through /proc/pid/mem (read-only
@@ -99,7 +102,8 @@ long st_mem_read(int pid, unsigned long long addr, void *buf, unsigned long len)
 long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned long len);
 long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned long len);
 
-/* Injection: run host syscall `nr` in stopped tracee `tid`; registers are restored after.
+/* Injection: run host syscall `nr` in stopped tracee `tid`; registers are restored after
+ * (except after a successful exec, which leaves the new image's).
  * *result gets the syscall's return value; *sig a signal that arrived meanwhile (to
  * re-deliver on resume) or 0; *status the wait status if the task died, else -1. Returns 0, or
  * -ESRCH if the task is gone (then *status is its wait status). */

@@ -23,7 +23,7 @@ from typing import Any
 
 from sentry.abi.errno import ENOSYS, SysError
 from sentry.abi.sysno import NAMES
-from sentry.kernel import signals, task_syscall
+from sentry.kernel import process, signals, task_syscall
 from sentry.kernel.creds import Credentials
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
@@ -43,6 +43,7 @@ log = logging.getLogger("sentry")
 trace_log = logging.getLogger("sentry.strace")
 
 PTRACE_EVENT_EXEC = 4
+CLONE_EVENTS = (1, 2, 3)  # PTRACE_EVENT_FORK, _VFORK, _CLONE
 PTRACE_EVENT_STOP = 128
 SIGSYS = 31
 EXIT_SENTRY_BUG = 128 + 9
@@ -95,6 +96,7 @@ class Kernel:
         self.init_status: int | None = None
         self.launching: dict[int, Any] = {}  # host tid → exec plan, before the stub's exec
         self.exec_pending: dict[int, Any] = {}  # host tid → exec plan, stub exec under way
+        self.early_stops: set[int] = set()  # new tasks stopped before their parent's event
         self.stats: dict[tuple[int, str], int] = {}
         if strace:
             from sentry.kernel import strace as strace_mod
@@ -123,6 +125,7 @@ class Kernel:
         t.tg.host_pid = pid
         t.mem = Memory(AddressSpace(pid))
         t.ctx = Context(pid)
+        t.ctx.started = True  # seized while running: no initial stop
         self.tasks[pid] = t
         self.launching[pid] = plan
 
@@ -170,8 +173,10 @@ class Kernel:
                 else:
                     r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)
                 if r is not None:
-                    ev = p.answer_notify_and_next(notif_id, r)
-                    continue
+                    if t.commit is None:
+                        ev = p.answer_notify_and_next(notif_id, r)
+                        continue
+                    self.answer_notify(t, notif_id, r)
             elif kind == EV_SECCOMP or kind == EV_SYSCALL:
                 self.on_trace_stop(ev)
             elif kind == EV_WAIT:
@@ -238,6 +243,10 @@ class Kernel:
         if t is None:
             raise SentryBug(f"syscall stop of unknown host tid {ev.tid}")
         nr, args = ev.nr, self.platform.ffi_args(ev)
+        if t.ctx.rerun == "entry":  # the re-run call's own entry stop (ptrace platform)
+            t.ctx.rerun = "running"
+            self.platform.resume(t.ctx)
+            return
         if ev.kind == base.EV_SYSCALL and (ev.arch != AUDIT_ARCH_X86_64 or _is_x32(nr)):
             self.kill_foreign_abi(t, nr, ev.arch)
             return
@@ -266,7 +275,19 @@ class Kernel:
         if r is not None:
             self.complete_stop(t, r)
 
+    def answer_notify(self, t: Task, notif_id: int, result: int) -> None:
+        """Answers a notification; a handler's deferred commit runs only if it was taken
+        (a signal may have cancelled the call meanwhile, and Linux would then not have done
+        what the handler did: e.g. wait4 would not have reaped the child)."""
+        taken = self.platform.answer_notify(notif_id, result)
+        commit, t.commit = t.commit, None
+        if taken and commit is not None:
+            commit()
+
     def complete_stop(self, t: Task, result: int) -> None:
+        commit, t.commit = t.commit, None
+        if commit is not None:
+            commit()  # a stopped task cannot lose its answer
         if result == DETACHED:
             return
         try:
@@ -279,7 +300,7 @@ class Kernel:
         """An i386 (int 0x80) or x32 call: the task dies as seccomp would kill it (SIGSYS)."""
         log.warning("task %d made a syscall of another ABI (arch %#x, nr %#x): killed",
                     t.vtid, arch, nr)
-        t.tg.exit_status = SIGSYS  # reported as killed by SIGSYS
+        t.tg.killed_by = SIGSYS  # reported as killed by SIGSYS
         lib.st_kill(t.tg.host_pid, signal.SIGKILL)
         self.platform.resume(t.ctx)
 
@@ -288,7 +309,10 @@ class Kernel:
     def on_wait(self, tid: int, status: int) -> None:
         t = self.tasks.get(tid)
         if t is None:
-            log.debug("wait event %#x for unknown host tid %d", status, tid)
+            if os.WIFSTOPPED(status) and status >> 16 == PTRACE_EVENT_STOP:
+                process.on_first_stop(self, tid)  # a new task, before its parent's event
+            else:
+                log.debug("wait event %#x for unknown host tid %d", status, tid)
             return
         if os.WIFEXITED(status) or os.WIFSIGNALED(status):
             self.on_exit(t, status)
@@ -312,37 +336,48 @@ class Kernel:
                 return
             self.platform.resume(t.ctx)
             return
-        if sig == signal.SIGTRAP and event:
-            self.platform.resume(t.ctx)  # clone/exec events of later issues: carry on
+        if sig == signal.SIGTRAP | 0x80 and t.ctx.rerun:  # ptrace platform, a re-run call
+            t.ctx.rerun = "entry" if t.ctx.rerun == "skipped_exit" else None
+            self.platform.resume(t.ctx)
+            return
+        if sig == signal.SIGTRAP and event in CLONE_EVENTS:
+            process.on_clone_event(self, t)
             return
         if event == PTRACE_EVENT_STOP:
+            if not t.ctx.started:
+                process.on_first_stop(self, tid)
+                return
+            self.cancel_if_interrupted(t)
+            if sig == signal.SIGTRAP:  # our PTRACE_INTERRUPT: reap host zombies here
+                try:
+                    process.reap_host_zombies(self, t)
+                except TaskDied as d:
+                    self.on_exit(t, d.status)
+                    return
             self.platform.resume(t.ctx)
+            return
+        if sig == signal.SIGTRAP and event:
+            self.platform.resume(t.ctx)  # other ptrace events: carry on
             return
         # A signal-delivery-stop: a parked notify call was cancelled by the kernel.
         self.cancel_if_interrupted(t)
         if t.tg.vpid == 1:
             action = signals.ns_init_action(t.host_tid, sig)
             if action == signals.KILL:
-                t.tg.exit_status = sig  # reported as killed by `sig`, as Linux would
+                t.tg.killed_by = sig  # reported as killed by `sig`, as Linux would
                 lib.st_kill(t.tg.host_pid, signal.SIGKILL)
             if action != signals.DELIVER:
                 sig = 0
         self.platform.resume(t.ctx, sig)
 
     def on_exit(self, t: Task, status: int) -> None:
-        self.tasks.pop(t.host_tid, None)
-        self.cancel(t)
-        tg = t.tg
-        if t in tg.tasks:
-            tg.tasks.remove(t)
-        if tg.exit_status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:
-            status = tg.exit_status  # killed by the Sentry on the guest's behalf (SIGSYS)
-        if t is self.init:
-            if t.host_tid in self.launching or t.host_tid in self.exec_pending:
-                why = self.platform.describe_launch_failure(status)
-                if why:
-                    log.error("%s", why)
-            self.init_status = status
+        if t is self.init and (t.host_tid in self.launching or t.host_tid in self.exec_pending):
+            why = self.platform.describe_launch_failure(status)
+            if why:
+                log.error("%s", why)
+        process.on_task_exit(self, t, status)
+        if t.tg.vpid == 1 and not t.tg.tasks:
+            self.init_status = t.tg.exit_status
             self.kill_all()
 
     def kill_all(self) -> None:
@@ -389,7 +424,7 @@ class Kernel:
             if self.strace:
                 self.strace_resumed(t, call.nr, r)
             if notif_id is not None:
-                self.platform.answer_notify(notif_id, r)
+                self.answer_notify(t, notif_id, r)
             else:
                 self.complete_stop(t, r)
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 PAGE = 4096
 O_RDONLY, O_CLOEXEC = 0, 0o2000000
 AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH = 0x100, 0x1000
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
 PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
@@ -149,13 +150,23 @@ def parse_shebang(head: bytes, path: bytes, argv: list[bytes]) -> tuple[bytes, l
     return interp, new_argv
 
 
-def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes]) -> ExecPlan:
-    """Resolves and validates a program for execve; raises the errno execve would return."""
+def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
+            dirfd: int = AT_FDCWD, at_flags: int = 0) -> ExecPlan:
+    """Resolves and validates a program for execve; raises the errno execve would return.
+
+    `dirfd` and `at_flags` (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW) are execveat's.
+    """
     from sentry.syscalls.sys_file import open_file
+    from sentry.vfs import ops
 
     execfn = path
-    for _ in range(MAX_INTERP_DEPTH + 1):
-        f = open_file(t, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0)
+    for depth in range(MAX_INTERP_DEPTH + 1):
+        if depth == 0:
+            vd = ops.lookup(t, dirfd, path, not at_flags & AT_SYMLINK_NOFOLLOW,
+                            at_flags & AT_EMPTY_PATH)
+            f = ops.open_vd(t, vd, O_RDONLY | O_CLOEXEC)
+        else:
+            f = open_file(t, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0)
         f.check_exec(t.creds)
         head = f.pread(BINPRM_BUF_SIZE, 0)
         if head[:2] == b"#!":

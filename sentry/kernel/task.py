@@ -48,6 +48,8 @@ class Task:
         self.exit_status: int | None = None
         self.comm = b""  # the task's name (PR_SET_NAME, /proc/<pid>/comm)
         self.prctl: dict[str, int] = {}  # prctl knobs of the guest's view
+        # Set by a handler whose effect must happen only if its answer reaches the task.
+        self.commit: Callable[[], None] | None = None
 
     @property
     def vpid(self) -> int:

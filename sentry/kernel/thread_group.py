@@ -7,6 +7,8 @@ import resource
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sentry.kernel.waiter import WaitQueue
+
 if TYPE_CHECKING:
     from sentry.kernel.task import Task
 
@@ -36,7 +38,7 @@ class MM:
     brk: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # identity: thread groups live in sets (children)
 class ThreadGroup:
     vpid: int
     ppid: int
@@ -49,7 +51,14 @@ class ThreadGroup:
     environ: bytes = b""
     rlimits: list[tuple[int, int]] = field(default_factory=host_rlimits)
     mm: MM = field(default_factory=MM)
-    exit_status: int | None = None
+    exit_status: int | None = None  # the wait status once every task is gone (a zombie)
+    killed_by: int | None = None  # a signal the Sentry killed it for (reported instead of 9)
+    parent: ThreadGroup | None = None  # the guest parent (getppid)
+    host_parent: ThreadGroup | None = None  # whose host zombie it becomes
+    children: set[ThreadGroup] = field(default_factory=set)
+    child_waitq: WaitQueue = field(default_factory=WaitQueue)
+    host_zombies: list[int] = field(default_factory=list)  # dead children to reap on the host
+    reap_requested: bool = False
     dumpable: int = 1
     controlling_tty: Any = None  # the terminal file /dev/tty opens (None: ENXIO)
     subreaper: bool = False

@@ -42,6 +42,19 @@ LAUNCH_STEPS = {
 }
 
 
+def _stub_zero_byte(image: bytes) -> int:
+    """The address of a NUL byte in the stub's mapped ELF header: the "" that an injected
+    execveat(fd, "", …, AT_EMPTY_PATH) needs in the task's memory."""
+    phoff, phnum = int.from_bytes(image[32:40], "little"), int.from_bytes(image[56:58], "little")
+    for i in range(phnum):
+        ph = image[phoff + 56 * i : phoff + 56 * (i + 1)]
+        ptype, off, vaddr = (int.from_bytes(ph[0:4], "little"), int.from_bytes(ph[8:16], "little"),
+                             int.from_bytes(ph[16:24], "little"))
+        if ptype == 1 and off == 0:
+            return vaddr + image.index(b"\0", 9)  # e_ident's padding is zero
+    raise RuntimeError("the stub has no PT_LOAD at offset 0")
+
+
 class TaskDied(Exception):
     """The task died while the Sentry acted on it; `status` is its wait status."""
 
@@ -53,12 +66,16 @@ class TaskDied(Exception):
 class Context:
     """The platform's per-task state."""
 
-    __slots__ = ("tid", "where", "deferred_signals")
+    __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "started", "rerun")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
         self.where = ST_AT_OTHER
         self.deferred_signals: list[int] = []
+        self.clone_flags = 0  # of the clone call under way (read at its ptrace event)
+        self.started = False  # past its first stop
+        # ptrace platform, a call re-run on the host: "skipped_exit" → "entry" → "running"
+        self.rerun: str | None = None
 
 
 class AddressSpace:
@@ -105,6 +122,7 @@ class Platform:
         self.stub = stub_image()
         # The stub's entry point is its `syscall` instruction (native/stub.c).
         self.stub_ip = int.from_bytes(self.stub[24:32], "little")
+        self.empty_string_addr = _stub_zero_byte(self.stub)
         self.stub_fd = os.memfd_create("runsc-stub", os.MFD_CLOEXEC)
         os.write(self.stub_fd, self.stub)
         self._args = ffi.new("unsigned long long[6]")
@@ -202,9 +220,14 @@ class Platform:
         if not sig and ctx.deferred_signals:
             sig = ctx.deferred_signals.pop(0)
         ctx.where = ST_AT_OTHER
-        rc = lib.st_resume(ctx.tid, self.resume_how, sig)
+        how = lib.ST_SYSCALL if ctx.rerun else self.resume_how
+        rc = lib.st_resume(ctx.tid, how, sig)
         if rc != -errno.ESRCH:  # ESRCH: it died meanwhile; its exit event follows
             check(rc, "resume")
+
+    def rerun_start(self, ctx: Context) -> None:
+        """Lets the host run the call the task is trapped at (its events come later)."""
+        raise NotImplementedError  # each platform says how
 
     def resume_cont(self, ctx: Context) -> None:
         """Resumes with PTRACE_CONT whatever the platform (the launch hand-over)."""

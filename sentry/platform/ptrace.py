@@ -26,6 +26,12 @@ class PtracePlatform(Platform):
     def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
         return nr == bpf.DOORBELL
 
+    def rerun_start(self, ctx) -> None:
+        """SYSEMU skipped the call: rewind onto it and run it under PTRACE_SYSCALL; the
+        kernel follows the stops (skipped call's exit, the entry, events, the exit)."""
+        check(lib.st_rerun_start(ctx.tid), "rerun")
+        ctx.rerun = "skipped_exit"
+
     def run_on_host(self, ctx) -> None:
         """Runs the allow-listed call the task is stopped at on the host, then resumes it."""
         rc = lib.st_rerun(ctx.tid, self._res, self._sig, self._status)

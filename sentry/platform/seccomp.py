@@ -12,7 +12,7 @@ import fcntl
 
 from sentry.platform import filter as bpf
 from sentry.platform.base import Platform
-from sentry.platform.native import lib
+from sentry.platform.native import check, lib
 
 # Missing from Debian's headers (linux/seccomp.h, Linux 6.6). The ioctl takes the flag
 # value itself; a pointer gives EINVAL.
@@ -39,6 +39,10 @@ class SeccompPlatform(Platform):
         except OSError as e:  # older kernels: slower wake-ups, same semantics
             if e.errno not in (errno.EINVAL, errno.ENOTTY):
                 raise
+
+    def rerun_start(self, ctx) -> None:
+        """At a seccomp stop the call has not run yet: continuing runs it on the host."""
+        check(lib.st_resume(ctx.tid, lib.ST_CONT, 0), "resume into the call")
 
     def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
         return bpf.lane_of(nr, args) == "notify"

@@ -1,0 +1,208 @@
+"""Process lifecycle in the Sentry: clone, exit, zombies, reparenting, host reaping.
+
+The host runs clone (after the Sentry checked its flags) and execs the stub; the Sentry
+keeps the guest's view: thread groups, parent/child, zombies and their wait statuses.
+
+Host zombies: a traced child that exits is reported to the Sentry (its tracer), but the
+host keeps it as a zombie of its host parent, which never calls the host's wait4 (wait4 is
+emulated). The Sentry reaps it on the host itself: it interrupts the host parent
+(PTRACE_INTERRUPT) and injects wait4(pid, WNOHANG) there, so dead guest processes do not
+pile up as host zombies in the sandbox's PID namespace.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from sentry.abi.errno import EINVAL, EPERM
+from sentry.abi.sysno import SYS_wait4
+from sentry.kernel.memory import Memory
+from sentry.kernel.task import Task
+from sentry.kernel.thread_group import MM, ThreadGroup
+from sentry.kernel.waiter import POLLIN
+from sentry.platform.base import AddressSpace, Context
+from sentry.platform.native import ffi, lib
+
+if TYPE_CHECKING:
+    from sentry.kernel.kernel import Kernel
+
+log = logging.getLogger("sentry")
+
+CSIGNAL = 0x000000FF
+CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+CLONE_PIDFD, CLONE_PTRACE, CLONE_VFORK, CLONE_PARENT = 0x1000, 0x2000, 0x4000, 0x8000
+CLONE_THREAD, CLONE_NEWNS, CLONE_SYSVSEM, CLONE_SETTLS = 0x10000, 0x20000, 0x40000, 0x80000
+CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_DETACHED = 0x100000, 0x200000, 0x400000
+CLONE_UNTRACED, CLONE_CHILD_SETTID, CLONE_NEWCGROUP = 0x800000, 0x1000000, 0x2000000
+CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER = 0x4000000, 0x8000000, 0x10000000
+CLONE_NEWPID, CLONE_NEWNET, CLONE_IO = 0x20000000, 0x40000000, 0x80000000
+NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
+                   | CLONE_NEWPID | CLONE_NEWNET)
+WNOHANG, WALL = 1, 0x40000000
+PTRACE_EVENT_STOP = 128
+ERESTART = {512: None, 513: None, 514: None, 516: 219}  # -ERESTART*: restart_block → nr 219
+
+
+def check_clone_flags(flags: int) -> int:
+    """Validates clone flags as Linux does for an unprivileged caller; returns the flags the
+    host may run (CLONE_UNTRACED is dropped: every task stays traced)."""
+    if flags & NAMESPACE_FLAGS:
+        raise EPERM()  # no new namespaces inside the sandbox (no host capabilities)
+    if flags & CLONE_THREAD and not flags & CLONE_SIGHAND:
+        raise EINVAL()
+    if flags & CLONE_SIGHAND and not flags & CLONE_VM:
+        raise EINVAL()
+    if flags & CLONE_PIDFD:
+        raise EINVAL()  # a pidfd would be a host fd in the task: not supported yet
+    return flags & ~(CLONE_UNTRACED | CLONE_PTRACE)
+
+
+def ns_tid(host_tid: int) -> int:
+    """The task's tid in the sandbox's PID namespace (its guest tid)."""
+    with open(f"/proc/{host_tid}/status", "rb") as f:
+        for line in f:
+            if line.startswith(b"NSpid:"):
+                return int(line.split()[-1])
+    raise RuntimeError(f"no NSpid for host tid {host_tid}")
+
+
+def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
+    """The Sentry side of a task the host just cloned (stopped at its first stop)."""
+    vtid = ns_tid(host_tid)
+    fds = parent.fds if flags & CLONE_FILES else parent.fds.fork()
+    fs = parent.fs if flags & CLONE_FS else parent.fs.copy()
+    if flags & CLONE_THREAD:
+        tg = parent.tg
+    else:
+        ptg = parent.tg.parent if flags & CLONE_PARENT and parent.tg.parent else parent.tg
+        tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid, pgid=parent.tg.pgid,
+                         sid=parent.tg.sid)
+        tg.parent = ptg
+        tg.host_parent = parent.tg
+        ptg.children.add(tg)
+        tg.exe_path, tg.cmdline, tg.environ = (parent.tg.exe_path, parent.tg.cmdline,
+                                               parent.tg.environ)
+        tg.rlimits = list(parent.tg.rlimits)
+        tg.controlling_tty = parent.tg.controlling_tty
+        mm = parent.tg.mm
+        tg.mm = mm if flags & CLONE_VM else MM(mm.brk_start, mm.brk)
+        k.thread_groups[vtid] = tg
+    t = Task(k, host_tid, vtid, tg, Memory(AddressSpace(host_tid)), fds, fs, parent.creds.copy())
+    t.comm = parent.comm
+    t.ctx = Context(host_tid)
+    tg.tasks.append(t)
+    k.tasks[host_tid] = t
+    return t
+
+
+def on_clone_event(k: Kernel, parent: Task) -> None:
+    """PTRACE_EVENT_{FORK,VFORK,CLONE} in the parent: register the child, start both."""
+    msg = ffi.new("unsigned long *")
+    if lib.st_geteventmsg(parent.host_tid, msg) < 0:
+        k.platform.resume(parent.ctx)
+        return
+    flags = parent.ctx.clone_flags
+    child = new_child(k, parent, int(msg[0]), flags)
+    if child.host_tid in k.early_stops:
+        k.early_stops.discard(child.host_tid)
+        child.ctx.started = True
+        k.platform.resume(child.ctx)
+    k.platform.resume(parent.ctx)
+
+
+def on_first_stop(k: Kernel, host_tid: int) -> None:
+    """A new task's initial PTRACE_EVENT_STOP: start it, or wait for its parent's event."""
+    t = k.tasks.get(host_tid)
+    if t is None:
+        k.early_stops.add(host_tid)
+        return
+    t.ctx.started = True
+    k.platform.resume(t.ctx)
+
+
+def on_task_exit(k: Kernel, t: Task, status: int) -> None:
+    """A host task is gone: the Sentry's bookkeeping, zombies and reparenting."""
+    k.tasks.pop(t.host_tid, None)
+    k.cancel(t)
+    tg = t.tg
+    if t in tg.tasks:
+        tg.tasks.remove(t)
+    if tg.tasks:
+        return
+    if tg.killed_by is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:
+        status = tg.killed_by  # killed by the Sentry on the guest's behalf: report that signal
+    tg.exit_status = status
+    if not any(x.fds is t.fds for x in k.tasks.values()):
+        t.fds.close_all()
+    init = k.thread_groups.get(1)
+    for child in list(tg.children):
+        reparent(k, child, init)
+    if tg.vpid == 1:
+        return
+    if tg.parent is not None:
+        tg.parent.child_waitq.notify(POLLIN)
+    host_parent = tg.host_parent if tg.host_parent and tg.host_parent.tasks else init
+    if host_parent is not None and host_parent.tasks:
+        host_parent.host_zombies.append(tg.vpid)
+        request_reap(k, host_parent)
+
+
+def reparent(k: Kernel, child: ThreadGroup, init: ThreadGroup | None) -> None:
+    """An orphan goes to the nearest subreaper ancestor, else init (guest view)."""
+    old = child.parent
+    new = init
+    anc = old.parent if old else None
+    while anc is not None:
+        if anc.subreaper and anc.tasks:
+            new = anc
+            break
+        anc = anc.parent
+    if old is not None:
+        old.children.discard(child)
+    child.parent = new
+    child.ppid = new.vpid if new else 0
+    if new is not None:
+        new.children.add(child)
+        if child.exit_status is not None:
+            new.child_waitq.notify(POLLIN)
+    child.host_parent = init  # the host reparents to its namespace init
+
+
+def request_reap(k: Kernel, tg: ThreadGroup) -> None:
+    if tg.reap_requested or not tg.tasks:
+        return
+    tg.reap_requested = True
+    lib.st_interrupt(tg.tasks[0].host_tid)
+
+
+def reap_host_zombies(k: Kernel, t: Task) -> None:
+    """At the interrupt stop of a host parent: wait4 each dead child on the host."""
+    tg = t.tg
+    tg.reap_requested = False
+    if not tg.host_zombies:
+        return
+    p = k.platform
+    regs = p.getregs(t.ctx)
+    # The interrupt broke a call off (-ERESTART*): restart it as the kernel would have,
+    # since the injected call below replaces the return path that would have done it.
+    if regs.orig_rax < 1 << 63 and ((1 << 64) - regs.rax) in ERESTART:
+        nr = ERESTART[(1 << 64) - regs.rax]
+        regs.rax = regs.orig_rax if nr is None else nr
+        regs.rip -= 2
+        regs.orig_rax = (1 << 64) - 1
+        p.setregs(t.ctx, regs)
+    pending, tg.host_zombies = tg.host_zombies, []
+    for vpid in pending:
+        p.inject(t.ctx, SYS_wait4, vpid, 0, WNOHANG | WALL, 0)
+    log.debug("reaped %d host zombies of %d", len(pending), tg.vpid)
+
+
+def exit_code_of(status: int) -> tuple[int, int]:
+    """(si_code, si_status) of a wait status, for waitid and SIGCHLD."""
+    if os.WIFEXITED(status):
+        return 1, os.WEXITSTATUS(status)  # CLD_EXITED
+    sig = os.WTERMSIG(status)
+    return (3 if os.WCOREDUMP(status) else 2), sig  # CLD_DUMPED / CLD_KILLED
+

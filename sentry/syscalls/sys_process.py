@@ -1,0 +1,201 @@
+"""Process creation, program execution and waiting: clone family, execve, wait4, waitid.
+
+clone runs on the host once the Sentry has checked its flags (the task's next events,
+PTRACE_EVENT_FORK/VFORK/CLONE, register the child: sentry/kernel/process.py). execve
+never makes the host open a guest path: the Sentry resolves and validates the program,
+then the task host-execs the stub (a donated memfd) and the loader maps the guest's ELF.
+wait4/waitid are answered from the Sentry's own zombies.
+"""
+
+from __future__ import annotations
+
+import functools
+import struct
+
+from sentry.abi.errno import E2BIG, ECHILD, EFAULT, EINVAL, ENOENT
+from sentry.abi.sysno import SYS_execveat
+from sentry.kernel import loader, process
+from sentry.kernel.args import Args
+from sentry.kernel.kernel import DETACHED
+from sentry.kernel.task import Task
+from sentry.kernel.thread_group import ThreadGroup
+from sentry.kernel.waiter import POLLIN
+from sentry.platform.filter import DOORBELL
+from sentry.platform.native import lib
+
+SIGCHLD = 17
+WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
+WNOTHREAD, WALL, WCLONE = 0x20000000, 0x40000000, 0x80000000
+P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
+MAX_ARG_STRLEN = 32 * 4096
+ARG_MAX = 2 * 1024 * 1024
+MAX_ARGS = 0x7FFFFFFF
+CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")  # struct clone_args (through cgroup)
+
+
+def _start_clone(t: Task, flags: int) -> int:
+    """Lets the host run the trapped clone with checked flags; the child comes as an event."""
+    allowed = process.check_clone_flags(flags)
+    if allowed != flags:
+        p = t.kernel.platform
+        regs = p.getregs(t.ctx)
+        regs.rdi = allowed
+        p.setregs(t.ctx, regs)
+    t.ctx.clone_flags = allowed
+    t.kernel.platform.rerun_start(t.ctx)
+    return DETACHED
+
+
+def sys_clone(t: Task, a: Args) -> int:
+    """Implements clone(2). Differences: no CLONE_PIDFD; namespace flags get EPERM."""
+    return _start_clone(t, a.ulong(0))
+
+
+def sys_fork(t: Task, a: Args) -> int:
+    """Implements fork(2)."""
+    t.ctx.clone_flags = SIGCHLD
+    t.kernel.platform.rerun_start(t.ctx)
+    return DETACHED
+
+
+def sys_vfork(t: Task, a: Args) -> int:
+    """Implements vfork(2)."""
+    t.ctx.clone_flags = process.CLONE_VM | process.CLONE_VFORK | SIGCHLD
+    t.kernel.platform.rerun_start(t.ctx)
+    return DETACHED
+
+
+def _read_strings(t: Task, addr: int, total: list[int]) -> list[bytes]:
+    if addr == 0:
+        return []
+    out = []
+    for p in t.mem.read_ptr_array(addr, MAX_ARGS):
+        s = t.mem.read_cstr(p, MAX_ARG_STRLEN + 1)
+        total[0] += len(s) + 1
+        if len(s) >= MAX_ARG_STRLEN or total[0] > ARG_MAX:
+            raise E2BIG()
+        out.append(s)
+    return out
+
+
+def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, flags: int) -> int:
+    if flags & ~(loader.AT_EMPTY_PATH | loader.AT_SYMLINK_NOFOLLOW):
+        raise EINVAL()
+    path = t.mem.read_path(path_ptr)
+    if not path and not flags & loader.AT_EMPTY_PATH:
+        raise ENOENT()
+    total = [0]
+    argv = _read_strings(t, argv_ptr, total)
+    envp = _read_strings(t, envp_ptr, total)
+    plan = loader.prepare(t, path, argv, envp, dirfd, flags)
+    # The point of no return: the task becomes the stub, then the guest program.
+    k = t.kernel
+    p = k.platform
+    fd = p.inject(t.ctx, DOORBELL, donate_fd=p.stub_fd)
+    r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH)
+    if r != 0:
+        loader.log.error("exec of the stub failed in task %d: %d", t.vtid, r)
+        lib.st_kill(t.host_tid, 9)
+        return DETACHED
+    t.fds.close_on_exec()
+    loader.load(t, plan)
+    return 0
+
+
+def sys_execve(t: Task, a: Args) -> int:
+    """Implements execve(2). Differences: from the thread-group leader only."""
+    return _execve(t, loader.AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0)
+
+
+def sys_execveat(t: Task, a: Args) -> int:
+    """Implements execveat(2). Differences: from the thread-group leader only."""
+    return _execve(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4))
+
+
+def _matches(t: Task, c: ThreadGroup, idtype: int, ident: int) -> bool:
+    if idtype == P_ALL:
+        return True
+    if idtype == P_PID:
+        return c.vpid == ident
+    return c.pgid == (t.tg.pgid if ident == 0 else ident)
+
+
+def _find_zombie(t: Task, idtype: int, ident: int) -> ThreadGroup | None:
+    """A dead child matching the selector; ECHILD when no child matches at all."""
+    candidates = [c for c in t.tg.children if _matches(t, c, idtype, ident)]
+    if not candidates:
+        raise ECHILD()
+    for c in candidates:
+        if c.exit_status is not None:
+            return c
+    return None
+
+
+def _reap(t: Task, c: ThreadGroup) -> None:
+    t.tg.children.discard(c)
+    c.parent = None
+    t.kernel.thread_groups.pop(c.vpid, None)
+
+
+def _selector(pid: int) -> tuple[int, int]:
+    if pid < -1:
+        return P_PGID, -pid
+    if pid == -1:
+        return P_ALL, 0
+    if pid == 0:
+        return P_PGID, 0
+    return P_PID, pid
+
+
+async def sys_wait4(t: Task, a: Args) -> int:
+    """Implements wait4(2). Differences: no stopped/continued children; rusage is zero."""
+    pid, status_ptr, options, rusage = a.int(0), a.ptr(1), a.int(2), a.ptr(3)
+    if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE):
+        raise EINVAL()
+    idtype, ident = _selector(pid)
+    while True:
+        c = _find_zombie(t, idtype, ident)
+        if c is not None:
+            assert c.exit_status is not None
+            t.commit = functools.partial(_reap, t, c)  # once the answer is taken (kernel.py)
+            status = struct.pack("<i", c.exit_status)
+            if status_ptr and t.mem.write_partial(status_ptr, status) != 4:
+                raise EFAULT()
+            if rusage and t.mem.write_partial(rusage, bytes(144)) != 144:
+                raise EFAULT()
+            return c.vpid
+        if options & WNOHANG:
+            return 0
+        await t.wait_on(t.tg.child_waitq, POLLIN)
+
+
+def _siginfo(c: ThreadGroup) -> bytes:
+    """struct siginfo for SIGCHLD (128 bytes): signo, errno, code, pid, uid, status."""
+    assert c.exit_status is not None
+    code, status = process.exit_code_of(c.exit_status)
+    uid = c.leader.creds.uid if c.tasks else 0
+    return struct.pack("<iiiiIi", SIGCHLD, 0, code, c.vpid, uid, status).ljust(128, b"\0")
+
+
+async def sys_waitid(t: Task, a: Args) -> int:
+    """Implements waitid(2). Differences: WEXITED only (no WSTOPPED/WCONTINUED), no P_PIDFD."""
+    idtype, ident, infop, options = a.int(0), a.int(1), a.ptr(2), a.int(3)
+    if options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL
+                   | WCLONE) or not options & (WEXITED | WUNTRACED | WCONTINUED):
+        raise EINVAL()
+    if idtype not in (P_ALL, P_PID, P_PGID) or (idtype == P_PID and ident <= 0):
+        raise EINVAL()
+    while True:
+        c = _find_zombie(t, idtype, ident) if options & WEXITED else None
+        if c is not None:
+            if not options & WNOWAIT:
+                t.commit = functools.partial(_reap, t, c)
+            if infop:
+                t.mem.write(infop, _siginfo(c))
+            return 0
+        if options & WNOHANG:
+            if infop:
+                t.mem.write(infop, bytes(128))
+            return 0
+        await t.wait_on(t.tg.child_waitq, POLLIN)
+
