@@ -141,13 +141,30 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
         reparent(k, child, init)
     if tg.vpid == 1:
         return
-    if tg.parent is not None:
-        tg.parent.child_waitq.notify(POLLIN)
+    parent = tg.parent
+    if parent is not None and parent.tasks and ignores_sigchld(parent):
+        # A parent that ignores SIGCHLD gets no zombies (Linux auto-reaps; so did the host).
+        parent.children.discard(tg)
+        k.thread_groups.pop(tg.vpid, None)
+        return
+    if parent is not None:
+        parent.child_waitq.notify(POLLIN)
+
+
+def release_zombie(k: Kernel, tg: ThreadGroup) -> None:
+    """The guest reaped `tg`: now let the host reap its zombie too, so that its pid is not
+    reused while the guest can still see it (the host only reaps what the Sentry decided)."""
+    init = k.thread_groups.get(1)
     host_parent = tg.host_parent if tg.host_parent and tg.host_parent.tasks else init
     if host_parent is not None and host_parent.tasks:
         host_parent.host_zombies.append(tg.vpid)
         request_reap(k, host_parent)
 
+
+def ignores_sigchld(tg: ThreadGroup) -> bool:
+    from sentry.kernel.signals import sigchld_ignored
+
+    return sigchld_ignored(tg.host_pid)
 
 def reparent(k: Kernel, child: ThreadGroup, init: ThreadGroup | None) -> None:
     """An orphan goes to the nearest subreaper ancestor, else init (guest view)."""

@@ -35,6 +35,18 @@ def _masks(host_tid: int) -> tuple[int, int]:
     return ign, cgt
 
 
+def sigchld_ignored(host_pid: int) -> bool:
+    """Whether the process set SIGCHLD to SIG_IGN (its children are then never zombies).
+
+    Differences: SA_NOCLDWAIT is not visible in /proc and is not detected.
+    """
+    try:
+        ign, _cgt = _masks(host_pid)
+    except OSError:
+        return False
+    return bool(ign & 1 << (signal.SIGCHLD - 1))
+
+
 def ns_init_accepts(host_tid: int, sig: int) -> bool:
     """Whether init takes `sig` sent from inside its namespace: only with a handler.
 

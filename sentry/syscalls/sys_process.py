@@ -135,6 +135,7 @@ def _reap(t: Task, c: ThreadGroup) -> None:
     t.tg.children.discard(c)
     c.parent = None
     t.kernel.thread_groups.pop(c.vpid, None)
+    process.release_zombie(t.kernel, c)
 
 
 def _selector(pid: int) -> tuple[int, int]:
