@@ -398,6 +398,11 @@ int st_rerun_start(int tid) {
     return 0;
 }
 
+int st_affinity(int tid, int set, unsigned long len, unsigned char *mask) {
+    long r = syscall(set ? SYS_sched_setaffinity : SYS_sched_getaffinity, tid, len, mask);
+    return r < 0 ? -errno : (int)r;
+}
+
 int st_tgkill(int tgid, int tid, int sig) {
     if (syscall(SYS_tgkill, tgid, tid, sig) < 0) return -errno;
     return 0;

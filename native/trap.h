@@ -120,6 +120,9 @@ int st_rerun(int tid, long long *result, int *sig, int *status);
  * tasks, with host pids). Fill sec/nsec; 0 or -errno. */
 int st_clock(int clockid, int res, long long *sec, long long *nsec);
 
+/* sched_{get,set}affinity for a task's host tid; bytes copied (get) or 0, or -errno. */
+int st_affinity(int tid, int set, unsigned long len, unsigned char *mask);
+
 /* The stub image (a static ELF) embedded at build time. */
 unsigned long st_stub_size(void);
 const unsigned char *st_stub_image(void);

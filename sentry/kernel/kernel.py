@@ -30,7 +30,7 @@ from sentry.kernel.task import Task
 from sentry.kernel.args import Args
 from sentry.kernel.task_syscall import MAX_NR, Parked, dispatch, step
 from sentry.kernel.thread_group import RLIMIT_NOFILE, ThreadGroup
-from sentry.kernel.waiter import WaitQueue
+from sentry.kernel.wait import Timers, arm, disarm
 from sentry.platform import base
 from sentry.platform.allowlist import is_allowed
 from sentry.platform.base import AUDIT_ARCH_X86_64, AddressSpace, Context, TaskDied
@@ -90,7 +90,8 @@ class Kernel:
         self.tasks: dict[int, Task] = {}  # host tid → task
         self.thread_groups: dict[int, ThreadGroup] = {}  # vpid → thread group
         self.parked: dict[Task, tuple[Parked, int | None]] = {}  # task → (call, notif id)
-        self.fd_waiters: dict[int, list[Task]] = {}
+        self.fd_waiters: dict[int, dict[Task, int]] = {}  # host fd → {parked task: events}
+        self.timers = Timers()  # deadlines of parked calls (wait.py)
         self.enosys_seen: set[int] = set()
         self.init: Task | None = None
         self.init_status: int | None = None
@@ -109,6 +110,9 @@ class Kernel:
     def new_init_task(self, fds: Any, fs: Any, creds: Credentials | None = None) -> Task:
         """The first task's Sentry side, before it exists on the host (host tid 0)."""
         tg = ThreadGroup(vpid=1, ppid=0, host_pid=0)
+        # Like any namespace init started by a runtime, it stays in its starter's session and
+        # process group, which lie outside the namespace: both read as 0 inside.
+        tg.sid = tg.pgid = 0
         t = Task(self, 0, 1, tg, Memory(AddressSpace(0)), fds, fs, creds or Credentials())
         tg.tasks.append(t)
         fds.limit = tg.rlimits[RLIMIT_NOFILE][0]
@@ -150,6 +154,8 @@ class Kernel:
         send_next, unpack = p.send_and_next, p.unpack_args
         handlers, tasks = self.handlers, self.tasks
         hot = not self.strace
+        # Woken tasks and due timers are served before the loop may block again.
+        woken, timers = self._wake_queue, self.timers
         while self.init_status is None:
             kind = ev.kind
             if kind == EV_NOTIFY:
@@ -166,15 +172,16 @@ class Kernel:
                         r = -e.errno
                     except Exception as e:
                         raise self.bug(t, nr, args, e) from e
-                    if r.__class__ is int:
+                    if r.__class__ is not int:
+                        r = self.run_coroutine(t, nr, r, notif_id)
+                    elif not (woken or timers):
                         send_next(notif_id, r)
                         continue
-                    r = self.run_coroutine(t, nr, r, notif_id)
                 else:
                     r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)
                 if r is not None:
-                    if t.commit is None:
-                        ev = p.answer_notify_and_next(notif_id, r)
+                    if t.commit is None and not woken and not timers.due():
+                        ev = p.answer_notify_and_next(notif_id, r, timers.timeout_ms())
                         continue
                     self.answer_notify(t, notif_id, r)
             elif kind == EV_SECCOMP or kind == EV_SYSCALL:
@@ -183,10 +190,12 @@ class Kernel:
                 self.on_wait(ev.tid, ev.status)
             elif kind == EV_FD:
                 self.on_fd_ready(ev.fd)
+            if timers:
+                timers.fire_due()
             self._run_woken()
             if self.init_status is not None:
                 break
-            ev = p.next_event()
+            ev = p.next_event(timers.timeout_ms())
 
     def syscall(self, t: Task, nr: int, args: Any, notif_id: int | None) -> int | None:
         """Runs one trapped call; returns its result, or None if the task parked."""
@@ -243,6 +252,12 @@ class Kernel:
         if t is None:
             raise SentryBug(f"syscall stop of unknown host tid {ev.tid}")
         nr, args = ev.nr, self.platform.ffi_args(ev)
+        if t.ctx.reap_pending and ev.kind == base.EV_SYSCALL:
+            try:
+                process.reap_at_entry(self, t)
+            except TaskDied as d:
+                self.on_exit(t, d.status)
+            return
         if t.ctx.rerun == "entry":  # the re-run call's own entry stop (ptrace platform)
             t.ctx.rerun = "running"
             self.platform.resume(t.ctx)
@@ -348,13 +363,10 @@ class Kernel:
                 process.on_first_stop(self, tid)
                 return
             self.cancel_if_interrupted(t)
-            if sig == signal.SIGTRAP:  # our PTRACE_INTERRUPT: reap host zombies here
-                try:
-                    process.reap_host_zombies(self, t)
-                except TaskDied as d:
-                    self.on_exit(t, d.status)
-                    return
-            self.platform.resume(t.ctx)
+            if sig == signal.SIGTRAP:  # our PTRACE_INTERRUPT: reap host zombies soon
+                process.on_interrupt_stop(self, t)
+            else:
+                self.platform.resume(t.ctx)
             return
         if sig == signal.SIGTRAP and event:
             self.platform.resume(t.ctx)  # other ptrace events: carry on
@@ -394,16 +406,10 @@ class Kernel:
 
     def park(self, t: Task, call: Parked, notif_id: int | None) -> None:
         self.parked[t] = (call, notif_id)
-        w = call.wait
-        if isinstance(w.source, WaitQueue):
-            w.source.add(id(t), w.events, lambda _ev, t=t: self._wake_queue.append(t))
-        else:
-            fd = int(w.source)
-            self.fd_waiters.setdefault(fd, []).append(t)
-            self.platform.watch_fd(fd, w.events)
+        arm(self, t, call.wait)  # one source, or a WaitSet's sources and deadline
 
     def on_fd_ready(self, fd: int) -> None:
-        for t in self.fd_waiters.pop(fd, []):
+        for t in self.fd_waiters.pop(fd, {}):
             self._wake_queue.append(t)
 
     def _run_woken(self) -> None:
@@ -413,6 +419,7 @@ class Kernel:
             if entry is None:
                 continue
             call, notif_id = entry
+            disarm(self, t, call.wait)  # off the sources that did not fire, timer too
             try:
                 r = step(call.coro, call.nr)
             except Exception as e:
@@ -434,13 +441,7 @@ class Kernel:
         if entry is None:
             return
         call, _ = entry
-        w = call.wait
-        if isinstance(w.source, WaitQueue):
-            w.source.remove(id(t))
-        else:
-            waiters = self.fd_waiters.get(int(w.source), [])
-            if t in waiters:
-                waiters.remove(t)
+        disarm(self, t, call.wait)
         call.coro.close()
 
     def cancel_if_interrupted(self, t: Task) -> None:

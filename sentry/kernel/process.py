@@ -22,7 +22,7 @@ from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
 from sentry.kernel.waiter import POLLIN
-from sentry.platform.base import AddressSpace, Context
+from sentry.platform.base import ST_AT_ENTRY, AddressSpace, Context
 from sentry.platform.native import ffi, lib
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
                    | CLONE_NEWPID | CLONE_NEWNET)
 WNOHANG, WALL = 1, 0x40000000
 PTRACE_EVENT_STOP = 128
-ERESTART = {512: None, 513: None, 514: None, 516: 219}  # -ERESTART*: restart_block → nr 219
 
 
 def check_clone_flags(flags: int) -> int:
@@ -194,26 +193,32 @@ def request_reap(k: Kernel, tg: ThreadGroup) -> None:
     lib.st_interrupt(tg.tasks[0].host_tid)
 
 
-def reap_host_zombies(k: Kernel, t: Task) -> None:
-    """At the interrupt stop of a host parent: wait4 each dead child on the host."""
+def on_interrupt_stop(k: Kernel, t: Task) -> None:
+    """Our PTRACE_INTERRUPT stopped a host parent (inside the kernel's signal path, where a
+    changed register set would be undone by syscall restart): go on to its next syscall
+    entry, a clean place to inject, and reap there."""
     tg = t.tg
     tg.reap_requested = False
-    if not tg.host_zombies:
-        return
+    t.ctx.reap_pending = bool(tg.host_zombies)
+    k.platform.resume(t.ctx)
+
+
+def reap_at_entry(k: Kernel, t: Task) -> None:
+    """At a syscall-entry stop: wait4 each dead child on the host in place of the task's
+    call, then rewind the task onto its own call, which runs again as if never stopped."""
+    t.ctx.reap_pending = False
     p = k.platform
-    regs = p.getregs(t.ctx)
-    # The interrupt broke a call off (-ERESTART*): restart it as the kernel would have,
-    # since the injected call below replaces the return path that would have done it.
-    if regs.orig_rax < 1 << 63 and ((1 << 64) - regs.rax) in ERESTART:
-        nr = ERESTART[(1 << 64) - regs.rax]
-        regs.rax = regs.orig_rax if nr is None else nr
-        regs.rip -= 2
-        regs.orig_rax = (1 << 64) - 1
-        p.setregs(t.ctx, regs)
-    pending, tg.host_zombies = tg.host_zombies, []
+    t.ctx.where = ST_AT_ENTRY
+    pending, t.tg.host_zombies = t.tg.host_zombies, []
     for vpid in pending:
         p.inject(t.ctx, SYS_wait4, vpid, 0, WNOHANG | WALL, 0)
-    log.debug("reaped %d host zombies of %d", len(pending), tg.vpid)
+    regs = p.getregs(t.ctx)
+    regs.rax = regs.orig_rax
+    regs.orig_rax = (1 << 64) - 1
+    regs.rip -= 2
+    p.setregs(t.ctx, regs)
+    log.debug("reaped %d host zombies of %d", len(pending), t.tg.vpid)
+    p.resume(t.ctx)
 
 
 def exit_code_of(status: int) -> tuple[int, int]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from sentry.abi.errno import (
     EBADF, EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE, SysError,
@@ -18,6 +19,7 @@ from sentry.vfs.constants import (
 )
 from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.file import FileDescription
+from sentry.vfs.fsimpl.pipe import PipeFile, wait_partner
 from sentry.vfs.locks import fcntl_lock, flock, is_lock_cmd, release_posix
 from sentry.vfs.perm import MAY_EXEC, check_access
 from sentry.vfs.resolve import path_of
@@ -48,22 +50,31 @@ def _install(t: Task, f: FileDescription, cloexec: bool) -> int:
         raise
 
 
-def _openat(t: Task, dirfd: int, path: bytes, flags: int, mode: int) -> int:
+def _openat(t: Task, dirfd: int, path: bytes, flags: int, mode: int) -> Any:
+    """The fd, or, for a FIFO open that must wait for its other end, a coroutine that the
+    kernel runs as it runs an async handler's (so the common path stays a plain call)."""
     f = open_file(t, dirfd, path, flags, mode)
+    if f.__class__ is PipeFile and f.partner_wait is not None:
+        return _open_fifo(t, f, bool(flags & O_CLOEXEC))
     return _install(t, f, bool(flags & O_CLOEXEC))
 
 
-def sys_open(t: Task, a: Args) -> int:
-    """Implements open(2). Differences: FIFOs and O_TMPFILE are not supported yet."""
+async def _open_fifo(t: Task, f: PipeFile, cloexec: bool) -> int:
+    await wait_partner(t, f)
+    return _install(t, f, cloexec)
+
+
+def sys_open(t: Task, a: Args) -> Any:
+    """Implements open(2) (may block: FIFOs). Differences: O_TMPFILE is not supported yet."""
     return _openat(t, AT_FDCWD, _path(t, a.ptr(0)), a.int(1), a.uint(2))
 
 
-def sys_openat(t: Task, a: Args) -> int:
-    """Implements openat(2). Differences: FIFOs and O_TMPFILE are not supported yet."""
+def sys_openat(t: Task, a: Args) -> Any:
+    """Implements openat(2) (may block: FIFOs). Differences: O_TMPFILE is not supported yet."""
     return _openat(t, a.int(0), _path(t, a.ptr(1)), a.int(2), a.uint(3))
 
 
-def sys_creat(t: Task, a: Args) -> int:
+def sys_creat(t: Task, a: Args) -> Any:
     """Implements creat(2)."""
     return _openat(t, AT_FDCWD, _path(t, a.ptr(0)), O_CREAT | O_WRONLY | O_TRUNC, a.uint(1))
 
@@ -233,13 +244,13 @@ def _decode_dev(dev: int) -> int:
 
 
 def sys_mknod(t: Task, a: Args) -> int:
-    """Implements mknod(2). Differences: FIFOs and sockets cannot be opened yet."""
+    """Implements mknod(2)."""
     ops.mknod_at(t, AT_FDCWD, _path(t, a.ptr(0)), a.uint(1), _decode_dev(a.uint(2)))
     return 0
 
 
 def sys_mknodat(t: Task, a: Args) -> int:
-    """Implements mknodat(2). Differences: FIFOs and sockets cannot be opened yet."""
+    """Implements mknodat(2)."""
     ops.mknod_at(t, a.int(0), _path(t, a.ptr(1)), a.uint(2), _decode_dev(a.uint(3)))
     return 0
 

@@ -175,7 +175,7 @@ def _siginfo(c: ThreadGroup) -> bytes:
     assert c.exit_status is not None
     code, status = process.exit_code_of(c.exit_status)
     uid = c.leader.creds.uid if c.tasks else 0
-    return struct.pack("<iiiiIi", SIGCHLD, 0, code, c.vpid, uid, status).ljust(128, b"\0")
+    return struct.pack("<iii4xiIi", SIGCHLD, 0, code, c.vpid, uid, status).ljust(128, b"\0")
 
 
 async def sys_waitid(t: Task, a: Args) -> int:

@@ -7,15 +7,19 @@ any byte is EFAULT.
 
 from __future__ import annotations
 
-from sentry.abi.errno import EAGAIN, EBADF, EFAULT, EINVAL, EISDIR, SysError
+import weakref
+
+from sentry.abi.errno import EAGAIN, EBADF, EFAULT, EINVAL, EISDIR, EPIPE, SysError
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 from sentry.kernel.waiter import POLLIN, POLLOUT
 from sentry.vfs.constants import O_APPEND, SEEK_HOLE
+from sentry.platform.native import lib
 from sentry.vfs.file import FileDescription, SeekableFile
 
 MAX_RW_COUNT = 0x7FFFF000  # Linux clamps every read/write to this
+SIGPIPE = 13
 IOV_MAX = 1024
 
 
@@ -65,15 +69,18 @@ async def _write(t: Task, f: FileDescription, data: bytes) -> int:
     (wait_source() is None: a short count is final), a signal or an error after some
     bytes end it early with the count moved so far (bytes moved beat EINTR/EPIPE).
     """
-    done = 0
+    done = _resumed_count(t, f, data)
     while True:
         try:
             done += f.write(data[done:])
         except SysError as e:
-            if done:
-                return done
+            if isinstance(e, EPIPE):
+                _sigpipe(t)
             if not isinstance(e, EAGAIN) or f.nonblocking:
+                if done:
+                    return done
                 raise
+            # EAGAIN on a blocking file (a spurious wake-up): wait again.
         if done == len(data) or f.nonblocking:
             return done
         source = f.wait_source()
@@ -85,6 +92,62 @@ async def _write(t: Task, f: FileDescription, data: bytes) -> int:
             if done:
                 return done
             raise
+        except GeneratorExit:  # a signal cancelled the parked call (kernel.cancel)
+            if done:
+                _CUT_SHORT[t] = (f, data, done)
+            raise
+
+
+# Blocking writes a signal cut short after moving bytes: task → (file, data, bytes moved).
+# Linux would return the count; the notify lane can only restart the call (SA_RESTART)
+# or fail it with EINTR, and the guest then writes the same bytes again. Such a repeat
+# (same file, same bytes) resumes after what already went in instead of duplicating it.
+_CUT_SHORT: weakref.WeakKeyDictionary[Task, tuple[FileDescription, bytes, int]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _resumed_count(t: Task, f: FileDescription, data: bytes) -> int:
+    """Bytes of `data` already written by the cut-short call this one repeats (else 0)."""
+    if not _CUT_SHORT:
+        return 0
+    entry = _CUT_SHORT.pop(t, None)
+    if entry is None or entry[0] is not f or entry[1] != data:
+        return 0
+    return entry[2]
+
+
+# Tasks whose last EPIPE write was cancelled by its own SIGPIPE (see _sigpipe).
+_SIGPIPE_SENT: weakref.WeakSet[Task] = weakref.WeakSet()
+
+
+def _sigpipe(t: Task) -> None:
+    """EPIPE from a write comes with SIGPIPE to the writing thread (pipe_write, stream
+    sockets), queued before the call returns, so a handler runs before the code after it.
+
+    Host quirk: a signal sent while the task waits in the notify lane cancels that wait
+    (ERESTARTSYS). So the call dies with the process (default action), or is restarted
+    after the handler (SA_RESTART), and that restarted write gets EPIPE without a second
+    signal; the mark is dropped once an answer is taken (t.commit). Sending it after the
+    answer instead would land in some later call and cancel that one.
+    Differences (notify lane): a handler without SA_RESTART sees EINTR instead of EPIPE;
+    a blocked write that moved bytes before the reader left says EPIPE, not the count.
+    """
+    host_pid = getattr(t.tg, "host_pid", 0)
+    if host_pid <= 0:
+        return  # not a host task (unit tests' fakes)
+    if t in _SIGPIPE_SENT:
+        _SIGPIPE_SENT.discard(t)  # the restart of the call our signal interrupted
+        return
+    previous = t.commit
+
+    def commit() -> None:
+        if previous is not None:
+            previous()
+        _SIGPIPE_SENT.discard(t)
+
+    t.commit = commit
+    _SIGPIPE_SENT.add(t)
+    lib.st_tgkill(host_pid, t.host_tid, SIGPIPE)
 
 
 def _iovecs(t: Task, addr: int, count: int) -> list[tuple[int, int]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sentry.abi.errno import ESRCH
+from sentry.abi.errno import EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 
@@ -44,3 +44,34 @@ def sys_getpgid(t: Task, a: Args) -> int:
 def sys_getsid(t: Task, a: Args) -> int:
     """Implements getsid(2)."""
     return _group(t, a.int(0)).sid
+
+
+def sys_setpgid(t: Task, a: Args) -> int:
+    """Implements setpgid(2). Differences: a child that has exec'd is not refused (EACCES)."""
+    pid, pgid = a.int(0), a.int(1)
+    if pgid < 0:
+        raise EINVAL()
+    target = t.tg if pid in (0, t.tg.vpid) else t.kernel.thread_groups.get(pid)
+    if target is None or (target is not t.tg and target.parent is not t.tg):
+        raise ESRCH()
+    if target.sid != t.tg.sid:
+        raise EPERM()
+    if target.sid == target.vpid:
+        raise EPERM()  # a session leader cannot move
+    pgid = pgid or target.vpid
+    if pgid != target.vpid and not any(
+            g.pgid == pgid and g.sid == t.tg.sid and g.tasks
+            for g in t.kernel.thread_groups.values()):
+        raise EPERM()
+    target.pgid = pgid
+    return 0
+
+
+def sys_setsid(t: Task, a: Args) -> int:
+    """Implements setsid(2): a new session and process group, without a controlling tty."""
+    tg = t.tg
+    if any(g.pgid == tg.vpid and g.tasks for g in t.kernel.thread_groups.values()):
+        raise EPERM()  # already a process group leader
+    tg.sid = tg.pgid = tg.vpid
+    tg.controlling_tty = None
+    return tg.vpid

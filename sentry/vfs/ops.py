@@ -31,6 +31,10 @@ from sentry.vfs.resolve import Walker, lookup_child
 UTIME_NOW = (1 << 30) - 1
 UTIME_OMIT = (1 << 30) - 2
 
+# Opens a FIFO: fifo_opener(t, vd, flags) -> FileDescription. The pipe implementation
+# registers it (sentry.vfs.fsimpl.pipe.register_fifo_opener); without it FIFOs give ENXIO.
+fifo_opener: Any = None
+
 
 # --- starting points ----------------------------------------------------------------
 def start_of(t: Any, dirfd: int, path: bytes) -> VirtualDentry:
@@ -188,8 +192,10 @@ def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> Fil
         f = vd.mount.vfs.open_device(t, st.rdev, vd, keep)
         f.flags = keep if f.flags == 0 else f.flags
         return f
+    if kind == S_IFIFO and fifo_opener is not None:
+        return fifo_opener(t, vd, keep)  # may ask the open syscall to wait (pipe.py)
     if kind in (S_IFIFO, S_IFSOCK):
-        raise ENXIO()  # FIFOs: not yet (partial); sockets: ENXIO as Linux
+        raise ENXIO()  # sockets: ENXIO as Linux
     if writes and _read_only(vd):
         raise EROFS()
     if flags & O_TRUNC and kind == S_IFREG and not created and st.size:

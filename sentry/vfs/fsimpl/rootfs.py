@@ -27,6 +27,7 @@ from sentry.vfs.fsimpl.dev import build_devfs, register_devices
 from sentry.vfs.fsimpl.host import HostFS
 from sentry.vfs.fsimpl.host.stream import HostStreamFile
 from sentry.vfs.fsimpl.overlay import OverlayFS
+from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
 from sentry.vfs.fsimpl.tmpfs import TmpfsFS, TmpfsInode
 from sentry.vfs.inode import FileSystem, Inode
@@ -110,6 +111,7 @@ def build_do_root(host_root: str = "/") -> SandboxRoot:
     overlay = OverlayFS(lower.root, TmpfsFS())
     vfs = VFS(overlay, overlay.root)
     register_devices(vfs)
+    register_fifo_opener()
     proc = ProcFS()
     sr = SandboxRoot(vfs, proc)
     proc.mount = sr.mount(proc, proc.root, b"/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)

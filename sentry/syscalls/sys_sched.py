@@ -1,0 +1,45 @@
+"""Scheduling calls that name a task: the Sentry translates the guest tid to the host's."""
+
+from __future__ import annotations
+
+from sentry.abi.errno import BY_NUMBER, EFAULT, EINVAL, ESRCH
+from sentry.kernel.args import Args
+from sentry.kernel.task import Task
+from sentry.platform.native import ffi, lib
+
+MAX_MASK = 1 << 16  # bytes: far more CPUs than any host has
+
+
+def _host_tid(t: Task, tid: int) -> int:
+    if tid == 0:
+        return t.host_tid
+    for task in t.kernel.tasks.values():
+        if task.vtid == tid:
+            return task.host_tid
+    raise ESRCH()
+
+
+def sys_sched_getaffinity(t: Task, a: Args) -> int:
+    """Implements sched_getaffinity(2)."""
+    tid, size, ptr = a.int(0), a.size(1), a.ptr(2)
+    if size % 8 or size == 0:
+        raise EINVAL()
+    n = min(size, MAX_MASK)
+    buf = ffi.new("unsigned char[]", n)
+    r = lib.st_affinity(_host_tid(t, tid), 0, n, buf)
+    if r < 0:
+        raise BY_NUMBER[-r]()
+    if t.mem.write_partial(ptr, bytes(ffi.buffer(buf, r))) != r:
+        raise EFAULT()
+    return r
+
+
+def sys_sched_setaffinity(t: Task, a: Args) -> int:
+    """Implements sched_setaffinity(2) (the host applies the mask to the task's thread)."""
+    tid, size, ptr = a.int(0), a.size(1), a.ptr(2)
+    n = min(size, MAX_MASK)
+    data = t.mem.read(ptr, n)
+    r = lib.st_affinity(_host_tid(t, tid), 1, n, data)
+    if r < 0:
+        raise BY_NUMBER[-r]()
+    return 0
