@@ -13,6 +13,7 @@ injection). Memory goes through AddressSpace (process_vm_readv/writev).
 
 from __future__ import annotations
 
+import abc
 import errno
 import os
 
@@ -111,7 +112,7 @@ class AddressSpace:
             raise HostError(errno.EFAULT, f"poke {addr:#x}: short write")
 
 
-class Platform:
+class Platform(abc.ABC):
     """Shared machinery; subclasses say how calls are trapped and completed."""
 
     name = ""
@@ -135,8 +136,9 @@ class Platform:
 
     # -- set-up --------------------------------------------------------------------
 
+    @abc.abstractmethod
     def filter_bpf(self) -> bytes:
-        raise NotImplementedError  # each platform has its own filter
+        """The platform's seccomp filter as BPF instructions."""
 
     def launch(self, *, new_net: bool = True, hostname: str = "runsc",
                drop_ids: tuple[int, int] | None = (65534, 65534), empty_dir: str = "/tmp") -> int:
@@ -161,8 +163,8 @@ class Platform:
         check(lib.st_loop_set_listener(self.listener), "epoll listener")
         self.enable_sync_wakeup()
 
-    def enable_sync_wakeup(self) -> None:
-        pass
+    def enable_sync_wakeup(self) -> None:  # noqa: B027 - only seccomp has a listener flag
+        """Asks for synchronous wake-ups on the listener where the platform benefits."""
 
     # -- events ----------------------------------------------------------------------
 
@@ -228,9 +230,9 @@ class Platform:
         if rc != -errno.ESRCH:  # ESRCH: it died meanwhile; its exit event follows
             check(rc, "resume")
 
+    @abc.abstractmethod
     def rerun_start(self, ctx: Context) -> None:
         """Lets the host run the call the task is trapped at (its events come later)."""
-        raise NotImplementedError  # each platform says how
 
     def resume_cont(self, ctx: Context) -> None:
         """Resumes with PTRACE_CONT whatever the platform (the launch hand-over)."""
@@ -240,9 +242,9 @@ class Platform:
         """Resumes to the next syscall stop (used to reach execve's exit stop)."""
         check(lib.st_resume(ctx.tid, lib.ST_SYSCALL, 0), "resume to syscall stop")
 
+    @abc.abstractmethod
     def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
         """Whether an injected call meets the notify lane of this platform's filter."""
-        raise NotImplementedError  # each platform has its own filter
 
     def inject(self, ctx: Context, nr: int, *args: int, donate_fd: int = -1) -> int:
         """Runs host syscall `nr` inside the stopped task; returns its raw result (-errno)."""

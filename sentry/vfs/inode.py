@@ -76,7 +76,8 @@ class Inode:
 
     # --- attributes -------------------------------------------------------------------
     def stat(self) -> Stat:
-        raise NotImplementedError
+        """Every filesystem's inodes report attributes (an abstract method in all but name)."""
+        raise TypeError(f"{type(self).__name__} does not implement stat()")
 
     def access_stat(self) -> Stat:
         """Attributes for permission checks during a walk: may be cached (mode, uid, gid)."""
