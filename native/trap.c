@@ -556,18 +556,6 @@ int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
     return 0;
 }
 
-int st_rerun(int tid, long long *result, int *sig, int *status) {
-    struct user_regs_struct r;
-    if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
-    r.rax = r.orig_rax;
-    r.orig_rax = (unsigned long long)-1;
-    long long nr = (long long)r.rax;
-    unsigned long long ip = r.rip;
-    r.rip -= 2; /* back onto the task's own `syscall` instruction */
-    if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
-    return run_to_exit(tid, nr, ip, 0, ST_NOTIF_NONE, -1, result, sig, status);
-}
-
 int st_pidfd_getfd(int pid, int targetfd) {
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pfd < 0) return -errno;

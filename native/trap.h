@@ -90,10 +90,12 @@ int st_seize(int tid, unsigned int options);
 int st_getregs(int tid, struct st_regs *regs);
 int st_setregs(int tid, const struct st_regs *regs);
 int st_kill(int tid, int sig);
-int st_getsiginfo(int tid, int *code);
+int st_getsiginfo(int tid, int *code);           /* the stopped signal's si_signo; si_code */
 int st_geteventmsg(int tid, unsigned long *msg); /* a ptrace event's message (new tid …) */
-int st_interrupt(int tid);                        /* PTRACE_INTERRUPT: a stop at the next chance */
-int st_rerun_start(int tid);  /* ptrace platform: rewind onto the call and let it run (async) */   /* the stopped signal's si_signo; *code its si_code */
+int st_interrupt(int tid);                       /* PTRACE_INTERRUPT: a stop at the next chance */
+/* Rewind onto the call the task is stopped at and let the host run it under PTRACE_SYSCALL;
+ * the loop sees its stops (ptrace platform: allow-listed calls, clone). */
+int st_rerun_start(int tid);
 int st_tgkill(int tgid, int tid, int sig);
 
 /* Memory: process_vm_readv/writev; st_mem_poke writes through /proc/pid/mem (read-only
@@ -110,11 +112,6 @@ long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned lon
 int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
               const unsigned long long *args, int notif, int donate_fd,
               long long *result, int *sig, int *status);
-
-/* ptrace platform: re-execute on the host the call the task is stopped at (a SYSEMU entry
- * stop), leaving it at that call's exit stop with the host's result in place (registers
- * are not restored: rt_sigreturn and arch_prctl change them on purpose). */
-int st_rerun(int tid, long long *result, int *sig, int *status);
 
 /* clock_gettime/clock_getres of a host clock id on the Sentry's behalf (CPU clocks of
  * tasks, with host pids). Fill sec/nsec; 0 or -errno. */

@@ -43,7 +43,11 @@ def find_program(t, name: bytes, env: Mapping[str, str]) -> bytes:
     for d in env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(":"):
         cand = os.fsencode(d or ".") + b"/" + name
         try:
-            open_file(t, loader.AT_FDCWD, cand, loader.O_RDONLY, 0).check_exec(t.creds)
+            f = open_file(t, loader.AT_FDCWD, cand, loader.O_RDONLY | loader.O_PATH, 0)
+            try:
+                f.check_exec(t.creds)
+            finally:
+                loader.release(f)
             return cand
         except (ENOENT, ENOTDIR):
             continue

@@ -174,13 +174,13 @@ class Kernel:
                         raise self.bug(t, nr, args, e) from e
                     if r.__class__ is not int:
                         r = self.run_coroutine(t, nr, r, notif_id)
-                    elif not (woken or timers):
+                    elif not (woken or timers or t.commit) and r != HOST:
                         send_next(notif_id, r)
                         continue
                 else:
                     r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)
                 if r is not None:
-                    if t.commit is None and not woken and not timers.due():
+                    if t.commit is None and not woken and not timers.due() and r != HOST:
                         ev = p.answer_notify_and_next(notif_id, r, timers.timeout_ms())
                         continue
                     self.answer_notify(t, notif_id, r)
@@ -276,11 +276,10 @@ class Kernel:
         if ev.kind == base.EV_SYSCALL and is_allowed(nr, args):
             if self.strace:
                 trace_log.info("[%d] %s (host)", t.vtid,
-                         self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem))
-            try:
-                self.platform.run_on_host(t.ctx)
-            except TaskDied as d:
-                self.on_exit(t, d.status)
+                               self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem))
+            # Through the loop, not synchronously: the call may block (nanosleep, futex,
+            # pause) until another task acts.
+            self.platform.rerun_start(t.ctx)
             return
         try:
             r = self.syscall(t, nr, args, None)
@@ -294,7 +293,10 @@ class Kernel:
         """Answers a notification; a handler's deferred commit runs only if it was taken
         (a signal may have cancelled the call meanwhile, and Linux would then not have done
         what the handler did: e.g. wait4 would not have reaped the child)."""
-        taken = self.platform.answer_notify(notif_id, result)
+        if result == HOST:
+            taken = self.platform.continue_notify(notif_id)
+        else:
+            taken = self.platform.answer_notify(notif_id, result)
         commit, t.commit = t.commit, None
         if taken and commit is not None:
             commit()
@@ -306,6 +308,9 @@ class Kernel:
         if result == DETACHED:
             return
         try:
+            if result == HOST:
+                self.platform.run_trapped_on_host(t.ctx)
+                return
             self.platform.answer_stop(t.ctx, result)
         except OSError as e:
             if e.errno != 3:  # ESRCH: died meanwhile; its exit event follows
@@ -452,5 +457,9 @@ class Kernel:
 
 # A handler's result meaning "the handler resumed the task itself" (execve, exit paths).
 DETACHED = -(1 << 62)
+# A handler's result meaning "the host runs this call as the task issued it": for calls
+# whose every argument is a register and whose effect is on the caller itself, such as a
+# signal to its own process, which must arrive before the call returns (kill(2)).
+HOST = -(1 << 61)
 
 __all__ = ["Kernel", "SysError", "DETACHED", "exit_code"]

@@ -18,8 +18,9 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sentry.abi.errno import E2BIG, ELIBBAD, ELOOP, ENOEXEC, SysError
+from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError
 from sentry.abi.sysno import SYS_close, SYS_mmap
+from sentry.kernel.thread_group import MM
 from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
 
@@ -29,12 +30,13 @@ if TYPE_CHECKING:
     from sentry.kernel.task import Task
 
 PAGE = 4096
-O_RDONLY, O_CLOEXEC = 0, 0o2000000
+O_RDONLY, O_CLOEXEC, O_PATH = 0, 0o2000000, 0o10000000
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH = 0x100, 0x1000
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
 PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
+S_IFMT, S_IFREG = 0o170000, 0o100000
 ET_EXEC, ET_DYN = 2, 3
 EM_X86_64 = 62
 BINPRM_BUF_SIZE = 256
@@ -161,29 +163,52 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
 
     execfn = path
     for depth in range(MAX_INTERP_DEPTH + 1):
-        if depth == 0:
-            vd = ops.lookup(t, dirfd, path, not at_flags & AT_SYMLINK_NOFOLLOW,
-                            at_flags & AT_EMPTY_PATH)
-            f = ops.open_vd(t, vd, O_RDONLY | O_CLOEXEC)
-        else:
-            f = open_file(t, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0)
-        f.check_exec(t.creds)
-        head = f.pread(BINPRM_BUF_SIZE, 0)
-        if head[:2] == b"#!":
-            path, argv = parse_shebang(head, path, argv)
-            continue
-        elf = parse_elf(f)
+        vd = ops.lookup(t, dirfd if depth == 0 else AT_FDCWD, path,
+                        depth > 0 or not at_flags & AT_SYMLINK_NOFOLLOW,
+                        at_flags & AT_EMPTY_PATH if depth == 0 else 0)
+        if vd.dentry.inode.stat().mode & S_IFMT != S_IFREG:
+            raise EACCES()  # execve(2): not a regular file (checked before any open)
+        f = ops.open_vd(t, vd, O_RDONLY | O_CLOEXEC)
+        try:
+            f.check_exec(t.creds)
+            head = f.pread(BINPRM_BUF_SIZE, 0)
+            if head[:2] == b"#!":
+                path, argv = parse_shebang(head, path, argv)
+                release(f)
+                continue
+            elf = parse_elf(f)
+        except BaseException:
+            release(f)
+            raise
         plan = ExecPlan(execfn, f.guest_path(), argv, envp, elf)
         if elf.interp_path is not None:
             try:
                 fi = open_file(t, AT_FDCWD, elf.interp_path, O_RDONLY | O_CLOEXEC, 0)
             except SysError as e:
+                release(f)
                 raise e.__class__(f"loader {elf.interp_path!r}") from None
-            plan.interp = parse_elf(fi)
-            if plan.interp.interp_path is not None:
-                raise ELIBBAD()
+            try:
+                plan.interp = parse_elf(fi)
+                if plan.interp.interp_path is not None:
+                    raise ELIBBAD()
+            except BaseException:
+                release(f)
+                release(fi)
+                raise
         return plan
     raise ELOOP()
+
+
+def release(f: Any) -> None:
+    """Drops a description the loader opened but never installed in an fd table."""
+    if f.refs == 0:
+        f.release()
+
+
+def release_plan(plan: ExecPlan) -> None:
+    release(plan.elf.file)
+    if plan.interp is not None:
+        release(plan.interp.file)
 
 
 class _Injector:
@@ -283,6 +308,13 @@ def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
 
 def load(t: Task, plan: ExecPlan) -> None:
     """Loads `plan` into the task stopped at the stub's execve exit; sets its registers."""
+    try:
+        _load(t, plan)
+    finally:
+        release_plan(plan)
+
+
+def _load(t: Task, plan: ExecPlan) -> None:
     inj = _Injector(t)
     p = t.kernel.platform
     regs = p.getregs(t.ctx)
@@ -315,8 +347,8 @@ def load(t: Task, plan: ExecPlan) -> None:
     except SysError:
         os.kill(t.host_tid, 9)
         raise TaskDied(9) from None
-    mm = t.tg.mm
-    mm.brk_start = mm.brk = page_up(end)
+    # A new address space: after vfork the old MM is still the parent's.
+    t.tg.mm = MM(page_up(end), page_up(end))
     t.tg.exe_path = plan.exe_path
     t.comm = plan.path.rsplit(b"/", 1)[-1][:15]
     t.tg.cmdline = b"".join(a + b"\0" for a in plan.argv)

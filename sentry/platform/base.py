@@ -32,6 +32,7 @@ EV_TIMEOUT = lib.ST_EV_TIMEOUT
 
 AUDIT_ARCH_X86_64 = 0xC000003E
 LAUNCH_FAIL = 200
+SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
 LAUNCH_STEPS = {
     1: "prctl(PR_SET_PDEATHSIG)", 2: "waiting for the Sentry", 3: "making / private",
     4: "mounting the empty root", 5: "chdir to the empty root", 6: "pivot_root",
@@ -204,6 +205,14 @@ class Platform(abc.ABC):
         check(rc, "notify send")
         return True
 
+    def continue_notify(self, notif_id: int) -> bool:
+        """Lets the host run a notified call as issued; False if it was cancelled meanwhile."""
+        rc = lib.st_notify_send(notif_id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE)
+        if rc == -errno.ENOENT:
+            return False
+        check(rc, "notify continue")
+        return True
+
     def notify_id_valid(self, notif_id: int) -> bool:
         return lib.st_notify_id_valid(notif_id) == 0
 
@@ -229,6 +238,10 @@ class Platform(abc.ABC):
         rc = lib.st_resume(ctx.tid, how, sig)
         if rc != -errno.ESRCH:  # ESRCH: it died meanwhile; its exit event follows
             check(rc, "resume")
+
+    @abc.abstractmethod
+    def run_trapped_on_host(self, ctx: Context) -> None:
+        """Runs the call the task is stopped at on the host as issued, then resumes it."""
 
     @abc.abstractmethod
     def rerun_start(self, ctx: Context) -> None:

@@ -9,10 +9,9 @@ arch of every stop itself and kills the task for int 0x80 / x32.
 
 from __future__ import annotations
 
-import errno
 
 from sentry.platform import filter as bpf
-from sentry.platform.base import Platform, TaskDied
+from sentry.platform.base import Platform
 from sentry.platform.native import check, lib
 
 
@@ -32,12 +31,5 @@ class PtracePlatform(Platform):
         check(lib.st_rerun_start(ctx.tid), "rerun")
         ctx.rerun = "skipped_exit"
 
-    def run_on_host(self, ctx) -> None:
-        """Runs the allow-listed call the task is stopped at on the host, then resumes it."""
-        rc = lib.st_rerun(ctx.tid, self._res, self._sig, self._status)
-        if self._sig[0]:
-            ctx.deferred_signals.append(self._sig[0])
-        if rc == -errno.ESRCH and self._status[0] != -1:  # exit/exit_group, or killed
-            raise TaskDied(self._status[0])
-        check(rc, "rerun on host")
-        self.resume(ctx)
+    def run_trapped_on_host(self, ctx) -> None:
+        self.rerun_start(ctx)

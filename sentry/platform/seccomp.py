@@ -44,5 +44,8 @@ class SeccompPlatform(Platform):
         """At a seccomp stop the call has not run yet: continuing runs it on the host."""
         check(lib.st_resume(ctx.tid, lib.ST_CONT, 0), "resume into the call")
 
+    def run_trapped_on_host(self, ctx) -> None:
+        self.rerun_start(ctx)
+
     def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
         return bpf.lane_of(nr, args) == "notify"

@@ -91,9 +91,14 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     # The point of no return: the task becomes the stub, then the guest program.
     k = t.kernel
     p = k.platform
-    fd = p.inject(t.ctx, DOORBELL, donate_fd=p.stub_fd)
-    r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH)
+    try:
+        fd = p.inject(t.ctx, DOORBELL, donate_fd=p.stub_fd)
+        r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH)
+    except BaseException:
+        loader.release_plan(plan)
+        raise
     if r != 0:
+        loader.release_plan(plan)
         loader.log.error("exec of the stub failed in task %d: %d", t.vtid, r)
         lib.st_kill(t.host_tid, 9)
         return DETACHED

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
+from sentry.kernel.kernel import HOST
 from sentry.kernel.signals import ns_init_accepts
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import ThreadGroup
@@ -44,6 +45,8 @@ def sys_kill(t: Task, a: Args) -> int:
         tg = groups.get(pid)
         if tg is None or not tg.tasks:
             raise ESRCH()
+        if tg is t.tg:
+            return HOST  # to itself: the host delivers it before kill() returns, as Linux
         _send_group(t, tg, sig)
         return 0
     if pid == -1:
@@ -71,6 +74,8 @@ def _find_task(t: Task, tgid: int, tid: int) -> Task:
 
 
 def _send_task(t: Task, target: Task, sig: int) -> int:
+    if target.tg is t.tg:
+        return HOST  # a thread of its own process: the guest tid is the host's ns tid
     if not _may_signal(t, target.tg):
         raise EPERM()
     if target.tg.vpid == 1 and not ns_init_accepts(target.host_tid, sig):
