@@ -449,6 +449,21 @@ class Kernel:
         disarm(self, t, call.wait)
         call.coro.close()
 
+    def signals_sent(self, tg: ThreadGroup) -> None:
+        """A signal may be pending for `tg`: interrupt its calls parked at ptrace stops.
+
+        A task waiting in the notify lane is interrupted by the host kernel itself; one
+        parked at a ptrace stop (the ptrace platform's lane) is not, since a stopped tracee
+        takes no signal. The Sentry cancels the call and returns -ERESTARTSYS with the
+        syscall number kept, so the host's signal code applies Linux's restart-or-EINTR rule.
+        """
+        for task in tg.tasks:
+            entry = self.parked.get(task)
+            if entry is None or entry[1] is not None or not signals.has_pending(task.host_tid):
+                continue
+            self.cancel(task)
+            self.platform.interrupt_stop(task.ctx)
+
     def cancel_if_interrupted(self, t: Task) -> None:
         entry = self.parked.get(t)
         if entry and entry[1] is not None and not self.platform.notify_id_valid(entry[1]):

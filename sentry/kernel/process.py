@@ -148,7 +148,8 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
         return
     if parent is not None:
         parent.child_waitq.notify(POLLIN)
-
+    if tg.host_parent is not None and tg.host_parent.tasks:
+        k.signals_sent(tg.host_parent)  # SIGCHLD from the host
 
 def release_zombie(k: Kernel, tg: ThreadGroup) -> None:
     """The guest reaped `tg`: now let the host reap its zombie too, so that its pid is not

@@ -35,6 +35,21 @@ def _masks(host_tid: int) -> tuple[int, int]:
     return ign, cgt
 
 
+def has_pending(host_tid: int) -> bool:
+    """Whether the host holds an unblocked signal for the thread (its own or its process's)."""
+    pnd = blk = 0
+    try:
+        with open(f"/proc/{host_tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith((b"SigPnd:", b"ShdPnd:")):
+                    pnd |= int(line.split()[1], 16)
+                elif line.startswith(b"SigBlk:"):
+                    blk = int(line.split()[1], 16)
+    except OSError:
+        return False
+    return bool(pnd & ~blk)
+
+
 def sigchld_ignored(host_pid: int) -> bool:
     """Whether the process set SIGCHLD to SIG_IGN (its children are then never zombies).
 

@@ -33,6 +33,7 @@ EV_TIMEOUT = lib.ST_EV_TIMEOUT
 AUDIT_ARCH_X86_64 = 0xC000003E
 LAUNCH_FAIL = 200
 SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
+ERESTARTSYS = 512
 LAUNCH_STEPS = {
     1: "prctl(PR_SET_PDEATHSIG)", 2: "waiting for the Sentry", 3: "making / private",
     4: "mounting the empty root", 5: "chdir to the empty root", 6: "pivot_root",
@@ -246,6 +247,14 @@ class Platform(abc.ABC):
     @abc.abstractmethod
     def rerun_start(self, ctx: Context) -> None:
         """Lets the host run the call the task is trapped at (its events come later)."""
+
+    def interrupt_stop(self, ctx: Context) -> None:
+        """Ends a call parked at a ptrace stop with -ERESTARTSYS (the number kept, so the
+        host restarts it or returns EINTR per the pending signal's SA_RESTART) and resumes."""
+        rc = lib.st_set_return(ctx.tid, -ERESTARTSYS, 0)
+        if rc != -errno.ESRCH:
+            check(rc, "set return")
+            self.resume(ctx)
 
     def resume_cont(self, ctx: Context) -> None:
         """Resumes with PTRACE_CONT whatever the platform (the launch hand-over)."""

@@ -34,6 +34,8 @@ def _send_group(t: Task, tg: ThreadGroup, sig: int) -> None:
         return  # the namespace init's rule: discarded, and kill() still succeeds
     if sig and lib.st_kill(tg.host_pid, sig) < 0:
         raise ESRCH()
+    if sig:
+        t.kernel.signals_sent(tg)
 
 
 def sys_kill(t: Task, a: Args) -> int:
@@ -84,6 +86,7 @@ def _send_task(t: Task, target: Task, sig: int) -> int:
         rc = lib.st_tgkill(target.tg.host_pid, target.host_tid, sig)
         if rc < 0:
             raise ESRCH()
+        t.kernel.signals_sent(target.tg)
     return 0
 
 
