@@ -252,12 +252,6 @@ class Kernel:
         if t is None:
             raise SentryBug(f"syscall stop of unknown host tid {ev.tid}")
         nr, args = ev.nr, self.platform.ffi_args(ev)
-        if t.ctx.reap_pending and ev.kind == base.EV_SYSCALL:
-            try:
-                process.reap_at_entry(self, t)
-            except TaskDied as d:
-                self.on_exit(t, d.status)
-            return
         if t.ctx.rerun == "entry":  # the re-run call's own entry stop (ptrace platform)
             t.ctx.rerun = "running"
             self.platform.resume(t.ctx)
@@ -368,10 +362,7 @@ class Kernel:
                 process.on_first_stop(self, tid)
                 return
             self.cancel_if_interrupted(t)
-            if sig == signal.SIGTRAP:  # our PTRACE_INTERRUPT: reap host zombies soon
-                process.on_interrupt_stop(self, t)
-            else:
-                self.platform.resume(t.ctx)
+            self.platform.resume(t.ctx)
             return
         if sig == signal.SIGTRAP and event:
             self.platform.resume(t.ctx)  # other ptrace events: carry on

@@ -3,26 +3,26 @@
 The host runs clone (after the Sentry checked its flags) and execs the stub; the Sentry
 keeps the guest's view: thread groups, parent/child, zombies and their wait statuses.
 
-Host zombies: a traced child that exits is reported to the Sentry (its tracer), but the
-host keeps it as a zombie of its host parent, which never calls the host's wait4 (wait4 is
-emulated). The Sentry reaps it on the host itself: it interrupts the host parent
-(PTRACE_INTERRUPT) and injects wait4(pid, WNOHANG) there, so dead guest processes do not
-pile up as host zombies in the sandbox's PID namespace.
+Host zombies: a traced child that exits is reported to the Sentry (its tracer), and the
+host keeps it as a zombie of its host parent until that parent's host wait4 reaps it. The
+Sentry decides which child a guest wait4 reaps; when the host would pick the same one
+(sys_process.py), the host runs the guest's own wait4 and reaps it, so the pid stays taken
+exactly as long as the guest can see the zombie.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from typing import TYPE_CHECKING
 
 from sentry.abi.errno import EINVAL, EPERM
-from sentry.abi.sysno import SYS_wait4
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
 from sentry.kernel.waiter import POLLIN
-from sentry.platform.base import ST_AT_ENTRY, AddressSpace, Context
+from sentry.platform.base import AddressSpace, Context
 from sentry.platform.native import ffi, lib
 
 if TYPE_CHECKING:
@@ -40,8 +40,10 @@ CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER = 0x4000000, 0x8000000, 0x10000000
 CLONE_NEWPID, CLONE_NEWNET, CLONE_IO = 0x20000000, 0x40000000, 0x80000000
 NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
                    | CLONE_NEWPID | CLONE_NEWNET)
-WNOHANG, WALL = 1, 0x40000000
 PTRACE_EVENT_STOP = 128
+
+
+_fork_order = itertools.count(1)  # the host lists children oldest first; so do we
 
 
 def check_clone_flags(flags: int) -> int:
@@ -80,6 +82,7 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
                          sid=parent.tg.sid)
         tg.parent = ptg
         tg.host_parent = parent.tg
+        tg.seq = next(_fork_order)
         ptg.children.add(tg)
         tg.exe_path, tg.cmdline, tg.environ = (parent.tg.exe_path, parent.tg.cmdline,
                                                parent.tg.environ)
@@ -151,16 +154,6 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     if tg.host_parent is not None and tg.host_parent.tasks:
         k.signals_sent(tg.host_parent)  # SIGCHLD from the host
 
-def release_zombie(k: Kernel, tg: ThreadGroup) -> None:
-    """The guest reaped `tg`: now let the host reap its zombie too, so that its pid is not
-    reused while the guest can still see it (the host only reaps what the Sentry decided)."""
-    init = k.thread_groups.get(1)
-    host_parent = tg.host_parent if tg.host_parent and tg.host_parent.tasks else init
-    if host_parent is not None and host_parent.tasks:
-        host_parent.host_zombies.append(tg.vpid)
-        request_reap(k, host_parent)
-
-
 def ignores_sigchld(tg: ThreadGroup) -> bool:
     from sentry.kernel.signals import sigchld_ignored
 
@@ -185,41 +178,6 @@ def reparent(k: Kernel, child: ThreadGroup, init: ThreadGroup | None) -> None:
         if child.exit_status is not None:
             new.child_waitq.notify(POLLIN)
     child.host_parent = init  # the host reparents to its namespace init
-
-
-def request_reap(k: Kernel, tg: ThreadGroup) -> None:
-    if tg.reap_requested or not tg.tasks:
-        return
-    tg.reap_requested = True
-    lib.st_interrupt(tg.tasks[0].host_tid)
-
-
-def on_interrupt_stop(k: Kernel, t: Task) -> None:
-    """Our PTRACE_INTERRUPT stopped a host parent (inside the kernel's signal path, where a
-    changed register set would be undone by syscall restart): go on to its next syscall
-    entry, a clean place to inject, and reap there."""
-    tg = t.tg
-    tg.reap_requested = False
-    t.ctx.reap_pending = bool(tg.host_zombies)
-    k.platform.resume(t.ctx)
-
-
-def reap_at_entry(k: Kernel, t: Task) -> None:
-    """At a syscall-entry stop: wait4 each dead child on the host in place of the task's
-    call, then rewind the task onto its own call, which runs again as if never stopped."""
-    t.ctx.reap_pending = False
-    p = k.platform
-    t.ctx.where = ST_AT_ENTRY
-    pending, t.tg.host_zombies = t.tg.host_zombies, []
-    for vpid in pending:
-        p.inject(t.ctx, SYS_wait4, vpid, 0, WNOHANG | WALL, 0)
-    regs = p.getregs(t.ctx)
-    regs.rax = regs.orig_rax
-    regs.orig_rax = (1 << 64) - 1
-    regs.rip -= 2
-    p.setregs(t.ctx, regs)
-    log.debug("reaped %d host zombies of %d", len(pending), t.tg.vpid)
-    p.resume(t.ctx)
 
 
 def exit_code_of(status: int) -> tuple[int, int]:

@@ -69,8 +69,7 @@ class TaskDied(Exception):
 class Context:
     """The platform's per-task state."""
 
-    __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "started", "rerun",
-                 "reap_pending")
+    __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "started", "rerun")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -80,7 +79,6 @@ class Context:
         self.started = False  # past its first stop
         # ptrace platform, a call re-run on the host: "skipped_exit" → "entry" → "running"
         self.rerun: str | None = None
-        self.reap_pending = False  # host zombies to reap at its next syscall entry
 
 
 class AddressSpace:
@@ -235,7 +233,7 @@ class Platform(abc.ABC):
             sig = ctx.deferred_signals.pop(0)
         ctx.where = ST_AT_OTHER
         # To the next syscall stop, whatever the platform, while the Sentry waits for one.
-        how = lib.ST_SYSCALL if ctx.rerun or ctx.reap_pending else self.resume_how
+        how = lib.ST_SYSCALL if ctx.rerun else self.resume_how
         rc = lib.st_resume(ctx.tid, how, sig)
         if rc != -errno.ESRCH:  # ESRCH: it died meanwhile; its exit event follows
             check(rc, "resume")

@@ -16,7 +16,7 @@ from sentry.abi.errno import E2BIG, ECHILD, EFAULT, EINVAL, ENOENT
 from sentry.abi.sysno import SYS_execveat
 from sentry.kernel import loader, process
 from sentry.kernel.args import Args
-from sentry.kernel.kernel import DETACHED
+from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import ThreadGroup
 from sentry.kernel.waiter import POLLIN
@@ -126,21 +126,24 @@ def _matches(t: Task, c: ThreadGroup, idtype: int, ident: int) -> bool:
 
 
 def _find_zombie(t: Task, idtype: int, ident: int) -> ThreadGroup | None:
-    """A dead child matching the selector; ECHILD when no child matches at all."""
-    candidates = [c for c in t.tg.children if _matches(t, c, idtype, ident)]
+    """The dead child the host would pick (oldest first); ECHILD when no child matches."""
+    candidates = sorted((c for c in t.tg.children if _matches(t, c, idtype, ident)),
+                        key=lambda c: c.seq)
     if not candidates:
         raise ECHILD()
-    for c in candidates:
-        if c.exit_status is not None:
-            return c
-    return None
+    return next((c for c in candidates if c.exit_status is not None), None)
+
+
+def _host_reaps(t: Task, c: ThreadGroup) -> bool:
+    """Whether the host, running this very call, reaps `c`: it is the host's child too and
+    the host's oldest-first choice is ours (children of one thread)."""
+    return c.host_parent is t.tg and len(t.tg.tasks) == 1
 
 
 def _reap(t: Task, c: ThreadGroup) -> None:
     t.tg.children.discard(c)
     c.parent = None
     t.kernel.thread_groups.pop(c.vpid, None)
-    process.release_zombie(t.kernel, c)
 
 
 def _selector(pid: int) -> tuple[int, int]:
@@ -164,6 +167,8 @@ async def sys_wait4(t: Task, a: Args) -> int:
         if c is not None:
             assert c.exit_status is not None
             t.commit = functools.partial(_reap, t, c)  # once the answer is taken (kernel.py)
+            if _host_reaps(t, c):
+                return HOST  # the host reaps the same child and writes the same status
             status = struct.pack("<i", c.exit_status)
             if status_ptr and t.mem.write_partial(status_ptr, status) != 4:
                 raise EFAULT()
@@ -196,6 +201,8 @@ async def sys_waitid(t: Task, a: Args) -> int:
         if c is not None:
             if not options & WNOWAIT:
                 t.commit = functools.partial(_reap, t, c)
+                if _host_reaps(t, c):
+                    return HOST
             if infop:
                 t.mem.write(infop, _siginfo(c))
             return 0
