@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -437,9 +438,31 @@ long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned lon
 
 /* ---- injection ---- */
 
+/* Fails closed: the task did something other than the call the Sentry runs in it (its
+ * code replaced the stub, or the stub faulted). Kill it and report its death. */
+static int kill_task(int tid, int *status) {
+    int st;
+    kill(tid, SIGKILL);
+    for (;;) {
+        if (waitpid(tid, &st, __WALL) < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (WIFEXITED(st) || WIFSIGNALED(st)) break;
+        ptrace(PT_CONT, tid, 0, 0L);
+    }
+    *status = st;
+    return -ESRCH;
+}
+
+static int is_fault(int sig) {
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGSYS;
+}
+
 /* Waits for the notification of `tid`'s injected call, queueing any other task's. A
  * signal stop meanwhile cancels the notification; the dropped signal restarts the call. */
-static int await_notif(int tid, unsigned long long *id, int *sig, int *status) {
+static int await_notif(int tid, long long nr, unsigned long long ip, unsigned long long *id,
+                       int *sig, int *status) {
     struct pollfd p = {.fd = listener, .events = POLLIN};
     for (;;) {
         int r = poll(&p, 1, 50);
@@ -450,6 +473,11 @@ static int await_notif(int tid, unsigned long long *id, int *sig, int *status) {
             if (r == -ENOENT || r == -EINTR) continue;
             if (r < 0) return r;
             if ((int)n.pid == tid) {
+                if (n.data.nr != nr || n.data.instruction_pointer != ip) {
+                    ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &(struct seccomp_notif_resp){
+                        .id = n.id, .error = -EPERM});
+                    return kill_task(tid, status); /* not our call */
+                }
                 *id = n.id;
                 return 0;
             }
@@ -463,8 +491,20 @@ static int await_notif(int tid, unsigned long long *id, int *sig, int *status) {
             return -ESRCH;
         }
         if (WIFSTOPPED(st)) {
-            int s = WSTOPSIG(st);
-            if (s != SIGTRAP && (st >> 16) == 0 && !*sig) *sig = s;
+            int s = WSTOPSIG(st), event = st >> 16;
+            if (s == (SIGTRAP | 0x80)) {
+                /* Only our own call, restarted after a suppressed signal, may stop here. */
+                struct ptrace_syscall_info info;
+                memset(&info, 0, sizeof info);
+                if (ptrace(PT_GET_SYSCALL_INFO, tid, sizeof info, &info) < 0) return -errno;
+                if (info.op == PTRACE_SYSCALL_INFO_ENTRY &&
+                    (info.entry.nr != (unsigned long long)nr || info.instruction_pointer != ip))
+                    return kill_task(tid, status);
+            } else if (event == 0 && is_fault(s)) {
+                return kill_task(tid, status);
+            } else if (event == 0 && !*sig) {
+                *sig = s;
+            }
             if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
         }
     }
@@ -472,7 +512,8 @@ static int await_notif(int tid, unsigned long long *id, int *sig, int *status) {
 
 /* Drives a tracee through one host syscall to its exit stop. The call is recognised by
  * its entry stop (number `nr` at `ip`) unless `seen_entry` says it is already under way;
- * exit stops before that (of a call being skipped) are passed over. */
+ * exit stops before that (of a call being skipped) are passed over. Any other syscall
+ * stop, or a fault, means the task is not running the Sentry's call: it is killed. */
 static int run_to_exit(int tid, long long nr, unsigned long long ip, int seen_entry, int notif,
                        int donate_fd, long long *result, int *sig, int *status) {
     struct ptrace_syscall_info info;
@@ -484,7 +525,7 @@ static int run_to_exit(int tid, long long nr, unsigned long long ip, int seen_en
         int st, w, e;
         if (seen_entry && !answered) {
             unsigned long long id = 0;
-            if ((e = await_notif(tid, &id, sig, status)) < 0) return e;
+            if ((e = await_notif(tid, nr, ip, &id, sig, status)) < 0) return e;
             if (notif == ST_NOTIF_ADDFD) {
                 struct seccomp_notif_addfd a = {
                     .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)donate_fd,
@@ -508,25 +549,32 @@ static int run_to_exit(int tid, long long nr, unsigned long long ip, int seen_en
         }
         if (!WIFSTOPPED(st)) continue;
         int s = WSTOPSIG(st), event = st >> 16;
-        if (s == (SIGTRAP | 0x80)) {
+        if (s == (SIGTRAP | 0x80) || (s == SIGTRAP && event == PTRACE_EVENT_SECCOMP)) {
             memset(&info, 0, sizeof info);
             if (ptrace(PT_GET_SYSCALL_INFO, tid, sizeof info, &info) < 0) return -errno;
             if (info.op == PTRACE_SYSCALL_INFO_ENTRY && !seen_entry &&
-                info.entry.nr == (unsigned long long)nr && info.instruction_pointer == ip)
+                info.entry.nr == (unsigned long long)nr && info.instruction_pointer == ip &&
+                info.arch == AUDIT_ARCH_X86_64)
                 seen_entry = 1;
             else if (info.op == PTRACE_SYSCALL_INFO_EXIT && seen_entry) {
                 *result = info.exit.rval;
                 return 0;
+            } else if (info.op == PTRACE_SYSCALL_INFO_SECCOMP && seen_entry &&
+                       info.seccomp.nr == (unsigned long long)nr) {
+                /* our own call in the TRACE lane: it counts as allowed */
+            } else if (info.op != PTRACE_SYSCALL_INFO_EXIT) {
+                return kill_task(tid, status); /* a call that is not ours */
             }
         } else if (s == SIGTRAP && event == PTRACE_EVENT_EXIT) {
             /* Killed meanwhile: let it die and report the death. */
             if (ptrace(PT_CONT, tid, 0, 0L) < 0) return -errno;
             continue;
-        } else if (event == 0 && s != SIGTRAP && !*sig) {
+        } else if (event == 0 && is_fault(s)) {
+            return kill_task(tid, status); /* the stub is gone or broken: fail closed */
+        } else if (event == 0 && !*sig) {
             *sig = s; /* a signal-delivery-stop: re-delivered by the caller on resume */
         }
-        /* Seccomp stops (TRACE counts as allow for a call the Sentry runs), exec and
-         * group-stop events: carry on to the exit stop. */
+        /* Exec and group-stop events: carry on to the exit stop. */
         if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
     }
 }
@@ -547,8 +595,9 @@ int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
         r.orig_rax = (unsigned long long)-1; /* the call stopped at (if any) is skipped */
     }
     if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
-    int e = run_to_exit(tid, nr, stub_ip + 2, where == ST_AT_ENTRY, notif, donate_fd, result,
-                        sig, status);
+    /* In place, the call runs at the task's own syscall instruction; else at the stub's. */
+    unsigned long long ip = where == ST_AT_ENTRY ? saved.rip : stub_ip + 2;
+    int e = run_to_exit(tid, nr, ip, where == ST_AT_ENTRY, notif, donate_fd, result, sig, status);
     if (e < 0) return e;
     /* After a successful exec the old registers mean nothing: keep the new image's. */
     if ((nr == SYS_execve || nr == SYS_execveat) && *result == 0) return 0;

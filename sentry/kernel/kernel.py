@@ -252,10 +252,15 @@ class Kernel:
         if t is None:
             raise SentryBug(f"syscall stop of unknown host tid {ev.tid}")
         nr, args = ev.nr, self.platform.ffi_args(ev)
-        if t.ctx.rerun == "entry":  # the re-run call's own entry stop (ptrace platform)
-            t.ctx.rerun = "running"
-            self.platform.resume(t.ctx)
-            return
+        if t.ctx.rerun == "entry":
+            t.ctx.rerun = None
+            if (nr, ev.ip) == t.ctx.rerun_call:  # the re-run call's own entry (ptrace platform)
+                t.ctx.rerun = "running"
+                self.platform.resume(t.ctx)
+                return
+            # Not the call being re-run (a signal handler's, say): a guest call like any
+            # other, trapped and skipped below; it must never run on the host as is.
+        t.ctx.rerun_call = (nr, ev.ip)
         if ev.kind == base.EV_SYSCALL and (ev.arch != AUDIT_ARCH_X86_64 or _is_x32(nr)):
             self.kill_foreign_abi(t, nr, ev.arch)
             return
@@ -369,6 +374,10 @@ class Kernel:
             return
         # A signal-delivery-stop: a parked notify call was cancelled by the kernel.
         self.cancel_if_interrupted(t)
+        if t.ctx.rerun:
+            # A call being re-run is rewound onto its syscall instruction: drop the re-run;
+            # after the handler the call traps again, as Linux restarts it.
+            t.ctx.rerun = None
         if t.tg.vpid == 1:
             action = signals.ns_init_action(t.host_tid, sig)
             if action == signals.KILL:

@@ -110,17 +110,27 @@ class Memory:
         return [_IOVEC.unpack_from(data, 16 * i) for i in range(count)]
 
     def read_ptr_array(self, addr: int, limit: int) -> list[int]:
-        """Reads a NULL-terminated array of pointers (argv, envp) of at most `limit` entries."""
-        out = []
-        while True:
-            p = self.read_u64(addr + 8 * len(out))
-            if p == 0:
-                return out
-            out.append(p)
-            if len(out) > limit:
-                from sentry.abi.errno import E2BIG
+        """Reads a NULL-terminated array of pointers (argv, envp) of at most `limit` entries.
 
-                raise E2BIG()
+        Reads a page at a time (one process_vm_readv per page, not per pointer).
+        """
+        out: list[int] = []
+        p = addr
+        while True:
+            chunk = PAGE - p % PAGE
+            data = self.backend.read_raw(p, chunk)
+            if len(data) < 8:  # a pointer across a page boundary, or a bad page (EFAULT)
+                data = self.read(p, 8)
+            n = len(data) // 8
+            for (v,) in struct.iter_unpack("<Q", data[: 8 * n]):
+                if v == 0:
+                    return out
+                out.append(v)
+                if len(out) > limit:
+                    from sentry.abi.errno import E2BIG
+
+                    raise E2BIG()
+            p += 8 * n
 
 
 class BufferBackend:

@@ -69,7 +69,8 @@ class TaskDied(Exception):
 class Context:
     """The platform's per-task state."""
 
-    __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "started", "rerun")
+    __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "started", "rerun",
+                 "rerun_call")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -79,6 +80,7 @@ class Context:
         self.started = False  # past its first stop
         # ptrace platform, a call re-run on the host: "skipped_exit" → "entry" → "running"
         self.rerun: str | None = None
+        self.rerun_call: tuple[int, int] = (-1, 0)  # (nr, ip) of the call trapped last
 
 
 class AddressSpace:

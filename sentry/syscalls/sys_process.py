@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import struct
 
-from sentry.abi.errno import E2BIG, ECHILD, EFAULT, EINVAL, ENOENT
+from sentry.abi.errno import E2BIG, EAGAIN, ECHILD, EFAULT, EINVAL, ENOENT
 from sentry.abi.sysno import SYS_execveat
 from sentry.kernel import loader, process
 from sentry.kernel.args import Args
@@ -84,9 +84,15 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     path = t.mem.read_path(path_ptr)
     if not path and not flags & loader.AT_EMPTY_PATH:
         raise ENOENT()
+    if t is not t.tg.leader:
+        # The host would move this thread to the leader's tid mid-injection; not handled yet.
+        raise EAGAIN()
     total = [0]
     argv = _read_strings(t, argv_ptr, total)
     envp = _read_strings(t, envp_ptr, total)
+    # The new stack must fit before the point of no return (Linux: E2BIG, task intact).
+    if total[0] + len(path) + 8 * (len(argv) + len(envp)) + 1024 > loader.MAX_STACK_DATA:
+        raise E2BIG()
     plan = loader.prepare(t, path, argv, envp, dirfd, flags)
     # The point of no return: the task becomes the stub, then the guest program.
     k = t.kernel
@@ -108,7 +114,11 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
 
 
 def sys_execve(t: Task, a: Args) -> int:
-    """Implements execve(2). Differences: from the thread-group leader only."""
+    """Implements execve(2).
+
+    Differences: from the thread-group leader only (EAGAIN from another thread); argv and
+    envp together are limited to about 120 KiB (E2BIG), the stub's initial stack.
+    """
     return _execve(t, loader.AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0)
 
 
