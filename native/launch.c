@@ -34,6 +34,7 @@
 #include "trap.h"
 
 #define ST_LAUNCH_FAIL 200
+#define ST_WAIT_KILLABLE_RECV (1UL << 5) /* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV */
 
 #define PT_SEIZE 0x4206
 #define PT_OPTIONS                                                                          \
@@ -101,7 +102,14 @@ static int child_main(void *p) {
     drop_privileges(cfg);
     struct sock_fprog prog = {.len = (unsigned short)cfg->bpf_len,
                               .filter = (struct sock_filter *)cfg->bpf};
-    long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    /* WAIT_KILLABLE_RECV (Linux 5.19): once the Sentry has received a call, only a fatal
+     * signal interrupts it, so a call the Sentry carried out is never restarted and done
+     * twice; the Sentry interrupts the calls it parks itself (-ERESTARTSYS). */
+    long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                       SECCOMP_FILTER_FLAG_NEW_LISTENER | ST_WAIT_KILLABLE_RECV, &prog);
+    if (lfd < 0 && errno == EINVAL)
+        lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                      &prog);
     if (lfd < 0) fail(20);
     char *argv[] = {"runsc-stub", NULL}, *envp[] = {NULL};
     syscall(SYS_execveat, 0, "", argv, envp, AT_EMPTY_PATH, lfd);

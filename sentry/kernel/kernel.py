@@ -92,6 +92,7 @@ class Kernel:
         self.parked: dict[Task, tuple[Parked, int | None]] = {}  # task → (call, notif id)
         self.fd_waiters: dict[int, dict[Task, int]] = {}  # host fd → {parked task: events}
         self.timers = Timers()  # deadlines of parked calls (wait.py)
+        self._signal_poll: Any = None  # the timer looking for signals to parked tasks
         self.enosys_seen: set[int] = set()
         self.init: Task | None = None
         self.init_status: int | None = None
@@ -302,7 +303,11 @@ class Kernel:
 
     def complete_stop(self, t: Task, result: int) -> None:
         commit, t.commit = t.commit, None
-        if commit is not None:
+        if result == HOST and self.platform.name == "ptrace":
+            # The host runs the call through the loop: commit when it has run (its exit
+            # stop), not if a signal makes it trap again first.
+            t.rerun_commit = commit
+        elif commit is not None:
             commit()  # a stopped task cannot lose its answer
         if result == DETACHED:
             return
@@ -356,7 +361,13 @@ class Kernel:
             self.platform.resume(t.ctx)
             return
         if sig == signal.SIGTRAP | 0x80 and t.ctx.rerun:  # ptrace platform, a re-run call
-            t.ctx.rerun = "entry" if t.ctx.rerun == "skipped_exit" else None
+            if t.ctx.rerun == "running":
+                t.ctx.rerun = None
+                commit, t.rerun_commit = t.rerun_commit, None
+                if commit is not None:
+                    commit()
+            else:
+                t.ctx.rerun = "entry"
             self.platform.resume(t.ctx)
             return
         if sig == signal.SIGTRAP and event in CLONE_EVENTS:
@@ -374,10 +385,11 @@ class Kernel:
             return
         # A signal-delivery-stop: a parked notify call was cancelled by the kernel.
         self.cancel_if_interrupted(t)
-        if t.ctx.rerun:
+        if t.ctx.rerun in ("skipped_exit", "entry"):
             # A call being re-run is rewound onto its syscall instruction: drop the re-run;
             # after the handler the call traps again, as Linux restarts it.
             t.ctx.rerun = None
+            t.rerun_commit = None
         if t.tg.vpid == 1:
             action = signals.ns_init_action(t.host_tid, sig)
             if action == signals.KILL:
@@ -412,6 +424,7 @@ class Kernel:
     def park(self, t: Task, call: Parked, notif_id: int | None) -> None:
         self.parked[t] = (call, notif_id)
         arm(self, t, call.wait)  # one source, or a WaitSet's sources and deadline
+        self.arm_signal_poll()
 
     def on_fd_ready(self, fd: int) -> None:
         for t in self.fd_waiters.pop(fd, {}):
@@ -425,6 +438,7 @@ class Kernel:
                 continue
             call, notif_id = entry
             disarm(self, t, call.wait)  # off the sources that did not fire, timer too
+            self.disarm_signal_poll()
             try:
                 r = step(call.coro, call.nr)
             except Exception as e:
@@ -447,28 +461,59 @@ class Kernel:
             return
         call, _ = entry
         disarm(self, t, call.wait)
+        self.disarm_signal_poll()
         call.coro.close()
 
     def signals_sent(self, tg: ThreadGroup) -> None:
-        """A signal may be pending for `tg`: interrupt its calls parked at ptrace stops.
+        """A signal may be pending for `tg`: interrupt the calls it has parked in the Sentry.
 
-        A task waiting in the notify lane is interrupted by the host kernel itself; one
-        parked at a ptrace stop (the ptrace platform's lane) is not, since a stopped tracee
-        takes no signal. The Sentry cancels the call and returns -ERESTARTSYS with the
-        syscall number kept, so the host's signal code applies Linux's restart-or-EINTR rule.
+        Neither lane lets the host interrupt a parked call: a stopped tracee takes no
+        signal, and a notification the Sentry has received waits killably
+        (WAIT_KILLABLE_RECV, so that a call the Sentry carried out is never restarted).
+        The Sentry ends the call with -ERESTARTSYS (-ERESTARTNOHAND for poll and select),
+        the syscall number kept, and the host's signal code applies Linux's
+        restart-or-EINTR rule, as if the wait had been interrupted on the host.
         """
         for task in tg.tasks:
             entry = self.parked.get(task)
-            if entry is None or entry[1] is not None or not signals.has_pending(task.host_tid):
+            if entry is None or not signals.has_pending(task.host_tid):
                 continue
+            call, notif_id = entry
             self.cancel(task)
-            self.platform.interrupt_stop(task.ctx)
+            restart = -(ERESTARTNOHAND if call.nr in NOHAND_CALLS else ERESTARTSYS)
+            if notif_id is None:
+                self.platform.interrupt_stop(task.ctx, restart)
+            else:
+                self.platform.answer_notify(notif_id, restart)
+
+    def poll_parked_signals(self) -> None:
+        """Signals from outside the Sentry (a terminal's ^C, host timers) give no event:
+        while calls are parked, look for them every PARKED_SIGNAL_POLL seconds."""
+        groups = {id(t.tg): t.tg for t in self.parked}
+        for tg in groups.values():
+            self.signals_sent(tg)
+        self._signal_poll = None
+        self.arm_signal_poll()
+
+    def arm_signal_poll(self) -> None:
+        if self.parked and self._signal_poll is None:
+            self._signal_poll = self.timers.add(
+                self.timers.clock() + PARKED_SIGNAL_POLL, self.poll_parked_signals)
+
+    def disarm_signal_poll(self) -> None:
+        if not self.parked and self._signal_poll is not None:
+            self.timers.cancel(self._signal_poll)
+            self._signal_poll = None
 
     def cancel_if_interrupted(self, t: Task) -> None:
         entry = self.parked.get(t)
         if entry and entry[1] is not None and not self.platform.notify_id_valid(entry[1]):
             self.cancel(t)
 
+
+ERESTARTSYS, ERESTARTNOHAND = 512, 514
+NOHAND_CALLS = frozenset((7, 23, 270, 271))  # poll, select, pselect6, ppoll: no SA_RESTART
+PARKED_SIGNAL_POLL = 0.05
 
 # A handler's result meaning "the handler resumed the task itself" (execve, exit paths).
 DETACHED = -(1 << 62)

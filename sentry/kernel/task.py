@@ -50,6 +50,7 @@ class Task:
         self.prctl: dict[str, int] = {}  # prctl knobs of the guest's view
         # Set by a handler whose effect must happen only if its answer reaches the task.
         self.commit: Callable[[], None] | None = None
+        self.rerun_commit: Callable[[], None] | None = None  # ptrace: after the host ran it
 
     @property
     def vpid(self) -> int:

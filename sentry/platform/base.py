@@ -248,10 +248,10 @@ class Platform(abc.ABC):
     def rerun_start(self, ctx: Context) -> None:
         """Lets the host run the call the task is trapped at (its events come later)."""
 
-    def interrupt_stop(self, ctx: Context) -> None:
-        """Ends a call parked at a ptrace stop with -ERESTARTSYS (the number kept, so the
+    def interrupt_stop(self, ctx: Context, restart: int = -ERESTARTSYS) -> None:
+        """Ends a call parked at a ptrace stop with -ERESTART* (the number kept, so the
         host restarts it or returns EINTR per the pending signal's SA_RESTART) and resumes."""
-        rc = lib.st_set_return(ctx.tid, -ERESTARTSYS, 0)
+        rc = lib.st_set_return(ctx.tid, restart, 0)
         if rc != -errno.ESRCH:
             check(rc, "set return")
             self.resume(ctx)
