@@ -67,112 +67,109 @@ def _priv(t: Task) -> bool:
     return t.creds.euid == 0
 
 
-def sys_setuid(t: Task, a: Args) -> int:
-    """Implements setuid(2). Differences: privilege is euid 0 (no separate capabilities)."""
-    uid, c = a.uint(0), t.creds
-    if uid == _UNSET:
+# The user and the group sets of ids follow the same rules: each helper takes the names of
+# the (real, effective, saved, filesystem) fields it works on.
+UIDS = ("uid", "euid", "suid", "fsuid")
+GIDS = ("gid", "egid", "sgid", "fsgid")
+
+
+def _set_id(t: Task, names: tuple[str, ...], v: int) -> int:
+    """setuid/setgid: all four when privileged, else the effective one to the real or saved."""
+    c = t.creds
+    real, eff, saved, fs = names
+    if v == _UNSET:
         raise EINVAL()
     if _priv(t):
-        c.uid = c.euid = c.suid = c.fsuid = uid
-    elif uid in (c.uid, c.suid):
-        c.euid = c.fsuid = uid
+        for n in names:
+            setattr(c, n, v)
+    elif v in (getattr(c, real), getattr(c, saved)):
+        setattr(c, eff, v)
+        setattr(c, fs, v)
     else:
         raise EPERM()
     return 0
+
+
+def _set_re(t: Task, names: tuple[str, ...], r: int, e: int) -> int:
+    """setreuid/setregid, with Linux's rule for when the saved id follows the effective."""
+    c = t.creds
+    real, eff, saved, fs = names
+    old_real, old_eff = getattr(c, real), getattr(c, eff)
+    if not _priv(t):
+        if r != _UNSET and r not in (old_real, old_eff):
+            raise EPERM()
+        if e != _UNSET and e not in (old_real, old_eff, getattr(c, saved)):
+            raise EPERM()
+    if r != _UNSET:
+        setattr(c, real, r)
+    if e != _UNSET:
+        setattr(c, eff, e)
+    if r != _UNSET or (e != _UNSET and e != old_real):
+        setattr(c, saved, getattr(c, eff))
+    setattr(c, fs, getattr(c, eff))
+    return 0
+
+
+def _set_res(t: Task, names: tuple[str, ...], new: tuple[int, int, int]) -> int:
+    """setresuid/setresgid: unprivileged, each new id must be one of the current three."""
+    c = t.creds
+    current = tuple(getattr(c, n) for n in names[:3])
+    if not _priv(t) and any(v != _UNSET and v not in current for v in new):
+        raise EPERM()
+    for name, v in zip(names[:3], new, strict=True):
+        if v != _UNSET:
+            setattr(c, name, v)
+    setattr(c, names[3], getattr(c, names[1]))
+    return 0
+
+
+def _set_fs(t: Task, names: tuple[str, ...], v: int) -> int:
+    """setfsuid/setfsgid: returns the previous value whether or not it changed."""
+    c = t.creds
+    old = getattr(c, names[3])
+    if v != _UNSET and (_priv(t) or v in tuple(getattr(c, n) for n in names)):
+        setattr(c, names[3], v)
+    return old
+
+
+def sys_setuid(t: Task, a: Args) -> int:
+    """Implements setuid(2). Differences: privilege is euid 0 (no separate capabilities)."""
+    return _set_id(t, UIDS, a.uint(0))
 
 
 def sys_setgid(t: Task, a: Args) -> int:
     """Implements setgid(2). Differences: privilege is euid 0 (no separate capabilities)."""
-    gid, c = a.uint(0), t.creds
-    if gid == _UNSET:
-        raise EINVAL()
-    if _priv(t):
-        c.gid = c.egid = c.sgid = c.fsgid = gid
-    elif gid in (c.gid, c.sgid):
-        c.egid = c.fsgid = gid
-    else:
-        raise EPERM()
-    return 0
+    return _set_id(t, GIDS, a.uint(0))
 
 
 def sys_setreuid(t: Task, a: Args) -> int:
     """Implements setreuid(2)."""
-    r, e, c = a.uint(0), a.uint(1), t.creds
-    if not _priv(t):
-        if r != _UNSET and r not in (c.uid, c.euid):
-            raise EPERM()
-        if e != _UNSET and e not in (c.uid, c.euid, c.suid):
-            raise EPERM()
-    old_uid = c.uid
-    if r != _UNSET:
-        c.uid = r
-    if e != _UNSET:
-        c.euid = e
-    if r != _UNSET or (e != _UNSET and e != old_uid):
-        c.suid = c.euid
-    c.fsuid = c.euid
-    return 0
+    return _set_re(t, UIDS, a.uint(0), a.uint(1))
 
 
 def sys_setregid(t: Task, a: Args) -> int:
     """Implements setregid(2)."""
-    r, e, c = a.uint(0), a.uint(1), t.creds
-    if not _priv(t):
-        if r != _UNSET and r not in (c.gid, c.egid):
-            raise EPERM()
-        if e != _UNSET and e not in (c.gid, c.egid, c.sgid):
-            raise EPERM()
-    old_gid = c.gid
-    if r != _UNSET:
-        c.gid = r
-    if e != _UNSET:
-        c.egid = e
-    if r != _UNSET or (e != _UNSET and e != old_gid):
-        c.sgid = c.egid
-    c.fsgid = c.egid
-    return 0
+    return _set_re(t, GIDS, a.uint(0), a.uint(1))
 
 
 def sys_setresuid(t: Task, a: Args) -> int:
     """Implements setresuid(2)."""
-    new, c = (a.uint(0), a.uint(1), a.uint(2)), t.creds
-    if not _priv(t) and any(v != _UNSET and v not in (c.uid, c.euid, c.suid) for v in new):
-        raise EPERM()
-    for name, v in zip(("uid", "euid", "suid"), new, strict=True):
-        if v != _UNSET:
-            setattr(c, name, v)
-    c.fsuid = c.euid
-    return 0
+    return _set_res(t, UIDS, (a.uint(0), a.uint(1), a.uint(2)))
 
 
 def sys_setresgid(t: Task, a: Args) -> int:
     """Implements setresgid(2)."""
-    new, c = (a.uint(0), a.uint(1), a.uint(2)), t.creds
-    if not _priv(t) and any(v != _UNSET and v not in (c.gid, c.egid, c.sgid) for v in new):
-        raise EPERM()
-    for name, v in zip(("gid", "egid", "sgid"), new, strict=True):
-        if v != _UNSET:
-            setattr(c, name, v)
-    c.fsgid = c.egid
-    return 0
+    return _set_res(t, GIDS, (a.uint(0), a.uint(1), a.uint(2)))
 
 
 def sys_setfsuid(t: Task, a: Args) -> int:
-    """Implements setfsuid(2): returns the previous fsuid whether or not it changed."""
-    v, c = a.uint(0), t.creds
-    old = c.fsuid
-    if v != _UNSET and (_priv(t) or v in (c.uid, c.euid, c.suid, c.fsuid)):
-        c.fsuid = v
-    return old
+    """Implements setfsuid(2)."""
+    return _set_fs(t, UIDS, a.uint(0))
 
 
 def sys_setfsgid(t: Task, a: Args) -> int:
-    """Implements setfsgid(2): returns the previous fsgid whether or not it changed."""
-    v, c = a.uint(0), t.creds
-    old = c.fsgid
-    if v != _UNSET and (_priv(t) or v in (c.gid, c.egid, c.sgid, c.fsgid)):
-        c.fsgid = v
-    return old
+    """Implements setfsgid(2)."""
+    return _set_fs(t, GIDS, a.uint(0))
 
 
 def sys_setgroups(t: Task, a: Args) -> int:
