@@ -204,10 +204,20 @@ def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> Fil
 
 
 # --- namespace changes --------------------------------------------------------------
-def mkdir_at(t: Any, dirfd: int, path: bytes, mode: int) -> None:
-    parent, name = walker(t, dirfd, path).parent()
+def _new_name(t: Any, dirfd: int, path: bytes, dir_ok: bool = False) -> tuple[VirtualDentry, bytes]:
+    """The parent and last name for a file to create: EEXIST if taken (or `.`/`..`), ENOENT
+    for a trailing slash unless the new file is a directory."""
+    w = walker(t, dirfd, path)
+    parent, name = w.parent()
     if name in (b"", b".", b"..") or _child(t, parent, name) is not None:
         raise EEXIST()
+    if w.must_dir and not dir_ok:
+        raise ENOENT()
+    return parent, name
+
+
+def mkdir_at(t: Any, dirfd: int, path: bytes, mode: int) -> None:
+    parent, name = _new_name(t, dirfd, path, dir_ok=True)
     check_dir_write(t, parent)
     _add(parent, name, parent.dentry.inode.mkdir(t, name, S_IFDIR | mode & 0o1777 & ~t.fs.umask))
 
@@ -218,12 +228,7 @@ def mknod_at(t: Any, dirfd: int, path: bytes, mode: int, rdev: int) -> None:
         raise EINVAL()
     if kind in (S_IFCHR, S_IFBLK) and t.creds.euid != 0:
         raise EPERM()
-    w = walker(t, dirfd, path)
-    parent, name = w.parent()
-    if name in (b"", b".", b"..") or _child(t, parent, name) is not None:
-        raise EEXIST()
-    if w.must_dir:
-        raise ENOENT()
+    parent, name = _new_name(t, dirfd, path)
     check_dir_write(t, parent)
     perm = mode & 0o7777 & ~t.fs.umask
     pi = parent.dentry.inode
@@ -237,12 +242,7 @@ def mknod_at(t: Any, dirfd: int, path: bytes, mode: int, rdev: int) -> None:
 def symlink_at(t: Any, target: bytes, dirfd: int, path: bytes) -> None:
     if not target:
         raise ENOENT()
-    w = walker(t, dirfd, path)
-    parent, name = w.parent()
-    if name in (b"", b".", b"..") or _child(t, parent, name) is not None:
-        raise EEXIST()
-    if w.must_dir:
-        raise ENOENT()
+    parent, name = _new_name(t, dirfd, path)
     check_dir_write(t, parent)
     _add(parent, name, parent.dentry.inode.symlink(t, name, target))
 
@@ -250,12 +250,7 @@ def symlink_at(t: Any, target: bytes, dirfd: int, path: bytes) -> None:
 def link_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes,
             follow: bool, at_flags: int) -> None:
     old = lookup(t, olddirfd, oldpath, follow, at_flags)
-    w = walker(t, newdirfd, newpath)
-    parent, name = w.parent()
-    if name in (b"", b".", b"..") or _child(t, parent, name) is not None:
-        raise EEXIST()
-    if w.must_dir:
-        raise ENOENT()
+    parent, name = _new_name(t, newdirfd, newpath)
     if old.mount is not parent.mount:
         raise EXDEV()
     if old.dentry.inode.is_dir():
