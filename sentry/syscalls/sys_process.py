@@ -18,7 +18,7 @@ from sentry.kernel import loader, process
 from sentry.kernel.args import Args
 from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
-from sentry.kernel.thread_group import ThreadGroup
+from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
 from sentry.kernel.waiter import POLLIN
 from sentry.platform.filter import DOORBELL
 from sentry.platform.native import lib
@@ -33,9 +33,21 @@ MAX_ARGS = 0x7FFFFFFF
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")  # struct clone_args (through cgroup)
 
 
+def _check_nproc(t: Task) -> None:
+    """RLIMIT_NPROC: the tasks of the caller's real uid, threads included, as Linux counts;
+    a real uid of 0 is exempt (it has CAP_SYS_RESOURCE in the guest's view)."""
+    uid = t.creds.uid
+    if uid == 0:
+        return
+    soft = t.tg.rlimits[RLIMIT_NPROC][0]
+    if sum(1 for x in t.kernel.tasks.values() if x.creds.uid == uid) >= soft:
+        raise EAGAIN()
+
+
 def _start_clone(t: Task, flags: int) -> int:
     """Lets the host run the trapped clone with checked flags; the child comes as an event."""
     allowed = process.check_clone_flags(flags)
+    _check_nproc(t)
     if allowed != flags:
         p = t.kernel.platform
         regs = p.getregs(t.ctx)
@@ -53,6 +65,7 @@ def sys_clone(t: Task, a: Args) -> int:
 
 def sys_fork(t: Task, a: Args) -> int:
     """Implements fork(2)."""
+    _check_nproc(t)
     t.ctx.clone_flags = SIGCHLD
     t.kernel.platform.rerun_start(t.ctx)
     return DETACHED
@@ -60,6 +73,7 @@ def sys_fork(t: Task, a: Args) -> int:
 
 def sys_vfork(t: Task, a: Args) -> int:
     """Implements vfork(2)."""
+    _check_nproc(t)
     t.ctx.clone_flags = process.CLONE_VM | process.CLONE_VFORK | SIGCHLD
     t.kernel.platform.rerun_start(t.ctx)
     return DETACHED
