@@ -73,9 +73,17 @@ def seccomp_filter() -> sc.SyscallFilter:
 
 
 def ptrace_filter() -> sc.SyscallFilter:
-    """The ptrace platform's filter: ALLOW by default (PTRACE_SYSEMU stops first)."""
-    f = _new_filter(sc.ALLOW)
-    f.add_rule(sc.TRACE(0), "execveat")
+    """The ptrace platform's filter. PTRACE_SYSEMU stops every call before the filter runs,
+    so the filter sees only calls the host is made to run: the allow-list runs, the
+    doorbell notifies, and everything else (the Sentry's injected calls, clone re-runs, the
+    launcher's execveat) stops in the TRACE lane, where the Sentry checks it is the call it
+    expects (defence in depth: a call that slipped through would stop there too)."""
+    f = _new_filter(sc.TRACE(0))
+    for e in ALLOW.values():
+        if e.cond is None:
+            f.add_rule(sc.ALLOW, e.name)
+        else:
+            f.add_rule(sc.ALLOW, e.name, _cond(e.cond))
     f.add_rule(sc.NOTIFY, NAMES[DOORBELL])
     return f
 
