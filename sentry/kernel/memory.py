@@ -66,8 +66,12 @@ class Memory:
         Raises ENAMETOOLONG if no NUL is found within `limit` bytes, EFAULT if memory ends first.
         """
         out = b""
+        first = True
         while len(out) < limit:
             chunk = min(PAGE - (addr + len(out)) % PAGE, limit - len(out))
+            if first:  # most strings are short: do not copy the rest of the page first
+                chunk = min(chunk, 256)
+                first = False
             data = self.backend.read_raw(addr + len(out), chunk)
             nul = data.find(b"\0")
             if nul >= 0:

@@ -166,8 +166,13 @@ def _open_tmpfile(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> Fil
 def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> FileDescription:
     """Opens a resolved file: kind checks, permissions, devices, O_TRUNC."""
     inode = vd.dentry.inode
-    st = inode.stat()
+    # Kind and permission bits, as the walk checks them (a host file's are cached): a
+    # fresh stat costs a host call, and only devices (rdev) and O_TRUNC (size) need one.
+    st = inode.access_stat()
     kind = st.mode & S_IFMT
+    if kind in (S_IFCHR, S_IFBLK) or flags & O_TRUNC:
+        st = inode.stat()
+        kind = st.mode & S_IFMT
     if flags & O_DIRECTORY and kind != S_IFDIR:
         raise ENOTDIR()
     if flags & O_PATH:
