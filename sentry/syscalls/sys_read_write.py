@@ -8,6 +8,7 @@ any byte is EFAULT.
 from __future__ import annotations
 
 import weakref
+from typing import Any
 
 from sentry.abi.errno import EAGAIN, EBADF, EFAULT, EINVAL, EISDIR, EPIPE, SysError
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG
@@ -179,11 +180,24 @@ def _total(iovs: list[tuple[int, int]]) -> int:
     return sum(n for _, n in iovs)
 
 
-async def sys_read(t: Task, a: Args) -> int:
-    """Implements read(2)."""
+def sys_read(t: Task, a: Args) -> Any:
+    """Implements read(2).
+
+    Tries at once and returns the count (the loop's fast path); only a read that would
+    block returns the coroutine that parks the task.
+    """
     f = t.fds.get(a.int(0))
     iovs = _clamp([(a.ptr(1), a.size(2))])
-    return await t.io_wait(f, POLLIN, lambda: _copy_out(t, f, iovs, f.read(_total(iovs))))
+
+    def op() -> int:
+        return _copy_out(t, f, iovs, f.read(_total(iovs)))
+
+    try:
+        return op()
+    except EAGAIN:
+        if f.nonblocking:
+            raise
+    return t.io_wait(f, POLLIN, op)
 
 
 async def sys_write(t: Task, a: Args) -> int:
