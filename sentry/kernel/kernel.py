@@ -34,7 +34,7 @@ from sentry.kernel.wait import Timers, arm, disarm
 from sentry.platform import base
 from sentry.platform.allowlist import is_allowed
 from sentry.platform.base import AUDIT_ARCH_X86_64, AddressSpace, Context, TaskDied
-from sentry.platform.native import lib
+from sentry.platform.native import check, lib
 
 EV_NOTIFY, EV_SECCOMP, EV_SYSCALL = base.EV_NOTIFY, base.EV_SECCOMP, base.EV_SYSCALL
 EV_WAIT, EV_FD = base.EV_WAIT, base.EV_FD
@@ -152,11 +152,12 @@ class Kernel:
         # The notify lane's hot path, inlined: a synchronous handler's int result goes
         # straight back with the next event fetched in the same C call. Everything else
         # (strace, coroutines, errors, unknown numbers) takes the general path.
-        send_next, unpack = p.send_and_next, p.unpack_args
+        send, pev, unpack = p.send_and_next_raw, p.ev, p.unpack_args
         handlers, tasks = self.handlers, self.tasks
         hot = not self.strace
         # Woken tasks and due timers are served before the loop may block again.
         woken, timers = self._wake_queue, self.timers
+        pending_timers = timers.pending  # the heap itself: no method call on the hot path
         while self.init_status is None:
             kind = ev.kind
             if kind == EV_NOTIFY:
@@ -175,8 +176,11 @@ class Kernel:
                         raise self.bug(t, nr, args, e) from e
                     if r.__class__ is not int:
                         r = self.run_coroutine(t, nr, r, notif_id)
-                    elif not (woken or timers or t.commit) and r != HOST:
-                        send_next(notif_id, r)
+                    elif not (woken or pending_timers or t.commit) and r != HOST:
+                        rc = send(notif_id, r, 0, pev, -1) if r >= 0 else send(
+                            notif_id, 0, r, pev, -1)
+                        if rc < 0:
+                            check(rc, "notify send")
                         continue
                 else:
                     r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)

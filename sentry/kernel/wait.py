@@ -56,6 +56,11 @@ class Timers:
     def __bool__(self) -> bool:
         return bool(self._heap)
 
+    @property
+    def pending(self) -> list[Timer]:
+        """The heap itself (only ever changed in place): a list the loop can test cheaply."""
+        return self._heap
+
     def __len__(self) -> int:
         return len(self._heap)
 

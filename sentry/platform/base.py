@@ -134,7 +134,6 @@ class Platform(abc.ABC):
         self._res = ffi.new("long long *")
         self._sig = ffi.new("int *")
         self._status = ffi.new("int *")
-        self._send_next = lib.st_notify_send_and_next
 
     # -- set-up --------------------------------------------------------------------
 
@@ -188,14 +187,9 @@ class Platform(abc.ABC):
         check(rc, "notify send")
         return self.ev
 
-    def send_and_next(self, notif_id: int, result: int) -> None:
-        """The hot path of answer_notify_and_next: the next event lands in self.ev."""
-        if result < 0:
-            rc = self._send_next(notif_id, 0, result, self.ev, -1)
-        else:
-            rc = self._send_next(notif_id, result, 0, self.ev, -1)
-        if rc < 0:
-            check(rc, "notify send")
+    # The hot path of answer_notify_and_next, for the loop to call itself:
+    # send_and_next_raw(id, val, error, self.ev, timeout_ms) -> rc; the event lands in self.ev.
+    send_and_next_raw = staticmethod(lib.st_notify_send_and_next)
 
     def answer_notify(self, notif_id: int, result: int) -> bool:
         """Answers a notification; False if it was cancelled meanwhile (signal, death)."""
