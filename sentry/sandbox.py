@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 from collections.abc import Mapping
 
 from sentry.abi.errno import EACCES, ENOENT, ENOTDIR, SysError
@@ -75,6 +76,7 @@ def run_do(
     env: Mapping[str, str] | None = None,
     rootfs: str = "/",
     log: logging.Logger | None = None,
+    report: bool = False,
 ) -> int:
     """Runs argv in a new sandbox; returns the exit status to propagate.
 
@@ -83,7 +85,8 @@ def run_do(
     """
     env = dict(os.environ if env is None else env)
     cwd = cwd or os.getcwd()
-    kernel = Kernel(get_platform(platform), hostname=os.uname().nodename, strace=strace)
+    kernel = Kernel(get_platform(platform), hostname=os.uname().nodename, strace=strace,
+                    report=report)
     root = build_do_root(rootfs)
     fds = FdTable()
     stdio = stdio_files((0, 1, 2), root)
@@ -106,3 +109,5 @@ def run_do(
         return kernel.run()
     finally:
         signal.signal(signal.SIGINT, old)
+        if kernel.report is not None:
+            print(kernel.report.render(), file=sys.stderr)

@@ -17,6 +17,9 @@ from runsc_py.cli import UsageError, add_global_flags
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_global_flags(p, suppress=True)
+    p.add_argument("--report", action="store_true",
+                   help="after the run, print which syscalls the workload made, on which "
+                   "lane, their time in the Sentry, and any that got ENOSYS (to stderr)")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]",
                    help="the program to run and its arguments")
 
@@ -49,4 +52,5 @@ def _run(opts: argparse.Namespace, argv: list[str], log: logging.Logger, run_do)
         cwd=os.getcwd(),
         env=dict(os.environ),
         log=log,
+        report=opts.report,
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 import traceback
 from collections.abc import Coroutine
 from typing import Any
@@ -26,6 +27,7 @@ from sentry.abi.sysno import NAMES
 from sentry.kernel import process, signals, task_syscall
 from sentry.kernel.creds import Credentials
 from sentry.kernel.memory import Memory
+from sentry.kernel.report import Report
 from sentry.kernel.task import Task
 from sentry.kernel.args import Args
 from sentry.kernel.task_syscall import MAX_NR, Parked, dispatch, step
@@ -82,10 +84,12 @@ def exit_code(status: int) -> int:
 
 
 class Kernel:
-    def __init__(self, platform: Any, *, hostname: str = "runsc", strace: bool = False) -> None:
+    def __init__(self, platform: Any, *, hostname: str = "runsc", strace: bool = False,
+                 report: bool = False) -> None:
         self.platform = platform
         self.hostname = hostname
         self.strace = strace
+        self.report = Report(platform.name) if report else None  # runsc_py do --report
         self.handlers = task_syscall.build_handlers()
         self.tasks: dict[int, Task] = {}  # host tid → task
         self.thread_groups: dict[int, ThreadGroup] = {}  # vpid → thread group
@@ -154,7 +158,7 @@ class Kernel:
         # (strace, coroutines, errors, unknown numbers) takes the general path.
         send, pev, unpack = p.send_and_next_raw, p.ev, p.unpack_args
         handlers, tasks = self.handlers, self.tasks
-        hot = not self.strace
+        hot = not self.strace and not self.report
         # Woken tasks and due timers are served before the loop may block again.
         woken, timers = self._wake_queue, self.timers
         pending_timers = timers.pending  # the heap itself: no method call on the hot path
@@ -206,6 +210,7 @@ class Kernel:
         """Runs one trapped call; returns its result, or None if the task parked."""
         name = NAMES.get(nr, str(nr))
         call = self._strace.format_call(name, args, t.mem) if self.strace else ""
+        start = time.perf_counter_ns() if self.report else 0
         try:
             r = dispatch(self.handlers, t, nr, args)
         except TaskDied:
@@ -217,9 +222,14 @@ class Kernel:
                 trace_log.info("[%d] %s <unfinished ...>", t.vtid, call)
             self.park(t, r, notif_id)
             return None
+        if self.report:
+            self.report.add(nr, "notify" if notif_id is not None else "trace",
+                            time.perf_counter_ns() - start)
         if r == _ENOSYS and nr not in self.enosys_seen and (
                 not 0 <= nr < len(self.handlers) or self.handlers[nr] is None):
             self.enosys_seen.add(nr)
+            if self.report:
+                self.report.enosys.add(nr)
             log.warning("unsupported syscall %s (%d): ENOSYS", NAMES.get(nr, "?"), nr)
         if self.strace:
             result = self._strace.format_result(NAMES.get(nr, ""), r)
@@ -289,6 +299,8 @@ class Kernel:
             if self.strace:
                 trace_log.info("[%d] %s (host)", t.vtid,
                                self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem))
+            if self.report:
+                self.report.add(nr, "host", 0)
             # Through the loop, not synchronously: the call may block (nanosleep, futex,
             # pause) until another task acts.
             self.platform.rerun_start(t.ctx)
