@@ -253,6 +253,9 @@ def _dtype(e: os.DirEntry) -> int:
         return 0
 
 
+_SMALL_READ = 1 << 20  # reads up to this size skip the size check (one host call fewer)
+
+
 class HostFile(SeekableFile):
     """An open host regular file (read-only: writes were copied up by the overlay)."""
 
@@ -279,7 +282,8 @@ class HostFile(SeekableFile):
 
     def pread_at(self, n: int, off: int) -> bytes:
         try:
-            n = min(n, max(0, os.fstat(self.host_fd).st_size - off))
+            if n > _SMALL_READ:  # do not allocate a huge buffer past the end of the file
+                n = min(n, max(0, os.fstat(self.host_fd).st_size - off))
             return os.pread(self.host_fd, n, off) if n else b""
         except OSError as e:
             raise sys_error(e) from None
