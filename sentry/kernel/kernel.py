@@ -266,7 +266,7 @@ class Kernel:
         t = self.tasks.get(ev.tid)
         if t is None:
             raise SentryBug(f"syscall stop of unknown host tid {ev.tid}")
-        nr, args = ev.nr, self.platform.ffi_args(ev)
+        nr, args = ev.nr, self.platform.unpack_args(ev.args, 6)
         if t.ctx.rerun == "entry":
             t.ctx.rerun = None
             if (nr, ev.ip) == t.ctx.rerun_call:  # the re-run call's own entry (ptrace platform)

@@ -169,11 +169,7 @@ class Platform(abc.ABC):
 
     # -- events ----------------------------------------------------------------------
 
-    @staticmethod
-    def ffi_args(ev) -> list[int]:
-        return ffi.unpack(ev.args, 6)
-
-    unpack_args = staticmethod(ffi.unpack)
+    unpack_args = staticmethod(ffi.unpack)  # unpack_args(ev.args, 6) -> the six registers
 
     def next_event(self, timeout_ms: int = -1):
         check(lib.st_next_event(self.ev, timeout_ms), "next event")

@@ -15,11 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from sentry.abi.errno import EEXIST, EINVAL, ENOENT, EPERM
-from sentry.abi.stat import Stat
 from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN
 from sentry.vfs.constants import O_RDWR
 from sentry.vfs.file import DirectoryFile, FileDescription, SeekableFile
-from sentry.vfs.fsimpl.eventfd import ANON_FS
+from sentry.vfs.fsimpl.eventfd import AnonFile
 
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
 EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLLONESHOT, EPOLLET = 1 << 28, 1 << 29, 1 << 30, 1 << 31
@@ -36,8 +35,10 @@ class _Entry:
         self.disabled = False  # EPOLLONESHOT after it fired, until EPOLL_CTL_MOD
 
 
-class EpollFile(FileDescription):
+class EpollFile(AnonFile):
     """An epoll instance (anon_inode:[eventpoll])."""
+
+    kind = b"eventpoll"
 
     def __init__(self) -> None:
         super().__init__(O_RDWR)
@@ -93,14 +94,4 @@ class EpollFile(FileDescription):
         ready, _ = self.scan(1)
         return POLLIN if ready else 0
 
-    def stat(self) -> Stat:
-        t = ANON_FS.ctime_ns
-        return Stat(dev=ANON_FS.dev, ino=ANON_FS.ino, mode=0o600, atime_ns=t, mtime_ns=t,
-                    ctime_ns=t)
-
-    def statfs(self) -> Any:
-        return ANON_FS.statfs()
-
-    def guest_path(self) -> bytes:
-        return b"anon_inode:[eventpoll]"
 

@@ -42,8 +42,28 @@ ANON_FS = AnonInodeFS()
 _ids = itertools.count(1)
 
 
-class EventFd(FileDescription):
+class AnonFile(FileDescription):
+    """A file on anon_inodefs (eventfd, epoll, timerfd …): one shared inode, named
+    anon_inode:[<kind>] in /proc/<pid>/fd."""
+
+    kind = b""
+
+    def stat(self) -> Stat:
+        t = ANON_FS.ctime_ns
+        return Stat(dev=ANON_FS.dev, ino=ANON_FS.ino, mode=0o600, atime_ns=t, mtime_ns=t,
+                    ctime_ns=t)
+
+    def statfs(self) -> Any:
+        return ANON_FS.statfs()
+
+    def guest_path(self) -> bytes:
+        return b"anon_inode:[" + self.kind + b"]"
+
+
+class EventFd(AnonFile):
     """An eventfd description (O_RDWR; O_NONBLOCK as asked)."""
+
+    kind = b"eventfd"
 
     def __init__(self, initval: int, semaphore: bool, nonblock: bool) -> None:
         super().__init__(O_RDWR | (O_NONBLOCK if nonblock else 0))
@@ -87,17 +107,6 @@ class EventFd(FileDescription):
 
     def wait_source(self) -> WaitQueue:
         return self.queue
-
-    def stat(self) -> Stat:
-        t = ANON_FS.ctime_ns
-        return Stat(dev=ANON_FS.dev, ino=ANON_FS.ino, mode=0o600, atime_ns=t, mtime_ns=t,
-                    ctime_ns=t)
-
-    def statfs(self) -> Any:
-        return ANON_FS.statfs()
-
-    def guest_path(self) -> bytes:
-        return b"anon_inode:[eventfd]"
 
 
 __all__ = ["EFD_SEMAPHORE", "EventFd"]

@@ -16,11 +16,9 @@ import time
 from typing import Any
 
 from sentry.abi.errno import EAGAIN, EINVAL
-from sentry.abi.stat import Stat
 from sentry.kernel.waiter import POLLIN, POLLRDNORM, WaitQueue
 from sentry.vfs.constants import O_NONBLOCK, O_RDWR
-from sentry.vfs.file import FileDescription
-from sentry.vfs.fsimpl.eventfd import ANON_FS
+from sentry.vfs.fsimpl.eventfd import AnonFile
 
 CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME = 0, 1, 7
 CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM = 8, 9
@@ -32,8 +30,10 @@ CLOCKS = {
 NSEC = 1_000_000_000
 
 
-class TimerFd(FileDescription):
+class TimerFd(AnonFile):
     """A timerfd description (anon_inode:[timerfd])."""
+
+    kind = b"timerfd"
 
     def __init__(self, timers: Any, clockid: int, nonblock: bool) -> None:
         super().__init__(O_RDWR | (O_NONBLOCK if nonblock else 0))
@@ -109,16 +109,6 @@ class TimerFd(FileDescription):
     def release(self) -> None:
         self._disarm()
 
-    def stat(self) -> Stat:
-        t = ANON_FS.ctime_ns
-        return Stat(dev=ANON_FS.dev, ino=ANON_FS.ino, mode=0o600, atime_ns=t, mtime_ns=t,
-                    ctime_ns=t)
-
-    def statfs(self) -> Any:
-        return ANON_FS.statfs()
-
-    def guest_path(self) -> bytes:
-        return b"anon_inode:[timerfd]"
 
 
 def to_seconds(sec: int, nsec: int) -> float:
