@@ -44,39 +44,34 @@ def _check_nproc(t: Task) -> None:
         raise EAGAIN()
 
 
-def _start_clone(t: Task, flags: int) -> int:
-    """Lets the host run the trapped clone with checked flags; the child comes as an event."""
-    allowed = process.check_clone_flags(flags)
+def _run_clone(t: Task, flags: int) -> int:
+    """Lets the host run the trapped clone-family call; the child comes as a ptrace event."""
     _check_nproc(t)
-    if allowed != flags:
-        p = t.kernel.platform
-        regs = p.getregs(t.ctx)
-        regs.rdi = allowed
-        p.setregs(t.ctx, regs)
-    t.ctx.clone_flags = allowed
+    t.ctx.clone_flags = flags
     t.kernel.platform.rerun_start(t.ctx)
     return DETACHED
 
 
 def sys_clone(t: Task, a: Args) -> int:
     """Implements clone(2). Differences: no CLONE_PIDFD; namespace flags get EPERM."""
-    return _start_clone(t, a.ulong(0))
+    flags = a.ulong(0)
+    allowed = process.check_clone_flags(flags)
+    if allowed != flags:  # run it with CLONE_UNTRACED/CLONE_PTRACE dropped
+        p = t.kernel.platform
+        regs = p.getregs(t.ctx)
+        regs.rdi = allowed
+        p.setregs(t.ctx, regs)
+    return _run_clone(t, allowed)
 
 
 def sys_fork(t: Task, a: Args) -> int:
     """Implements fork(2)."""
-    _check_nproc(t)
-    t.ctx.clone_flags = SIGCHLD
-    t.kernel.platform.rerun_start(t.ctx)
-    return DETACHED
+    return _run_clone(t, SIGCHLD)
 
 
 def sys_vfork(t: Task, a: Args) -> int:
     """Implements vfork(2)."""
-    _check_nproc(t)
-    t.ctx.clone_flags = process.CLONE_VM | process.CLONE_VFORK | SIGCHLD
-    t.kernel.platform.rerun_start(t.ctx)
-    return DETACHED
+    return _run_clone(t, process.CLONE_VM | process.CLONE_VFORK | SIGCHLD)
 
 
 def _read_strings(t: Task, addr: int, total: list[int]) -> list[bytes]:
