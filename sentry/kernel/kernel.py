@@ -208,8 +208,7 @@ class Kernel:
 
     def syscall(self, t: Task, nr: int, args: Any, notif_id: int | None) -> int | None:
         """Runs one trapped call; returns its result, or None if the task parked."""
-        name = NAMES.get(nr, str(nr))
-        call = self._strace.format_call(name, args, t.mem) if self.strace else ""
+        call = self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem) if self.strace else ""
         start = time.perf_counter_ns() if self.report else 0
         try:
             r = dispatch(self.handlers, t, nr, args)
