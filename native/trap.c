@@ -418,6 +418,24 @@ long st_mem_read(int pid, unsigned long long addr, void *buf, unsigned long len)
     return n;
 }
 
+long st_mem_read_cstr(int pid, unsigned long long addr, char *buf, unsigned long limit) {
+    unsigned long got = 0;
+    while (got < limit) {
+        /* Page by page (a string may end just before an unmapped page); the first read
+         * takes 256 bytes at most, as most strings are short. */
+        unsigned long chunk = 4096 - ((addr + got) & 4095);
+        if (chunk > limit - got) chunk = limit - got;
+        if (got == 0 && chunk > 256) chunk = 256;
+        long n = st_mem_read(pid, addr + got, buf + got, chunk);
+        if (n < 0) return n;
+        char *nul = memchr(buf + got, 0, (size_t)n);
+        if (nul) return nul - buf;
+        if ((unsigned long)n != chunk) return -EFAULT;
+        got += (unsigned long)n;
+    }
+    return -ENAMETOOLONG;
+}
+
 long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned long len) {
     struct iovec local = {(void *)buf, len}, remote = {(void *)addr, len};
     ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);

@@ -101,6 +101,9 @@ int st_tgkill(int tgid, int tid, int sig);
 /* Memory: process_vm_readv/writev; st_mem_poke writes through /proc/pid/mem (read-only
  * pages too; only for the loader). Return bytes moved (short at a bad page) or -errno. */
 long st_mem_read(int pid, unsigned long long addr, void *buf, unsigned long len);
+/* A NUL-terminated string of at most `limit` bytes (NUL included) into buf: its length,
+ * -EFAULT if memory ends before the NUL, -ENAMETOOLONG if there is none within limit. */
+long st_mem_read_cstr(int pid, unsigned long long addr, char *buf, unsigned long limit);
 long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned long len);
 long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned long len);
 

@@ -32,10 +32,12 @@ class MemoryBackend(Protocol):
 class Memory:
     """Typed copy-in/copy-out for one task."""
 
-    __slots__ = ("backend",)
+    __slots__ = ("backend", "read_cstr")
 
     def __init__(self, backend: MemoryBackend) -> None:
         self.backend = backend
+        # A backend may read strings itself (the platforms' AddressSpace does it in C).
+        self.read_cstr = getattr(backend, "read_cstr", None) or self._read_cstr
 
     def read(self, addr: int, n: int) -> bytes:
         if n == 0:
@@ -60,7 +62,7 @@ class Memory:
     def write_partial(self, addr: int, data: bytes) -> int:
         return self.backend.write_raw(addr, data) if data else 0
 
-    def read_cstr(self, addr: int, limit: int) -> bytes:
+    def _read_cstr(self, addr: int, limit: int) -> bytes:
         """Reads a NUL-terminated string of at most `limit` bytes including the NUL.
 
         Raises ENAMETOOLONG if no NUL is found within `limit` bytes, EFAULT if memory ends first.

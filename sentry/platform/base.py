@@ -17,6 +17,7 @@ import abc
 import errno
 import os
 
+from sentry.abi.errno import EFAULT, ENAMETOOLONG
 from sentry.platform import filter as bpf
 from sentry.platform.native import HostError, check, ffi, lib, stub_image
 
@@ -102,6 +103,14 @@ class AddressSpace:
         if got < 0:
             return b""
         return ffi.buffer(buf, got)[:]
+
+    def read_cstr(self, addr: int, limit: int) -> bytes:
+        """Memory.read_cstr in one C call (limit is at most PATH_MAX in practice)."""
+        buf = self._buf if limit <= self._bufsize else ffi.new("char[]", limit)
+        n = lib.st_mem_read_cstr(self.pid, addr, buf, limit)
+        if n < 0:
+            raise ENAMETOOLONG() if n == -ENAMETOOLONG.errno else EFAULT()
+        return ffi.buffer(buf, n)[:]
 
     def write_raw(self, addr: int, data: bytes) -> int:
         got = lib.st_mem_write(self.pid, addr, data, len(data))

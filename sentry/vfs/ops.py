@@ -53,18 +53,53 @@ def walker(t: Any, dirfd: int, path: bytes) -> Walker:
     return Walker(t, t.fs.root, start_of(t, dirfd, path), path)
 
 
+_WALKS_MAX = 4096
+
+
+def resolve_path(t: Any, dirfd: int, path: bytes, follow: bool) -> VirtualDentry:
+    """walker(t, dirfd, path).resolve(follow), remembered in the VFS's walk cache.
+
+    Only walks from the root or the cwd are kept, and only pure ones (Walker.pure). The
+    key holds the credentials the searches were checked against; fsuid 0 may search
+    every directory, so its key ignores the ids.
+    """
+    root = t.fs.root
+    if path[:1] == b"/":
+        start = None
+    elif dirfd == AT_FDCWD:
+        start = t.fs.cwd
+    else:
+        return walker(t, dirfd, path).resolve(follow)
+    c = t.creds
+    key = (path, follow, root, start,
+           0 if c.fsuid == 0 else (c.fsuid, c.fsgid, tuple(c.groups)))
+    walks = root.mount.vfs.walks
+    vd = walks.get(key)
+    if vd is not None:
+        return vd
+    w = walker(t, dirfd, path)
+    vd = w.resolve(follow)
+    if w.pure:
+        if len(walks) >= _WALKS_MAX:
+            walks.clear()
+        walks[key] = vd
+    return vd
+
+
 def lookup(
     t: Any, dirfd: int, path: bytes, follow: bool = True, at_flags: int = 0
 ) -> VirtualDentry:
     """Resolves an existing file; with AT_EMPTY_PATH an empty path names dirfd itself."""
-    if not path and at_flags & AT_EMPTY_PATH:
-        if dirfd == AT_FDCWD:
-            return t.fs.cwd
-        f = t.fds.get(dirfd)
-        if f.vd is None:
-            raise ENOENT()  # callers with anonymous files use f directly
-        return f.vd
-    return walker(t, dirfd, path).resolve(follow)
+    if not path:
+        if at_flags & AT_EMPTY_PATH:
+            if dirfd == AT_FDCWD:
+                return t.fs.cwd
+            f = t.fds.get(dirfd)
+            if f.vd is None:
+                raise ENOENT()  # callers with anonymous files use f directly
+            return f.vd
+        raise ENOENT()
+    return resolve_path(t, dirfd, path, follow)
 
 
 def stat_at(t: Any, dirfd: int, path: bytes, follow: bool, at_flags: int = 0) -> Stat:
@@ -104,6 +139,7 @@ def _add(parent: VirtualDentry, name: bytes, inode: Any) -> VirtualDentry:
 
 
 def _drop(parent: VirtualDentry, name: bytes) -> None:
+    parent.mount.vfs.walks.clear()
     d = parent.dentry.children.pop(name, None)
     if d is not None:
         d.dead = True
@@ -118,11 +154,13 @@ def open_at(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescr
     """The core of openat(2) (see sentry.syscalls.sys_file.open_file)."""
     if flags & O_TMPFILE == O_TMPFILE:
         return _open_tmpfile(t, dirfd, path, flags, mode)
-    w = walker(t, dirfd, path)
     created = False
     if not flags & O_CREAT or flags & O_PATH:
-        vd = w.resolve(follow=not flags & O_NOFOLLOW)
+        if not path:
+            raise ENOENT()
+        vd = resolve_path(t, dirfd, path, not flags & O_NOFOLLOW)
     else:
+        w = walker(t, dirfd, path)
         if flags & O_DIRECTORY:
             raise EINVAL()
         while True:
@@ -361,6 +399,7 @@ def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: byt
     if old_dir and op.dentry is not np_.dentry:
         check_access(t.creds, old.dentry.inode.stat(), MAY_WRITE)
     op.dentry.inode.rename(t, oname, np_.dentry.inode, nname, flags)
+    op.mount.vfs.walks.clear()
     d = op.dentry.children.pop(oname, None)
     _drop(np_, nname)
     if d is not None and np_.dentry.inode.fs.cache_dentries:
@@ -390,6 +429,7 @@ def chmod_vd(t: Any, vd: VirtualDentry, mode: int) -> None:
     if t.creds.fsuid != 0 and not t.creds.in_group(st.gid):
         mode &= ~S_ISGID
     vd.dentry.inode.setattr(t, SetAttr(mode=st.mode & S_IFMT | mode))
+    vd.mount.vfs.walks.clear()  # search permission may have changed
 
 
 def chown_vd(t: Any, vd: VirtualDentry, uid: int, gid: int) -> None:
@@ -411,6 +451,7 @@ def chown_vd(t: Any, vd: VirtualDentry, uid: int, gid: int) -> None:
         if st.mode & kill:
             attrs.mode = st.mode & ~kill
     vd.dentry.inode.setattr(t, attrs)
+    vd.mount.vfs.walks.clear()  # search permission may have changed
 
 
 def truncate_vd(t: Any, vd: VirtualDentry, size: int) -> None:

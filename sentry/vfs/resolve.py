@@ -42,6 +42,10 @@ class Walker:
         self.parts: deque[bytes] = deque(p for p in path.split(b"/") if p)
         self.must_dir = path.endswith(b"/")
         self.nlinks = 0
+        # Whether the result depends only on the dentry tree, the mounts and the walker's
+        # credentials (no procfs, whose entries depend on the task; no magic link): such a
+        # walk may be remembered in the VFS's walk cache (ops.resolve_path).
+        self.pure = self.cur.dentry.inode.fs.cache_dentries
 
     def _search(self, vd: VirtualDentry) -> None:
         """The current directory must be a directory we may search."""
@@ -76,6 +80,8 @@ class Walker:
             raise ENAMETOOLONG()
         d = lookup_child(self.t, self.cur.dentry, name)
         child = self.vfs.covering(VirtualDentry(self.cur.mount, d))
+        if not child.dentry.inode.fs.cache_dentries or not d.inode.fs.cache_dentries:
+            self.pure = False
         if follow and child.dentry.inode.is_symlink():
             self.follow(child)
             return False
@@ -89,6 +95,7 @@ class Walker:
             raise ELOOP()
         magic = link.dentry.inode.follow_link(self.t)
         if magic is not None:
+            self.pure = False
             self.cur = magic
             return
         target = link.dentry.inode.readlink(self.t)

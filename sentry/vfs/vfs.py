@@ -28,6 +28,10 @@ class VFS:
         self.mounts: dict[tuple[Mount, Dentry], Mount] = {}
         self.order: list[Mount] = [self.root_mount]
         self.devices: dict[tuple[int, int], DeviceOpener] = {}
+        # Recent pure path walks: (path, follow, root, start, creds key) -> result. Any
+        # change that could alter a successful walk (a name removed or renamed, a mount, a
+        # mode or owner changed) clears it; a new name cannot, as failed walks are not kept.
+        self.walks: dict[tuple, VirtualDentry] = {}
 
     def root(self) -> VirtualDentry:
         return VirtualDentry(self.root_mount, self.root_mount.root)
@@ -40,6 +44,7 @@ class VFS:
         m = Mount(self, fs, Dentry(root_inode), flags, at.mount, at.dentry)
         self.mounts[key] = m
         self.order.append(m)
+        self.walks.clear()
         return m
 
     def covering(self, vd: VirtualDentry) -> VirtualDentry:

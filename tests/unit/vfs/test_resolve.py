@@ -131,3 +131,26 @@ def test_at_fdcwd_dirfd_and_empty_path(t):
     assert call(t, sys_file.sys_chdir, t.put(b"/etc/sub")) == 0
     assert stat(t, b"deep").size == 5
     assert stat(t, b"../passwd").size > 0
+
+
+def test_walk_cache_follows_renames_removals_mode_changes_and_procfs(root):
+    """Cached walks (ops.resolve_path) never outlive a change that alters the result."""
+    t = make_task(root)
+    assert call(t, sys_file.sys_mkdirat, AT_FDCWD, t.put(b"/tmp/d"), 0o755) == 0
+    fd = call(t, sys_file.sys_openat, AT_FDCWD, t.put(b"/tmp/d/f"), O_CREAT | O_WRONLY, 0o644)
+    assert fd >= 0
+    assert stat(t, b"/tmp/d/f").mode & 0o777 == 0o644  # now cached
+    assert call(t, sys_file.sys_rename, t.put(b"/tmp/d"), t.put(b"/tmp/e")) == 0
+    assert stat(t, b"/tmp/d/f") is ENOENT
+    assert stat(t, b"/tmp/e/f") != ENOENT
+    other = make_task(root, creds=user(1000))
+    assert stat(other, b"/tmp/e/f") != ENOENT  # cached for uid 1000 too
+    assert call(t, sys_stat.sys_chmod, t.put(b"/tmp/e"), 0o700) == 0
+    assert stat(other, b"/tmp/e/f") is EACCES
+    assert stat(t, b"/tmp/e/f") != EACCES  # root searches anything
+    assert call(t, sys_file.sys_unlinkat, AT_FDCWD, t.put(b"/tmp/e/f"), 0) == 0
+    assert stat(t, b"/tmp/e/f") is ENOENT
+    # /proc/self names the calling process: never cached across tasks.
+    second = make_task(root, vpid=2)
+    assert ops.resolve_path(t, AT_FDCWD, b"/proc/self", True).dentry.name == b"1"
+    assert ops.resolve_path(second, AT_FDCWD, b"/proc/self", True).dentry.name == b"2"

@@ -12,6 +12,7 @@ from sentry.kernel.args import Args
 from sentry.syscalls import sys_file, sys_ioctl, sys_read_write
 from sentry.vfs import ops
 from sentry.vfs.constants import AT_FDCWD, O_CREAT, O_NONBLOCK, O_RDONLY, O_WRONLY
+from sentry.vfs.fsimpl.host import hostfs
 from sentry.vfs.fsimpl.host.stream import HostStreamFile
 from sentry.vfs.fsimpl.rootfs import controlling_tty, stdio_files
 from tests.unit.vfs.conftest import call, make_task, user
@@ -80,12 +81,20 @@ def test_sticky_directory(root):
     assert call(a, sys_file.sys_unlink, a.put(b"/tmp/a")) == 0
 
 
-def test_close_drops_the_host_fd(t):
-    f = ops.open_at(t, AT_FDCWD, b"/etc/hosts", O_RDONLY, 0)
-    fd = t.fds.install(f)
-    host = f.host_fd
-    os.fstat(host)
-    assert call(t, sys_file.sys_close, fd) == 0
+def test_host_files_share_one_fd_kept_idle_after_close(t, host_tree, monkeypatch):
+    monkeypatch.setattr(hostfs, "MAX_IDLE_FILE_FDS", 2)
+    a = t.fds.install(ops.open_at(t, AT_FDCWD, b"/etc/hosts", O_RDONLY, 0))
+    b = t.fds.install(ops.open_at(t, AT_FDCWD, b"/etc/hosts", O_RDONLY, 0))
+    host = t.fds.get(a).host_fd
+    assert t.fds.get(b).host_fd == host
+    assert call(t, sys_file.sys_close, a) == 0
+    assert call(t, sys_file.sys_close, b) == 0
+    os.fstat(host)  # idle, ready for the next open
+    again = t.fds.install(ops.open_at(t, AT_FDCWD, b"/etc/hosts", O_RDONLY, 0))
+    assert t.fds.get(again).host_fd == host
+    assert call(t, sys_file.sys_close, again) == 0
+    for name in (b"/etc/passwd", b"/etc/sub/deep"):  # two more idle files: over the cap
+        call(t, sys_file.sys_close, t.fds.install(ops.open_at(t, AT_FDCWD, name, O_RDONLY, 0)))
     with pytest.raises(OSError):
         os.fstat(host)
 

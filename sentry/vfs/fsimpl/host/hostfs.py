@@ -38,6 +38,11 @@ def sys_error(e: OSError) -> SysError:
 # Directory fds kept open at once; older ones are closed and reopened (and checked to
 # be the same directory) when needed again, so walking a big tree cannot exhaust fds.
 MAX_DIR_FDS = 2048
+# Regular files: one host fd per inode, shared by every open file description of it
+# (they read with pread at their own offsets). After the last close the fd stays open
+# for the next open of the same file, up to this many idle ones (open+close of a file
+# is then no host call at all).
+MAX_IDLE_FILE_FDS = 64
 
 
 class HostFS(FileSystem):
@@ -51,6 +56,7 @@ class HostFS(FileSystem):
         self.root_path = root
         self.max_dir_fds = max_dir_fds
         self.open_dirs: OrderedDict[HostInode, None] = OrderedDict()
+        self.idle_files: OrderedDict[HostInode, None] = OrderedDict()
         try:
             fd = os.open(root, _O_PATH_DIR & ~os.O_NOFOLLOW)
         except OSError as e:
@@ -74,6 +80,14 @@ class HostFS(FileSystem):
                 old.close_fd()
                 excess -= 1
 
+    def file_idle(self, inode: HostInode) -> None:
+        """Keeps inode's file fd for a later open, closing the least recent beyond the cap."""
+        idle = self.idle_files
+        idle[inode] = None
+        if len(idle) > MAX_IDLE_FILE_FDS:
+            old, _ = idle.popitem(last=False)
+            old.close_file_fd()
+
     def source(self) -> str:
         return self.root_path
 
@@ -95,6 +109,8 @@ class HostInode(Inode):
         self._perm = Stat.from_host(st)  # the host tree is read-only: cache for walks
         self._id = (st.st_dev, st.st_ino)
         self._dir = pystat.S_ISDIR(st.st_mode)
+        self._file_fd = -1  # regular files: the fd HostFiles share (acquire_file_fd)
+        self._file_users = 0
         if fd >= 0:
             fs.opened(self)
 
@@ -196,7 +212,28 @@ class HostInode(Inode):
     def open(self, t: Any, vd: Any, flags: int) -> Any:
         if self._mode & S_IFMT == S_IFDIR:
             return DirectoryFile(flags, vd)
-        return HostFile(flags, vd, self.open_host())
+        return HostFile(flags, vd, self)
+
+    def acquire_file_fd(self) -> int:
+        """The shared host fd of this regular file, counted as one more user."""
+        if self._file_users == 0:
+            if self._file_fd < 0:
+                self._file_fd = self.open_host()
+            else:
+                self.fs.idle_files.pop(self, None)
+        self._file_users += 1
+        return self._file_fd
+
+    def release_file_fd(self) -> None:
+        """One user fewer; the last one leaves the fd idle (HostFS.file_idle)."""
+        self._file_users -= 1
+        if self._file_users == 0:
+            self.fs.file_idle(self)
+
+    def close_file_fd(self) -> None:
+        if self._file_fd >= 0 and self._file_users == 0:
+            os.close(self._file_fd)
+            self._file_fd = -1
 
     def open_host(self) -> int:
         """A new host O_RDONLY fd of this regular file (the caller closes it)."""
@@ -257,16 +294,22 @@ _SMALL_READ = 1 << 20  # reads up to this size skip the size check (one host cal
 
 
 class HostFile(SeekableFile):
-    """An open host regular file (read-only: writes were copied up by the overlay)."""
+    """An open host regular file (read-only: writes were copied up by the overlay).
 
-    def __init__(self, flags: int, vd: Any, host_fd: int) -> None:
+    Its host fd is the inode's shared one (HostInode.acquire_file_fd): every access is
+    positional, so descriptions never disturb each other's offsets.
+    """
+
+    def __init__(self, flags: int, vd: Any, inode: HostInode) -> None:
         super().__init__(flags, vd)
-        self.host_fd = host_fd
+        self.host_fd = inode.acquire_file_fd()
+        self._host_inode: HostInode | None = inode
 
     def release(self) -> None:
-        if self.host_fd >= 0:
-            os.close(self.host_fd)
+        inode, self._host_inode = self._host_inode, None
+        if inode is not None:
             self.host_fd = -1
+            inode.release_file_fd()
 
     def __del__(self) -> None:
         self.release()
