@@ -31,15 +31,20 @@ def _copy_out(t: Task, f: FileDescription, iovs: list[tuple[int, int]], data: by
     For a seekable file read at its offset, the offset is moved back over bytes that could
     not be delivered, as Linux's copy_to_user failure leaves it.
     """
-    done = 0
-    for base, length in iovs:
-        if done >= len(data):
-            break
-        chunk = data[done:done + length]
-        n = t.mem.write_partial(base, chunk)
-        done += n
-        if n < len(chunk):
-            break
+    if not data:
+        return 0
+    if len(data) <= iovs[0][1]:  # all of it fits the first buffer (read, pread: always)
+        done = t.mem.write_partial(iovs[0][0], data)
+    else:
+        done = 0
+        for base, length in iovs:
+            if done >= len(data):
+                break
+            chunk = data[done:done + length]
+            n = t.mem.write_partial(base, chunk)
+            done += n
+            if n < len(chunk):
+                break
     if done < len(data):
         if isinstance(f, SeekableFile) and not positional:
             f.offset -= len(data) - done
@@ -187,10 +192,11 @@ def sys_read(t: Task, a: Args) -> Any:
     block returns the coroutine that parks the task.
     """
     f = t.fds.get(a.int(0))
-    iovs = _clamp([(a.ptr(1), a.size(2))])
+    n = min(a.size(2), MAX_RW_COUNT)
+    iovs = [(a.ptr(1), n)]
 
     def op() -> int:
-        return _copy_out(t, f, iovs, f.read(_total(iovs)))
+        return _copy_out(t, f, iovs, f.read(n))
 
     try:
         return op()
@@ -230,8 +236,8 @@ def sys_pread64(t: Task, a: Args) -> int:
     if off < 0:
         raise EINVAL()
     f = t.fds.get(fd)
-    iovs = _clamp([(buf, count)])
-    return _copy_out(t, f, iovs, f.pread(_total(iovs), off), positional=True)
+    n = min(count, MAX_RW_COUNT)
+    return _copy_out(t, f, [(buf, n)], f.pread(n, off), positional=True)
 
 
 def sys_pwrite64(t: Task, a: Args) -> int:
