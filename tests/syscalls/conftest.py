@@ -1,58 +1,32 @@
-"""Builds the C probes: gcc -O1, dynamic unless the first line says `// build: -static`.
+"""Builds the C probes: gcc -O1, dynamic unless the header says `// build: -static`.
 
-Binaries are cached in tests/syscalls/probes/bin/ (gitignored) under a name that carries a
-hash of the source, probe.h and the flags, so an edited probe is rebuilt and a stale one
-never runs.
+Probe headers (`// covers:`, `// xfail:`, `// xfail-line:`) and the build cache are in
+bench/probelib.py, shared with `python -m bench`'s compatibility report.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-PROBES = Path(__file__).resolve().parent / "probes"
-BIN = PROBES / "bin"
-BASE_FLAGS = ("-O1", "-Wall", "-Werror=implicit-function-declaration")
+from bench import probelib
+
+PROBES = probelib.PROBES
 
 
 def differential_probes() -> list[str]:
     """Names of the probes that must print the same natively and sandboxed."""
-    return sorted(p.stem for p in PROBES.glob("*.c"))
-
-
-def build_flags(src: Path) -> list[str]:
-    """BASE_FLAGS plus what the probe's first line asks for (`// build: -static`)."""
-    first = src.read_text().split("\n", 1)[0].strip()
-    extra = first.split("build:", 1)[1].split() if first.startswith("// build:") else []
-    return [*BASE_FLAGS, *extra]
+    return [m.name for m in probelib.differential_probes()]
 
 
 def build(src: Path) -> Path:
-    """Compiles src (cached by content hash); returns the binary's path."""
-    flags = build_flags(src)
-    h = hashlib.sha256()
-    for part in (src.read_bytes(), (PROBES / "probe.h").read_bytes(), " ".join(flags).encode()):
-        h.update(part)
-    rel = src.relative_to(PROBES).with_suffix("")
-    out = BIN / f"{'-'.join(rel.parts)}-{h.hexdigest()[:12]}"
-    if out.exists():
-        return out
-    BIN.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
-    cmd = ["gcc", *flags, f"-I{PROBES}", "-o", str(tmp), str(src)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.fail(f"building {src.name} failed:\n{' '.join(cmd)}\n{r.stderr}", pytrace=False)
-    os.replace(tmp, out)  # atomic: concurrent sessions never see a half-written binary
-    for old in BIN.glob(f"{'-'.join(rel.parts)}-" + "?" * 12):
-        if old != out:
-            old.unlink(missing_ok=True)  # an earlier version of this probe
-    return out
+    """Compiles src (cached by content hash, see bench/probelib.py); returns the binary."""
+    try:
+        return probelib.build(src)
+    except probelib.BuildError as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 // Host-side timers and usage: alarm() interrupts a blocked read; getrusage, times, itimers.
+// covers: alarm, setitimer, getitimer, pause, getrusage, times
 #include "probe.h"
 #include <signal.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 // clock_gettime: monotonicity and errno cases, through the vDSO and through syscall(2).
+// covers: clock_gettime, clock_nanosleep
 #include "probe.h"
 #include <sys/syscall.h>
 #include <time.h>

@@ -1,4 +1,5 @@
 // epoll: ctl errno cases, level-triggered readiness, ONESHOT, blocking wait, close drops.
+// covers: epoll_create, epoll_create1, epoll_ctl, epoll_wait
 #include "probe.h"
 #include <fcntl.h>
 #include <sys/epoll.h>

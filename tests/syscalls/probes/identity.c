@@ -1,4 +1,5 @@
 // Identity: uids/gids are 0 (root natively, root in the sandbox); pid facts that hold in both.
+// covers: getuid, getgid, geteuid, getegid, getresuid, getresgid, getpid, getppid, gettid, getpgid, getsid, kill
 #include "probe.h"
 #include <sys/syscall.h>
 #include <signal.h>

@@ -1,5 +1,6 @@
 // Readiness: poll, ppoll, select, pselect on pipes and eventfds (timeouts, wake-ups by a
 // child, POLLHUP/POLLERR/POLLNVAL, written-back timeouts), and eventfd counting.
+// covers: poll, ppoll, pselect6, eventfd2
 // usage: poll SCRATCH   (a FIFO is made there)
 #include "probe.h"
 #include <fcntl.h>

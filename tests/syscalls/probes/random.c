@@ -1,4 +1,5 @@
 // getrandom(2): lengths and errno cases (never the bytes).
+// covers: getrandom
 #include "probe.h"
 #include <sys/random.h>
 #include <sys/syscall.h>

@@ -1,4 +1,5 @@
 // Signals vs a blocked call: EINTR without SA_RESTART, the call resumed with it.
+// covers: read, poll, kill, rt_sigaction
 #include "probe.h"
 #include <poll.h>
 #include <signal.h>

@@ -1,4 +1,5 @@
 // timerfd: one-shot and interval timers, absolute time, errno cases, poll readiness.
+// covers: timerfd_create, timerfd_settime, timerfd_gettime
 #include "probe.h"
 #include <poll.h>
 #include <stdint.h>

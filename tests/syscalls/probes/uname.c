@@ -1,4 +1,5 @@
 // uname(2): the fields that are the same in the sandbox as on the host.
+// covers: uname
 #include "probe.h"
 #include <sys/syscall.h>
 #include <sys/utsname.h>
