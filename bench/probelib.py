@@ -167,9 +167,20 @@ def compare(meta: ProbeMeta, native: subprocess.CompletedProcess,
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _names(word: str, covers: list[str]) -> list[str]:
+    """The covered syscalls a word of a label stands for: itself, or the call libc makes
+    for it (open -> openat, stat -> newfstatat, pread -> pread64, fork -> clone ...)."""
+    forms = {word, word + "at", "new" + word + "at", word + "64", word + "2"}
+    if word in ("fork", "vfork"):
+        forms.add("clone")
+    return [c for c in covers if c in forms]
+
+
 def line_syscalls(line: str, covers: list[str]) -> list[str]:
     """Which of `covers` a probe output line is about: the words of its label (before the
     first ':') that name a covered syscall, or [] when none does."""
     label = line.split(":", 1)[0]
-    words = set(_CALL.findall(label))
-    return [c for c in covers if c in words]
+    out: list[str] = []
+    for word in _CALL.findall(label):
+        out += [c for c in _names(word, covers) if c not in out]
+    return out

@@ -1,30 +1,45 @@
-"""Per-call latency: getpid, and open + read 4096 + close, on every runner side by side.
-
-N is fixed per benchmark (override with RUNSC_BENCH_N_GETPID / RUNSC_BENCH_N_OPEN) so every
-runner does the same work; the probe reports ns per iteration, raw. Nothing asserts on time.
+"""Per-call latency, measured in the guest by bench/probes/loop.c (ns per iteration): every
+runtime once per round, interleaved. N is fixed per benchmark (a tenth with --quick) so
+every runtime does the same work. Nothing asserts on time.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from bench.conftest import n_iter
 
-N_GETPID = int(os.environ.get("RUNSC_BENCH_N_GETPID", "20000"))
-N_OPEN = int(os.environ.get("RUNSC_BENCH_N_OPEN", "2000"))
+# name -> (loop mode, iterations in a full run, needs: "4k" | "1m" | "out" | "true" | "")
+CASES = {
+    "getpid": ("getpid", 20000, ""),
+    "clock_gettime (syscall)": ("clock_gettime", 20000, ""),
+    "stat": ("stat", 5000, "4k"),
+    "open+close": ("openclose", 3000, "4k"),
+    "open+read 4 KiB+close": ("open", 2000, "4k"),
+    "read 4 KiB (pread)": ("read4k", 5000, "4k"),
+    "write 4 KiB (pwrite)": ("write4k", 5000, "out"),
+    "pipe ping-pong": ("pipe", 2000, ""),
+    "unix ping-pong": ("unix", 2000, ""),
+    "mmap+munmap 64 KiB anon": ("mmap", 2000, ""),
+    "mmap+munmap 4 KiB file": ("mmapfile", 1000, "4k"),
+    "fork+wait": ("fork", 100, ""),
+    "fork+exec+wait": ("forkexec", 30, "true"),
+}
 
 
-@pytest.fixture(scope="module")
-def data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    f = tmp_path_factory.mktemp("bench") / "data-4k"
-    f.write_bytes(bytes(range(256)) * 16)
-    return f
+@pytest.mark.parametrize("name", list(CASES))
+def test_latency(name: str, interleaved, loop_bin: Path, data_dir: Path) -> None:
+    mode, n, needs = CASES[name]
 
+    def argv(runtime: str) -> list[str]:
+        extra = {
+            "4k": [str(data_dir / "data-4k")],
+            "out": [str(data_dir / f"out-4k-{runtime}")],
+            "true": ["/bin/true"],
+            "": [],
+        }[needs]
+        return [str(loop_bin), mode, str(n_iter(n)), *extra]
 
-def test_getpid(measure, loop_bin: Path) -> None:
-    measure("getpid", [str(loop_bin), "getpid", str(N_GETPID)])
-
-
-def test_open_read_close(measure, loop_bin: Path, data_file: Path) -> None:
-    measure("open+read4k+close", [str(loop_bin), "open", str(N_OPEN), str(data_file)])
+    interleaved(name, argv, kind="latency", unit="ns",
+                what=f"`loop {mode} N`: {n_iter(n)} iterations, mean per iteration")

@@ -1,0 +1,219 @@
+"""report.md from results.json (and an older results.json to compare with).
+
+Every figure is a median of rounds with its min-max, and its ratio to native; lower is
+better for every unit stored (ns per call, ns per MiB, seconds), so a ratio above 1 is a
+cost. Throughput is shown as MiB/s.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from bench.compat import DIFFERS, NOPROBE, PASS, UNSUPPORTED, XFAIL
+
+KINDS = [("latency", "Per-call latency (in-guest, per iteration)"),
+         ("throughput", "Throughput (in-guest, 64 KiB calls)"),
+         ("startup", "Start-up"),
+         ("workload", "Whole workloads (wall time of one run)")]
+MARK = {PASS: "pass", DIFFERS: "**differs**", UNSUPPORTED: "**unsupported**",
+        XFAIL: "xfail", NOPROBE: "no probe"}
+REGRESSION, IMPROVEMENT = 1.25, 0.8
+
+
+def med(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value >= 0.1 else f"{value * 1000:.1f} ms"
+    if unit == "ns/MiB":
+        return f"{1e9 / value:.0f} MiB/s"
+    if value >= 1e6:
+        return f"{value / 1e6:.2f} ms"
+    return f"{value / 1000:.2f} µs" if value >= 1000 else f"{value:.0f} ns"
+
+
+def cell(b: dict, runtime: str) -> str:
+    if runtime in b["failed"]:
+        return "failed"
+    s = b["samples"].get(runtime)
+    if not s:
+        return "–"
+    text = fmt(med(s), b["unit"])
+    native = b["samples"].get("native")
+    if runtime != "native" and native:
+        text += f" (×{med(s) / med(native):.3g})"
+    lo, hi = min(s), max(s)
+    if b["unit"] == "ns/MiB":
+        lo, hi = hi, lo  # slowest first when shown as a rate
+    return f"{text}<br><sub>{fmt(lo, b['unit'])}–{fmt(hi, b['unit'])}</sub>"
+
+
+def bench_tables(res: dict, plots: dict[str, str], short: bool = False) -> list[str]:
+    benches = res.get("bench", {}).get("benchmarks", {})
+    runtimes = list(res.get("bench", {}).get("runtimes", {}))
+    out: list[str] = []
+    kinds = KINDS + [(k, k) for k in sorted({b["kind"] for b in benches.values()})
+                     if k not in dict(KINDS)]
+    for kind, title in kinds:
+        names = [n for n, b in benches.items() if b["kind"] == kind]
+        if not names:
+            continue
+        out += [f"### {title}", ""]
+        if kind in plots:
+            out += [f"![{title}]({plots[kind]})", ""]
+        out.append("| benchmark | " + " | ".join(runtimes) + " |")
+        out.append("|---|" + "---|" * len(runtimes))
+        for n in names:
+            b = benches[n]
+            row = [cell(b, r) if not short else cell(b, r).split("<br>")[0] for r in runtimes]
+            out.append(f"| {n} | " + " | ".join(row) + " |")
+        out.append("")
+        failed = [(n, r, m) for n in names for r, m in benches[n]["failed"].items()]
+        for n, r, m in failed:
+            out.append(f"- {n} under {r} failed: `{m}`")
+        if failed:
+            out.append("")
+    return out
+
+
+def compat_summary(compat: dict) -> list[str]:
+    runtimes = [r for r in compat["runtimes"] if r != "native"]
+    rows = compat["syscalls"]
+    impl = {n: r for n, r in rows.items() if r["status"] in ("supported", "partial")}
+    out = ["| runtime | " + " | ".join(MARK[v].strip("*") for v in
+                                         (PASS, XFAIL, DIFFERS, UNSUPPORTED, NOPROBE)) + " |",
+           "|---|---|---|---|---|---|"]
+    for r in runtimes:
+        counts = [sum(1 for row in impl.values() if row["results"].get(r) == v)
+                  for v in (PASS, XFAIL, DIFFERS, UNSUPPORTED, NOPROBE)]
+        out.append(f"| {r} | " + " | ".join(map(str, counts)) + " |")
+    lacking = sorted(impl, key=lambda n: impl[n]["nr"])
+    lacking = [n for n in lacking if not impl[n]["probes"]]
+    out += ["", f"Counted over the {len(impl)} syscalls the table marks supported or partial; "
+            f"{len(compat['probes'])} probes, "
+            f"{sum(p['runs']['native']['total'] for p in compat['probes'].values())} checks. "
+            + ("**Supported or partial without a probe:** " + ", ".join(lacking)
+               if lacking else "Every supported or partial syscall has a probe."), ""]
+    return out
+
+
+def compat_sections(compat: dict, plots: dict[str, str]) -> list[str]:
+    runtimes = [r for r in compat["runtimes"] if r != "native"]
+    out = ["## Compatibility", ""]
+    if "compat" in plots:
+        out += [f"![verdicts per runtime]({plots['compat']})", ""]
+    out += compat_summary(compat)
+    out += ["### Probes", "",
+            "| probe | covers | " + " | ".join(runtimes) + " |",
+            "|---|---|" + "---|" * len(runtimes)]
+    for name, p in compat["probes"].items():
+        cells = []
+        for r in runtimes:
+            run = p["runs"][r]
+            ok = "✓" if run["same"] else ("xfail" if p["xfail"] else "✗")
+            cells.append(f"{ok} {run['matched']}/{run['total']}")
+        out.append(f"| {name} | {', '.join(p['covers'])} | " + " | ".join(cells) + " |")
+    out += ["", "### Syscalls", "",
+            "Every row of the syscall table (`runsc_py syscalls`) but the ENOSYS ones, which "
+            "are listed after it.", "",
+            "| nr | syscall | status | lane | probes | " + " | ".join(runtimes) + " | note |",
+            "|---|---|---|---|---|" + "---|" * len(runtimes) + "---|"]
+    enosys = []
+    for name, row in sorted(compat["syscalls"].items(), key=lambda kv: kv[1]["nr"]):
+        if row["status"] == "ENOSYS":
+            enosys.append(f"{name}" + (f" ({', '.join(row['probes'])})" if row["probes"] else ""))
+            continue
+        flag = " ⚠" if row["status"] in ("supported", "partial") and not row["probes"] else ""
+        cells = [MARK.get(row["results"].get(r, ""), "–") for r in runtimes]
+        note = row["note"].replace("|", "\\|")
+        out.append(f"| {row['nr']} | {name}{flag} | {row['status']} | {row['lane']} | "
+                   f"{', '.join(row['probes']) or '–'} | " + " | ".join(cells) + f" | {note} |")
+    out += ["", f"ENOSYS ({len(enosys)}): " + ", ".join(enosys), ""]
+    diffs = [(n, r, p["runs"][r]) for n, p in compat["probes"].items() for r in runtimes
+             if not p["runs"][r]["same"]]
+    marks = [(n, x) for n, p in compat["probes"].items() for x in p["xfail_lines"]]
+    marks += [(n, {"prefix": "(whole probe)", "reason": p["xfail"]})
+              for n, p in compat["probes"].items() if p["xfail"]]
+    if marks:
+        out += ["### Known bugs and partial rows (xfail)", ""]
+        out += [f"- {n}: `{x['prefix']}`: {x['reason']}" for n, x in marks]
+        out.append("")
+    if diffs:
+        out += ["### Differences", ""]
+        for n, r, run in diffs:
+            lines = run["diff"].splitlines()
+            cut = lines[:40] + ([f"... ({len(lines) - 40} more lines)"] if len(lines) > 40 else [])
+            out += [f"#### {n} under {r} (exit {run['returncode']})", "", "```diff", *cut, "```",
+                    ""]
+    return out
+
+
+def compare(new: dict, old: dict) -> list[str]:
+    """Regressions and improvements against an older results.json."""
+    out = ["## Compared with an earlier run", "",
+            f"Old run: {old.get('meta', {}).get('date', '?')} "
+            f"({'quick' if old.get('meta', {}).get('quick') else 'full'}); "
+            f"a ratio is new median / old median (above {REGRESSION} is flagged as a "
+            f"regression, below {IMPROVEMENT} as an improvement).", ""]
+    rows = []
+    nb = new.get("bench", {}).get("benchmarks", {})
+    ob = old.get("bench", {}).get("benchmarks", {})
+    for name, b in nb.items():
+        for r, s in b["samples"].items():
+            o = ob.get(name, {}).get("samples", {}).get(r)
+            if not o:
+                continue
+            ratio = med(s) / med(o)
+            tag = ("**regression**" if ratio > REGRESSION
+                   else "improvement" if ratio < IMPROVEMENT else "")
+            rows.append(f"| {name} | {r} | {fmt(med(o), b['unit'])} | {fmt(med(s), b['unit'])} "
+                        f"| ×{ratio:.2f} | {tag} |")
+        for r in b["failed"]:
+            if r in ob.get(name, {}).get("samples", {}):
+                rows.append(f"| {name} | {r} | ok | failed | – | **regression** |")
+    if rows:
+        out += ["| benchmark | runtime | old | new | ratio | |", "|---|---|---|---|---|---|",
+                *rows, ""]
+    nc = new.get("compat", {}).get("syscalls", {})
+    oc = old.get("compat", {}).get("syscalls", {})
+    changes = []
+    for name, row in nc.items():
+        for r, v in row["results"].items():
+            was = oc.get(name, {}).get("results", {}).get(r)
+            if was and was != v:
+                changes.append(f"- {name} under {r}: {was} → {v}"
+                               + (" **(regression)**" if was == PASS else ""))
+    out += (["Compatibility changes:", "", *changes, ""] if changes
+            else ["No syscall verdict changed.", ""])
+    return out
+
+
+def regressions(new: dict, old: dict) -> list[str]:
+    """One line per regression (for the terminal)."""
+    return [line for line in compare(new, old) if "regression" in line]
+
+
+def write(res: dict, out_dir: Path, plots: dict[str, str], old: dict | None) -> Path:
+    meta = res["meta"]
+    lines = [f"# runsc-py: compatibility and performance ({meta['date']})", "",
+             f"Command: `{meta['command']}` ({'quick' if meta['quick'] else 'full'} mode, "
+             f"{meta['seconds']:.0f} s). Host: {meta['host']}; commit {meta['commit']}.", "",
+             f"Load average at start {meta['load_start']}, at end {meta['load_end']} "
+             f"({meta['cpus']} CPUs): other work on the machine slows every runtime; the "
+             "rounds are interleaved so it hits all of them alike, and the ratios are the "
+             "figures to compare.", ""]
+    if old:
+        lines += compare(res, old)
+    if "compat" in res:
+        lines += compat_sections(res["compat"], plots)
+    if "bench" in res:
+        lines += ["## Performance", "",
+                  f"Median of {res['bench']['rounds']} rounds, min–max below, "
+                  "(×ratio) to native.", ""]
+        lines += bench_tables(res, plots)
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
