@@ -65,7 +65,8 @@ def header_lines(text: str) -> list[str]:
 
 def parse(src: Path) -> ProbeMeta:
     """Reads a probe's header (see the module doc)."""
-    name = src.relative_to(PROBES).with_suffix("").as_posix()
+    rel = src.relative_to(PROBES) if src.is_relative_to(PROBES) else Path(src.name)
+    name = rel.with_suffix("").as_posix()
     meta = ProbeMeta(name=name, src=src, area=name.split("/")[0].split("_")[0])
     for line in header_lines(src.read_text()):
         key, sep, value = line.partition(":")
@@ -173,6 +174,8 @@ def _names(word: str, covers: list[str]) -> list[str]:
     forms = {word, word + "at", "new" + word + "at", word + "64", word + "2"}
     if word in ("fork", "vfork"):
         forms.add("clone")
+    if word in ("stat", "lstat", "fstat"):
+        forms.add("newfstatat")
     return [c for c in covers if c in forms]
 
 

@@ -193,7 +193,7 @@ def compare(new: dict, old: dict) -> list[str]:
 
 def regressions(new: dict, old: dict) -> list[str]:
     """One line per regression (for the terminal)."""
-    return [line for line in compare(new, old) if "regression" in line]
+    return [line for line in compare(new, old) if "**regression" in line]
 
 
 def write(res: dict, out_dir: Path, plots: dict[str, str], old: dict | None) -> Path:

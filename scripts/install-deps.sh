@@ -10,6 +10,7 @@ PACKAGES=(
     busybox-static                     # static workloads for tests
     proot                              # the C ptrace peer the benchmarks compare against
     strace                             # cross-checks of --strace and of probe behaviour
+    sqlite3 tar                        # whole-workload benchmarks (bench/test_workloads.py)
 )
 
 missing=()

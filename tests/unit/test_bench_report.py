@@ -1,0 +1,110 @@
+"""The bench harness on made-up results: probe headers, per-syscall verdicts, the report's
+tables and regressions, the plots. (The real runs are `python -m bench`, in CI quick.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench import compat, plots, probelib, report
+
+
+def _probe(tmp_path: Path, text: str) -> probelib.ProbeMeta:
+    src = tmp_path / "p.c"
+    src.write_text(text)
+    return probelib.parse(src)
+
+
+def test_header_keys(tmp_path: Path) -> None:
+    meta = _probe(tmp_path, "// build: -static\n// What it does.\n// covers: openat, close\n"
+                  "// xfail-line: fstat(pipe) -- pipes give EINVAL\n#include <x>\n// covers: no\n")
+    assert meta.flags == ["-static"]
+    assert meta.covers == ["openat", "close"]
+    assert meta.title == "What it does."
+    assert meta.xfail_lines == [probelib.XfailLine("fstat(pipe)", "pipes give EINVAL")]
+
+
+def test_compare_leaves_out_xfail_lines_and_sees_exit_status(tmp_path: Path) -> None:
+    meta = _probe(tmp_path, "// covers: fstatfs, statfs\n// xfail-line: fstatfs(pipe) -- x\n")
+
+    def done(out: str, rc: int = 0) -> subprocess.CompletedProcess:
+        return subprocess.CompletedProcess([], rc, out.encode(), b"")
+
+    native = done("statfs(.): 0\nfstatfs(pipe): 0\n")
+    assert probelib.compare(meta, native, done("statfs(.): 0\nfstatfs(pipe): -1 EINVAL\n")).same
+    c = probelib.compare(meta, native, done("statfs(.): -1 ENOSYS\nfstatfs(pipe): 0\n"))
+    assert not c.same and c.differing == ["statfs(.): 0", "statfs(.): -1 ENOSYS"]
+    c = probelib.compare(meta, native, done("statfs(.): 0\nfstatfs(pipe): 0\n", 1))
+    assert not c.same and "exit status" in c.diff
+
+
+def test_lines_are_attributed_to_the_calls_libc_makes() -> None:
+    covers = ["openat", "newfstatat", "pread64", "close"]
+    assert probelib.line_syscalls("open(f, O_RDONLY): 3", covers) == ["openat"]
+    assert probelib.line_syscalls("stat(f): mode=0644", covers) == ["newfstatat"]
+    assert probelib.line_syscalls("pread(5, 0): 5", covers) == ["pread64"]
+    assert probelib.line_syscalls("data: hello", covers) == []
+
+
+def _run(same: bool, differing: list[str]) -> dict:
+    return {"same": same, "differing": differing, "matched": 1, "total": 2, "diff": "-x\n+y",
+            "returncode": 0}
+
+
+def test_verdicts() -> None:
+    probe = {"covers": ["statfs", "fstatfs", "uname"], "xfail": "",
+             "xfail_lines": [{"prefix": "fstatfs(pipe)", "reason": "x"}]}
+    run = _run(False, ["statfs(.): 0", "statfs(.): -1 ENOSYS"])
+    assert compat._verdict("statfs", probe, run) == compat.UNSUPPORTED
+    assert compat._verdict("fstatfs", probe, run) == compat.XFAIL
+    assert compat._verdict("uname", probe, run) == compat.PASS
+    run = _run(False, ["child: 1", "child: 2"])  # about none of them: all of them differ
+    assert compat._verdict("uname", probe, run) == compat.DIFFERS
+    assert compat._verdict("uname", {**probe, "xfail": "a known bug"}, run) == compat.XFAIL
+
+
+def _results(getpid_ns: float, failed: dict | None = None) -> dict:
+    return {
+        "meta": {"date": "2026-01-01 00:00 UTC", "command": "python -m bench", "quick": True,
+                 "host": "Linux", "cpus": 2, "commit": "abc", "load_start": "1",
+                 "load_end": "1", "seconds": 5.0},
+        "bench": {"runtimes": {"native": [], "seccomp": ["x"]}, "rounds": 3, "benchmarks": {
+            "getpid": {"kind": "latency", "unit": "ns", "what": "",
+                       "samples": {"native": [100, 110, 120],
+                                   "seccomp": [getpid_ns, getpid_ns + 1, getpid_ns + 2]},
+                       "failed": {}},
+            "file read 1 MiB": {"kind": "throughput", "unit": "ns/MiB", "what": "",
+                                "samples": {"native": [1e6], "seccomp": [2e6]},
+                                "failed": failed or {}},
+            "python3 -c pass": {"kind": "workload", "unit": "s", "what": "",
+                                "samples": {"native": [0.02], "seccomp": [0.3]}, "failed": {}},
+        }},
+    }
+
+
+def test_report_tables_and_regressions(tmp_path: Path) -> None:
+    old, new = _results(5000), _results(8000)
+    path = report.write(new, tmp_path, {}, old)
+    text = path.read_text()
+    assert "| getpid | 110 ns<br><sub>100 ns–120 ns</sub> | 8.00 µs (×72.7)" in text
+    assert "1000 MiB/s" in text and "500 MiB/s (×2)" in text
+    assert "300 ms (×15)" in text
+    regressions = report.regressions(new, old)
+    assert len(regressions) == 1 and "getpid" in regressions[0]
+    assert report.regressions(old, new) == []
+    failed = _results(5000, failed={"seccomp": "exit 1: boom"})
+    del failed["bench"]["benchmarks"]["file read 1 MiB"]["samples"]["seccomp"]
+    text = report.write(failed, tmp_path, {}, None).read_text()
+    assert "failed" in text and "`exit 1: boom`" in text
+
+
+def test_plots_are_pngs(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    made = plots.make(_results(5000), tmp_path)
+    assert set(made) == {"latency", "throughput", "workload"}
+    for name in made.values():
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    json.dumps(made)
