@@ -219,7 +219,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def results() -> dict:
     """Everything measured, as `python -m bench` stores it in results.json."""
     out: dict[str, dict] = {}
-    for name in sorted({n for n, _ in RESULTS} | {n for n, _ in FAILED}):
+    measured = {n for n, _ in RESULTS} | {n for n, _ in FAILED}
+    for name in [n for n in INFO if n in measured] + sorted(measured - set(INFO)):
         info = INFO.get(name, {"kind": "latency", "unit": "ns", "what": ""})
         out[name] = {
             **info,
@@ -245,7 +246,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 (pytest's own type)
     """The table that matters: medians of the runs' own figures, and ratios to native."""
-    names = sorted({n for n, _ in RESULTS} | {n for n, _ in FAILED})
+    measured = {n for n, _ in RESULTS} | {n for n, _ in FAILED}
+    names = [n for n in INFO if n in measured] + sorted(measured - set(INFO))
     if not names:
         return
     tr = terminalreporter

@@ -25,14 +25,19 @@ def med(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
+def _g(x: float) -> str:
+    """Three significant digits, never in exponent form."""
+    return f"{x:.3g}" if x < 999.5 else f"{x:.0f}"
+
+
 def fmt(value: float, unit: str) -> str:
     if unit == "s":
-        return f"{value * 1000:.0f} ms" if value >= 0.1 else f"{value * 1000:.1f} ms"
+        return f"{_g(value * 1000)} ms" if value < 10 else f"{value:.1f} s"
     if unit == "ns/MiB":
         return f"{1e9 / value:.0f} MiB/s"
     if value >= 1e6:
-        return f"{value / 1e6:.2f} ms"
-    return f"{value / 1000:.2f} µs" if value >= 1000 else f"{value:.0f} ns"
+        return f"{_g(value / 1e6)} ms"
+    return f"{_g(value / 1000)} µs" if value >= 1000 else f"{value:.0f} ns"
 
 
 def cell(b: dict, runtime: str) -> str:
