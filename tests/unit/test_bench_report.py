@@ -89,7 +89,7 @@ def test_report_tables_and_regressions(tmp_path: Path) -> None:
     old, new = _results(5000), _results(8000)
     path = report.write(new, tmp_path, {}, old)
     text = path.read_text()
-    assert "| getpid | 110 ns<br><sub>100 ns–120 ns</sub> | 8.00 µs (×72.7)" in text
+    assert "| getpid | 110 ns<br><sub>100 ns–120 ns</sub> | 8 µs (×72.7)" in text
     assert "1000 MiB/s" in text and "500 MiB/s (×2)" in text
     assert "300 ms (×15)" in text
     regressions = report.regressions(new, old)
