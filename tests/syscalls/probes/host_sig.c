@@ -58,8 +58,8 @@ int main(void) {
     printf("USR2 handled: %d on the alternate stack: %s\n", got, on_alt ? "yes" : "no");
     sigprocmask(SIG_SETMASK, &old, NULL);
 
-    SHOW("nanosleep(1ms)", nanosleep(&(struct timespec){0, 1000000}, NULL));
-    SHOW("nanosleep(bad nsec)", nanosleep(&(struct timespec){0, 1000000000}, NULL));
+    SHOW("nanosleep(1ms)", syscall(SYS_nanosleep, &(struct timespec){0, 1000000}, NULL));
+    SHOW("nanosleep(bad nsec)", syscall(SYS_nanosleep, &(struct timespec){0, 1000000000}, NULL));
     SHOW("sched_yield", sched_yield());
     struct timeval tv;
     SHOW("gettimeofday (syscall)", syscall(SYS_gettimeofday, &tv, NULL));
