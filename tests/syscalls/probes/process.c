@@ -1,5 +1,5 @@
 // Processes: fork/wait statuses, process groups, sessions and credential changes in a child.
-// covers: clone, wait4, waitid, getpgid, setpgid, setsid, getsid, setuid, setreuid, setresuid, setresgid, setgroups, getgroups, setfsuid, kill, tgkill
+// covers: clone, wait4, waitid, exit_group, getpgid, setpgid, setsid, getsid, setuid, setreuid, setresuid, setresgid, setgroups, getgroups, setfsuid, kill, tgkill
 #include "probe.h"
 #include <grp.h>
 #include <signal.h>
