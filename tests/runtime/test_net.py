@@ -95,7 +95,9 @@ NC_DRIVER = r"""
 set -e
 d=$(mktemp -d)
 busybox nc -l -p 9101 > $d/in &
-for i in $(seq 600); do echo "to server" | busybox nc 127.0.0.1 9101 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 600); do
+    echo "to server" | busybox nc 127.0.0.1 9101 2>/dev/null && break; sleep 0.1
+done
 wait
 # The client reads through -e: nc itself would quit at the EOF of its own stdin.
 printf '#!/bin/sh\ncat > %s/out\n' "$d" > $d/recv && chmod +x $d/recv
