@@ -10,6 +10,7 @@ PACKAGES=(
     busybox-static                     # static workloads for tests
     proot                              # the C ptrace peer the benchmarks compare against
     strace                             # cross-checks of --strace and of probe behaviour
+    iproute2                           # `ip addr` in the sandbox (netlink acceptance test)
 )
 
 missing=()

@@ -32,14 +32,12 @@ def create(t: Any, family: int, stype: int, protocol: int, nonblock: bool) -> So
 
 
 def _register_defaults() -> None:
-    from sentry.netstack.unix import register as unix_register
+    from sentry.netstack import ifioctl, inet, netlink, unix
 
-    unix_register()
-    try:
-        from sentry.netstack.inet import register as inet_register
-    except ImportError:
-        return
-    inet_register()
+    unix.register()
+    inet.register()
+    netlink.register()
+    ifioctl.register()
 
 
 _register_defaults()

@@ -155,3 +155,12 @@ def test_udp_both_ways(sandbox_platform: str, run_sandboxed, describe) -> None:
     # busybox here is built without nc -u; UDP is exercised with two python processes.
     p = _python(sandbox_platform, run_sandboxed, UDP_DRIVER)
     assert (p.stdout, p.returncode) == (b"pong\n", 0), describe(p)
+
+
+def test_ip_addr_shows_lo(sandbox_platform: str, run_sandboxed, describe) -> None:
+    p = run_sandboxed(sandbox_platform, ["/usr/sbin/ip", "addr"])
+    assert p.returncode == 0, describe(p)
+    assert b"1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536" in p.stdout, describe(p)
+    assert b"inet 127.0.0.1/8 scope host lo" in p.stdout, describe(p)
+    assert b"inet6 ::1/128 scope host" in p.stdout, describe(p)
+    assert p.stdout.count(b": <") == 1, describe(p)  # no other interface
