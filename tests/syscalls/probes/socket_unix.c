@@ -9,6 +9,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -379,6 +381,70 @@ static void rights(const char *dir) {
     (void)dir;
 }
 
+static void on_alarm(int sig) { (void)sig; }
+
+static void mmsg_and_signals(void) {
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+    struct mmsghdr out[3];
+    struct iovec oio[3] = {{"one", 3}, {"two!", 4}, {"three", 5}};
+    memset(out, 0, sizeof out);
+    for (int i = 0; i < 3; i++) {
+        out[i].msg_hdr.msg_iov = &oio[i];
+        out[i].msg_hdr.msg_iovlen = 1;
+    }
+    SHOW("sendmmsg", sendmmsg(sv[0], out, 3, 0));
+    printf("sent lens %u %u %u\n", out[0].msg_len, out[1].msg_len, out[2].msg_len);
+    char bufs[4][16];
+    struct iovec iio[4];
+    struct mmsghdr in[4];
+    memset(in, 0, sizeof in);
+    for (int i = 0; i < 4; i++) {
+        iio[i].iov_base = bufs[i];
+        iio[i].iov_len = sizeof bufs[i];
+        in[i].msg_hdr.msg_iov = &iio[i];
+        in[i].msg_hdr.msg_iovlen = 1;
+    }
+    SHOW("recvmmsg WAITFORONE", recvmmsg(sv[1], in, 4, MSG_WAITFORONE, NULL));
+    printf("recv lens %u %u %u\n", in[0].msg_len, in[1].msg_len, in[2].msg_len);
+    SHOW("recvmmsg empty nonblocking", recvmmsg(sv[1], in, 4, MSG_DONTWAIT, NULL));
+    close(sv[0]);
+    close(sv[1]);
+
+    /* a blocking recv and accept interrupted by a handler without SA_RESTART: EINTR */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    char c;
+    struct itimerval it = {{0, 0}, {0, 50000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    SHOW("recv interrupted", recv(sv[0], &c, 1, 0));
+    /* with SA_RESTART the call goes on and gets the byte a child sends later */
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct timespec ts = {0, 200000000};
+        nanosleep(&ts, NULL);
+        send(sv[1], "r", 1, 0);
+        _exit(0);
+    }
+    setitimer(ITIMER_REAL, &it, NULL);
+    SHOW("recv restarted", recv(sv[0], &c, 1, 0));
+    waitpid(pid, NULL, 0);
+    struct timeval tv = {0, 30000};
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    static char big[65536];
+    long total = 0, r;
+    while ((r = send(sv[0], big, sizeof big, 0)) > 0)
+        total += r;
+    printf("send with SO_SNDTIMEO stops: %s\n", probe_errname(errno));
+    signal(SIGALRM, SIG_DFL);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     signal(SIGPIPE, on_sigpipe);
@@ -392,5 +458,6 @@ int main(int argc, char **argv) {
     named(argv[1]);
     seqpacket();
     rights(argv[1]);
+    mmsg_and_signals();
     return 0;
 }
