@@ -11,6 +11,7 @@ PACKAGES=(
     proot                              # the C ptrace peer the benchmarks compare against
     strace                             # cross-checks of --strace and of probe behaviour
     sqlite3 tar                        # whole-workload benchmarks (bench/test_workloads.py)
+    iproute2                           # `ip addr` in the sandbox (netlink acceptance test)
 )
 
 missing=()
