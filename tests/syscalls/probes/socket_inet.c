@@ -1,6 +1,7 @@
 // TCP and UDP on loopback: bind/listen/connect errno cases, ephemeral ports, backlog and
 // non-blocking connect (EINPROGRESS, EALREADY, SO_ERROR), half close, FIN vs RST, poll bits,
 // v4-mapped IPv6, IPV6_V6ONLY, socket options, UDP connect and ECONNREFUSED.
+// covers: socket, bind, listen, accept, accept4, connect, shutdown, sendto, recvfrom, getsockname, getpeername, getsockopt, setsockopt
 #include "probe.h"
 #include <arpa/inet.h>
 #include <fcntl.h>

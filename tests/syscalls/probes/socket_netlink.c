@@ -1,6 +1,7 @@
 // The loopback interface through netlink and ioctls: getifaddrs (RTM_GETLINK/RTM_GETADDR
 // dumps), if_nametoindex, SIOCGIF* on lo, ENODEV for a missing interface, socket errors.
 // Only lo is printed: the host has more interfaces than the sandbox.
+// covers: socket, bind, sendto, recvfrom, recvmsg, getsockname, ioctl
 #include "probe.h"
 #include <arpa/inet.h>
 #include <ifaddrs.h>
