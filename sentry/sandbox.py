@@ -77,6 +77,7 @@ def run_do(
     rootfs: str = "/",
     log: logging.Logger | None = None,
     report: bool = False,
+    network: str = "none",
 ) -> int:
     """Runs argv in a new sandbox; returns the exit status to propagate.
 
@@ -85,6 +86,9 @@ def run_do(
     """
     env = dict(os.environ if env is None else env)
     cwd = cwd or os.getcwd()
+    from sentry import netstack
+
+    netstack.set_network(network)
     kernel = Kernel(get_platform(platform), hostname=os.uname().nodename, strace=strace,
                     report=report)
     root = build_do_root(rootfs)

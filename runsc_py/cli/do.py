@@ -30,9 +30,10 @@ def run(opts: argparse.Namespace, log: logging.Logger) -> int:
         argv = argv[1:]
     if not argv:
         raise UsageError("no program given (usage: runsc_py do [FLAGS] CMD [ARGS...])")
-    if opts.network != "none":
-        # The Sentry's `do` path has loopback only so far; refuse rather than pretend.
-        raise UsageError(f"--network={opts.network} is not supported by do yet (only none)")
+    if opts.network not in ("none", "host"):
+        # The packet-level stack (--network=sandbox) does not exist yet: refuse, not pretend.
+        raise UsageError(f"--network={opts.network} is not supported by do yet "
+                         "(none or host)")
     log.debug("do: %s (platform=%s, strace=%s)", argv, opts.platform, opts.strace)
     from sentry.sandbox import LaunchError, run_do
 
@@ -53,4 +54,5 @@ def _run(opts: argparse.Namespace, argv: list[str], log: logging.Logger, run_do)
         env=dict(os.environ),
         log=log,
         report=opts.report,
+        network=opts.network,
     )

@@ -40,6 +40,21 @@ def _register_defaults() -> None:
     ifioctl.register()
 
 
+def set_network(mode: str) -> None:
+    """--network: "none" (AF_INET/AF_INET6 on the Sentry's loopback) or "host" (host
+    sockets the Sentry holds and relays). ValueError for anything else."""
+    if mode == "none":
+        from sentry.netstack import inet
+
+        inet.register()
+    elif mode == "host":
+        from sentry.netstack import hostinet
+
+        hostinet.register()
+    else:
+        raise ValueError(f"network mode {mode!r} is not supported")
+
+
 _register_defaults()
 
-__all__ = ["FAMILIES", "create", "register"]
+__all__ = ["FAMILIES", "create", "register", "set_network"]

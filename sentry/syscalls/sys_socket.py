@@ -80,7 +80,7 @@ async def _park(t: Task, s: Socket, events: int, op: Callable[[], Any], timeout:
                 source: Callable[[], Any] | None, on_timeout: type[SysError]) -> Any:
     deadline = clock() + timeout if timeout else None
     while True:
-        src = source() if source is not None else s.queue
+        src = source() if source is not None else s.wait_source()
         if deadline is None:
             await t.wait_on(src, events)
         else:

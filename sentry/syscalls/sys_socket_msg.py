@@ -17,13 +17,15 @@ from sentry.abi.errno import (
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 from sentry.kernel.wait import wait_any
-from sentry.kernel.waiter import POLLIN, POLLOUT
+from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP
 from sentry.netstack import cmsg
 from sentry.netstack.socket import (
     AF_UNIX, MSG_CTRUNC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK,
     MSG_TRUNC, MSG_WAITALL, MSG_WAITFORONE, SOCK_STREAM, Control, Received, Socket,
 )
-from sentry.syscalls.sys_read_write import MAX_RW_COUNT, _copy_out, _sigpipe
+from sentry.syscalls.sys_read_write import (
+    _CUT_SHORT, MAX_RW_COUNT, _copy_out, _resumed_count, _sigpipe,
+)
 from sentry.syscalls.sys_socket import (
     blocking, clock, finish_with, read_sockaddr, sock, write_sockaddr,
 )
@@ -41,14 +43,19 @@ def _send(t: Task, s: Socket, data: bytes, flags: int, addr: bytes | None,
     nonblock = s.nonblocking or bool(flags & MSG_DONTWAIT)
     if flags & MSG_OOB and s.family == AF_UNIX:
         raise EOPNOTSUPP()
+    resumed = _resumed_count(t, s, data) if s.stype == SOCK_STREAM else 0
+    if resumed:
+        if control is not None:
+            control.drop()  # went with the bytes the cut-short call moved
+        control = None
     try:
-        done = s.sendmsg(t, data, flags, addr, control)
+        done = resumed + s.sendmsg(t, data[resumed:], flags, addr, control)
     except EAGAIN:
         if nonblock:
             if control is not None:
                 control.drop()
             raise
-        return _send_rest(t, s, data, 0, flags, addr, control)
+        return _send_rest(t, s, data, resumed, flags, addr, control)
     except SysError as e:
         if control is not None:
             control.drop()
@@ -66,13 +73,13 @@ async def _send_rest(t: Task, s: Socket, data: bytes, done: int, flags: int,
     try:
         while True:
             if deadline is None:
-                await t.wait_on(s.queue, POLLOUT)
+                await t.wait_on(s.wait_source(), POLLOUT)
             else:
                 if clock() >= deadline:
                     if done:
                         return done
                     raise EAGAIN()
-                await wait_any(t, [(s.queue, POLLOUT)], deadline)
+                await wait_any(t, [(s.wait_source(), POLLOUT)], deadline)
             try:
                 done += s.sendmsg(t, data[done:], flags, addr, control)
                 control = None
@@ -86,6 +93,10 @@ async def _send_rest(t: Task, s: Socket, data: bytes, done: int, flags: int,
                 raise
             if done == len(data) or s.stype != SOCK_STREAM:
                 return done
+    except GeneratorExit:  # a signal cancelled the parked call: it will be restarted
+        if done:
+            _CUT_SHORT[t] = (s, data, done)
+        raise
     finally:
         if control is not None:
             control.drop()
@@ -175,34 +186,25 @@ def _recv(t: Task, s: Socket, n: int, flags: int, nonblock: bool | None = None) 
 
 
 class _WaitAll:
-    """MSG_WAITALL's op: collects until n bytes, EOF or an error (EAGAIN meanwhile)."""
+    """MSG_WAITALL's op: EAGAIN until n bytes are there (or EOF, an error), then one recv.
+
+    Nothing is taken before the call can complete, so a signal that cancels the wait
+    (and restarts the call) loses no bytes. A stream that carries files may still come
+    back short (a read stops at them), as Linux's does.
+    """
 
     def __init__(self, t: Task, s: Socket, n: int, flags: int) -> None:
-        self.t, self.s, self.n, self.flags = t, s, n, flags
-        self.parts: list[bytes] = []
-        self.got = 0
-        self.first: Received | None = None
+        self.t, self.s, self.n, self.flags = t, s, n, flags & ~MSG_WAITALL
 
     def __call__(self) -> Received:
-        while self.got < self.n:
-            try:
-                r = self.s.recvmsg(self.t, self.n - self.got, self.flags)
-            except EAGAIN:
-                raise
-            except SysError:
-                if self.got:
-                    break
-                raise
-            if self.first is None:
-                self.first = r
-            if not r.data:
-                break
-            self.parts.append(r.data)
-            self.got += len(r.data)
-            if r.control is not None and r.control.rights:
-                break
-        first = self.first or Received(b"")
-        return Received(b"".join(self.parts), first.addr, first.control, first.flags)
+        s = self.s
+        peek = s.recvmsg(self.t, self.n, self.flags | MSG_PEEK)  # EAGAIN if empty
+        if peek.control is not None and peek.control.rights:
+            peek.control = None  # a peek's files stay queued
+        if len(peek.data) < self.n and peek.data \
+                and not s.poll_events() & (POLLRDHUP | POLLHUP | POLLERR):
+            raise EAGAIN()
+        return s.recvmsg(self.t, self.n, self.flags)
 
 
 def _ret(s: Socket, r: Received, flags: int) -> int:

@@ -139,7 +139,7 @@ def test_bad_flag_values_are_usage_errors(cli) -> None:
 
 
 def test_do_refuses_a_network_mode_it_lacks(cli) -> None:
-    assert_usage_error(cli("do", "--network=host", "/bin/true"), "--network=host")
+    assert_usage_error(cli("do", "--network=sandbox", "/bin/true"), "--network=sandbox")
 
 
 def test_json_log_records_the_error(cli, tmp_path: Path) -> None:
