@@ -89,7 +89,10 @@ class HostSocket(Socket):
             raise _sys(e) from None
 
     def is_listening(self) -> bool:
-        return bool(self.sock.getsockopt(SOL_SOCKET, 30))
+        try:
+            return bool(self.sock.getsockopt(SOL_SOCKET, 30))  # SO_ACCEPTCONN
+        except OSError:
+            return False
 
     def accept(self, t: Any) -> Socket:
         try:
@@ -124,7 +127,10 @@ class HostSocket(Socket):
             raise BY_NUMBER[err]()
         # The host saw a non-blocking connect: one more connect settles its state, so the
         # guest's next connect says EISCONN as after a blocking one.
-        self.sock.connect_ex(self.sock.getpeername())
+        try:
+            self.sock.connect_ex(self.sock.getpeername())
+        except OSError as e:  # reset meanwhile: the guest learns it at its next call
+            raise _sys(e) from None
 
     def connect_source(self) -> Any:
         return self.fd
@@ -179,7 +185,10 @@ class HostSocket(Socket):
                         len(data) + (1 if msg_flags & MSG_TRUNC else 0))
 
     def readable_bytes(self) -> int:
-        buf = fcntl.ioctl(self.fd, FIONREAD, b"\0\0\0\0")
+        try:
+            buf = fcntl.ioctl(self.fd, FIONREAD, b"\0\0\0\0")
+        except OSError as e:
+            raise _sys(e) from None
         return struct.unpack("<i", buf)[0]
 
     # --- readiness and lifetime ----------------------------------------------------------

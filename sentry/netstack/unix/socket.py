@@ -255,8 +255,9 @@ class UnixSocket(Socket):
             raise EAGAIN()
         sender = rx.records[0][3]
         got = rx.pop(n, peek)
-        if not peek:
-            (self.peer if self.connection else sender or self).queue.notify(POLLOUT)
+        writer = self.peer if self.connection else sender
+        if not peek and writer is not None:
+            writer.queue.notify(POLLOUT | POLLWRNORM)
         if self.connection:
             got.addr = b""
         return got
