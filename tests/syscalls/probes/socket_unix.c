@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -384,6 +386,50 @@ static void rights(const char *dir) {
 
 static void on_alarm(int sig) { (void)sig; }
 
+static void epoll_and_select(void) {
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {EPOLLIN | EPOLLOUT | EPOLLRDHUP, {.u32 = 7}}, got[4];
+    SHOW("epoll_ctl socket", epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev));
+    int n = epoll_wait(ep, got, 4, 0);
+    printf("epoll idle: n=%d events=%#x\n", n, n > 0 ? got[0].events : 0);
+    send(sv[0], "x", 1, 0);
+    shutdown(sv[0], SHUT_WR);
+    n = epoll_wait(ep, got, 4, 0);
+    printf("epoll after SHUT_WR: n=%d events=%#x\n", n, n > 0 ? got[0].events : 0);
+    close(sv[0]);
+    n = epoll_wait(ep, got, 4, 0);
+    printf("epoll after close: n=%d events=%#x\n", n, n > 0 ? got[0].events : 0);
+    fd_set r, w;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_SET(sv[1], &r);
+    FD_SET(sv[1], &w);
+    struct timeval tv = {0, 0};
+    n = select(sv[1] + 1, &r, &w, NULL, &tv);
+    printf("select: n=%d r=%d w=%d\n", n, FD_ISSET(sv[1], &r), FD_ISSET(sv[1], &w));
+    /* a blocked epoll_wait woken by data from a child */
+    int sp[2];
+    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
+    ev.events = EPOLLIN;
+    epoll_ctl(ep, EPOLL_CTL_ADD, sp[0], &ev);
+    if (fork() == 0) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+        send(sp[1], "wake", 4, 0);
+        _exit(0);
+    }
+    epoll_ctl(ep, EPOLL_CTL_DEL, sv[1], NULL);
+    n = epoll_wait(ep, got, 4, 10000);
+    printf("epoll woken: n=%d events=%#x\n", n, n > 0 ? got[0].events : 0);
+    wait(NULL);
+    close(ep);
+    close(sv[1]);
+    close(sp[0]);
+    close(sp[1]);
+}
+
 static void mmsg_and_signals(void) {
     int sv[2];
     socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
@@ -460,5 +506,6 @@ int main(int argc, char **argv) {
     seqpacket();
     rights(argv[1]);
     mmsg_and_signals();
+    epoll_and_select();
     return 0;
 }
