@@ -31,7 +31,7 @@ NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP = 1, 2, 4, 0x300
 RTM_NEWLINK, RTM_GETLINK, RTM_NEWADDR, RTM_GETADDR = 16, 18, 20, 22
 IFLA_ADDRESS, IFLA_BROADCAST, IFLA_IFNAME, IFLA_MTU, IFLA_QDISC, IFLA_STATS = 1, 2, 3, 4, 6, 7
 IFLA_TXQLEN, IFLA_OPERSTATE, IFLA_LINKMODE, IFLA_GROUP = 13, 16, 17, 27
-IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFA_CACHEINFO, IFA_FLAGS = 1, 2, 3, 6, 8
+IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS = 1, 2, 3, 4, 6, 8
 IFA_F_PERMANENT = 0x80
 _HDR = struct.Struct("<IHHII")
 _NL_ADDR = struct.Struct("<HHII")
@@ -57,15 +57,23 @@ def link_record(i: link.Interface) -> bytes:
     body = struct.pack("<BBHiII", 0, 0, i.hwtype, i.index, i.flags, 0)
     body += _attr(IFLA_IFNAME, i.name + b"\0")
     body += _attr(IFLA_TXQLEN, struct.pack("<I", 1000))
-    body += _attr(IFLA_OPERSTATE, b"\0")  # IF_OPER_UNKNOWN, as lo says
+    body += _attr(IFLA_OPERSTATE, bytes([_operstate(i)]))
     body += _attr(IFLA_LINKMODE, b"\0")
     body += _attr(IFLA_MTU, struct.pack("<I", i.mtu))
     body += _attr(IFLA_GROUP, struct.pack("<I", 0))
     body += _attr(IFLA_QDISC, b"noqueue\0")
     body += _attr(IFLA_ADDRESS, i.hwaddr)
-    body += _attr(IFLA_BROADCAST, b"\0" * len(i.hwaddr))
+    ether = i.hwtype == 1
+    body += _attr(IFLA_BROADCAST, (b"\xff" if ether else b"\0") * len(i.hwaddr))
     body += _attr(IFLA_STATS, bytes(96))
     return body
+
+
+def _operstate(i: link.Interface) -> int:
+    """IF_OPER_UNKNOWN for lo (as Linux says), else UP or DOWN by IFF_RUNNING."""
+    if i.flags & link.IFF_LOOPBACK:
+        return 0
+    return 6 if i.flags & link.IFF_RUNNING else 2
 
 
 def addr_records(i: link.Interface, family: int) -> list[bytes]:
@@ -77,6 +85,10 @@ def addr_records(i: link.Interface, family: int) -> list[bytes]:
         body += _attr(IFA_ADDRESS, a.addr)
         if a.family == 2:
             body += _attr(IFA_LOCAL, a.addr)
+            if a.prefixlen < 31 and not i.flags & link.IFF_LOOPBACK:
+                host_bits = (1 << (32 - a.prefixlen)) - 1
+                brd = int.from_bytes(a.addr, "big") | host_bits
+                body += _attr(IFA_BROADCAST, brd.to_bytes(4, "big"))
             body += _attr(IFA_LABEL, i.name + b"\0")
         body += _attr(IFA_FLAGS, struct.pack("<I", IFA_F_PERMANENT))
         body += _attr(IFA_CACHEINFO, struct.pack("<IIII", 0xFFFFFFFF, 0xFFFFFFFF, 0, 0))

@@ -71,3 +71,20 @@ def test_unix_sockets_stay_in_the_sentry(sandbox_platform: str, run_sandboxed,
     p = run_sandboxed(sandbox_platform, ["/usr/bin/python3", "-c", code],
                       flags=["--network=host"])
     assert (p.stdout, p.returncode) == (b"b'x'\n", 0), describe(p)
+
+
+def test_ip_addr_shows_the_hosts_interfaces(sandbox_platform: str, run_native, run_sandboxed,
+                                            describe) -> None:
+    def names_and_v4(out: bytes) -> set[tuple[str, ...]]:
+        rows = set()
+        for line in out.decode().splitlines():
+            f = line.split()
+            if len(f) > 3 and f[2] == "inet":
+                rows.add((f[1], f[3]))
+        return rows
+
+    native = run_native(["/usr/sbin/ip", "-o", "addr"])
+    boxed = run_sandboxed(sandbox_platform, ["/usr/sbin/ip", "-o", "addr"],
+                          flags=["--network=host"])
+    assert boxed.returncode == 0, describe(boxed)
+    assert names_and_v4(boxed.stdout) == names_and_v4(native.stdout), describe(boxed)

@@ -27,3 +27,6 @@ def register() -> None:
 
     add(AF_INET, _factory(AF_INET))
     add(AF_INET6, _factory(AF_INET6))
+    from sentry.netstack.hostinet.interfaces import use_host_interfaces
+
+    use_host_interfaces()
