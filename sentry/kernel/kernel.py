@@ -216,14 +216,14 @@ class Kernel:
             raise
         except Exception as e:
             raise self.bug(t, nr, args, e) from e
+        if self.report:  # a call that parks counts too (its time up to parking)
+            self.report.add(nr, "notify" if notif_id is not None else "trace",
+                            time.perf_counter_ns() - start)
         if r.__class__ is Parked:
             if self.strace:
                 trace_log.info("[%d] %s <unfinished ...>", t.vtid, call)
             self.park(t, r, notif_id)
             return None
-        if self.report:
-            self.report.add(nr, "notify" if notif_id is not None else "trace",
-                            time.perf_counter_ns() - start)
         if r == _ENOSYS and nr not in self.enosys_seen and (
                 not 0 <= nr < len(self.handlers) or self.handlers[nr] is None):
             self.enosys_seen.add(nr)
