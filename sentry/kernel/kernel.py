@@ -407,6 +407,10 @@ class Kernel:
             self.platform.resume(t.ctx)  # other ptrace events: carry on
             return
         # A signal-delivery-stop: a parked notify call was cancelled by the kernel.
+        if t.restart_answered:
+            t.restart_answered = False  # the Sentry itself ended its call with a restart
+        elif self.platform.name == "seccomp" and t not in self.parked:
+            signals.restart_unreceived(self.platform, t.ctx)
         self.cancel_if_interrupted(t)
         if t.ctx.rerun in ("skipped_exit", "entry"):
             # A call being re-run is rewound onto its syscall instruction: drop the re-run;
@@ -507,6 +511,7 @@ class Kernel:
             if notif_id is None:
                 self.platform.interrupt_stop(task.ctx, restart)
             else:
+                task.restart_answered = True  # not a call the host interrupted unreceived
                 self.platform.answer_notify(notif_id, restart)
 
     def poll_parked_signals(self) -> None:

@@ -52,3 +52,15 @@ def test_poll_for_an_event_an_unpollable_stdio_never_has(platform, sec_probe, ru
     assert p.stdout == (b"poll POLLPRI on stdin and stdout: 0 revents 0 0\n"
                         b"select exceptfds on stdin: 0\n"), describe(p)
     assert p.returncode == 0, describe(p)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_signal_before_the_sentry_receives_a_call(platform, sec_probe, run_sandboxed,
+                                                  describe):
+    """A signal while a notify-lane call waited to be received: EINTR from getppid and
+    -512 from syscall(-1) on seccomp. Now restarted (ENOSYS for -1), as Linux behaves."""
+    p = run_sandboxed(platform, [sec_probe("notify_interrupted"), "20000"], timeout=180)
+    assert p.stdout == (b"getppid other than the parent: 0\n"
+                        b"syscall(-1) other than ENOSYS: 0\n"
+                        b"signals handled: some\n"), describe(p)
+    assert p.returncode == 0, describe(p)

@@ -14,6 +14,8 @@
  *   calls N batches B seed S
  *   death SIG COUNT              batches that died of signal SIG (the workload's own doing)
  *   hang BATCH NR A0 ... A5      a batch stuck in one call
+ *   inflight NR SIG              the call a batch was in when it died (it may never have
+ *                                reached the Sentry)
  *   nr NR issued I ok O err ERRNO:COUNT,...
  *
  * The fuzzer must not kill itself uselessly: exit, exit_group, rt_sigreturn, pause,
@@ -215,9 +217,13 @@ static int neuter(long nr, long *a) {
 
 static void on_signal(int sig, siginfo_t *si, void *uc) {
     /* A fault of the fuzzer's own code (not a signal some call sent): give up the batch. */
+    long rip = (long)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+    /* A signal delivered as a call returns (rip just after `syscall`) was sent (a clone
+     * child's exit signal may be SIGBUS with si_code CLD_EXITED): not a fault. */
+    if (*(const unsigned short *)(rip - 2) == 0x050f) return;
     if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) && si->si_code > 0) {
         st->fault[0] = (long)si->si_addr;
-        st->fault[1] = (long)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+        st->fault[1] = rip;
         syscall(SYS_exit_group, 100 + sig);
     }
 }
@@ -351,7 +357,9 @@ int main(int argc, char **argv) {
                    st->cur[1], st->cur[2], st->cur[3], st->cur[4], st->cur[5], st->cur[6]);
         } else if (WIFSIGNALED(status)) {
             deaths[WTERMSIG(status) & 63]++;
+            note("inflight %ld %d\n", st->cur[0], WTERMSIG(status));
         } else if (WEXITSTATUS(status) != 0) {
+            note("inflight %ld %d\n", st->cur[0], 0);
             note("batch %llu exited %d after call %ld (fault at %lx, rip %lx)\n",
                    (unsigned long long)k, WEXITSTATUS(status), st->cur[0], st->fault[0],
                    st->fault[1]);
