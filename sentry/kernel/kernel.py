@@ -90,7 +90,7 @@ class Kernel:
         self.hostname = hostname
         self.strace = strace
         self.report = Report(platform.name) if report else None  # runsc_py do --report
-        self.handlers = task_syscall.build_handlers()
+        self.handlers = task_syscall.build_handlers(os.environ.get(task_syscall.TEST_FAULT_ENV))
         self.tasks: dict[int, Task] = {}  # host tid → task
         self.thread_groups: dict[int, ThreadGroup] = {}  # vpid → thread group
         self.parked: dict[Task, tuple[Parked, int | None]] = {}  # task → (call, notif id)
@@ -410,7 +410,9 @@ class Kernel:
         if t.restart_answered:
             t.restart_answered = False  # the Sentry itself ended its call with a restart
         elif self.platform.name == "seccomp" and t not in self.parked:
-            signals.restart_unreceived(self.platform, t.ctx)
+            answered = signals.restart_unreceived(self.platform, t.ctx)
+            if answered is not None and self.report:
+                self.report.add(answered, "notify", 0)
         self.cancel_if_interrupted(t)
         if t.ctx.rerun in ("skipped_exit", "entry"):
             # A call being re-run is rewound onto its syscall instruction: drop the re-run;

@@ -206,7 +206,10 @@ static int neuter(long nr, long *a) {
     case 335: /* uretprobe: SIGILL unless called from a uprobe trampoline; the host runs it
                * before any seccomp filter (Linux 6.11+), see THREAT-MODEL.md */
         return 0;
-    case SYS_clone: case SYS_fork: case SYS_vfork: case SYS_clone3:
+    case SYS_clone: /* the child's exit signal to the batch: not SIGKILL or SIGSTOP */
+        if ((a[0] & 0xff) == SIGKILL || (a[0] & 0xff) == SIGSTOP) a[0] = (a[0] & ~0xffL) | SIGCHLD;
+        return 2;
+    case SYS_fork: case SYS_vfork: case SYS_clone3:
         return 2;
     case SYS_munlockall: case SYS_mlockall:
         return 1;
@@ -221,6 +224,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc) {
     /* A signal delivered as a call returns (rip just after `syscall`) was sent (a clone
      * child's exit signal may be SIGBUS with si_code CLD_EXITED): not a fault. */
     if (*(const unsigned short *)(rip - 2) == 0x050f) return;
+    if (*(const unsigned short *)rip == 0x050f) return; /* ... or as it is restarted */
     if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) && si->si_code > 0) {
         st->fault[0] = (long)si->si_addr;
         st->fault[1] = rip;
@@ -320,6 +324,10 @@ static int watch(pid_t pid, uint64_t *last) {
             since = time(NULL);
         } else if (time(NULL) - since > BATCH_TIMEOUT) {
             *last = seen;
+            if (getenv("FUZZ_HANG_PAUSE")) { /* debugging: leave it stuck to be looked at */
+                fprintf(stderr, "fuzz: batch pid %d hung; pausing\n", pid);
+                sleep(atoi(getenv("FUZZ_HANG_PAUSE")));
+            }
             kill(pid, SIGKILL);
             waitpid(pid, &status, __WALL);
             return -1;
