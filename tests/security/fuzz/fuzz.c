@@ -161,6 +161,12 @@ static int neuter(long nr, long *a) {
     case SYS_rt_sigaction: case SYS_rt_sigprocmask:
         if (in_arena(a[1]) || a[1] > 4096) a[1] = 0; /* may read, may not change */
         return 1;
+    case SYS_setrlimit: /* a tiny RLIMIT_CPU/AS/STACK (the host enforces them) kills the batch */
+        if (in_arena(a[1])) a[1] = 0;
+        return 1;
+    case SYS_prlimit64:
+        if (in_arena(a[2])) a[2] = 0;
+        return 1;
     case SYS_sigaltstack:
         a[0] = 0;
         return 1;
@@ -318,7 +324,9 @@ static int watch(pid_t pid, uint64_t *last) {
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG | __WALL);
         if (w == pid) return status;
-        reap_others();
+        /* Other children (the batches' orphans) are reaped only between batches: a
+         * waitpid(-1) racing with the batch's own exit hits a Sentry bug (see
+         * THREAT-MODEL.md, "wait4(-1) answered by the host"). */
         if (st->progress != seen) {
             seen = st->progress;
             since = time(NULL);
@@ -360,6 +368,7 @@ int main(int argc, char **argv) {
         if (pid == 0) run_batch(mix(seed ^ mix(k)), n);
         uint64_t last = 0;
         int status = watch(pid, &last);
+        reap_others();
         if (status == -1) {
             note("hang %llu %ld %lx %lx %lx %lx %lx %lx\n", (unsigned long long)k, st->cur[0],
                    st->cur[1], st->cur[2], st->cur[3], st->cur[4], st->cur[5], st->cur[6]);
