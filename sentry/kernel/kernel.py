@@ -90,7 +90,7 @@ class Kernel:
         self.hostname = hostname
         self.strace = strace
         self.report = Report(platform.name) if report else None  # runsc_py do --report
-        self.handlers = task_syscall.build_handlers()
+        self.handlers = task_syscall.build_handlers(os.environ.get(task_syscall.TEST_FAULT_ENV))
         self.tasks: dict[int, Task] = {}  # host tid → task
         self.thread_groups: dict[int, ThreadGroup] = {}  # vpid → thread group
         self.parked: dict[Task, tuple[Parked, int | None]] = {}  # task → (call, notif id)
@@ -216,14 +216,14 @@ class Kernel:
             raise
         except Exception as e:
             raise self.bug(t, nr, args, e) from e
+        if self.report:  # a call that parks counts too (its time up to parking)
+            self.report.add(nr, "notify" if notif_id is not None else "trace",
+                            time.perf_counter_ns() - start)
         if r.__class__ is Parked:
             if self.strace:
                 trace_log.info("[%d] %s <unfinished ...>", t.vtid, call)
             self.park(t, r, notif_id)
             return None
-        if self.report:
-            self.report.add(nr, "notify" if notif_id is not None else "trace",
-                            time.perf_counter_ns() - start)
         if r == _ENOSYS and nr not in self.enosys_seen and (
                 not 0 <= nr < len(self.handlers) or self.handlers[nr] is None):
             self.enosys_seen.add(nr)
@@ -407,6 +407,12 @@ class Kernel:
             self.platform.resume(t.ctx)  # other ptrace events: carry on
             return
         # A signal-delivery-stop: a parked notify call was cancelled by the kernel.
+        if t.restart_answered:
+            t.restart_answered = False  # the Sentry itself ended its call with a restart
+        elif self.platform.name == "seccomp" and t not in self.parked:
+            answered = signals.restart_unreceived(self.platform, t.ctx)
+            if answered is not None and self.report:
+                self.report.add(answered, "notify", 0)
         self.cancel_if_interrupted(t)
         if t.ctx.rerun in ("skipped_exit", "entry"):
             # A call being re-run is rewound onto its syscall instruction: drop the re-run;
@@ -507,6 +513,7 @@ class Kernel:
             if notif_id is None:
                 self.platform.interrupt_stop(task.ctx, restart)
             else:
+                task.restart_answered = True  # not a call the host interrupted unreceived
                 self.platform.answer_notify(notif_id, restart)
 
     def poll_parked_signals(self) -> None:

@@ -92,3 +92,35 @@ def ns_init_action(host_tid: int, sig: int) -> str:
     if lib.st_getsiginfo(host_tid, code) < 0:
         return DROP
     return KILL if code[0] > 0 else DROP  # si_code > 0: raised by the kernel (a fault)
+
+
+_ERESTARTSYS, _ERESTARTNOINTR, _ENOSYS = 512, 513, 38
+_MASK64 = (1 << 64) - 1
+
+
+def restart_unreceived(platform, ctx) -> int | None:
+    """At a signal-delivery-stop (seccomp platform): a notify-lane call the Sentry never
+    received is restarted after the handler, as if the signal had come before the call.
+
+    A signal that arrives while a call waits for the Sentry to *receive* its notification
+    ends it in the host kernel with -ERESTARTSYS, and a handler without SA_RESTART would
+    turn that into EINTR from a call that cannot fail so (getppid), or leak -512 from a
+    negative number the kernel never restarts. Nothing ran, so the Sentry makes the
+    kernel restart it (-ERESTARTNOINTR), or answers a negative number ENOSYS as it
+    would have. The caller rules out calls the Sentry received (parked, or interrupted
+    by the Sentry itself); allow-lane calls keep their own result (a host futex wait's
+    -ERESTARTSYS is genuine). Returns the number of a call answered here (ENOSYS), if any.
+    """
+    from sentry.platform.filter import lane_of
+
+    regs = platform.getregs(ctx)
+    if regs.rax != -_ERESTARTSYS & _MASK64:
+        return None
+    nr = regs.orig_rax & 0xFFFFFFFF
+    nr = nr - (1 << 32) if nr >= 1 << 31 else nr
+    args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+    if lane_of(nr, args) != "notify":
+        return None
+    regs.rax = (-_ERESTARTNOINTR if nr >= 0 else -_ENOSYS) & _MASK64
+    platform.setregs(ctx, regs)
+    return nr if nr < 0 else None

@@ -51,6 +51,8 @@ class Task:
         # Set by a handler whose effect must happen only if its answer reaches the task.
         self.commit: Callable[[], None] | None = None
         self.rerun_commit: Callable[[], None] | None = None  # ptrace: after the host ran it
+        # seccomp: the Sentry answered a parked call -ERESTARTSYS (signals.restart_unreceived)
+        self.restart_answered = False
 
     @property
     def vpid(self) -> int:

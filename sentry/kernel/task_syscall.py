@@ -18,6 +18,7 @@ from typing import Any
 
 from sentry.abi.errno import ENOSYS, SysError
 from sentry.kernel.args import Args
+from sentry.abi.sysno import NUMBERS
 from sentry.syscalls.table import TABLE, resolve
 
 log = logging.getLogger("sentry")
@@ -26,11 +27,34 @@ MAX_NR = 512
 Handler = Callable[..., Any]
 
 
-def build_handlers() -> list[Handler | None]:
-    """Resolves the table once into a list indexed by syscall number."""
+# Test-only fault injection: the Sentry reads this variable from its own environment once,
+# at start (the workload cannot change it), and the handler of the syscall it names raises
+# an ordinary exception: a Sentry bug, which must stop the sandbox, name the call in the
+# log and never pass the call to the host (tests/security/test_faults.py).
+TEST_FAULT_ENV = "RUNSC_PY_TEST_FAULT"
+
+
+class InjectedFault(Exception):
+    """The exception the test-only fault injection raises in a handler."""
+
+
+def _faulty(name: str) -> Handler:
+    def handler(t: Any, a: Args) -> int:
+        raise InjectedFault(f"{TEST_FAULT_ENV}={name}: injected test fault")
+
+    return handler
+
+
+def build_handlers(test_fault: str | None = None) -> list[Handler | None]:
+    """Resolves the table once into a list indexed by syscall number (and, for tests
+    only, replaces the handler of the syscall named by `test_fault` with a failing one)."""
     out: list[Handler | None] = [None] * MAX_NR
     for nr, e in TABLE.items():
         out[nr] = resolve(e)
+    if test_fault:
+        if test_fault not in NUMBERS:
+            raise ValueError(f"{TEST_FAULT_ENV}: no syscall named {test_fault!r}")
+        out[NUMBERS[test_fault]] = _faulty(test_fault)
     return out
 
 

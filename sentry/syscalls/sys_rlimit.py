@@ -1,4 +1,16 @@
-"""Resource limits as the guest sees them; RLIMIT_NOFILE is enforced by the fd table."""
+"""Resource limits as the guest sees them.
+
+RLIMIT_NOFILE is enforced by the fd table, RLIMIT_NPROC by clone. The limits on what the
+task does on the host by itself (its own memory through allow-listed mmap and brk growth,
+mlock, CPU time, pending signals) are set on the host process too, so that the host
+enforces them as Linux would: a memory bomb under RLIMIT_AS gets ENOMEM. The Sentry
+checks the call and records the guest's view, then lets the host run it as issued (a
+HOST answer: it acts on the caller's own limits, and the host's own checks still apply).
+
+Differences: such a limit set on another process (prlimit64 with a pid), or a hard
+limit raised by the guest's root (the task has no host capability), is recorded in the
+guest's view only and not enforced by the host.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +18,14 @@ import struct
 
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
+from sentry.kernel.kernel import HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIM_INFINITY, RLIMIT_NAMES, RLIMIT_NOFILE, ThreadGroup
 
 _RLIMIT = struct.Struct("<QQ")
 NR_OPEN = 1 << 20  # fs.nr_open: the ceiling for RLIMIT_NOFILE
+# CPU, DATA, STACK, MEMLOCK, AS, SIGPENDING, RTTIME: enforced by the host on the task.
+HOST_ENFORCED = frozenset((0, 2, 3, 8, 9, 11, 15))
 
 
 def _target(t: Task, pid: int) -> ThreadGroup:
@@ -22,18 +37,30 @@ def _target(t: Task, pid: int) -> ThreadGroup:
     return tg
 
 
-def _set(t: Task, tg: ThreadGroup, resource: int, soft: int, hard: int) -> None:
+def _check(t: Task, tg: ThreadGroup, resource: int, soft: int, hard: int) -> None:
     if soft > hard:
         raise EINVAL()
-    old_soft, old_hard = tg.rlimits[resource]
-    if hard > old_hard and t.creds.euid != 0:
+    if hard > tg.rlimits[resource][1] and t.creds.euid != 0:
         raise EPERM()
     if resource == RLIMIT_NOFILE and hard > NR_OPEN and hard != RLIM_INFINITY:
         raise EPERM()
+
+
+def _apply(tg: ThreadGroup, resource: int, soft: int, hard: int) -> None:
     tg.rlimits[resource] = (soft, hard)
     if resource == RLIMIT_NOFILE:
         for task in tg.tasks:
             task.fds.limit = soft
+
+
+def _set(t: Task, tg: ThreadGroup, resource: int, soft: int, hard: int) -> int:
+    """Checks and sets a limit; HOST if the host must set it on the caller too."""
+    _check(t, tg, resource, soft, hard)
+    if resource in HOST_ENFORCED and tg is t.tg and hard <= tg.rlimits[resource][1]:
+        t.commit = lambda: _apply(tg, resource, soft, hard)  # once the host has it
+        return HOST
+    _apply(tg, resource, soft, hard)
+    return 0
 
 
 def sys_prlimit64(t: Task, a: Args) -> int:
@@ -43,12 +70,10 @@ def sys_prlimit64(t: Task, a: Args) -> int:
         raise EINVAL()
     tg = _target(t, pid)
     current = tg.rlimits[resource]
-    if new:
-        soft, hard = _RLIMIT.unpack(t.mem.read(new, 16))
-        _set(t, tg, resource, soft, hard)
-    if old:
+    r = _set(t, tg, resource, *_RLIMIT.unpack(t.mem.read(new, 16))) if new else 0
+    if old and r != HOST:  # a HOST answer: the host writes the old limits itself
         t.mem.write(old, _RLIMIT.pack(*current))
-    return 0
+    return r
 
 
 def sys_getrlimit(t: Task, a: Args) -> int:
@@ -66,5 +91,4 @@ def sys_setrlimit(t: Task, a: Args) -> int:
     if not 0 <= resource < len(RLIMIT_NAMES):
         raise EINVAL()
     soft, hard = _RLIMIT.unpack(t.mem.read(a.ptr(1), 16))
-    _set(t, t.tg, resource, soft, hard)
-    return 0
+    return _set(t, t.tg, resource, soft, hard)

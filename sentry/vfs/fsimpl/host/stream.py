@@ -44,6 +44,7 @@ class HostStreamFile(FileDescription):
         st = os.fstat(host_fd)
         self.is_tty = os.isatty(host_fd)
         self.regular = pystat.S_ISREG(st.st_mode) or pystat.S_ISBLK(st.st_mode)
+        self.pollable = _epollable(host_fd)
         self.name = name or _host_name(host_fd)
         self.fg_pgrp: int | None = None  # set by TIOCSPGRP (the guest's view)
 
@@ -118,8 +119,10 @@ class HostStreamFile(FileDescription):
     def poll_events(self) -> int:
         return self._ready(POLLIN | POLLOUT)
 
-    def wait_source(self) -> int:
-        return self.host_fd
+    def wait_source(self) -> int | None:
+        # A file without a poll method (a regular file, /dev/null) is always POLLIN|POLLOUT
+        # and nothing else: nothing to wait for, and epoll refuses it (EPERM).
+        return self.host_fd if self.pollable else None
 
     def readable_now(self) -> int:
         buf = fcntl.ioctl(self.host_fd, FIONREAD, b"\0" * 4)
@@ -171,6 +174,18 @@ class HostStreamFile(FileDescription):
         if self.host_fd < 0:
             raise EBADF()
         return HostStreamFile(os.dup(self.host_fd), flags, self.name)
+
+
+def _epollable(fd: int) -> bool:
+    """Whether the loop's epoll set could watch fd (a file with a poll method)."""
+    ep = select.epoll()
+    try:
+        ep.register(fd, select.EPOLLIN)
+        return True
+    except OSError:
+        return False
+    finally:
+        ep.close()
 
 
 def _host_name(fd: int) -> bytes:

@@ -1,0 +1,66 @@
+"""The syscall fuzzer (tests/security/fuzz/) in CI: a short seeded run per platform, and
+the regression tests of the Sentry bugs it found.
+
+The long run (>= 1,000,000 calls, see THREAT-MODEL.md) is the same driver:
+    python3 tests/security/fuzz/driver.py --platform seccomp --seed 1 --calls 1000000
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fuzz"))
+import driver  # noqa: E402
+
+PLATFORMS = ("seccomp", "ptrace")
+CI_CALLS = 30_000  # a few seconds per platform when alone; the timeout is generous
+CI_TIMEOUT = 240
+
+
+@pytest.fixture(scope="module")
+def fuzz_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return driver.build(tmp_path_factory.mktemp("fuzz"))
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_seeded_fuzz_run(platform, fuzz_exe):
+    o = driver.run(platform, seed=1, calls=CI_CALLS, batch=3000, timeout=CI_TIMEOUT,
+                   exe=fuzz_exe)
+    assert not o.problems, "\n".join(o.problems) + "\n--- stderr\n" + o.stderr[-3000:]
+    assert o.calls >= CI_CALLS * 0.9, f"only {o.calls} calls were made"
+
+
+# -- regressions of bugs the fuzzer found ----------------------------------------------
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_poll_for_an_event_an_unpollable_stdio_never_has(platform, sec_probe, runsc_argv,
+                                                        common_env, tmp_path, describe):
+    """poll(POLLPRI) on stdio that is /dev/null or a regular file: the Sentry parked the
+    task on the host fd and its epoll refused it (EPERM): the Sentry died. Linux waits for
+    the timeout."""
+    out = tmp_path / "out"
+    with open(out, "wb") as f:
+        p = subprocess.run(runsc_argv(platform, [sec_probe("poll_unpollable")]), stdout=f,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=common_env,
+                           timeout=60)
+    p.stdout = out.read_bytes()
+    assert p.stdout == (b"poll POLLPRI on stdin and stdout: 0 revents 0 0\n"
+                        b"select exceptfds on stdin: 0\n"), describe(p)
+    assert p.returncode == 0, describe(p)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_signal_before_the_sentry_receives_a_call(platform, sec_probe, run_sandboxed,
+                                                  describe):
+    """A signal while a notify-lane call waited to be received: EINTR from getppid and
+    -512 from syscall(-1) on seccomp. Now restarted (ENOSYS for -1), as Linux behaves."""
+    p = run_sandboxed(platform, [sec_probe("notify_interrupted"), "20000"], timeout=180)
+    assert p.stdout == (b"getppid other than the parent: 0\n"
+                        b"syscall(-1) other than ENOSYS: 0\n"
+                        b"signals handled: some\n"), describe(p)
+    assert p.returncode == 0, describe(p)
