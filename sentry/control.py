@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import array
 import collections
+import contextlib
 import json
 import logging
 import os
 import signal
 import socket
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from sentry.abi.errno import SysError
@@ -61,13 +63,15 @@ class ControlServer:
         self.root = root
         self.path = path
         self.zygote: Context | None = None
+        self.zygote_done = False  # the attempt to fork it was made
         self.queue: collections.deque[tuple[socket.socket, dict[str, Any], list[int]]] = (
             collections.deque())
         self.efd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         if os.path.exists(path):
             os.unlink(path)
-        self.sock.bind(path)
+        with short_path(path) as short:
+            self.sock.bind(short)
         os.chmod(path, 0o600)
         self.sock.listen(16)
         self.main_tid = threading.main_thread().ident
@@ -109,6 +113,8 @@ class ControlServer:
             os.eventfd_read(self.efd)
         except BlockingIOError:
             pass
+        if self.zygote is None and not self.zygote_done:
+            return  # before the first task's stub stop: served by _make_zygote
         while self.queue:
             conn, req, fds = self.queue.popleft()
             try:
@@ -123,6 +129,14 @@ class ControlServer:
                 conn.close()
 
     def _make_zygote(self, init: Task) -> None:
+        try:
+            self._fork_zygote(init)
+        finally:
+            self.zygote_done = True
+            if self.queue:  # requests that came before the workload started
+                self._serve()
+
+    def _fork_zygote(self, init: Task) -> None:
         p = self.kernel.platform
         try:
             vpid = p.inject(init.ctx, SYS_fork)
@@ -205,6 +219,20 @@ class ControlServer:
                 log.debug("reaping exec'd process %d: %s", tg.vpid, e)
         _send(conn, {"exit": exit_code(tg.exit_status or 0)})
         conn.close()
+
+
+@contextlib.contextmanager
+def short_path(path: str) -> Iterator[str]:
+    """A name for `path` that fits in sockaddr_un (108 bytes): through /proc/self/fd of
+    its directory when it is longer (state dirs under deep roots with 64-char ids)."""
+    if len(os.fsencode(path)) < 100:
+        yield path
+        return
+    fd = os.open(os.path.dirname(path) or ".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        yield f"/proc/self/fd/{fd}/{os.path.basename(path)}"
+    finally:
+        os.close(fd)
 
 
 def _describe(e: Exception) -> str:

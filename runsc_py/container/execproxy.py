@@ -17,6 +17,7 @@ import socket
 from typing import Any
 
 from runsc_py.container import lifecycle, sandbox
+from runsc_py.container.sandbox import short_path
 from runsc_py.container.state import ContainerError, Store
 
 log = logging.getLogger("runsc_py")
@@ -84,7 +85,8 @@ def _connect_and_start(path: str, proc: dict[str, Any], console_socket: str | No
     else:
         fds = [0, 1, 2]
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-    conn.connect(path)
+    with short_path(path) as short:
+        conn.connect(short)
     conn.sendmsg([json.dumps(req).encode() + b"\n"],
                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
     if slave >= 0:

@@ -177,7 +177,7 @@ def kill(store: Store, cid: str, sig: int, all_: bool) -> None:
         if not st.state.can_kill():
             if all_:
                 return  # CRI kills exited containers with --all: not an error (runc agrees)
-            raise ContainerError(f"container {cid} is not running")
+            raise ContainerError("container not running")  # runc's words: the shim matches them
         if all_:
             _signal_all(st, d, sig)
         else:

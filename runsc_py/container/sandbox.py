@@ -38,10 +38,17 @@ class SpawnError(Exception):
     pass
 
 
+def short_path(path: str):
+    """See sentry.control.short_path (long socket paths through /proc/self/fd)."""
+    from sentry.control import short_path as impl
+
+    return impl(path)
+
+
 def send_fd(socket_path: str, fd: int) -> None:
     """Sends `fd` over the unix stream socket at socket_path (runc's console socket)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.connect(socket_path)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s, short_path(socket_path) as p:
+        s.connect(p)
         fds = array.array("i", [fd])
         s.sendmsg([b"/dev/ptmx"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())])
 
@@ -85,7 +92,9 @@ def spawn(spec: Spec, state_dir: str, opts: Any, *, console_socket: str | None,
             code = _child(spec, state_dir, opts, console_socket, cgroup, w, preserve_fds)
         except BaseException as e:  # noqa: BLE001 - the child must never return into the CLI
             _tell(w, f"error: {e}")
-            logging.getLogger("runsc_py").debug("sandbox process", exc_info=True)
+            # After "ok" only the log can tell (the CLI has returned).
+            log.error("sandbox process: %s", e or type(e).__name__)
+            log.debug("sandbox process", exc_info=True)
         finally:
             logging.shutdown()
             os._exit(code)
@@ -165,15 +174,16 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
     except LaunchError as e:
         # runc's wording, which users and tools recognise.
         raise SpawnError(f"exec: {spec.process.args[0]!r}: {e}") from None
+    from sentry.control import ControlServer
+
+    # Listening before `create` returns: an exec right after `start` finds the socket.
+    server = ControlServer(sb.kernel, sb.root, os.path.join(state_dir, CONTROL_SOCK))
     fifo = os.open(os.path.join(state_dir, START_FIFO), os.O_RDWR | os.O_CLOEXEC)
     _tell(w, "ok")
     # Held until `start`: the workload's program is resolved, nothing of it has run.
     while os.read(fifo, 1) != b"g":
         pass
     os.close(fifo)
-    from sentry.control import ControlServer
-
-    server = ControlServer(sb.kernel, sb.root, os.path.join(state_dir, CONTROL_SOCK))
     sb.kernel.on_init_launched = lambda host_pid: _write_init_pid(state_dir, host_pid)
     try:
         code = sb.run()

@@ -49,14 +49,14 @@ def _blob(tar: tarfile.TarFile, data: bytes) -> str:
     return f"sha256:{digest}"
 
 
-def build(path: Path, ref: str = "localhost/busybox:test") -> str:
+def build(path: Path, ref: str = "localhost/busybox:test", cmd: tuple[str, ...] = ("sh",)) -> str:
     """Writes the image tarball to `path`; returns the reference it is named by."""
     raw = _layer()
     gz = gzip.compress(raw, mtime=0)
     diff_id = "sha256:" + hashlib.sha256(raw).hexdigest()
     config = json.dumps({
         "architecture": "amd64", "os": "linux",
-        "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"], "WorkingDir": "/"},
+        "config": {"Env": ["PATH=/bin"], "Cmd": list(cmd), "WorkingDir": "/"},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created_by": "runsc-py tests/runtime/oci_image.py"}],
     }).encode()

@@ -51,10 +51,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 
 
 class Containerd:
-    def __init__(self, d: Path) -> None:
+    def __init__(self, d: Path, config: str = CONFIG, namespace: str = NS) -> None:
         self.d = d
+        self.ns = namespace
         self.runtime = wrapper_script(d / "runsc_py")
-        (d / "config.toml").write_text(CONFIG.format(d=d))
+        (d / "config.toml").write_text(config.format(d=d, runtime=self.runtime))
         self.log = open(d / "containerd.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(["containerd", "--config", str(d / "config.toml")],
                                      stdout=self.log, stderr=self.log,
@@ -69,7 +70,7 @@ class Containerd:
         kw.setdefault("capture_output", True)
         kw.setdefault("timeout", TIMEOUT)
         kw.setdefault("stdin", subprocess.DEVNULL)
-        return subprocess.run(["ctr", "--address", str(self.d / "c.sock"), "-n", NS, *args],
+        return subprocess.run(["ctr", "--address", str(self.d / "c.sock"), "-n", self.ns, *args],
                               **kw)
 
     def run_args(self, *flags: str) -> list[str]:
