@@ -167,6 +167,13 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     if cgroup is not None:
         cgroup.join(os.getpid())
+    if spec.process.oom_score_adj is not None:
+        # The whole sandbox (Sentry and tasks) is one unit for the OOM killer.
+        try:
+            with open("/proc/self/oom_score_adj", "w", encoding="ascii") as f:
+                f.write(str(spec.process.oom_score_adj))
+        except OSError as e:
+            log.warning("process.oomScoreAdj %d: %s", spec.process.oom_score_adj, e.strerror)
     from sentry.sandbox import ContainerSandbox, LaunchError
 
     try:

@@ -43,6 +43,7 @@ class Process:
     terminal: bool = False
     rlimits: list[tuple[int, int, int]] = field(default_factory=list)  # (resource, soft, hard)
     no_new_privileges: bool = False
+    oom_score_adj: int | None = None
 
 
 @dataclass
@@ -194,7 +195,16 @@ def _process(p: dict[str, Any]) -> Process:
         terminal=bool(_get(p, "terminal", "process.", bool, default=False)),
         rlimits=rlimits,
         no_new_privileges=bool(_get(p, "noNewPrivileges", "process.", bool, default=False)),
+        oom_score_adj=_oom(p.get("oomScoreAdj")),
     )
+
+
+def _oom(v: Any) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not -1000 <= v <= 1000:
+        raise _field("process.oomScoreAdj", "must be an integer from -1000 to 1000")
+    return v
 
 
 def _mount(m: Any, i: int) -> Mount:

@@ -292,3 +292,49 @@ def test_list_spec_features(rt, tmp_path) -> None:
     assert json.loads((d / "config.json").read_text())["process"]["args"] == ["sh"]
     f = json.loads(rt("features").stdout)
     assert "poststop" in f["hooks"]
+
+
+def test_state_after_a_crash_of_the_sandbox_process(rt) -> None:
+    rt.write(args=["sleep", "1000"])
+    p = rt.detached("run", "--detach", "--pid-file", str(rt.bundle / "pid"), "c12")
+    assert p.returncode == 0
+    pid = int((rt.bundle / "pid").read_text())
+    os.kill(pid, 9)
+    wait_for(lambda: rt.state("c12")["status"] == "stopped")
+    assert json.loads(rt("list", "--format", "json").stdout)[0]["status"] == "stopped"
+    assert rt("delete", "c12").returncode == 0
+    assert not (rt.root / "c12").exists()
+
+
+def test_inherited_fds_are_closed_and_the_view_is_the_containers(rt) -> None:
+    rt.write(args=["sh", "-c", "ls /; cat /etc/hostname; sleep 1000"])
+    secret = rt.bundle / "inherited"
+    secret.write_text("x")
+    fd = os.open(secret, os.O_RDONLY)
+    try:
+        with open(rt.bundle / "out", "wb") as f:
+            p = subprocess.run(rt.cmd("create", "--pid-file", str(rt.bundle / "pid"), "c13"),
+                               env=_env(), cwd=rt.bundle, stdout=f, stderr=f, pass_fds=(fd,),
+                               timeout=120)
+    finally:
+        os.close(fd)
+    assert p.returncode == 0, (rt.bundle / "out").read_text()
+    pid = int((rt.bundle / "pid").read_text())
+    links = [os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")]
+    assert str(secret) not in links
+    assert rt("start", "c13").returncode == 0
+    wait_for(lambda: "image" in (rt.bundle / "out").read_text())
+    # The bundle's rootfs, not the host's: no /usr, /home, ... and the image's files.
+    listed = (rt.bundle / "out").read_text().split()
+    assert "usr" not in listed and "home" not in listed and "bin" in listed
+    assert rt("kill", "c13", "KILL").returncode == 0
+
+
+def test_wait_events_update(rt) -> None:
+    rt.write(args=["sh", "-c", "sleep 0.5; exit 4"])
+    assert rt.detached("run", "--detach", "c14").returncode == 0
+    ev = rt("events", "--stats", "c14")
+    assert ev.returncode == 0 and json.loads(ev.stdout)["type"] == "stats"
+    assert rt("update", "--pids-limit", "64", "c14").returncode == 0
+    p = rt("wait", "c14")
+    assert json.loads(p.stdout) == {"id": "c14", "exitStatus": 4}
