@@ -9,6 +9,7 @@ is one whole `ctr run --rm` (create, start, the workload, delete). Target: runsc
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 
 import pytest
@@ -16,9 +17,10 @@ import pytest
 from tests.runtime import oci_image
 from tests.runtime.test_containerd import IMAGE, Containerd
 
-pytestmark = pytest.mark.skipif(not (shutil.which("containerd") and shutil.which("runc")),
-                                reason="containerd and runc are not installed")
-ROUNDS = 10
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not (shutil.which("containerd") and shutil.which("runc")),
+    reason="needs root, containerd and runc")
+ROUNDS = 3 if os.environ.get("RUNSC_BENCH_QUICK", "") not in ("", "0") else 10
 _ids = itertools.count()
 
 
