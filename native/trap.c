@@ -128,10 +128,12 @@ int st_loop_set_listener(int fd) {
     return 0;
 }
 
+/* Atomic: a runtime thread of the Sentry (sentry/control.py) may arm an fd while the
+ * loop disarms another. */
 static void set_armed(int fd, int on) {
-    if (fd < 0 || fd >= (int)sizeof armed || armed[fd] == on) return;
-    armed[fd] = (unsigned char)on;
-    armed_fds += on ? 1 : -1;
+    if (fd < 0 || fd >= (int)sizeof armed) return;
+    if (__atomic_exchange_n(&armed[fd], (unsigned char)on, __ATOMIC_SEQ_CST) == on) return;
+    __atomic_add_fetch(&armed_fds, on ? 1 : -1, __ATOMIC_SEQ_CST);
 }
 
 int st_loop_watch(int fd, unsigned int events) {

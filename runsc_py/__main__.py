@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import NamedTuple
 
 from runsc_py import __version__, log
-from runsc_py.cli import Parser, UsageError, add_global_flags
+from runsc_py.cli import Parser, UsageError, add_global_flags, ignored_flags
 
 
 class Command(NamedTuple):
@@ -30,9 +30,23 @@ class Command(NamedTuple):
     help: str
 
 
-# The OCI lifecycle commands (create start state kill delete run exec ps list events spec
-# features wait pause resume update) arrive with runsc_py/container/.
 COMMANDS: dict[str, Command] = {
+    "create": Command("runsc_py.cli.create", "create a container, held before it runs"),
+    "start": Command("runsc_py.cli.start", "start a created container"),
+    "state": Command("runsc_py.cli.state", "print a container's state (JSON)"),
+    "kill": Command("runsc_py.cli.kill", "send a signal to a container's workload"),
+    "delete": Command("runsc_py.cli.delete", "delete a container"),
+    "run": Command("runsc_py.cli.run", "create and start a container"),
+    "exec": Command("runsc_py.cli.exec", "run a new process in a running container"),
+    "ps": Command("runsc_py.cli.ps", "list a container's processes"),
+    "list": Command("runsc_py.cli.list", "list the containers"),
+    "events": Command("runsc_py.cli.events", "print a container's resource figures"),
+    "pause": Command("runsc_py.cli.pause", "freeze a container's processes"),
+    "resume": Command("runsc_py.cli.resume", "thaw a paused container"),
+    "update": Command("runsc_py.cli.update", "change a container's resource limits"),
+    "wait": Command("runsc_py.cli.wait", "wait for a container to stop; print its status"),
+    "spec": Command("runsc_py.cli.spec", "write a default config.json"),
+    "features": Command("runsc_py.cli.features", "print the features this runtime supports"),
     "do": Command("runsc_py.cli.do", "run a program in a new sandbox, no bundle needed"),
     "syscalls": Command("runsc_py.cli.syscalls", "print the syscall table and its support"),
 }
@@ -99,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _command_parser(opts.command, cmd, module).parse_args(opts.args, namespace=opts)
         if (opts.log, opts.log_format, opts.debug) != before:  # `do --log F ...`
             logger = _setup_log(opts)
+        for flag in ignored_flags(opts):
+            logger.info("%s: %s accepted and ignored", opts.command, flag)
         status = int(module.run(opts, logger))
         sys.stdout.flush()  # a closed pipe fails here, inside the handler below
         return status

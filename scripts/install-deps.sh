@@ -12,6 +12,8 @@ PACKAGES=(
     strace                             # cross-checks of --strace and of probe behaviour
     sqlite3 tar                        # whole-workload benchmarks (bench/test_workloads.py)
     iproute2                           # `ip addr` in the sandbox (netlink acceptance test)
+    containerd runc                    # the OCI end-to-end tests (containerd + its runc v2 shim)
+    podman                             # the podman end-to-end test (pulls in conmon)
 )
 
 missing=()

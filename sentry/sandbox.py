@@ -1,5 +1,6 @@
 """Entry points that assemble a sandbox: platform + kernel + root file system + first task.
 
+`ContainerSandbox` is an OCI container (`runsc_py create`/`start`).
 `run_do` is `runsc_py do`: the host's root read-only under an in-memory writable layer,
 the caller's cwd and environment, its stdio passed through, and the workload's exit status
 returned (128+N for a signal), like `runsc do`.
@@ -12,12 +13,16 @@ import os
 import signal
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sentry.abi.errno import EACCES, ENOENT, ENOTDIR, SysError
 from sentry.kernel import loader
+from sentry.kernel.creds import Credentials
 from sentry.kernel.fd_table import FdTable
 from sentry.kernel.kernel import Kernel
+from sentry.kernel.thread_group import RLIMIT_NOFILE
 from sentry.platform import get_platform
+from sentry.vfs.fsimpl.container_root import MountSpec
 from sentry.vfs.fsimpl.rootfs import build_do_root, controlling_tty, stdio_files
 
 log = logging.getLogger("sentry")
@@ -115,3 +120,72 @@ def run_do(
         signal.signal(signal.SIGINT, old)
         if kernel.report is not None:
             print(kernel.report.render(), file=sys.stderr)
+
+
+# -- OCI containers -------------------------------------------------------------------
+
+
+@dataclass
+class ContainerConfig:
+    """What the Sentry needs from an OCI bundle (runsc_py/container/spec.py fills it)."""
+
+    rootfs: str
+    args: list[str]
+    env: list[str]
+    cwd: str = "/"
+    readonly: bool = False
+    uid: int = 0
+    gid: int = 0
+    groups: list[int] = field(default_factory=list)
+    hostname: str = ""
+    rlimits: list[tuple[int, int, int]] = field(default_factory=list)  # (resource, soft, hard)
+    mounts: list[MountSpec] = field(default_factory=list)
+    masked_paths: list[str] = field(default_factory=list)
+    readonly_paths: list[str] = field(default_factory=list)
+    platform: str = "seccomp"
+    strace: bool = False
+    network: str = "none"
+    stdio: tuple[int, int, int] = (0, 1, 2)
+
+
+class ContainerSandbox:
+    """A container's Sentry between `create` (everything set up, the workload's program
+    resolved and checked) and `start` (the first task launched)."""
+
+    def __init__(self, cfg: ContainerConfig) -> None:
+        from sentry.vfs.fsimpl.container_root import build_container_root
+
+        self.cfg = cfg
+        self.kernel = Kernel(get_platform(cfg.platform), hostname=cfg.hostname or "runsc",
+                             strace=cfg.strace)
+        self.root = build_container_root(cfg.rootfs, cfg.readonly, cfg.mounts,
+                                         cfg.masked_paths, cfg.readonly_paths, self.kernel)
+        fds = FdTable()
+        stdio = stdio_files(cfg.stdio, self.root)
+        for f in stdio:
+            fds.install(f)
+        creds = Credentials(cfg.uid, cfg.gid, cfg.uid, cfg.gid, cfg.uid, cfg.gid, cfg.uid,
+                            cfg.gid, list(cfg.groups))
+        t = self.kernel.new_init_task(fds, self.root.fs_context(os.fsencode(cfg.cwd)), creds)
+        t.tg.controlling_tty = controlling_tty(stdio)
+        for res, soft, hard in cfg.rlimits:
+            if 0 <= res < len(t.tg.rlimits):
+                t.tg.rlimits[res] = (soft, hard)
+        fds.limit = t.tg.rlimits[RLIMIT_NOFILE][0]
+        env = dict(kv.partition("=")[::2] for kv in cfg.env)
+        args = [os.fsencode(a) for a in cfg.args]
+        envp = [os.fsencode(kv) for kv in cfg.env]
+        path = find_program(t, args[0], env)
+        try:
+            self.plan = loader.prepare(t, path, args, envp)
+        except SysError as e:
+            raise _launch_error(path, e) from None
+
+    def run(self) -> int:
+        """Launches the workload and runs the Sentry until it exits; its exit code."""
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.kernel.start_init(self.plan)
+            return self.kernel.run()
+        finally:
+            signal.signal(signal.SIGINT, old)

@@ -47,3 +47,33 @@ def add_global_flags(p: argparse.ArgumentParser, *, suppress: bool = False) -> N
                    help="network mode: none (default), host or sandbox")
     p.add_argument("--strace", action="store_true", default=d(False),
                    help="log every syscall of the workload with decoded arguments")
+    # runc's, accepted for its callers and logged: nothing here needs them.
+    p.add_argument("--rootless", default=d(None), help=argparse.SUPPRESS)
+    p.add_argument("--criu", default=d(None), help=argparse.SUPPRESS)
+
+
+def ignored_flags(opts: argparse.Namespace) -> list[str]:
+    """The runc flags given that this runtime accepts and ignores (for the log)."""
+    out = []
+    for name in ("rootless", "criu", "systemd_cgroup", "no_pivot", "no_new_keyring"):
+        if getattr(opts, name, None):
+            out.append("--" + name.replace("_", "-"))
+    return out
+
+
+def add_create_flags(p: argparse.ArgumentParser) -> None:
+    """create's and run's flags (runc's spellings)."""
+    p.add_argument("-b", "--bundle", default=".", help="the bundle directory (default .)")
+    p.add_argument("--pid-file", metavar="FILE", help="write the sandbox process's pid here")
+    p.add_argument("--console-socket", metavar="PATH",
+                   help="unix socket to send the terminal's master fd to")
+    p.add_argument("--no-pivot", action="store_true", help="accepted (no host root to pivot)")
+    p.add_argument("--no-new-keyring", action="store_true", help="accepted (no keyring)")
+    p.add_argument("--preserve-fds", type=int, default=0, metavar="N",
+                   help="keep fds 3..3+N-1 open in the sandbox process")
+
+
+def store_of(opts: argparse.Namespace):
+    from runsc_py.container.state import Store
+
+    return Store(opts.root)

@@ -109,6 +109,12 @@ class Kernel:
 
             self._strace = strace_mod
         self._wake_queue: list[Task] = []
+        # Hooks for a runtime around the kernel (sentry/control.py): host fds it serves in
+        # the loop, the first task's launch and stub stop, and thread groups' exits.
+        self.fd_handlers: dict[int, Any] = {}  # host fd → callback(), when it is ready
+        self.on_init_launched: Any = None  # callback(host pid)
+        self.on_init_stub: Any = None  # callback(task), at the stub stop before the load
+        self.exit_hooks: dict[ThreadGroup, Any] = {}  # thread group → callback(tg) at exit
 
     # -- tasks ---------------------------------------------------------------------
 
@@ -137,6 +143,8 @@ class Kernel:
         t.ctx.started = True  # seized while running: no initial stop
         self.tasks[pid] = t
         self.launching[pid] = plan
+        if self.on_init_launched is not None:
+            self.on_init_launched(pid)
 
     # -- the loop ------------------------------------------------------------------
 
@@ -377,6 +385,8 @@ class Kernel:
 
             plan = plans.pop(tid)
             try:
+                if t is self.init and self.on_init_stub is not None:
+                    self.on_init_stub(t)
                 loader.load(t, plan)
             except TaskDied as d:
                 self.on_exit(t, d.status)
@@ -434,6 +444,8 @@ class Kernel:
             if why:
                 log.error("%s", why)
         process.on_task_exit(self, t, status)
+        if not t.tg.tasks and t.tg in self.exit_hooks:
+            self.exit_hooks.pop(t.tg)(t.tg)
         if t.tg.vpid == 1 and not t.tg.tasks:
             self.init_status = t.tg.exit_status
             self.kill_all()
@@ -456,6 +468,10 @@ class Kernel:
         self.arm_signal_poll()
 
     def on_fd_ready(self, fd: int) -> None:
+        handler = self.fd_handlers.get(fd)
+        if handler is not None:
+            handler()
+            return
         for t in self.fd_waiters.pop(fd, {}):
             self._wake_queue.append(t)
 

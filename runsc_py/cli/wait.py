@@ -1,0 +1,27 @@
+"""`runsc_py wait ID`: block until the container stops; print its exit status as JSON
+({"id": ..., "exitStatus": N}) and exit 0."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+
+from runsc_py.cli import store_of
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", metavar="ID")
+
+
+def run(opts: argparse.Namespace, log: logging.Logger) -> int:
+    from runsc_py.container import lifecycle
+    from runsc_py.container.state import Status
+
+    store = store_of(opts)
+    while lifecycle.state(store, opts.id).state is not Status.STOPPED:
+        time.sleep(0.05)
+    code = lifecycle.exit_status(store, opts.id)
+    print(json.dumps({"id": opts.id, "exitStatus": -1 if code is None else code}))
+    return 0

@@ -1,0 +1,250 @@
+"""The lifecycle operations behind the CLI commands: refresh → guard → act → save.
+
+    create(store, id, bundle, ...)   start(store, id)   kill(store, id, sig, all)
+    delete(store, id, force)         pause/resume       state(store, id)
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import pwd
+import signal
+import time
+from typing import Any
+
+from runsc_py.container import hooks, sandbox
+from runsc_py.container.cgroups import Cgroup
+from runsc_py.container.spec import Spec, load
+from runsc_py.container.state import (
+    ContainerError, NotFound, State, Status, Store, now, pid_start_time, read_exit_status,
+)
+
+log = logging.getLogger("runsc_py")
+
+SIGNALS = {s.name.removeprefix("SIG"): int(s) for s in signal.Signals
+           if not s.name.startswith("SIG_")}
+
+
+def parse_signal(text: str) -> int:
+    """A signal by number (15), name (TERM) or full name (SIGTERM)."""
+    if text.isdigit():
+        n = int(text)
+        if 0 < n < 65:
+            return n
+    else:
+        name = text.upper().removeprefix("SIG")
+        if name in SIGNALS:
+            return SIGNALS[name]
+        if name.startswith("RTMIN+") and name[6:].isdigit():
+            return signal.SIGRTMIN + int(name[6:])
+    raise ContainerError(f"invalid signal {text!r}")
+
+
+def _owner() -> str:
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
+
+
+def create(store: Store, cid: str, bundle: str, opts: Any, *, pid_file: str | None,
+           console_socket: str | None, preserve_fds: int = 0) -> State:
+    spec = load(bundle)  # ConfigError before anything exists
+    if spec.process.terminal and not console_socket:
+        raise ContainerError("config.json: process.terminal: true needs --console-socket")
+    with store.locked(cid, create=True) as d:
+        st = State(id=cid, bundle=spec.bundle, annotations=spec.annotations, created=now(),
+                   rootfs=spec.root_path, owner=_owner())
+        cg = None
+        try:
+            store.save(st)
+            cg = Cgroup.create(spec.cgroups_path, cid)
+            st.cgroupPaths = cg.paths
+            cg.apply(spec.resources)
+            pid = sandbox.spawn(spec, d, opts, console_socket=console_socket, cgroup=cg,
+                                preserve_fds=preserve_fds)
+            st.pid, st.pidStartTime = pid, pid_start_time(pid) or 0
+            st.status = Status.CREATED.value
+            store.save(st)
+            hooks.run("prestart", spec.hooks, st.oci())
+            hooks.run("createRuntime", spec.hooks, st.oci())
+            hooks.run("createContainer", spec.hooks, st.oci())
+            if pid_file:
+                _write_pid_file(pid_file, pid)
+        except BaseException:
+            _destroy(st, d, cg)
+            store.remove(cid)
+            raise
+    return st
+
+
+def _write_pid_file(path: str, pid: int) -> None:
+    path = os.path.abspath(path)
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(str(pid))
+    os.rename(tmp, path)
+
+
+def _destroy(st: State, d: str, cg: Cgroup | None) -> None:
+    """Kills whatever the container still runs and removes its cgroup."""
+    if st.pid and st.alive():
+        _signal_all(st, d, signal.SIGKILL)
+        _wait_gone(st.pid, st.pidStartTime, 10.0)
+    if cg is not None:
+        cg.remove()
+
+
+def _wait_gone(pid: int, start: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while pid_start_time(pid) == start:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _spec_or_none(st: State) -> Spec | None:
+    try:
+        return load(st.bundle)
+    except Exception:  # noqa: BLE001 - the bundle may be gone by delete time
+        return None
+
+
+def start(store: Store, cid: str) -> State:
+    with store.locked(cid) as d:
+        st = store.load(cid)
+        if not st.state.can_start():
+            raise ContainerError(f"cannot start a container that is {st.status}"
+                                 if st.state is not Status.STOPPED
+                                 else "cannot start a container that has stopped")
+        try:
+            fd = os.open(os.path.join(d, sandbox.START_FIFO), os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno in (errno.ENXIO, errno.ENOENT):
+                raise ContainerError(f"container {cid} is not running (its sandbox "
+                                     "process is gone)") from None
+            raise
+        try:
+            os.write(fd, b"g")
+        finally:
+            os.close(fd)
+        open(os.path.join(d, "started"), "w").close()
+        st.status = Status.RUNNING.value
+        store.save(st)
+        spec = _spec_or_none(st)
+        if spec is not None:
+            hooks.run("startContainer", spec.hooks, st.oci(), fatal=False)
+            hooks.run("poststart", spec.hooks, st.oci(), fatal=False)
+    return st
+
+
+def state(store: Store, cid: str) -> State:
+    with store.locked(cid) as d:
+        st = store.load(cid)
+        if st.state is Status.RUNNING and _cgroup(st).frozen():
+            st.status = Status.PAUSED.value
+        del d
+    return st
+
+
+def _cgroup(st: State) -> Cgroup:
+    return Cgroup(dict(st.cgroupPaths))
+
+
+def _signal_all(st: State, d: str, sig: int) -> None:
+    """Signals every task of the sandbox (and, for SIGKILL or before start, the sandbox
+    process itself)."""
+    pids = sandbox.sandbox_pids(d)
+    for pid in pids:
+        _kill(pid, sig)
+    if (not pids or sig == signal.SIGKILL) and st.alive():
+        _kill(st.pid, sig)
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def kill(store: Store, cid: str, sig: int, all_: bool) -> None:
+    with store.locked(cid) as d:
+        st = store.load(cid)
+        if not st.state.can_kill():
+            if all_:
+                return  # CRI kills exited containers with --all: not an error (runc agrees)
+            raise ContainerError("container not running")  # runc's words: the shim matches them
+        if all_:
+            _signal_all(st, d, sig)
+        else:
+            target = sandbox.init_pid(d) if os.path.exists(os.path.join(d, "started")) else None
+            _kill(target or st.pid, sig)
+        if sig == signal.SIGKILL and _cgroup(st).frozen():
+            _cgroup(st).freeze(False)  # v1 frozen tasks cannot die until thawed
+
+
+def delete(store: Store, cid: str, force: bool) -> None:
+    try:
+        ctx = store.locked(cid)
+        d = ctx.__enter__()
+    except NotFound:
+        log.debug("delete: container %s does not exist", cid)
+        return
+    try:
+        try:
+            st = store.load(cid)
+        except NotFound:
+            store.remove(cid)
+            return
+        if st.state in (Status.CREATED, Status.RUNNING, Status.PAUSED):
+            if not force and st.state is not Status.CREATED:
+                raise ContainerError(f"cannot delete container {cid} that is not stopped: "
+                                     f"{st.status}")
+            _signal_all(st, d, signal.SIGKILL)
+            if st.state is Status.PAUSED or _cgroup(st).frozen():
+                try:
+                    _cgroup(st).freeze(False)
+                except OSError:
+                    pass
+            if not _wait_gone(st.pid, st.pidStartTime, 10.0):
+                raise ContainerError(f"container {cid}: sandbox process {st.pid} did not exit")
+        _cgroup(st).remove()
+        spec = _spec_or_none(st)
+        st.status = Status.STOPPED.value
+        if spec is not None:
+            hooks.run("poststop", spec.hooks, st.oci(), fatal=False)
+        del d
+        store.remove(cid)
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def pause(store: Store, cid: str, frozen: bool) -> None:
+    with store.locked(cid):
+        st = store.load(cid)
+        if frozen and st.state is not Status.RUNNING:
+            raise ContainerError(f"container {cid} is not running")
+        if not frozen and st.state is not Status.PAUSED:
+            raise ContainerError(f"container {cid} is not paused")
+        try:
+            _cgroup(st).freeze(frozen)
+        except OSError as e:
+            raise ContainerError(f"{'pause' if frozen else 'resume'} {cid}: {e}") from None
+        st.status = Status.PAUSED.value if frozen else Status.RUNNING.value
+        store.save(st)
+
+
+def running_state(store: Store, cid: str) -> State:
+    """The container's state, which must have a live sandbox process (for exec, ps, ...)."""
+    st = state(store, cid)
+    if st.state is Status.STOPPED:
+        raise ContainerError(f"container {cid} is not running")
+    return st
+
+
+def exit_status(store: Store, cid: str) -> int | None:
+    return read_exit_status(store.dir(cid))

@@ -1,0 +1,249 @@
+"""The sandbox process: `create` forks it, it becomes the container's Sentry.
+
+    pid = spawn(spec, state_dir, opts)   # returns once the workload is ready to start
+
+The child (the pid in --pid-file, reaped by the shim) starts a new session, takes the
+terminal if there is one (a pty made here, its master sent over --console-socket with
+SCM_RIGHTS, its slave as the workload's stdio), closes every inherited fd but 0-2, joins
+the container's cgroup, builds the Sentry (root file system, mounts, the program resolved
+and checked) and reports "ok" (or the error) on a pipe. Then it blocks reading
+<state>/start.fifo, which `start` writes one byte into; it launches the workload, serves
+the control socket (<state>/control.sock: exec) and exits with the workload's status
+(128+N if signal N killed it), which it also writes to <state>/exit_status.
+"""
+
+from __future__ import annotations
+
+import array
+import fcntl
+import logging
+import os
+import signal
+import socket
+import sys
+import termios
+from typing import Any
+
+from runsc_py.container.spec import Spec
+
+log = logging.getLogger("runsc_py")
+
+START_FIFO = "start.fifo"
+CONTROL_SOCK = "control.sock"
+INIT_PID = "init.pid"
+EXIT_STATUS = "exit_status"
+
+
+class SpawnError(Exception):
+    pass
+
+
+def short_path(path: str):
+    """See sentry.control.short_path (long socket paths through /proc/self/fd)."""
+    from sentry.control import short_path as impl
+
+    return impl(path)
+
+
+def send_fd(socket_path: str, fd: int) -> None:
+    """Sends `fd` over the unix stream socket at socket_path (runc's console socket)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s, short_path(socket_path) as p:
+        s.connect(p)
+        fds = array.array("i", [fd])
+        s.sendmsg([b"/dev/ptmx"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())])
+
+
+def open_terminal(console_socket: str) -> int:
+    """A new pty: the master goes to the console socket; returns the slave."""
+    master, slave = os.openpty()
+    try:
+        send_fd(console_socket, master)
+    finally:
+        os.close(master)
+    return slave
+
+
+def sentry_config(spec: Spec, opts: Any):
+    from sentry.sandbox import ContainerConfig
+    from sentry.vfs.fsimpl.container_root import MountSpec
+
+    p = spec.process
+    return ContainerConfig(
+        rootfs=spec.root_path, readonly=spec.root_readonly, args=p.args, env=p.env, cwd=p.cwd,
+        uid=p.uid, gid=p.gid, groups=p.additional_gids, hostname=spec.hostname,
+        rlimits=p.rlimits,
+        mounts=[MountSpec(m.destination, m.type, m.source, m.options) for m in spec.mounts],
+        masked_paths=spec.masked_paths, readonly_paths=spec.readonly_paths,
+        platform=opts.platform, strace=opts.strace, network=opts.network)
+
+
+def spawn(spec: Spec, state_dir: str, opts: Any, *, console_socket: str | None,
+          cgroup: Any = None, preserve_fds: int = 0) -> int:
+    """Forks the sandbox process; returns its pid once it is ready for `start`."""
+    os.mkfifo(os.path.join(state_dir, START_FIFO), 0o600)
+    r, w = os.pipe2(os.O_CLOEXEC)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        code = 1
+        try:
+            code = _child(spec, state_dir, opts, console_socket, cgroup, w, preserve_fds)
+        except BaseException as e:  # noqa: BLE001 - the child must never return into the CLI
+            _tell(w, f"error: {e}")
+            # After "ok" only the log can tell (the CLI has returned).
+            log.error("sandbox process: %s", e or type(e).__name__)
+            log.debug("sandbox process", exc_info=True)
+        finally:
+            logging.shutdown()
+            os._exit(code)
+    os.close(w)
+    msg = b""
+    while chunk := os.read(r, 4096):
+        msg += chunk
+    os.close(r)
+    text = msg.decode(errors="replace").strip()
+    if text != "ok":
+        _reap(pid)
+        raise SpawnError(text.removeprefix("error: ") or "the sandbox process died while "
+                         "setting up")
+    return pid
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _tell(w: int, msg: str) -> None:
+    try:
+        os.write(w, msg.encode())
+        os.close(w)
+    except OSError:
+        pass
+
+
+def _log_fds() -> set[int]:
+    out = set()
+    for h in logging.getLogger().handlers:
+        stream = getattr(h, "stream", None)
+        if stream is not None and hasattr(stream, "fileno"):
+            try:
+                out.add(stream.fileno())
+            except (OSError, ValueError):
+                pass
+    return out
+
+
+def _close_inherited(keep: set[int]) -> None:
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
+           cgroup: Any, w: int, preserve_fds: int) -> int:
+    os.setsid()
+    keep = {w} | _log_fds() | set(range(3, 3 + preserve_fds))
+    _close_inherited(keep)
+    if spec.process.terminal:
+        if not console_socket:
+            raise SpawnError("process.terminal is true but no --console-socket was given")
+        slave = open_terminal(console_socket)
+        for fd in (0, 1, 2):
+            os.dup2(slave, fd)
+        os.close(slave)
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    if cgroup is not None:
+        cgroup.join(os.getpid())
+    if spec.process.oom_score_adj is not None:
+        # The whole sandbox (Sentry and tasks) is one unit for the OOM killer.
+        try:
+            with open("/proc/self/oom_score_adj", "w", encoding="ascii") as f:
+                f.write(str(spec.process.oom_score_adj))
+        except OSError as e:
+            log.warning("process.oomScoreAdj %d: %s", spec.process.oom_score_adj, e.strerror)
+    from sentry.sandbox import ContainerSandbox, LaunchError
+
+    try:
+        sb = ContainerSandbox(sentry_config(spec, opts))
+    except LaunchError as e:
+        # runc's wording, which users and tools recognise.
+        raise SpawnError(f"exec: {spec.process.args[0]!r}: {e}") from None
+    from sentry.control import ControlServer
+
+    # Listening before `create` returns: an exec right after `start` finds the socket.
+    server = ControlServer(sb.kernel, sb.root, os.path.join(state_dir, CONTROL_SOCK))
+    fifo = os.open(os.path.join(state_dir, START_FIFO), os.O_RDWR | os.O_CLOEXEC)
+    _tell(w, "ok")
+    # Held until `start`: the workload's program is resolved, nothing of it has run.
+    while os.read(fifo, 1) != b"g":
+        pass
+    os.close(fifo)
+    sb.kernel.on_init_launched = lambda host_pid: _write_init_pid(state_dir, host_pid)
+    try:
+        code = sb.run()
+    finally:
+        server.close()
+    _atomic_write(os.path.join(state_dir, EXIT_STATUS), f"{code}\n")
+    return code
+
+
+def _write_init_pid(state_dir: str, pid: int) -> None:
+    from runsc_py.container.state import pid_start_time
+
+    _atomic_write(os.path.join(state_dir, INIT_PID), f"{pid} {pid_start_time(pid) or 0}\n")
+
+
+def _atomic_write(path: str, text: str) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.rename(tmp, path)
+    except OSError as e:
+        log.warning("cannot write %s: %s", path, e.strerror)
+
+
+def init_pid(state_dir: str) -> int | None:
+    """The host pid of the workload's first task, if it still runs."""
+    from runsc_py.container.state import pid_start_time
+
+    try:
+        with open(os.path.join(state_dir, INIT_PID), encoding="utf-8") as f:
+            pid, start = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        return None
+    return pid if pid_start_time(pid) == start else None
+
+
+def sandbox_pids(state_dir: str) -> list[int]:
+    """Host pids of the workload's tasks: every process in the first task's PID namespace."""
+    init = init_pid(state_dir)
+    if init is None:
+        return []
+    try:
+        ns = os.stat(f"/proc/{init}/ns/pid").st_ino
+    except OSError:
+        return []
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{name}/ns/pid").st_ino == ns:
+                out.append(int(name))
+        except OSError:
+            continue
+    return sorted(out)

@@ -1,0 +1,210 @@
+"""Container state under --root/<id>/: state.json, its lock, and the status guards.
+
+Every operation is refresh → guard → act → save, under an flock on <root>/<id>/lock.
+state.json carries the OCI state's field names (ociVersion, id, status, pid, bundle,
+annotations) plus our own (created, pidStartTime, owner, rootfs). It is written to a
+temporary file and renamed. A saved pid is trusted only while /proc/<pid>/stat still
+shows the start time recorded with it (PID reuse), so `state` and `list` are right after
+a crash of the sandbox process.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+OCI_VERSION = "1.0.2"
+ID_RE = re.compile(r"^[\w+\-.]+$")
+
+
+class Status(enum.Enum):
+    CREATING = "creating"
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+    def can_start(self) -> bool:
+        return self is Status.CREATED
+
+    def can_kill(self) -> bool:
+        return self in (Status.CREATED, Status.RUNNING, Status.PAUSED)
+
+    def can_delete(self) -> bool:
+        return self in (Status.STOPPED, Status.CREATING)
+
+    def can_exec(self) -> bool:
+        return self in (Status.CREATED, Status.RUNNING)
+
+
+class ContainerError(Exception):
+    """A lifecycle error; the message says which container and what went wrong."""
+
+
+class NotFound(ContainerError):
+    pass
+
+
+def check_id(cid: str) -> str:
+    if not cid or not ID_RE.match(cid) or cid in (".", ".."):
+        raise ContainerError(f"invalid container id {cid!r}")
+    return cid
+
+
+def pid_start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat (start time in clock ticks), None if there is no such
+    process or it is a zombie (dead, not yet reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    rest = data[data.rindex(b")") + 2:].split()
+    if rest[0] in (b"Z", b"X"):
+        return None
+    return int(rest[19])
+
+
+@dataclass
+class State:
+    id: str
+    bundle: str
+    status: str = Status.CREATING.value
+    pid: int = 0
+    annotations: dict[str, str] = field(default_factory=dict)
+    ociVersion: str = OCI_VERSION  # noqa: N815 - OCI field name
+    created: str = ""
+    pidStartTime: int = 0  # noqa: N815
+    rootfs: str = ""
+    owner: str = ""
+    cgroupPaths: dict[str, str] = field(default_factory=dict)  # noqa: N815
+
+    def oci(self) -> dict[str, Any]:
+        """The OCI runtime spec's state object."""
+        out = {"ociVersion": self.ociVersion, "id": self.id, "status": self.status,
+               "pid": self.pid, "bundle": self.bundle, "annotations": self.annotations}
+        if self.status == Status.STOPPED.value:
+            out["pid"] = 0
+        return out
+
+    def runc_state(self) -> dict[str, Any]:
+        """`state`'s output: runc's fields (the OCI ones plus rootfs, created, owner)."""
+        out = self.oci()
+        out.update(rootfs=self.rootfs, created=self.created, owner=self.owner)
+        return out
+
+    @property
+    def state(self) -> Status:
+        return Status(self.status)
+
+    def alive(self) -> bool:
+        return self.pid > 0 and pid_start_time(self.pid) == self.pidStartTime
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Store:
+    """The containers under one --root."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+
+    def dir(self, cid: str) -> str:
+        return os.path.join(self.root, check_id(cid))
+
+    def ids(self) -> list[str]:
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if os.path.isfile(os.path.join(self.root, n, "state.json")))
+
+    @contextmanager
+    def locked(self, cid: str, *, create: bool = False) -> Iterator[str]:
+        """Holds <root>/<id>/lock; yields the container's directory. NotFound if it does
+        not exist (unless `create`: then it must not exist yet, and is made)."""
+        d = self.dir(cid)
+        if create:
+            os.makedirs(self.root, mode=0o711, exist_ok=True)
+            try:
+                os.mkdir(d, 0o711)
+            except FileExistsError:
+                raise ContainerError(f"container with id {cid} already exists") from None
+        fd = _open_lock(d)
+        if fd < 0:
+            raise NotFound(f"container {cid} does not exist")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not create and not os.path.exists(os.path.join(d, "state.json")):
+                if not os.path.isdir(d):
+                    raise NotFound(f"container {cid} does not exist")
+            yield d
+        finally:
+            os.close(fd)
+
+    def load(self, cid: str) -> State:
+        """Reads state.json and refreshes the status from the saved pid."""
+        path = os.path.join(self.dir(cid), "state.json")
+        try:
+            with open(path, "rb") as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            raise NotFound(f"container {cid} does not exist") from None
+        except ValueError as e:
+            raise ContainerError(f"loading container {cid}: bad state.json: {e}") from None
+        known = State.__dataclass_fields__
+        st = State(**{k: v for k, v in data.items() if k in known})
+        return refresh(st, self.dir(cid))
+
+    def save(self, st: State) -> None:
+        d = self.dir(st.id)
+        tmp = os.path.join(d, f".state.json.{os.getpid()}")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(asdict(st), f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, os.path.join(d, "state.json"))
+
+    def remove(self, cid: str) -> None:
+        shutil.rmtree(self.dir(cid), ignore_errors=True)
+
+
+def _open_lock(d: str) -> int:
+    try:
+        return os.open(os.path.join(d, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENOTDIR):
+            return -1
+        raise
+
+
+def refresh(st: State, d: str) -> State:
+    """Marks a container whose sandbox process is gone (or whose pid was reused) stopped;
+    a frozen cgroup reads as paused."""
+    s = st.state
+    if s in (Status.CREATED, Status.RUNNING, Status.PAUSED) and not st.alive():
+        st.status = Status.STOPPED.value
+    elif s is Status.CREATED and os.path.exists(os.path.join(d, "started")):
+        st.status = Status.RUNNING.value
+    return st
+
+
+def read_exit_status(d: str) -> int | None:
+    """The workload's exit code, written by the sandbox process as it exits."""
+    try:
+        with open(os.path.join(d, "exit_status"), "rb") as f:
+            return int(f.read().strip() or b"-1")
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,170 @@
+"""Start-up wiring for an OCI container: the bundle's rootfs and config.json's mounts.
+
+    root = build_container_root(rootfs, readonly, mounts, masked, readonly_paths, log)
+
+The rootfs is hostfs rooted at the bundle's rootfs (component-by-component walks, so no
+symlink leads out), under a memory upper layer (writes do not reach the bundle); with
+root.readonly the root mount is read-only and writes fail with EROFS. Mounts map onto
+what the Sentry has:
+proc → our procfs; sysfs → an empty read-only sysfs; /dev (tmpfs or devtmpfs) → our
+devfs, which already has /dev/pts and /dev/shm; tmpfs → tmpfs (mode= honoured; size= is
+not enforced); bind/rbind of a host directory → hostfs (ro: read-only; rw: writes stay
+in a memory layer, the host directory is never written); mqueue, cgroup, cgroup2 and
+devpts elsewhere → an empty read-only directory. maskedPaths get an empty read-only
+tmpfs over directories (files are left visible: no file mounts yet); readonlyPaths are
+re-mounted read-only (a bind of the same tree).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from sentry.abi.errno import SysError
+from sentry.kernel.creds import Credentials
+from sentry.vfs.constants import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY
+from sentry.vfs.dentry import VirtualDentry
+from sentry.vfs.fsimpl.dev import build_devfs, register_devices
+from sentry.vfs.fsimpl.host import HostFS
+from sentry.vfs.fsimpl.overlay import OverlayFS
+from sentry.vfs.fsimpl.pipe import register_fifo_opener
+from sentry.vfs.fsimpl.proc import ProcFS
+from sentry.vfs.fsimpl.rootfs import SandboxRoot
+from sentry.vfs.fsimpl.tmpfs import TmpfsFS
+from sentry.vfs.resolve import Walker
+from sentry.vfs.vfs import VFS
+
+log = logging.getLogger("sentry")
+
+_FLAG_OPTIONS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
+
+
+@dataclass
+class MountSpec:
+    destination: str
+    type: str
+    source: str
+    options: list[str]
+
+    def flags(self) -> int:
+        out = 0
+        for o in self.options:
+            out |= _FLAG_OPTIONS.get(o, 0)
+        return out
+
+
+def build_container_root(rootfs: str, readonly: bool, mounts: list[MountSpec],
+                         masked: list[str] = (), readonly_paths: list[str] = (),
+                         kernel: Any = None) -> SandboxRoot:
+    """The container's root; `kernel` is needed to walk into /proc for the masks."""
+    lower = HostFS(rootfs)
+    # Read-only roots too get the memory layer, for the mountpoints the mounts need (as
+    # runc makes them before it remounts the root read-only); then the mount goes ro.
+    overlay = OverlayFS(lower.root, TmpfsFS())
+    vfs = VFS(overlay, overlay.root)
+    register_devices(vfs)
+    register_fifo_opener()
+    sr = SandboxRoot(vfs, ProcFS())
+    for m in mounts:
+        try:
+            _mount_one(sr, m)
+        except SysError as e:
+            log.warning("mount %s (%s): skipped: %s", m.destination, m.type or "bind",
+                        os.strerror(e.errno))
+    for p in masked:
+        _mask(sr, p, kernel)
+    for p in readonly_paths:
+        _make_readonly(sr, p, kernel)
+    if readonly:
+        vfs.root_mount.flags |= MS_RDONLY
+    return sr
+
+
+def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
+    dest = os.fsencode(m.destination)
+    flags = m.flags()
+    kind = m.type
+    if "bind" in m.options or "rbind" in m.options or kind == "bind":
+        _bind(sr, m, dest, flags)
+    elif kind == "proc":
+        sr.proc.mount = sr.mount(sr.proc, sr.proc.root, dest, flags | MS_NOSUID | MS_NODEV
+                                 | MS_NOEXEC)
+    elif dest == b"/dev" and kind in ("tmpfs", "devtmpfs"):
+        dev_fs, dev_root = build_devfs()
+        sr.mount(dev_fs, dev_root, dest, flags | MS_NOSUID)
+        sr.dev_root = dev_root
+    elif kind == "tmpfs":
+        fs = TmpfsFS()
+        sr.mount(fs, fs.root(_mode(m.options)), dest, flags)
+        if any(o.startswith("size=") for o in m.options):
+            log.debug("tmpfs %s: size= is not enforced", m.destination)
+    elif kind == "sysfs":
+        fs = TmpfsFS()
+        fs.name = "sysfs"
+        sr.mount(fs, fs.root(0o555), dest, flags | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    elif kind == "devpts" and dest == b"/dev/pts" and sr.dev_root is not None:
+        pass  # our devfs has its own /dev/pts
+    elif kind in ("devpts", "mqueue", "cgroup", "cgroup2", "shm"):
+        fs = TmpfsFS()
+        fs.name = kind
+        sr.mount(fs, fs.root(0o555), dest, flags | MS_RDONLY)
+        log.info("mount %s of type %s: an empty read-only directory in this sandbox",
+                 m.destination, kind)
+    else:
+        log.warning("mount %s: type %r not supported: skipped", m.destination, kind)
+
+
+def _bind(sr: SandboxRoot, m: MountSpec, dest: bytes, flags: int) -> None:
+    if not os.path.isdir(m.source):
+        log.warning("bind mount %s: source %s is not a directory: skipped (file binds are "
+                    "not supported yet)", m.destination, m.source)
+        return
+    host = HostFS(m.source)
+    if flags & MS_RDONLY:
+        sr.mount(host, host.root, dest, flags)
+    else:
+        ov = OverlayFS(host.root, TmpfsFS())
+        sr.mount(ov, ov.root, dest, flags)
+        log.info("bind mount %s: writes stay in the sandbox's memory", m.destination)
+
+
+def _mode(options: list[str]) -> int:
+    for o in options:
+        if o.startswith("mode="):
+            try:
+                return int(o[5:], 8) & 0o7777
+            except ValueError:
+                break
+    return 0o1777
+
+
+def _existing(sr: SandboxRoot, path: str, kernel: Any) -> VirtualDentry | None:
+    ctx = SimpleNamespace(creds=Credentials(), kernel=kernel)
+    try:
+        return Walker(ctx, sr.root(), sr.root(), os.fsencode(path)).resolve()
+    except SysError:
+        return None
+
+
+def _mask(sr: SandboxRoot, path: str, kernel: Any) -> None:
+    vd = _existing(sr, path, kernel)
+    if vd is None:
+        return
+    if not vd.dentry.inode.is_dir():
+        log.debug("maskedPaths %s: a file, left visible (no file mounts yet)", path)
+        return
+    fs = TmpfsFS()
+    sr.vfs.mount(fs, fs.root(0o555), vd, MS_RDONLY)
+
+
+def _make_readonly(sr: SandboxRoot, path: str, kernel: Any) -> None:
+    vd = _existing(sr, path, kernel)
+    if vd is None:
+        return
+    if not vd.dentry.inode.is_dir():
+        log.debug("readonlyPaths %s: a file, left writable (no file mounts yet)", path)
+        return
+    sr.vfs.mount(vd.mount.fs, vd.dentry.inode, vd, vd.mount.flags | MS_RDONLY)
