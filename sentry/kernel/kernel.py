@@ -168,7 +168,12 @@ class Kernel:
                 notif_id, nr = ev.id, ev.nr
                 t = tasks.get(ev.tid)
                 if t is None:
-                    raise SentryBug(f"notification from unknown host tid {ev.tid}")
+                    if p.notify_id_valid(notif_id):
+                        raise SentryBug(f"notification from unknown host tid {ev.tid}")
+                    # A thread the Sentry dropped (killed by another thread's exec) whose
+                    # call was queued before it died: nothing to answer.
+                    ev = p.next_event(timers.timeout_ms())
+                    continue
                 h = handlers[nr] if hot and 0 <= nr < MAX_NR else None
                 if h is not None:
                     args = unpack(ev.args, 6)

@@ -93,9 +93,6 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     path = t.mem.read_path(path_ptr)
     if not path and not flags & loader.AT_EMPTY_PATH:
         raise ENOENT()
-    if t is not t.tg.leader:
-        # The host would move this thread to the leader's tid mid-injection; not handled yet.
-        raise EAGAIN()
     total = [0]
     argv = _read_strings(t, argv_ptr, total)
     envp = _read_strings(t, envp_ptr, total)
@@ -108,7 +105,9 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     p = k.platform
     try:
         fd = p.inject(t.ctx, DOORBELL, donate_fd=p.stub_fd)
-        r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH)
+        others = tuple(x.host_tid for x in t.tg.tasks if x is not t and x is not t.tg.leader)
+        r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH,
+                     exec_tid=t.tg.host_pid, others=others)
     except BaseException:
         loader.release_plan(plan)
         raise
@@ -117,6 +116,8 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
         loader.log.error("exec of the stub failed in task %d: %d", t.vtid, r)
         lib.st_kill(t.host_tid, 9)
         return DETACHED
+    if len(t.tg.tasks) > 1:
+        process.exec_kills_others(k, t)  # the host killed them; this one is the leader now
     t.fds.close_on_exec()
     loader.load(t, plan)
     return 0
@@ -125,14 +126,14 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
 def sys_execve(t: Task, a: Args) -> int:
     """Implements execve(2).
 
-    Differences: from the thread-group leader only (EAGAIN from another thread); argv and
-    envp together are limited to about 120 KiB (E2BIG), the stub's initial stack.
+    Differences: argv and envp together are limited to about 120 KiB (E2BIG), the stub's
+    initial stack.
     """
     return _execve(t, loader.AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0)
 
 
 def sys_execveat(t: Task, a: Args) -> int:
-    """Implements execveat(2). Differences: from the thread-group leader only."""
+    """Implements execveat(2)."""
     return _execve(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4))
 
 
