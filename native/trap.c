@@ -49,6 +49,7 @@ extern long ptrace(int request, ...);
 #define PT_GETSIGINFO 0x4202
 #define PT_GETEVENTMSG 0x4201
 #define PT_INTERRUPT 0x4207
+#define PT_LISTEN 0x4208
 #define PT_GET_SYSCALL_INFO 0x420e
 
 #ifndef ST_VERSION
@@ -385,6 +386,11 @@ int st_geteventmsg(int tid, unsigned long *msg) {
 
 int st_interrupt(int tid) {
     if (ptrace(PT_INTERRUPT, tid, 0, 0L) < 0) return -errno;
+    return 0;
+}
+
+int st_listen(int tid) {
+    if (ptrace(PT_LISTEN, tid, 0, 0L) < 0) return -errno;
     return 0;
 }
 

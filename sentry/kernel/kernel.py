@@ -24,7 +24,7 @@ from typing import Any
 
 from sentry.abi.errno import ENOSYS, SysError
 from sentry.abi.sysno import NAMES
-from sentry.kernel import process, signals, task_syscall
+from sentry.kernel import jobctl, process, signals, task_syscall
 from sentry.kernel.creds import Credentials
 from sentry.kernel.memory import Memory
 from sentry.kernel.report import Report
@@ -406,6 +406,12 @@ class Kernel:
                 process.on_first_stop(self, tid)
                 return
             self.cancel_if_interrupted(t)
+            if sig in jobctl.STOP_SIGNALS:  # a group-stop: stay stopped until SIGCONT
+                jobctl.task_stopped(self, t, sig)
+                self.platform.listen(t.ctx)
+                return
+            if t.group_stopped:
+                jobctl.task_woken(self, t)
             self.platform.resume(t.ctx)
             return
         if sig == signal.SIGTRAP and event:

@@ -51,6 +51,7 @@ class Task:
         # Set by a handler whose effect must happen only if its answer reaches the task.
         self.commit: Callable[[], None] | None = None
         self.rerun_commit: Callable[[], None] | None = None  # ptrace: after the host ran it
+        self.group_stopped = False  # in a group-stop, left there by PTRACE_LISTEN (jobctl.py)
 
     @property
     def vpid(self) -> int:

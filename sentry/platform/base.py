@@ -246,6 +246,14 @@ class Platform(abc.ABC):
             check(rc, "set return")
             self.resume(ctx)
 
+    def listen(self, ctx: Context) -> None:
+        """Leaves a task in its group-stop (PTRACE_LISTEN): it stays stopped, and a SIGCONT
+        (or SIGKILL) wakes it, which the tracer sees as another PTRACE_EVENT_STOP (or its
+        death)."""
+        rc = lib.st_listen(ctx.tid)
+        if rc != -errno.ESRCH:
+            check(rc, "listen")
+
     def resume_cont(self, ctx: Context) -> None:
         """Resumes with PTRACE_CONT whatever the platform (the launch hand-over)."""
         check(lib.st_resume(ctx.tid, lib.ST_CONT, 0), "resume")
