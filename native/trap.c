@@ -49,6 +49,7 @@ extern long ptrace(int request, ...);
 #define PT_GETSIGINFO 0x4202
 #define PT_GETEVENTMSG 0x4201
 #define PT_INTERRUPT 0x4207
+#define PT_LISTEN 0x4208
 #define PT_GET_SYSCALL_INFO 0x420e
 
 #ifndef ST_VERSION
@@ -390,6 +391,11 @@ int st_interrupt(int tid) {
     return 0;
 }
 
+int st_listen(int tid) {
+    if (ptrace(PT_LISTEN, tid, 0, 0L) < 0) return -errno;
+    return 0;
+}
+
 int st_rerun_start(int tid) {
     struct user_regs_struct r;
     if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
@@ -534,8 +540,42 @@ static int await_notif(int tid, long long nr, unsigned long long ip, unsigned lo
  * its entry stop (number `nr` at `ip`) unless `seen_entry` says it is already under way;
  * exit stops before that (of a call being skipped) are passed over. Any other syscall
  * stop, or a fault, means the task is not running the Sentry's call: it is killed. */
-static int run_to_exit(int tid, long long nr, unsigned long long ip, int seen_entry, int notif,
-                       int donate_fd, long long *result, int *sig, int *status) {
+/* An exec kills the caller's other threads, and a traced thread stays a zombie until its
+ * tracer reaps it: the exec (de_thread) waits for that. So while an exec is injected,
+ * the other threads' exits are reaped here (waitid WEXITED: their stops stay queued for
+ * the loop), until waitid says ECHILD: the first report of a traced thread's exit may
+ * leave it a zombie, and only a later one releases it. Returns whether any is left. */
+static int reap_exited(int *others, int n) {
+    int left = 0;
+    for (int i = 0; i < n; i++) {
+        siginfo_t si;
+        if (others[i] <= 0) continue;
+        si.si_pid = 0;
+        int r = waitid(P_PID, (id_t)others[i], &si, WEXITED | WNOHANG | __WALL);
+        if (r < 0 && errno == ECHILD)
+            others[i] = 0;
+        else
+            left = 1;
+    }
+    return left;
+}
+
+/* waitpid(tid) that reaps the other threads' exits meanwhile (see reap_exited). */
+static int wait_reaping(int tid, int *st, int *others, int n) {
+    struct timespec nap = {0, 100000};
+    if (!n) return waitpid(tid, st, __WALL);
+    for (;;) {
+        int w = waitpid(tid, st, WNOHANG | __WALL);
+        if (w != 0) return w;
+        if (!reap_exited(others, n))
+            return waitpid(tid, st, __WALL);
+        nanosleep(&nap, NULL);
+    }
+}
+
+static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long long nr,
+                       unsigned long long ip, int seen_entry, int notif, int donate_fd,
+                       long long *result, int *sig, int *status) {
     struct ptrace_syscall_info info;
     int answered = notif == ST_NOTIF_NONE;
     *sig = 0;
@@ -558,9 +598,16 @@ static int run_to_exit(int tid, long long nr, unsigned long long ip, int seen_en
             }
             answered = 1;
         }
-        w = waitpid(tid, &st, __WALL);
+        w = wait_reaping(tid, &st, others, n_others);
         if (w < 0) {
             if (errno == EINTR) continue;
+            if (errno == ECHILD && exec_tid != tid && seen_entry) {
+                /* An exec from a non-leader thread: the kernel gave the thread the
+                 * leader's tid and released the old leader (EXIT_DEAD, so the wait for
+                 * the old tid ends in ECHILD); the exec stop comes under the new tid. */
+                tid = exec_tid;
+                continue;
+            }
             return -errno;
         }
         if (WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -599,9 +646,9 @@ static int run_to_exit(int tid, long long nr, unsigned long long ip, int seen_en
     }
 }
 
-int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
-              const unsigned long long *args, int notif, int donate_fd,
-              long long *result, int *sig, int *status) {
+int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
+              unsigned long long stub_ip, long long nr, const unsigned long long *args,
+              int notif, int donate_fd, long long *result, int *sig, int *status) {
     struct user_regs_struct saved, r;
     if (ptrace(PT_GETREGS, tid, 0, &saved) < 0) return -errno;
     r = saved;
@@ -617,7 +664,8 @@ int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
     if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
     /* In place, the call runs at the task's own syscall instruction; else at the stub's. */
     unsigned long long ip = where == ST_AT_ENTRY ? saved.rip : stub_ip + 2;
-    int e = run_to_exit(tid, nr, ip, where == ST_AT_ENTRY, notif, donate_fd, result, sig, status);
+    int e = run_to_exit(tid, exec_tid, others, n_others, nr, ip, where == ST_AT_ENTRY, notif,
+                        donate_fd, result, sig, status);
     if (e < 0) return e;
     /* After a successful exec the old registers mean nothing: keep the new image's. */
     if ((nr == SYS_execve || nr == SYS_execveat) && *result == 0) return 0;

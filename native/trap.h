@@ -93,6 +93,7 @@ int st_kill(int tid, int sig);
 int st_getsiginfo(int tid, int *code);           /* the stopped signal's si_signo; si_code */
 int st_geteventmsg(int tid, unsigned long *msg); /* a ptrace event's message (new tid …) */
 int st_interrupt(int tid);                       /* PTRACE_INTERRUPT: a stop at the next chance */
+int st_listen(int tid);  /* PTRACE_LISTEN: stay in group-stop; SIGCONT reports a new stop */
 /* Rewind onto the call the task is stopped at and let the host run it under PTRACE_SYSCALL;
  * the loop sees its stops (ptrace platform: allow-listed calls, clone). */
 int st_rerun_start(int tid);
@@ -111,10 +112,13 @@ long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned lon
  * (except after a successful exec, which leaves the new image's).
  * *result gets the syscall's return value; *sig a signal that arrived meanwhile (to
  * re-deliver on resume) or 0; *status the wait status if the task died, else -1. Returns 0, or
- * -ESRCH if the task is gone (then *status is its wait status). */
-int st_inject(int tid, int where, unsigned long long stub_ip, long long nr,
-              const unsigned long long *args, int notif, int donate_fd,
-              long long *result, int *sig, int *status);
+ * -ESRCH if the task is gone (then *status is its wait status). For an exec: `exec_tid` is
+ * the tid the task has after it (its thread-group leader's; `tid` itself for the leader),
+ * and the other threads' exits (`others`, n_others host tids, zeroed as they are reaped)
+ * are reaped meanwhile, since the exec waits for them; else n_others is 0. */
+int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
+              unsigned long long stub_ip, long long nr, const unsigned long long *args,
+              int notif, int donate_fd, long long *result, int *sig, int *status);
 
 /* clock_gettime/clock_getres of a host clock id on the Sentry's behalf (CPU clocks of
  * tasks, with host pids). Fill sec/nsec; 0 or -errno. */

@@ -24,7 +24,7 @@ from typing import Any
 
 from sentry.abi.errno import ENOSYS, SysError
 from sentry.abi.sysno import NAMES
-from sentry.kernel import process, signals, task_syscall
+from sentry.kernel import jobctl, process, signals, task_syscall
 from sentry.kernel.creds import Credentials
 from sentry.kernel.memory import Memory
 from sentry.kernel.report import Report
@@ -176,7 +176,12 @@ class Kernel:
                 notif_id, nr = ev.id, ev.nr
                 t = tasks.get(ev.tid)
                 if t is None:
-                    raise SentryBug(f"notification from unknown host tid {ev.tid}")
+                    if p.notify_id_valid(notif_id):
+                        raise SentryBug(f"notification from unknown host tid {ev.tid}")
+                    # A thread the Sentry dropped (killed by another thread's exec) whose
+                    # call was queued before it died: nothing to answer.
+                    ev = p.next_event(timers.timeout_ms())
+                    continue
                 h = handlers[nr] if hot and 0 <= nr < MAX_NR else None
                 if h is not None:
                     args = unpack(ev.args, 6)
@@ -411,6 +416,12 @@ class Kernel:
                 process.on_first_stop(self, tid)
                 return
             self.cancel_if_interrupted(t)
+            if sig in jobctl.STOP_SIGNALS:  # a group-stop: stay stopped until SIGCONT
+                jobctl.task_stopped(self, t, sig)
+                self.platform.listen(t.ctx)
+                return
+            if t.group_stopped:
+                jobctl.task_woken(self, t)
             self.platform.resume(t.ctx)
             return
         if sig == signal.SIGTRAP and event:

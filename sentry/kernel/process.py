@@ -114,6 +114,26 @@ def on_clone_event(k: Kernel, parent: Task) -> None:
     k.platform.resume(parent.ctx)
 
 
+def exec_kills_others(k: Kernel, t: Task) -> None:
+    """After an exec by a task with other threads: the host killed them (their exits were
+    reaped during the exec, sys_process.py), and a task that was not the leader took the
+    leader's tid (the old leader is released by the host without an exit event). The
+    Sentry drops the others (a call one of them had queued comes from a tid it no longer
+    knows and is ignored) and, if needed, renames the execing task."""
+    tg = t.tg
+    for other in tg.tasks:
+        if other is not t:
+            k.cancel(other)
+            k.tasks.pop(other.host_tid, None)
+    tg.tasks[:] = [t]
+    if t.host_tid != tg.host_pid:
+        k.tasks.pop(t.host_tid, None)
+        t.host_tid = t.ctx.tid = tg.host_pid
+        t.vtid = tg.vpid
+        t.mem = Memory(AddressSpace(tg.host_pid))
+        k.tasks[t.host_tid] = t
+
+
 def on_first_stop(k: Kernel, host_tid: int) -> None:
     """A new task's initial PTRACE_EVENT_STOP: start it, or wait for its parent's event."""
     t = k.tasks.get(host_tid)

@@ -50,6 +50,22 @@ def has_pending(host_tid: int) -> bool:
     return bool(pnd & ~blk)
 
 
+def ignored_or_blocked(host_tid: int, sig: int) -> tuple[bool, bool]:
+    """(ignored, blocked) for `sig` in the thread, from the host's view."""
+    ign = blk = 0
+    try:
+        with open(f"/proc/{host_tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"SigIgn:"):
+                    ign = int(line.split()[1], 16)
+                elif line.startswith(b"SigBlk:"):
+                    blk = int(line.split()[1], 16)
+    except OSError:
+        pass
+    bit = 1 << (sig - 1)
+    return bool(ign & bit), bool(blk & bit)
+
+
 def sigchld_ignored(host_pid: int) -> bool:
     """Whether the process set SIGCHLD to SIG_IGN (its children are then never zombies).
 

@@ -62,6 +62,11 @@ class ThreadGroup:
     dumpable: int = 1
     controlling_tty: Any = None  # the terminal file /dev/tty opens (None: ENXIO)
     subreaper: bool = False
+    # Job control (jobctl.py): stopped as a group; the reports wait4/waitid have not taken.
+    stopped: bool = False
+    wait_stop: int | None = None  # the stop signal, until a WUNTRACED wait takes it
+    wait_cont: bool = False  # continued, until a WCONTINUED wait takes it
+    host_cont_report: bool = False  # the host holds a continued report for its wait4
 
     def __post_init__(self) -> None:
         self.pgid = self.pgid or self.vpid

@@ -255,6 +255,14 @@ class Platform(abc.ABC):
             check(rc, "set return")
             self.resume(ctx)
 
+    def listen(self, ctx: Context) -> None:
+        """Leaves a task in its group-stop (PTRACE_LISTEN): it stays stopped, and a SIGCONT
+        (or SIGKILL) wakes it, which the tracer sees as another PTRACE_EVENT_STOP (or its
+        death)."""
+        rc = lib.st_listen(ctx.tid)
+        if rc != -errno.ESRCH:
+            check(rc, "listen")
+
     def resume_cont(self, ctx: Context) -> None:
         """Resumes with PTRACE_CONT whatever the platform (the launch hand-over)."""
         check(lib.st_resume(ctx.tid, lib.ST_CONT, 0), "resume")
@@ -267,8 +275,14 @@ class Platform(abc.ABC):
     def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
         """Whether an injected call meets the notify lane of this platform's filter."""
 
-    def inject(self, ctx: Context, nr: int, *args: int, donate_fd: int = -1) -> int:
-        """Runs host syscall `nr` inside the stopped task; returns its raw result (-errno)."""
+    def inject(self, ctx: Context, nr: int, *args: int, donate_fd: int = -1,
+               exec_tid: int = 0, others: tuple[int, ...] = ()) -> int:
+        """Runs host syscall `nr` inside the stopped task; returns its raw result (-errno).
+
+        For an exec: `exec_tid` is the tid the task has on the host once the exec succeeds
+        (its leader's), and `others` the host tids of its other threads, which the exec
+        kills; their exits are reaped during the call and never reach next_event().
+        """
         a = self._args
         full = (args + (0,) * 6)[:6]
         for i in range(6):
@@ -279,8 +293,10 @@ class Platform(abc.ABC):
             notif = lib.ST_NOTIF_CONTINUE
         else:
             notif = lib.ST_NOTIF_NONE
-        rc = lib.st_inject(ctx.tid, ctx.where, self.stub_ip, nr, a, notif, donate_fd,
-                           self._res, self._sig, self._status)
+        tids = ffi.new("int[]", others) if others else ffi.NULL
+        rc = lib.st_inject(ctx.tid, exec_tid or ctx.tid, tids, len(others), ctx.where,
+                           self.stub_ip, nr, a, notif, donate_fd, self._res,
+                           self._sig, self._status)
         ctx.where = ST_AT_OTHER
         if self._sig[0]:
             ctx.deferred_signals.append(self._sig[0])

@@ -27,6 +27,8 @@ SIGCHLD = 17
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WNOTHREAD, WALL, WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
+CLD_EXITED, CLD_STOPPED, CLD_CONTINUED = 1, 5, 6
+SIGCONT = 18
 MAX_ARG_STRLEN = 32 * 4096
 ARG_MAX = 2 * 1024 * 1024
 MAX_ARGS = 0x7FFFFFFF
@@ -93,9 +95,6 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     path = t.mem.read_path(path_ptr)
     if not path and not flags & loader.AT_EMPTY_PATH:
         raise ENOENT()
-    if t is not t.tg.leader:
-        # The host would move this thread to the leader's tid mid-injection; not handled yet.
-        raise EAGAIN()
     total = [0]
     argv = _read_strings(t, argv_ptr, total)
     envp = _read_strings(t, envp_ptr, total)
@@ -108,7 +107,9 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     p = k.platform
     try:
         fd = p.inject(t.ctx, DOORBELL, donate_fd=p.stub_fd)
-        r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH)
+        others = tuple(x.host_tid for x in t.tg.tasks if x is not t and x is not t.tg.leader)
+        r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH,
+                     exec_tid=t.tg.host_pid, others=others)
     except BaseException:
         loader.release_plan(plan)
         raise
@@ -117,6 +118,8 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
         loader.log.error("exec of the stub failed in task %d: %d", t.vtid, r)
         lib.st_kill(t.host_tid, 9)
         return DETACHED
+    if len(t.tg.tasks) > 1:
+        process.exec_kills_others(k, t)  # the host killed them; this one is the leader now
     t.fds.close_on_exec()
     loader.load(t, plan)
     return 0
@@ -125,14 +128,14 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
 def sys_execve(t: Task, a: Args) -> int:
     """Implements execve(2).
 
-    Differences: from the thread-group leader only (EAGAIN from another thread); argv and
-    envp together are limited to about 120 KiB (E2BIG), the stub's initial stack.
+    Differences: argv and envp together are limited to about 120 KiB (E2BIG), the stub's
+    initial stack.
     """
     return _execve(t, loader.AT_FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0)
 
 
 def sys_execveat(t: Task, a: Args) -> int:
-    """Implements execveat(2). Differences: from the thread-group leader only."""
+    """Implements execveat(2)."""
     return _execve(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4))
 
 
@@ -144,19 +147,45 @@ def _matches(t: Task, c: ThreadGroup, idtype: int, ident: int) -> bool:
     return c.pgid == (t.tg.pgid if ident == 0 else ident)
 
 
-def _find_zombie(t: Task, idtype: int, ident: int) -> ThreadGroup | None:
-    """The dead child the host would pick (oldest first); ECHILD when no child matches."""
+def _find_report(t: Task, idtype: int, ident: int,
+                 options: int) -> tuple[ThreadGroup, int] | None:
+    """The child whose change the host would report first (children oldest first, each
+    checked for exit, then stop, then continue) and its CLD_* code; ECHILD when no child
+    matches at all."""
     candidates = sorted((c for c in t.tg.children if _matches(t, c, idtype, ident)),
                         key=lambda c: c.seq)
     if not candidates:
         raise ECHILD()
-    return next((c for c in candidates if c.exit_status is not None), None)
+    for c in candidates:
+        if c.exit_status is not None:
+            if options & WEXITED:
+                return c, CLD_EXITED
+        elif options & WUNTRACED and c.wait_stop is not None:
+            return c, CLD_STOPPED
+        elif options & WCONTINUED and c.wait_cont:
+            return c, CLD_CONTINUED
+    return None
 
 
-def _host_reaps(t: Task, c: ThreadGroup) -> bool:
+def _host_reaps(t: Task, c: ThreadGroup, options: int) -> bool:
     """Whether the host, running this very call, reaps `c`: it is the host's child too and
-    the host's oldest-first choice is ours (children of one thread)."""
+    the host's oldest-first choice is ours (children of one thread), and no stopped or
+    continued child of the host's view could come first."""
+    if options & WUNTRACED and any(x.stopped for x in t.tg.children):
+        return False
+    if options & WCONTINUED and any(x.host_cont_report for x in t.tg.children):
+        return False
     return c.host_parent is t.tg and len(t.tg.tasks) == 1
+
+
+def _consume(t: Task, c: ThreadGroup, code: int) -> None:
+    """Takes the report wait returned (once its answer reached the task)."""
+    if code == CLD_EXITED:
+        _reap(t, c)
+    elif code == CLD_STOPPED:
+        c.wait_stop = None
+    else:
+        c.wait_cont = False
 
 
 def _reap(t: Task, c: ThreadGroup) -> None:
@@ -176,20 +205,25 @@ def _selector(pid: int) -> tuple[int, int]:
 
 
 async def sys_wait4(t: Task, a: Args) -> int:
-    """Implements wait4(2). Differences: no stopped/continued children; rusage is zero."""
+    """Implements wait4(2). Differences: rusage is zero; __WCLONE children are not told
+    apart (every child counts as a SIGCHLD child)."""
     pid, status_ptr, options, rusage = a.int(0), a.ptr(1), a.int(2), a.ptr(3)
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE):
         raise EINVAL()
     idtype, ident = _selector(pid)
     while True:
-        c = _find_zombie(t, idtype, ident)
-        if c is not None:
-            assert c.exit_status is not None
-            t.commit = functools.partial(_reap, t, c)  # once the answer is taken (kernel.py)
-            if _host_reaps(t, c):
+        found = _find_report(t, idtype, ident, options | WEXITED)
+        if found is not None:
+            c, code = found
+            t.commit = functools.partial(_consume, t, c, code)  # once the answer is taken
+            if code == CLD_EXITED and _host_reaps(t, c, options):
                 return HOST  # the host reaps the same child and writes the same status
-            status = struct.pack("<i", c.exit_status)
-            if status_ptr and t.mem.write_partial(status_ptr, status) != 4:
+            if code == CLD_EXITED:
+                assert c.exit_status is not None
+                status = c.exit_status
+            else:
+                status = 0xFFFF if code == CLD_CONTINUED else (c.wait_stop or 0) << 8 | 0x7F
+            if status_ptr and t.mem.write_partial(status_ptr, struct.pack("<i", status)) != 4:
                 raise EFAULT()
             if rusage and t.mem.write_partial(rusage, bytes(144)) != 144:
                 raise EFAULT()
@@ -199,16 +233,19 @@ async def sys_wait4(t: Task, a: Args) -> int:
         await t.wait_on(t.tg.child_waitq, POLLIN)
 
 
-def _siginfo(c: ThreadGroup) -> bytes:
+def _siginfo(c: ThreadGroup, code: int) -> bytes:
     """struct siginfo for SIGCHLD (128 bytes): signo, errno, code, pid, uid, status."""
-    assert c.exit_status is not None
-    code, status = process.exit_code_of(c.exit_status)
+    if code == CLD_EXITED:
+        assert c.exit_status is not None
+        code, status = process.exit_code_of(c.exit_status)
+    else:
+        status = SIGCONT if code == CLD_CONTINUED else c.wait_stop or 0
     uid = c.leader.creds.uid if c.tasks else 0
     return struct.pack("<iii4xiIi", SIGCHLD, 0, code, c.vpid, uid, status).ljust(128, b"\0")
 
 
 async def sys_waitid(t: Task, a: Args) -> int:
-    """Implements waitid(2). Differences: WEXITED only (no WSTOPPED/WCONTINUED), no P_PIDFD."""
+    """Implements waitid(2). Differences: no P_PIDFD; __WCLONE as in wait4."""
     idtype, ident, infop, options = a.int(0), a.int(1), a.ptr(2), a.int(3)
     if options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL
                    | WCLONE) or not options & (WEXITED | WUNTRACED | WCONTINUED):
@@ -216,18 +253,19 @@ async def sys_waitid(t: Task, a: Args) -> int:
     if idtype not in (P_ALL, P_PID, P_PGID) or (idtype == P_PID and ident <= 0):
         raise EINVAL()
     while True:
-        c = _find_zombie(t, idtype, ident) if options & WEXITED else None
-        if c is not None:
+        found = _find_report(t, idtype, ident, options)
+        if found is not None:
+            c, code = found
+            info = _siginfo(c, code)
             if not options & WNOWAIT:
-                t.commit = functools.partial(_reap, t, c)
-                if _host_reaps(t, c):
+                t.commit = functools.partial(_consume, t, c, code)
+                if code == CLD_EXITED and _host_reaps(t, c, options):
                     return HOST
             if infop:
-                t.mem.write(infop, _siginfo(c))
+                t.mem.write(infop, info)
             return 0
         if options & WNOHANG:
             if infop:
                 t.mem.write(infop, bytes(128))
             return 0
         await t.wait_on(t.tg.child_waitq, POLLIN)
-

@@ -6,6 +6,7 @@ Dispositions, masks and frames stay with the host (rt_sigaction & co. are allow-
 from __future__ import annotations
 
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
+from sentry.kernel import jobctl
 from sentry.kernel.args import Args
 from sentry.kernel.kernel import HOST
 from sentry.kernel.signals import ns_init_accepts
@@ -14,6 +15,7 @@ from sentry.kernel.thread_group import ThreadGroup
 from sentry.platform.native import lib
 
 NSIG = 64
+SIGCONT = 18
 
 
 def _check_sig(sig: int) -> None:
@@ -34,6 +36,8 @@ def _send_group(t: Task, tg: ThreadGroup, sig: int) -> None:
         return  # the namespace init's rule: discarded, and kill() still succeeds
     if sig and lib.st_kill(tg.host_pid, sig) < 0:
         raise ESRCH()
+    if sig == SIGCONT:
+        jobctl.group_continued(tg)
     if sig:
         t.kernel.signals_sent(tg)
 
@@ -86,6 +90,8 @@ def _send_task(t: Task, target: Task, sig: int) -> int:
         rc = lib.st_tgkill(target.tg.host_pid, target.host_tid, sig)
         if rc < 0:
             raise ESRCH()
+        if sig == SIGCONT:
+            jobctl.group_continued(target.tg)
         t.kernel.signals_sent(target.tg)
     return 0
 

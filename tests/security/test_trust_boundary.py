@@ -137,12 +137,7 @@ def test_blocked_host_call_does_not_stall_the_sentry(platform, mode, sec_probe, 
     assert p.returncode == 0, describe(p)
 
 
-BUG_THREAD_EXEC = (
-    "Sentry crash: execve from a non-leader thread; the host exec changes the thread's tid "
-    "to the leader's, the injection's waitpid(old tid) gets ECHILD -> HostError -> SentryBug")
-
-
-@pytest.mark.parametrize("platform", platforms(seccomp=BUG_THREAD_EXEC, ptrace=BUG_THREAD_EXEC))
+@pytest.mark.parametrize("platform", PLATFORMS)
 def test_execve_from_a_thread(platform, sec_probe, run_sandboxed, describe):
     p = run(run_sandboxed, platform, [sec_probe("exec_from_thread")])
     assert p.stdout == b"exec from a thread: ok\n", describe(p)
