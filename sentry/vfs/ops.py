@@ -19,8 +19,8 @@ from sentry.abi.stat import (
 )
 from sentry.vfs.constants import (
     AT_EMPTY_PATH, AT_FDCWD, MS_NODEV, MS_RDONLY, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL,
-    O_LARGEFILE, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, RENAME_EXCHANGE,
-    RENAME_NOREPLACE, RENAME_WHITEOUT, STATUS_KEEP,
+    O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY,
+    RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, STATUS_KEEP,
 )
 from sentry.vfs.dentry import Dentry, VirtualDentry
 from sentry.vfs.file import FileDescription, PathFile
@@ -188,14 +188,14 @@ def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> Fil
         check_access(t.creds, st, want)
     keep = flags & STATUS_KEEP | O_LARGEFILE
     if getattr(inode, "self_opening", False):
-        return inode.open(t, vd, keep)
+        return inode.open(t, vd, keep | flags & O_NOCTTY)  # terminals look at O_NOCTTY
     if kind in (S_IFCHR, S_IFBLK):
         if vd.mount.flags & MS_NODEV:
             raise EACCES()
         if kind == S_IFBLK:
             raise ENXIO()
-        f = vd.mount.vfs.open_device(t, st.rdev, vd, keep)
-        f.flags = keep if f.flags == 0 else f.flags
+        f = vd.mount.vfs.open_device(t, st.rdev, vd, keep | flags & O_NOCTTY)
+        f.flags = (keep if f.flags == 0 else f.flags) & ~O_NOCTTY
         return f
     if kind == S_IFIFO and fifo_opener is not None:
         return fifo_opener(t, vd, keep)  # may ask the open syscall to wait (pipe.py)
