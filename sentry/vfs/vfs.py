@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EBUSY, ENXIO
 from sentry.vfs.dentry import Dentry, Mount, VirtualDentry
+from sentry.vfs.mapnames import MapNames
 
 if TYPE_CHECKING:
     from sentry.vfs.file import FileDescription
@@ -28,6 +29,7 @@ class VFS:
         self.mounts: dict[tuple[Mount, Dentry], Mount] = {}
         self.order: list[Mount] = [self.root_mount]
         self.devices: dict[tuple[int, int], DeviceOpener] = {}
+        self.map_names = MapNames()  # guest names of mmapped host files (/proc/<pid>/maps)
 
     def root(self) -> VirtualDentry:
         return VirtualDentry(self.root_mount, self.root_mount.root)
