@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EBUSY, ENXIO
 from sentry.vfs.dentry import Dentry, Mount, VirtualDentry
+from sentry.vfs.fsnotify import Watches
 from sentry.vfs.mapnames import MapNames
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class VFS:
         self.order: list[Mount] = [self.root_mount]
         self.devices: dict[tuple[int, int], DeviceOpener] = {}
         self.map_names = MapNames()  # guest names of mmapped host files (/proc/<pid>/maps)
+        self.watches = Watches()  # inotify watches (sentry/vfs/fsnotify.py)
 
     def root(self) -> VirtualDentry:
         return VirtualDentry(self.root_mount, self.root_mount.root)
