@@ -234,6 +234,7 @@ def map_elf(inj: _Injector, t: Task, elf: Elf, hint: int) -> tuple[int, int]:
     else:
         bias = 0
     host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
+    t.fs.root.mount.vfs.map_names.note(host_fd, elf.file)  # for /proc/<pid>/maps
     fd = inj.call(DOORBELL, donate_fd=host_fd)
     try:
         for s in elf.segments:

@@ -16,8 +16,8 @@ FIOASYNC = 0x5452
 
 
 def sys_ioctl(t: Task, a: Args) -> int:
-    """Implements ioctl(2). Differences: only tty requests (host stdio), FIONREAD, FIONBIO,
-    FIOASYNC, FIOCLEX and FIONCLEX, plus what other files implement."""
+    """Implements ioctl(2). Differences: the generic FIONREAD, FIONBIO, FIOASYNC, FIOCLEX and
+    FIONCLEX, plus what each file implements (ptys: sentry/vfs/fsimpl/devpts; host stdio)."""
     fd, cmd, arg = a.int(0), a.uint(1), a.ptr(2)
     f = t.fds.get(fd)
     if f.is_path:

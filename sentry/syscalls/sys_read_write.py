@@ -15,6 +15,7 @@ from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 from sentry.kernel.waiter import POLLIN, POLLOUT
+from sentry.vfs import fsnotify
 from sentry.vfs.constants import O_APPEND, SEEK_HOLE
 from sentry.platform.native import lib
 from sentry.vfs.file import FileDescription, SeekableFile
@@ -156,6 +157,20 @@ def _sigpipe(t: Task) -> None:
     lib.st_tgkill(host_pid, t.host_tid, SIGPIPE)
 
 
+def _accessed(f: FileDescription, n: int) -> int:
+    """inotify's IN_ACCESS after a read that moved bytes; returns n."""
+    if fsnotify.active and n:
+        fsnotify.file_event(f, fsnotify.IN_ACCESS)
+    return n
+
+
+def _modified(f: FileDescription, n: int) -> int:
+    """inotify's IN_MODIFY after a write that moved bytes; returns n."""
+    if fsnotify.active and n:
+        fsnotify.file_event(f, fsnotify.IN_MODIFY)
+    return n
+
+
 def _iovecs(t: Task, addr: int, count: int) -> list[tuple[int, int]]:
     """Reads and checks an iovec array (EINVAL for a bad count or total), clamped."""
     if count < 0 or count > IOV_MAX:
@@ -196,7 +211,10 @@ def sys_read(t: Task, a: Args) -> Any:
     iovs = [(a.ptr(1), n)]
 
     def op() -> int:
-        return _copy_out(t, f, iovs, f.read(n))
+        done = _copy_out(t, f, iovs, f.read(n))
+        if fsnotify.active and done:
+            fsnotify.file_event(f, fsnotify.IN_ACCESS)
+        return done
 
     try:
         return op()
@@ -212,14 +230,15 @@ async def sys_write(t: Task, a: Args) -> int:
     if not f.writable:
         raise EBADF()
     iovs = _clamp([(a.ptr(1), a.size(2))])
-    return await _write(t, f, _copy_in(t, iovs))
+    return _modified(f, await _write(t, f, _copy_in(t, iovs)))
 
 
 async def sys_readv(t: Task, a: Args) -> int:
     """Implements readv(2)."""
     f = t.fds.get(a.int(0))
     iovs = _iovecs(t, a.ptr(1), a.int(2))
-    return await t.io_wait(f, POLLIN, lambda: _copy_out(t, f, iovs, f.read(_total(iovs))))
+    n = await t.io_wait(f, POLLIN, lambda: _copy_out(t, f, iovs, f.read(_total(iovs))))
+    return _accessed(f, n)
 
 
 async def sys_writev(t: Task, a: Args) -> int:
@@ -227,7 +246,7 @@ async def sys_writev(t: Task, a: Args) -> int:
     f = t.fds.get(a.int(0))
     if not f.writable:
         raise EBADF()
-    return await _write(t, f, _copy_in(t, _iovecs(t, a.ptr(1), a.int(2))))
+    return _modified(f, await _write(t, f, _copy_in(t, _iovecs(t, a.ptr(1), a.int(2)))))
 
 
 def sys_pread64(t: Task, a: Args) -> int:
@@ -237,7 +256,7 @@ def sys_pread64(t: Task, a: Args) -> int:
         raise EINVAL()
     f = t.fds.get(fd)
     n = min(count, MAX_RW_COUNT)
-    return _copy_out(t, f, [(buf, n)], f.pread(n, off), positional=True)
+    return _accessed(f, _copy_out(t, f, [(buf, n)], f.pread(n, off), positional=True))
 
 
 def sys_pwrite64(t: Task, a: Args) -> int:
@@ -248,7 +267,7 @@ def sys_pwrite64(t: Task, a: Args) -> int:
     f = t.fds.get(fd)
     if not f.writable:
         raise EBADF()
-    return f.pwrite(_copy_in(t, _clamp([(buf, count)])), off)
+    return _modified(f, f.pwrite(_copy_in(t, _clamp([(buf, count)])), off))
 
 
 def sys_preadv(t: Task, a: Args) -> int:
@@ -258,7 +277,7 @@ def sys_preadv(t: Task, a: Args) -> int:
         raise EINVAL()
     f = t.fds.get(fd)
     iovs = _iovecs(t, a.ptr(1), a.int(2))
-    return _copy_out(t, f, iovs, f.pread(_total(iovs), off), positional=True)
+    return _accessed(f, _copy_out(t, f, iovs, f.pread(_total(iovs), off), positional=True))
 
 
 def sys_pwritev(t: Task, a: Args) -> int:
@@ -269,7 +288,7 @@ def sys_pwritev(t: Task, a: Args) -> int:
     f = t.fds.get(fd)
     if not f.writable:
         raise EBADF()
-    return f.pwrite(_copy_in(t, _iovecs(t, a.ptr(1), a.int(2))), off)
+    return _modified(f, f.pwrite(_copy_in(t, _iovecs(t, a.ptr(1), a.int(2))), off))
 
 
 def sys_lseek(t: Task, a: Args) -> int:

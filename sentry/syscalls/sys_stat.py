@@ -9,7 +9,7 @@ from sentry.abi.errno import EBADF, EFAULT, EINVAL, ENOTSUP, EPERM
 from sentry.abi.stat import pack_stat, pack_statfs, pack_statx
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
-from sentry.vfs import ops
+from sentry.vfs import fsnotify, ops
 from sentry.vfs.constants import (
     AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE,
     AT_SYMLINK_NOFOLLOW, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY,
@@ -221,6 +221,8 @@ def sys_ftruncate(t: Task, a: Args) -> int:
     if size < 0:
         raise EINVAL()
     f.truncate(size)
+    if fsnotify.active:
+        fsnotify.file_event(f, fsnotify.IN_MODIFY)
     return 0
 
 

@@ -13,6 +13,7 @@ from sentry.abi.errno import (
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
+from sentry.vfs import fsnotify
 from sentry.vfs import ops
 from sentry.vfs.constants import AT_FDCWD, MS_RDONLY
 from sentry.vfs.dentry import VirtualDentry
@@ -102,6 +103,8 @@ def _set(t: Task, vd: VirtualDentry, a: Args) -> int:
     if name.startswith((b"system.", b"security.")) and t.creds.euid != 0:
         raise EPERM()
     vd.dentry.inode.setxattr(name, data, flags)
+    if fsnotify.active:
+        fsnotify.vd_event(vd, fsnotify.IN_ATTRIB)
     return 0
 
 
@@ -109,6 +112,8 @@ def _remove(t: Task, vd: VirtualDentry, a: Args) -> int:
     name = _name(t, a.ptr(1))
     _check(t, vd, name, MAY_WRITE)
     vd.dentry.inode.removexattr(name)
+    if fsnotify.active:
+        fsnotify.vd_event(vd, fsnotify.IN_ATTRIB)
     return 0
 
 

@@ -15,6 +15,7 @@ from sentry.abi.errno import (
 )
 from sentry.abi.stat import DT_DIR, S_IFDIR, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
 from sentry.kernel.creds import Credentials
+from sentry.vfs import fsnotify
 from sentry.kernel.waiter import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 from sentry.vfs.constants import (
     MAP_SHARED, MAP_SHARED_VALIDATE, MS_NOEXEC, O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH,
@@ -45,6 +46,9 @@ class FileDescription:
     def decref(self) -> None:
         self.refs -= 1
         if self.refs == 0:
+            if fsnotify.active and self.vd is not None and not self.is_path:
+                fsnotify.file_event(self, fsnotify.IN_CLOSE_WRITE if self.writable
+                                    else fsnotify.IN_CLOSE_NOWRITE)
             self.release()
 
     def release(self) -> None:

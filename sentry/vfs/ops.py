@@ -19,9 +19,10 @@ from sentry.abi.stat import (
 )
 from sentry.vfs.constants import (
     AT_EMPTY_PATH, AT_FDCWD, MS_NODEV, MS_RDONLY, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL,
-    O_LARGEFILE, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, RENAME_EXCHANGE,
-    RENAME_NOREPLACE, RENAME_WHITEOUT, STATUS_KEEP,
+    O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY,
+    RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, STATUS_KEEP,
 )
+from sentry.vfs import fsnotify
 from sentry.vfs.dentry import Dentry, VirtualDentry
 from sentry.vfs.file import FileDescription, PathFile
 from sentry.vfs.inode import SetAttr
@@ -173,6 +174,8 @@ def open_at(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescr
                 perm = mode & 0o7777 & ~t.fs.umask
                 vd = _add(parent, name, parent.dentry.inode.create(t, name, S_IFREG | perm))
                 created = True
+                if fsnotify.active:
+                    fsnotify.created(parent, name, vd.dentry.inode)
                 break
             if flags & O_EXCL:
                 raise EEXIST()
@@ -184,7 +187,10 @@ def open_at(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescr
                 continue
             vd = child
             break
-    return open_vd(t, vd, flags, created)
+    f = open_vd(t, vd, flags, created)
+    if fsnotify.active and not flags & O_PATH:
+        fsnotify.file_event(f, fsnotify.IN_OPEN)
+    return f
 
 
 def _open_tmpfile(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescription:
@@ -226,14 +232,14 @@ def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> Fil
         check_access(t.creds, st, want)
     keep = flags & STATUS_KEEP | O_LARGEFILE
     if getattr(inode, "self_opening", False):
-        return inode.open(t, vd, keep)
+        return inode.open(t, vd, keep | flags & O_NOCTTY)  # terminals look at O_NOCTTY
     if kind in (S_IFCHR, S_IFBLK):
         if vd.mount.flags & MS_NODEV:
             raise EACCES()
         if kind == S_IFBLK:
             raise ENXIO()
-        f = vd.mount.vfs.open_device(t, st.rdev, vd, keep)
-        f.flags = keep if f.flags == 0 else f.flags
+        f = vd.mount.vfs.open_device(t, st.rdev, vd, keep | flags & O_NOCTTY)
+        f.flags = (keep if f.flags == 0 else f.flags) & ~O_NOCTTY
         return f
     if kind == S_IFIFO and fifo_opener is not None:
         return fifo_opener(t, vd, keep)  # may ask the open syscall to wait (pipe.py)
@@ -243,6 +249,8 @@ def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> Fil
         raise EROFS()
     if flags & O_TRUNC and kind == S_IFREG and not created and st.size:
         inode.setattr(t, SetAttr(size=0))
+        if fsnotify.active:
+            fsnotify.vd_event(vd, fsnotify.IN_MODIFY)
     return inode.open(t, vd, keep)
 
 
@@ -262,7 +270,10 @@ def _new_name(t: Any, dirfd: int, path: bytes, dir_ok: bool = False) -> tuple[Vi
 def mkdir_at(t: Any, dirfd: int, path: bytes, mode: int) -> None:
     parent, name = _new_name(t, dirfd, path, dir_ok=True)
     check_dir_write(t, parent)
-    _add(parent, name, parent.dentry.inode.mkdir(t, name, S_IFDIR | mode & 0o1777 & ~t.fs.umask))
+    inode = parent.dentry.inode.mkdir(t, name, S_IFDIR | mode & 0o1777 & ~t.fs.umask)
+    _add(parent, name, inode)
+    if fsnotify.active:
+        fsnotify.created(parent, name, inode)
 
 
 def mknod_at(t: Any, dirfd: int, path: bytes, mode: int, rdev: int) -> None:
@@ -280,6 +291,8 @@ def mknod_at(t: Any, dirfd: int, path: bytes, mode: int, rdev: int) -> None:
     else:
         inode = pi.mknod(t, name, kind | perm, rdev)
     _add(parent, name, inode)
+    if fsnotify.active:
+        fsnotify.created(parent, name, inode)
 
 
 def symlink_at(t: Any, target: bytes, dirfd: int, path: bytes) -> None:
@@ -287,7 +300,10 @@ def symlink_at(t: Any, target: bytes, dirfd: int, path: bytes) -> None:
         raise ENOENT()
     parent, name = _new_name(t, dirfd, path)
     check_dir_write(t, parent)
-    _add(parent, name, parent.dentry.inode.symlink(t, name, target))
+    inode = parent.dentry.inode.symlink(t, name, target)
+    _add(parent, name, inode)
+    if fsnotify.active:
+        fsnotify.created(parent, name, inode)
 
 
 def link_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes,
@@ -302,6 +318,8 @@ def link_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes
         raise ENOENT()  # a deleted file cannot get a name back (O_TMPFILE ones can)
     check_dir_write(t, parent)
     _add(parent, name, parent.dentry.inode.link(t, name, old.dentry.inode))
+    if fsnotify.active:
+        fsnotify.linked(parent, name, old.dentry.inode)
 
 
 def _removable(t: Any, parent: VirtualDentry, child: VirtualDentry) -> None:
@@ -324,8 +342,11 @@ def unlink_at(t: Any, dirfd: int, path: bytes) -> None:
     if w.must_dir:
         raise ENOTDIR()
     _removable(t, parent, child)
+    before = _victim(child)
     parent.dentry.inode.unlink(t, name)
     _drop(parent, name)
+    if before is not None:
+        fsnotify.removed(parent, name, before[0], False, before[1])
 
 
 def rmdir_at(t: Any, dirfd: int, path: bytes) -> None:
@@ -342,8 +363,19 @@ def rmdir_at(t: Any, dirfd: int, path: bytes) -> None:
     if not child.dentry.inode.is_dir():
         raise ENOTDIR()
     _removable(t, parent, child)
+    before = _victim(child)
     parent.dentry.inode.rmdir(t, name)
     _drop(parent, name)
+    if before is not None:
+        fsnotify.removed(parent, name, before[0], True, True)
+
+
+def _victim(vd: VirtualDentry) -> tuple[tuple[int, int], bool] | None:
+    """For inotify, before a removal: the victim's key and whether this is its last link."""
+    if not fsnotify.active:
+        return None
+    st = vd.dentry.inode.stat()
+    return (st.dev, st.ino), st.nlink <= 1
 
 
 def _is_ancestor(a: Dentry, b: Dentry) -> bool:
@@ -398,8 +430,14 @@ def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: byt
         _removable(t, np_, new)
     if old_dir and op.dentry is not np_.dentry:
         check_access(t.creds, old.dentry.inode.stat(), MAY_WRITE)
+    replaced = _victim(new) if new is not None else None
     op.dentry.inode.rename(t, oname, np_.dentry.inode, nname, flags)
     op.mount.vfs.walks.clear()
+    if fsnotify.active:
+        fsnotify.moved(op, oname, np_, nname, old.dentry.inode)
+        if replaced is not None and (replaced[1] or new_dir):
+            np_.mount.vfs.watches.send(replaced[0], fsnotify.IN_DELETE_SELF)
+            np_.mount.vfs.watches.gone(replaced[0])
     d = op.dentry.children.pop(oname, None)
     _drop(np_, nname)
     if d is not None and np_.dentry.inode.fs.cache_dentries:
@@ -430,6 +468,8 @@ def chmod_vd(t: Any, vd: VirtualDentry, mode: int) -> None:
         mode &= ~S_ISGID
     vd.dentry.inode.setattr(t, SetAttr(mode=st.mode & S_IFMT | mode))
     vd.mount.vfs.walks.clear()  # search permission may have changed
+    if fsnotify.active:
+        fsnotify.vd_event(vd, fsnotify.IN_ATTRIB)
 
 
 def chown_vd(t: Any, vd: VirtualDentry, uid: int, gid: int) -> None:
@@ -452,6 +492,8 @@ def chown_vd(t: Any, vd: VirtualDentry, uid: int, gid: int) -> None:
             attrs.mode = st.mode & ~kill
     vd.dentry.inode.setattr(t, attrs)
     vd.mount.vfs.walks.clear()  # search permission may have changed
+    if fsnotify.active:
+        fsnotify.vd_event(vd, fsnotify.IN_ATTRIB)
 
 
 def truncate_vd(t: Any, vd: VirtualDentry, size: int) -> None:
@@ -463,6 +505,8 @@ def truncate_vd(t: Any, vd: VirtualDentry, size: int) -> None:
     check_access(t.creds, st, MAY_WRITE)
     _check_setattr(vd)
     vd.dentry.inode.setattr(t, SetAttr(size=size))
+    if fsnotify.active:
+        fsnotify.vd_event(vd, fsnotify.IN_MODIFY)
 
 
 Times = tuple[tuple[int, int], tuple[int, int]]
@@ -493,6 +537,8 @@ def utimes_vd(t: Any, vd: VirtualDentry, times: Times | None) -> None:
             raise EPERM()
         check_access(t.creds, st, MAY_WRITE)
     vd.dentry.inode.setattr(t, SetAttr(atime_ns=vals[0], mtime_ns=vals[1]))
+    if fsnotify.active:
+        fsnotify.vd_event(vd, fsnotify.IN_ATTRIB)
 
 
 def access_at(t: Any, dirfd: int, path: bytes, mode: int, follow: bool, effective: bool,

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EBUSY, ENXIO
 from sentry.vfs.dentry import Dentry, Mount, VirtualDentry
+from sentry.vfs.fsnotify import Watches
+from sentry.vfs.mapnames import MapNames
 
 if TYPE_CHECKING:
     from sentry.vfs.file import FileDescription
@@ -32,6 +34,8 @@ class VFS:
         # change that could alter a successful walk (a name removed or renamed, a mount, a
         # mode or owner changed) clears it; a new name cannot, as failed walks are not kept.
         self.walks: dict[tuple, VirtualDentry] = {}
+        self.map_names = MapNames()  # guest names of mmapped host files (/proc/<pid>/maps)
+        self.watches = Watches()  # inotify watches (sentry/vfs/fsnotify.py)
 
     def root(self) -> VirtualDentry:
         return VirtualDentry(self.root_mount, self.root_mount.root)

@@ -21,9 +21,10 @@ from sentry.abi.errno import ENOENT
 from sentry.abi.stat import S_IFDIR, Stat
 from sentry.kernel.creds import Credentials
 from sentry.kernel.fs_context import FsContext
-from sentry.vfs.constants import MS_NODEV, MS_NOEXEC, MS_NOSUID, O_ACCMODE, O_LARGEFILE
+from sentry.vfs.constants import MS_NODEV, MS_NOEXEC, MS_NOSUID, O_ACCMODE, O_LARGEFILE, O_NOCTTY
 from sentry.vfs.dentry import Mount, VirtualDentry
 from sentry.vfs.fsimpl.dev import build_devfs, register_devices
+from sentry.vfs.fsimpl.devpts import DevptsFS, register_devpts
 from sentry.vfs.fsimpl.host import HostFS
 from sentry.vfs.fsimpl.host.stream import HostStreamFile
 from sentry.vfs.fsimpl.overlay import OverlayFS
@@ -42,21 +43,20 @@ class SandboxRoot:
         self.vfs = vfs
         self.proc = proc
         self.dev_root: TmpfsInode | None = None
+        self.devpts: DevptsFS | None = None
 
     def expose_tty(self, f: HostStreamFile) -> None:
         """Shows a host pty of the stdio as /dev/pts/N (same rdev); opening it reopens f.
 
-        Without it ttyname(3) fails in the guest. (A Sentry devpts will replace this.)
+        Without it ttyname(3) fails in the guest. Our devpts skips that N for its own ptys.
         """
         name = f.name
-        if not f.is_tty or not name.startswith(b"/dev/pts/") or self.dev_root is None:
+        if not f.is_tty or not name.startswith(b"/dev/pts/") or self.devpts is None:
             return
-        pts = self.dev_root.children[b"pts"]
         leaf = name[len(b"/dev/pts/"):]
-        if b"/" in leaf or leaf in pts.children:
+        if b"/" in leaf or leaf in self.devpts.foreign or self.dev_root is None:
             return
-        pts._insert(leaf, HostTtyNode(pts.fs, f))
-
+        self.devpts.foreign[leaf] = HostTtyNode(self.dev_root.fs, f)
 
     def root(self) -> VirtualDentry:
         return self.vfs.root()
@@ -102,7 +102,7 @@ class HostTtyNode(TmpfsInode):
         return self.file.stat()
 
     def open(self, t: Any, vd: Any, flags: int) -> Any:
-        return self.file.reopen(flags)
+        return self.file.reopen(flags & ~O_NOCTTY)
 
 
 def build_do_root(host_root: str = "/") -> SandboxRoot:
@@ -118,6 +118,10 @@ def build_do_root(host_root: str = "/") -> SandboxRoot:
     dev_fs, dev_root = build_devfs()
     sr.mount(dev_fs, dev_root, b"/dev", MS_NOSUID)
     sr.dev_root = dev_root
+    devpts = DevptsFS()
+    pts = sr.mount(devpts, devpts.root, b"/dev/pts", MS_NOSUID | MS_NOEXEC)
+    sr.devpts = devpts
+    register_devpts(vfs, VirtualDentry(pts, pts.root))
     sys_fs = TmpfsFS()
     sys_fs.name = "sysfs"
     sr.mount(sys_fs, sys_fs.root(0o555), b"/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC)

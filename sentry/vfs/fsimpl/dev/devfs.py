@@ -9,7 +9,7 @@ from sentry.vfs.fsimpl.tmpfs import TmpfsFS, TmpfsInode
 
 _NODES = [
     (b"null", 1, 3), (b"zero", 1, 5), (b"full", 1, 7), (b"random", 1, 8),
-    (b"urandom", 1, 9), (b"tty", 5, 0),
+    (b"urandom", 1, 9), (b"tty", 5, 0), (b"ptmx", 5, 2),
 ]
 _LINKS = [
     (b"fd", b"/proc/self/fd"), (b"stdin", b"/proc/self/fd/0"),
@@ -22,7 +22,7 @@ class DevFS(TmpfsFS):
 
 
 def build_devfs() -> tuple[DevFS, TmpfsInode]:
-    """A devtmpfs-like tree: nodes 0666 root:root, /dev/pts and /dev/shm (1777) dirs."""
+    """A devtmpfs-like tree: nodes 0666 root:root, /dev/pts (for devpts) and /dev/shm (1777)."""
     fs = DevFS()
     root = fs.root(0o755)
     for name, major, minor in _NODES:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sentry.vfs.fsimpl.host.machine import host_cpuinfo
+from sentry.vfs.fsimpl.host.machine import host_cpuinfo, host_proc_stat
 
 
 def _kernel_start(t: Any, fs: Any) -> float:
@@ -67,6 +67,22 @@ def filesystems(t: Any, fs: Any) -> bytes:
                                                  b"devpts", b"overlay"))
 
 
+def stat(t: Any, fs: Any) -> bytes:
+    """/proc/stat: the machine's CPU counters (the CPUs are the host's); boot time, process
+    counts and the rest are the sandbox's (interrupts and context switches: 0)."""
+    cpu = [ln for ln in host_proc_stat().splitlines() if ln.startswith(b"cpu")]
+    if not cpu:
+        n = os.cpu_count() or 1
+        cpu = [b"cpu  0 0 0 0 0 0 0 0 0 0"] + [b"cpu%d 0 0 0 0 0 0 0 0 0 0" % i for i in range(n)]
+    btime = int(time.time() - (time.monotonic() - _kernel_start(t, fs)))
+    groups = t.kernel.thread_groups
+    running = sum(1 for g in groups.values() for _ in getattr(g, "tasks", ()))
+    rest = [b"intr 0", b"ctxt 0", b"btime %d" % btime,
+            b"processes %d" % max(groups, default=0), b"procs_running %d" % max(1, running),
+            b"procs_blocked 0", b"softirq 0 0 0 0 0 0 0 0 0 0 0"]
+    return b"\n".join(cpu + rest) + b"\n"
+
+
 def _bytes(v: str | bytes) -> bytes:
     return v.encode() if isinstance(v, str) else v
 
@@ -78,7 +94,7 @@ def _release(t: Any) -> str:
 
 FILES: dict[str, Callable[[Any, Any], bytes]] = {
     "meminfo": meminfo, "cpuinfo": cpuinfo, "uptime": uptime, "version": version,
-    "filesystems": filesystems, "loadavg": loadavg,
+    "filesystems": filesystems, "loadavg": loadavg, "stat": stat,
 }
 
 SYS_KERNEL: dict[str, Callable[[Any], bytes]] = {

@@ -6,6 +6,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from sentry.vfs.fsimpl.host.machine import cap_last_cap, task_proc_file
+from sentry.vfs.fsimpl.proc import maps as _maps
+
 
 def comm(tg: Any) -> bytes:
     c = getattr(tg, "comm", None)
@@ -18,10 +21,48 @@ def _state(t: Any, tg: Any) -> tuple[str, str]:
     return ("R", "running") if t.tg is tg else ("S", "sleeping")
 
 
+# Lines of the host's /proc/<pid>/status that describe the task's own memory, signal
+# state and scheduling (the host holds them: the address space, dispositions and masks
+# are the host task's); everything naming ids, capabilities or the sandbox is the Sentry's.
+_HOST_MEMORY = ("VmPeak", "VmSize", "VmLck", "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile",
+                "RssShmem", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap",
+                "HugetlbPages", "CoreDumping", "THP_enabled", "untag_mask")
+_HOST_SIGNALS = ("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")
+_HOST_TAIL = ("Speculation_Store_Bypass", "SpeculationIndirectBranch", "Cpus_allowed",
+              "Cpus_allowed_list", "Mems_allowed", "Mems_allowed_list",
+              "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")
+
+
+def _host_status(tg: Any) -> dict[str, str]:
+    pid = getattr(tg, "host_pid", None)
+    if pid is None:
+        return {}
+    out = {}
+    for line in task_proc_file(pid, "status").decode(errors="replace").splitlines():
+        key, _, value = line.partition(":")
+        out[key] = value[1:] if value.startswith("\t") else value
+    return out
+
+
+def _caps(c: Any) -> list[str]:
+    full = (1 << (cap_last_cap() + 1)) - 1
+    have = full if c.euid == 0 else 0
+    return [f"CapInh:\t{0:016x}", f"CapPrm:\t{have:016x}", f"CapEff:\t{have:016x}",
+            f"CapBnd:\t{full:016x}", f"CapAmb:\t{0:016x}"]
+
+
 def status(t: Any, tg: Any) -> bytes:
+    """/proc/<pid>/status with the fields and order of Linux 6.x."""
     c = tg.leader.creds
     tasks = getattr(tg, "tasks", None) or [tg.leader]
     st, desc = _state(t, tg)
+    host = _host_status(tg)
+    pgid, sid = getattr(tg, "pgid", tg.vpid), getattr(tg, "sid", tg.vpid)
+
+    def pick(keys: tuple[str, ...]) -> list[str]:
+        return [f"{k}:\t{host[k]}" for k in keys if k in host]
+
+    prctl = getattr(tg.leader, "prctl", {})
     lines = [
         f"Name:\t{comm(tg).decode(errors='replace')}",
         f"Umask:\t{tg.leader.fs.umask:04o}",
@@ -33,12 +74,21 @@ def status(t: Any, tg: Any) -> bytes:
         "TracerPid:\t0",
         f"Uid:\t{c.uid}\t{c.euid}\t{c.suid}\t{c.fsuid}",
         f"Gid:\t{c.gid}\t{c.egid}\t{c.sgid}\t{c.fsgid}",
-        f"FDSize:\t{max(64, len(tg.leader.fds))}",
-        "Groups:\t" + " ".join(str(g) for g in c.groups),
+        f"FDSize:\t{max(64, 1 << (len(tg.leader.fds) - 1).bit_length())}",
+        "Groups:\t" + " ".join(str(g) for g in c.groups) + " ",  # Linux's trailing space
+        f"NStgid:\t{tg.vpid}", f"NSpid:\t{tg.vpid}", f"NSpgid:\t{pgid}", f"NSsid:\t{sid}",
+        "Kthread:\t0",
+        *pick(_HOST_MEMORY),
         f"Threads:\t{len(tasks)}",
+        *pick(("SigQ",)), *pick(_HOST_SIGNALS),
+        *_caps(c),
+        f"NoNewPrivs:\t{int(bool(prctl.get('no_new_privs', 0)))}",
         "Seccomp:\t0",
-        f"Cpus_allowed_list:\t0-{(os.cpu_count() or 1) - 1}",
+        "Seccomp_filters:\t0",
+        *pick(_HOST_TAIL),
     ]
+    if "Cpus_allowed_list" not in host:
+        lines.append(f"Cpus_allowed_list:\t0-{(os.cpu_count() or 1) - 1}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -78,5 +128,6 @@ def mounts(t: Any, tg: Any) -> bytes:
 
 FILES: dict[str, Callable[[Any, Any], bytes]] = {
     "cmdline": cmdline, "comm": lambda t, tg: comm(tg) + b"\n", "status": status,
-    "stat": stat, "mounts": mounts, "environ": environ,
+    "stat": stat, "mounts": mounts, "environ": environ, "maps": _maps.maps,
+    "smaps": _maps.smaps,
 }

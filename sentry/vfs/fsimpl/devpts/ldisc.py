@@ -1,0 +1,266 @@
+"""The N_TTY line discipline: what happens to bytes between a terminal's two sides.
+
+Input (the master's writes, a keyboard on a real tty) goes through `receive`: input flags
+(ICRNL, INLCR, IGNCR, ISTRIP), flow control (IXON: VSTOP/VSTART), signal characters
+(ISIG: VINTR, VQUIT, VSUSP → the returned signals, for the foreground process group),
+canonical editing (ICANON: VERASE, VKILL, VWERASE, VLNEXT, VEOF, VEOL, VEOL2, newline) and
+echo (ECHO, ECHOE, ECHOK, ECHOKE, ECHONL, ECHOCTL). Output (the replica's writes and the
+echo) goes through `_opost` (OPOST: ONLCR, OCRNL, ONOCR, ONLRET, OLCUC) into `out`, what
+the master reads.
+
+Differences from Linux: VTIME is ignored (VMIN=0 reads do not wait, VMIN>0 reads return
+once a byte is there), tab expansion (XTABS) and the column tracking it needs, VREPRINT,
+VDISCARD, PARMRK, IUCLC, IMAXBEL and packet mode are not implemented; erasing a tab
+echoes one column.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from sentry.vfs.fsimpl.devpts.termios import (
+    ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, ECHONL, ICANON, ICRNL, IEXTEN, IGNCR, INLCR, ISIG,
+    ISTRIP, IXANY, IXON, NOFLSH, OCRNL, OLCUC, ONLCR, ONLRET, ONOCR, OPOST, VEOF, VEOL, VEOL2,
+    VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VSTART, VSTOP, VSUSP, VWERASE, Termios,
+)
+
+N_TTY_BUF_SIZE = 4096
+SIGINT, SIGQUIT, SIGTSTP = 2, 3, 20
+
+
+class LineDiscipline:
+    """One terminal's input queue (lines or raw bytes) and output queue (`out`)."""
+
+    def __init__(self, termios: Termios | None = None) -> None:
+        self.termios = termios or Termios()
+        self.lines: deque[bytearray] = deque()  # canonical: completed lines (b"" = EOF)
+        self.line = bytearray()  # canonical: the line being edited
+        self.raw = bytearray()  # non-canonical: bytes ready to read
+        self.out = bytearray()  # processed output, for the master to read
+        self.stopped = False  # output stopped by VSTOP (IXON)
+        self._lnext = False
+        self._column = 0
+
+    # --- input --------------------------------------------------------------------------
+    def pending_input(self) -> int:
+        return sum(len(x) for x in self.lines) + len(self.line) + len(self.raw)
+
+    def has_room(self) -> bool:
+        """Whether receive may take more bytes (the master's writes stall otherwise)."""
+        if self.termios.lflag & ICANON:
+            return sum(len(x) for x in self.lines) < N_TTY_BUF_SIZE
+        return len(self.raw) < N_TTY_BUF_SIZE - 1
+
+    def receive(self, data: bytes) -> list[int]:
+        """Processes input bytes; returns the signals they generated (in order)."""
+        sigs: list[int] = []
+        for c in data:
+            sig = self._receive_char(c)
+            if sig:
+                sigs.append(sig)
+        return sigs
+
+    def _receive_char(self, c: int) -> int:
+        t = self.termios
+        if t.iflag & ISTRIP:
+            c &= 0x7F
+        if self._lnext:
+            self._lnext = False
+            self._store(c, literal=True)
+            return 0
+        if t.iflag & IXON:
+            if t.special(VSTOP, c):
+                self.stopped = True
+                return 0
+            if t.special(VSTART, c) or (self.stopped and t.iflag & IXANY):
+                self.stopped = False
+                if t.special(VSTART, c):
+                    return 0
+        if t.lflag & ISIG:
+            for index, sig in ((VINTR, SIGINT), (VQUIT, SIGQUIT), (VSUSP, SIGTSTP)):
+                if t.special(index, c):
+                    if not t.lflag & NOFLSH:
+                        self.flush_input()
+                        self.out.clear()
+                    self.stopped = False
+                    self._echo_char(c)
+                    return sig
+        if c == 13:
+            if t.iflag & IGNCR:
+                return 0
+            if t.iflag & ICRNL:
+                c = 10
+        elif c == 10 and t.iflag & INLCR:
+            c = 13
+        if t.lflag & ICANON and self._edit(c):
+            return 0
+        self._store(c)
+        return 0
+
+    def _edit(self, c: int) -> bool:
+        """Canonical-mode editing characters; True if c was one (and is consumed)."""
+        t = self.termios
+        if t.special(VERASE, c):
+            self._erase(1)
+            return True
+        if t.special(VKILL, c):
+            self._kill(c)
+            return True
+        if t.lflag & IEXTEN:
+            if t.special(VWERASE, c):
+                self._werase()
+                return True
+            if t.special(VLNEXT, c):
+                self._lnext = True
+                if t.lflag & ECHO and t.lflag & ECHOCTL:
+                    self._output(b"^\b")
+                return True
+        if t.special(VEOF, c):
+            self._finish_line()
+            return True
+        return False
+
+    def _store(self, c: int, literal: bool = False) -> None:
+        t = self.termios
+        if not t.lflag & ICANON:
+            self._echo_char(c)
+            self.raw.append(c)
+            return
+        ends = not literal and (c == 10 or t.special(VEOL, c) or t.special(VEOL2, c))
+        if not ends and len(self.line) >= N_TTY_BUF_SIZE - 1:
+            return  # a full line takes only its end (Linux drops the rest)
+        if c == 10 and not literal:
+            if t.lflag & (ECHO | ECHONL):
+                self._output(b"\n")
+        else:
+            self._echo_char(c)
+        self.line.append(c)
+        if ends:
+            self._finish_line()
+
+    def _finish_line(self) -> None:
+        self.lines.append(self.line)
+        self.line = bytearray()
+
+    def _echo_char(self, c: int) -> None:
+        t = self.termios
+        if not t.lflag & ECHO:
+            return
+        if t.lflag & ECHOCTL and (c < 32 or c == 127) and c not in (9, 10):
+            self._output(bytes((ord("^"), c ^ 0o100)))
+        else:
+            self._output(bytes((c,)))
+
+    def _width(self, c: int) -> int:
+        ctl = (c < 32 or c == 127) and c != 9
+        return 2 if ctl and self.termios.lflag & ECHOCTL else 1
+
+    def _erase(self, count: int) -> None:
+        t = self.termios
+        for _ in range(count):
+            if not self.line:
+                return
+            c = self.line.pop()
+            if t.lflag & ECHO and t.lflag & ECHOE:
+                self._output(b"\b \b" * self._width(c))
+
+    def _kill(self, c: int) -> None:
+        t = self.termios
+        if t.lflag & ECHO and t.lflag & ECHOKE and t.lflag & ECHOE:
+            self._erase(len(self.line))
+            return
+        self.line.clear()
+        if t.lflag & ECHO:
+            self._echo_char(c)
+            if t.lflag & ECHOK:
+                self._output(b"\n")
+
+    def _werase(self) -> None:
+        n = len(self.line)
+        while n and self.line[n - 1] in b" \t":
+            n -= 1
+        while n and self.line[n - 1] not in b" \t":
+            n -= 1
+        self._erase(len(self.line) - n)
+
+    def flush_input(self) -> None:
+        self.lines.clear()
+        self.line.clear()
+        self.raw.clear()
+
+    # --- reading the input --------------------------------------------------------------
+    def readable(self) -> bool:
+        """Whether a read would return now (data, an EOF line, or VMIN=0)."""
+        if self.termios.lflag & ICANON:
+            return bool(self.lines)
+        return bool(self.raw) or self.termios.cc[VMIN] == 0
+
+    def inq(self) -> int:
+        """FIONREAD: whole lines in canonical mode, else the raw bytes."""
+        if self.termios.lflag & ICANON:
+            return sum(len(x) for x in self.lines)
+        return len(self.raw)
+
+    def read(self, n: int) -> bytes | None:
+        """Up to n bytes (one line at most in canonical mode); None if a read must wait."""
+        if self.termios.lflag & ICANON:
+            if not self.lines:
+                return None
+            first = self.lines[0]
+            data = bytes(first[:n])
+            del first[:n]
+            if not first:
+                self.lines.popleft()
+            return data
+        if not self.raw:
+            return b"" if self.termios.cc[VMIN] == 0 else None
+        data = bytes(self.raw[:n])
+        del self.raw[:n]
+        return data
+
+    def set_termios(self, new: Termios) -> None:
+        """TCSETS*: switching canonical mode off makes the pending input readable as is."""
+        was_canon = self.termios.lflag & ICANON
+        self.termios = new
+        if was_canon and not new.lflag & ICANON:
+            self.raw += b"".join(self.lines) + self.line
+            self.lines.clear()
+            self.line = bytearray()
+        elif not was_canon and new.lflag & ICANON and self.raw:
+            self.lines.append(self.raw)
+            self.raw = bytearray()
+
+    # --- output -------------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        """The replica's write: output processing into `out`."""
+        self._output(data)
+
+    def _output(self, data: bytes) -> None:
+        t = self.termios
+        if not t.oflag & OPOST:
+            self.out += data
+            return
+        for c in data:
+            if t.oflag & OLCUC and 97 <= c <= 122:
+                c -= 32
+            if c == 10:
+                if t.oflag & ONLCR:
+                    self.out += b"\r\n"
+                    self._column = 0
+                    continue
+                if t.oflag & ONLRET:
+                    self._column = 0
+            elif c == 13:
+                if t.oflag & ONOCR and self._column == 0:
+                    continue
+                if t.oflag & OCRNL:
+                    c = 10
+                    if t.oflag & ONLRET:
+                        self._column = 0
+                else:
+                    self._column = 0
+            elif c == 8:
+                self._column = max(0, self._column - 1)
+            elif c >= 32:
+                self._column += 1
+            self.out.append(c)

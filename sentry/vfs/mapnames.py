@@ -1,0 +1,33 @@
+"""The guest's names for the host files the Sentry lets tasks mmap (for /proc/<pid>/maps).
+
+A file mapping is made by the host from a host fd the Sentry donates, so the host's
+/proc/<pid>/maps names the host file (a host path, or /memfd:… for tmpfs). Every time the
+Sentry hands out such an fd it records (host st_dev, st_ino) → (guest path, guest dev,
+guest ino); procfs rewrites the host's lines with it, and shows a mapping it cannot name
+as anonymous: a host path never reaches the guest.
+
+Differences: a file renamed after it was mapped keeps the name it had at mmap time.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sentry.vfs.file import FileDescription
+
+
+class MapNames:
+    def __init__(self) -> None:
+        self._names: dict[tuple[int, int], tuple[bytes, int, int]] = {}
+
+    def note(self, host_fd: int, f: FileDescription) -> None:
+        """Records the guest name of the file behind host_fd (called before the host maps it)."""
+        hst = os.fstat(host_fd)
+        gst = f.stat()
+        self._names[(hst.st_dev, hst.st_ino)] = (f.guest_path(), gst.dev, gst.ino)
+
+    def get(self, dev: int, ino: int) -> tuple[bytes, int, int] | None:
+        """(guest path, guest dev, guest ino) for a host file, None if never handed out."""
+        return self._names.get((dev, ino))
