@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -53,8 +54,6 @@ def env() -> dict[str, str]:
 
 
 def _run(prefix: list[str], binary: Path) -> tuple[subprocess.CompletedProcess, float]:
-    import time
-
     with tempfile.TemporaryDirectory(prefix="runsc-compat-") as d:
         scratch = Path(d) / "scratch"
         t0 = time.perf_counter()

@@ -111,16 +111,18 @@ def compat_sections(compat: dict, plots: dict[str, str]) -> list[str]:
     if "compat" in plots:
         out += [f"![verdicts per runtime]({plots['compat']})", ""]
     out += compat_summary(compat)
-    out += ["### Probes", "",
-            "| probe | covers | " + " | ".join(runtimes) + " |",
-            "|---|---|" + "---|" * len(runtimes)]
-    for name, p in compat["probes"].items():
+    out += ["### Probes, by area", "",
+            "| area | probe | covers | " + " | ".join(runtimes) + " |",
+            "|---|---|---|" + "---|" * len(runtimes)]
+    for name, p in sorted(compat["probes"].items(), key=lambda kv: (kv[1]["area"], kv[0])):
         cells = []
         for r in runtimes:
             run = p["runs"][r]
             ok = "✓" if run["same"] else ("xfail" if p["xfail"] else "✗")
             cells.append(f"{ok} {run['matched']}/{run['total']}")
-        out.append(f"| {name} | {', '.join(p['covers'])} | " + " | ".join(cells) + " |")
+        native = "" if p["native_ok"] else " (**fails natively**)"
+        out.append(f"| {p['area']} | {name}{native} | {', '.join(p['covers'])} | "
+                   + " | ".join(cells) + " |")
     out += ["", "### Syscalls", "",
             "Every row of the syscall table (`runsc_py syscalls`) but the ENOSYS ones, which "
             "are listed after it.", "",
@@ -153,6 +155,8 @@ def compat_sections(compat: dict, plots: dict[str, str]) -> list[str]:
             cut = lines[:40] + ([f"... ({len(lines) - 40} more lines)"] if len(lines) > 40 else [])
             out += [f"#### {n} under {r} (exit {run['returncode']})", "", "```diff", *cut, "```",
                     ""]
+            if run.get("stderr_tail", "").strip():
+                out += ["stderr (end):", "", "```", run["stderr_tail"].strip()[-600:], "```", ""]
     return out
 
 

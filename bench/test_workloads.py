@@ -88,4 +88,5 @@ def test_sqlite_inserts(interleaved, work: Path) -> None:
     interleaved("sqlite inserts", lambda r: [sqlite, str(work / f"db-{r}.sqlite"),
                                              f".read {work / 'inserts.sql'}"],
                 kind="workload", unit="s", wall=True,
-                what=f"`sqlite3` {rows} INSERTs, one transaction each (fsync-bound)")
+                what=f"`sqlite3` {rows} INSERTs, one transaction each (fsync-bound natively; "
+                "in the sandbox the file is in the in-memory upper layer)")

@@ -1,5 +1,6 @@
 // Host-side timers and usage: alarm() interrupts a blocked read; getrusage, times, itimers.
 // covers: alarm, setitimer, getitimer, pause, getrusage, times
+// area: signals and time
 #include "probe.h"
 #include <signal.h>
 #include <string.h>

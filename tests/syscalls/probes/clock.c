@@ -1,5 +1,6 @@
 // clock_gettime: monotonicity and errno cases, through the vDSO and through syscall(2).
 // covers: clock_gettime, clock_nanosleep
+// area: signals and time
 #include "probe.h"
 #include <sys/syscall.h>
 #include <time.h>

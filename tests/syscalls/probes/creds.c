@@ -1,6 +1,7 @@
 // Group credentials in a child (setgid, setregid, setfsgid as root, then as an unprivileged
 // user), and tkill: a signal to one thread by id.
 // covers: setgid, setregid, setfsgid, getresgid, tkill
+// area: processes and credentials
 #include "probe.h"
 #include <signal.h>
 #include <sys/syscall.h>

@@ -1,6 +1,7 @@
 // build: -static
 // Numbers no x86-64 kernel assigns return ENOSYS through syscall(2).
 // covers: getuid
+// area: system
 // Not probed: 335 (uretprobe, SIGILL outside a trampoline) and 336 (uprobe, ENXIO) exist on
 // newer host kernels, and 468/469 (file_getattr/file_setattr) on 6.17+.
 #include "probe.h"

@@ -1,5 +1,6 @@
 // epoll: ctl errno cases, level-triggered readiness, ONESHOT, blocking wait, close drops.
 // covers: epoll_create, epoll_create1, epoll_ctl, epoll_wait
+// area: I/O and readiness
 #include "probe.h"
 #include <fcntl.h>
 #include <sys/epoll.h>

@@ -1,6 +1,7 @@
 // The older and the newer forms of the readiness calls: select(2) by its own number,
 // eventfd(2) without flags, epoll_pwait and epoll_pwait2 (timeouts, masks, errno cases).
 // covers: select, eventfd, epoll_pwait, epoll_pwait2
+// area: I/O and readiness
 #include "probe.h"
 #include <signal.h>
 #include <stdint.h>

@@ -1,6 +1,7 @@
 // Program start: fork and vfork (the raw calls), execve and execveat of this probe, of a
 // #! script and of things that are not programs; what survives exec (args, env, fds).
 // covers: fork, vfork, execve, execveat
+// area: processes and credentials
 // usage: exec SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

@@ -1,6 +1,7 @@
 // File descriptors: dup family, close_range, flock, syncs, positional and vector I/O,
 // sendfile and copy_file_range between files, fd ioctls.
 // covers: dup, dup2, dup3, close_range, flock, fsync, fdatasync, sync, syncfs, pwrite64, preadv, pwritev, sendfile, copy_file_range, ioctl, fcntl
+// area: files
 // usage: fd_ops SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 // File basics: open/read/write/close, fstat fields, errno cases, getdents64.
 // covers: openat, read, write, close, newfstatat, lseek, pread64, getdents64, mkdir, mkdirat, chdir, symlink, readlink, rmdir, unlink, unlinkat, umask
+// area: files
 // usage: file SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <dirent.h>

@@ -1,5 +1,6 @@
 // File attributes: modes, owners, timestamps, sizes (legacy and *at forms), statx, statfs.
 // covers: chmod, fchmod, fchmodat, fchmodat2, chown, fchown, lchown, fchownat, utime, utimes, futimesat, utimensat, truncate, ftruncate, statx, statfs, fstatfs
+// area: files
 // xfail-line: fstatfs(pipe) -- partial in the table: pipes, sockets and host stdio give EINVAL
 // usage: fs_attr SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"

@@ -1,6 +1,7 @@
 // Path calls, the legacy numbers (raw syscall(2): glibc uses the *at forms) and the *at ones:
 // open/creat/stat/lstat/fstat/access, links, renames, mknod, getcwd and fchdir, errno cases.
 // covers: open, creat, stat, lstat, fstat, access, faccessat, faccessat2, link, linkat, symlinkat, readlinkat, rename, renameat, renameat2, mknod, getcwd, fchdir
+// area: files
 // xfail-line: renameat2(EXCHANGE) -- partial in the table: RENAME_EXCHANGE gives EINVAL
 // usage: fs_paths SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"

@@ -1,5 +1,6 @@
 // Extended attributes (user.* and trusted.*): set/get/list/remove by path, link and fd.
 // covers: setxattr, lsetxattr, fsetxattr, getxattr, lgetxattr, fgetxattr, listxattr, llistxattr, flistxattr, removexattr, lremovexattr, fremovexattr
+// area: files
 // usage: fs_xattr SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

@@ -2,6 +2,7 @@
 // them (each line below is marked xfail-line with the table's note; a fix shows up as a
 // failing mark to drop).
 // covers: openat, epoll_ctl, ppoll, pselect6, epoll_pwait, waitid, pipe2, clone
+// area: partial rows
 // xfail-line: epoll_ctl(EPOLLET) -- partial: EPOLLET acts level-triggered
 // xfail-line: ppoll(sigmask -- partial: sigmask checked, not applied
 // xfail-line: pselect6(sigmask -- partial: sigmask checked, not applied

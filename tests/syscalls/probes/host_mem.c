@@ -1,6 +1,7 @@
 // Memory calls the host runs for the task (the allow-list): mremap, mincore, madvise,
 // mlock/munlock on the caller's own mappings, and their errno cases.
 // covers: mremap, mincore, madvise, mlock, munlock, munmap
+// area: memory
 #include "probe.h"
 #include <sys/mman.h>
 #include <sys/syscall.h>

@@ -2,6 +2,7 @@
 // pending sets, sigtimedwait, sigsuspend, an alternate stack, handlers returning
 // (rt_sigreturn), sleeps, time reads, futex on own memory, arch_prctl, rseq, getcpu.
 // covers: rt_sigprocmask, rt_sigaction, rt_sigreturn, rt_sigpending, rt_sigtimedwait, rt_sigsuspend, sigaltstack, nanosleep, sched_yield, gettimeofday, time, futex, arch_prctl, getcpu, set_robust_list, rseq
+// area: signals and time
 #include "probe.h"
 #include <asm/prctl.h>
 #include <linux/futex.h>

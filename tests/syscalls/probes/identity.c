@@ -1,5 +1,6 @@
 // Identity: uids/gids are 0 (root natively, root in the sandbox); pid facts that hold in both.
 // covers: getuid, getgid, geteuid, getegid, getresuid, getresgid, getpid, getppid, gettid, getpgid, getsid, kill
+// area: processes and credentials
 #include "probe.h"
 #include <sys/syscall.h>
 #include <signal.h>

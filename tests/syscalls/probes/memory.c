@@ -1,5 +1,6 @@
 // brk, anonymous and file-backed mmap/munmap, and their errno cases.
 // covers: brk, mmap, munmap, mprotect, msync
+// area: memory
 // usage: memory SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

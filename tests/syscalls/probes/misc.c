@@ -1,6 +1,7 @@
 // Process-wide knobs: rlimits (legacy calls), sysinfo, prctl options, CPU affinity,
 // clock_getres (raw), chroot in a child, getpgrp.
 // covers: getrlimit, setrlimit, sysinfo, prctl, sched_getaffinity, sched_setaffinity, clock_getres, chroot, getpgrp
+// area: system
 // usage: misc SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

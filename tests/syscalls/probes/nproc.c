@@ -1,5 +1,6 @@
 // RLIMIT_NPROC bounds a fork loop of a non-root user with EAGAIN (uid 0 would be exempt).
 // covers: prlimit64, setresuid, clone, wait4
+// area: processes and credentials
 #include "probe.h"
 #include <signal.h>
 #include <sys/resource.h>

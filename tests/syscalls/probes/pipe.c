@@ -1,6 +1,7 @@
 // Pipes and FIFOs: capacity, atomicity, EOF, EPIPE + SIGPIPE, O_NONBLOCK, O_DIRECT packets,
 // F_GETPIPE_SZ/F_SETPIPE_SZ, FIONREAD, fstat, fork sharing, FIFO open rendezvous.
 // covers: pipe, pipe2, read, write, readv, writev, fcntl, ioctl, mknodat, lseek, wait4
+// area: I/O and readiness
 // usage: pipe SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

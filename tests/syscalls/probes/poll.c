@@ -1,6 +1,7 @@
 // Readiness: poll, ppoll, select, pselect on pipes and eventfds (timeouts, wake-ups by a
 // child, POLLHUP/POLLERR/POLLNVAL, written-back timeouts), and eventfd counting.
 // covers: poll, ppoll, pselect6, eventfd2
+// area: I/O and readiness
 // usage: poll SCRATCH   (a FIFO is made there)
 #include "probe.h"
 #include <fcntl.h>

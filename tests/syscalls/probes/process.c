@@ -1,5 +1,6 @@
 // Processes: fork/wait statuses, process groups, sessions and credential changes in a child.
 // covers: clone, wait4, waitid, exit_group, getpgid, setpgid, setsid, getsid, setuid, setreuid, setresuid, setresgid, setgroups, getgroups, setfsuid, kill, tgkill
+// area: processes and credentials
 #include "probe.h"
 #include <grp.h>
 #include <signal.h>

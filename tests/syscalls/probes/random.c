@@ -1,5 +1,6 @@
 // getrandom(2): lengths and errno cases (never the bytes).
 // covers: getrandom
+// area: system
 #include "probe.h"
 #include <sys/random.h>
 #include <sys/syscall.h>

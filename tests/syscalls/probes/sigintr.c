@@ -1,5 +1,6 @@
 // Signals vs a blocked call: EINTR without SA_RESTART, the call resumed with it.
 // covers: read, poll, kill, rt_sigaction
+// area: signals and time
 #include "probe.h"
 #include <poll.h>
 #include <signal.h>

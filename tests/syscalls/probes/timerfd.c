@@ -1,5 +1,6 @@
 // timerfd: one-shot and interval timers, absolute time, errno cases, poll readiness.
 // covers: timerfd_create, timerfd_settime, timerfd_gettime
+// area: I/O and readiness
 #include "probe.h"
 #include <poll.h>
 #include <stdint.h>

@@ -1,5 +1,6 @@
 // uname(2): the fields that are the same in the sandbox as on the host.
 // covers: uname
+// area: system
 #include "probe.h"
 #include <sys/syscall.h>
 #include <sys/utsname.h>
