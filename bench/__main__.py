@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     rt = runtimes(args.peer)
     res: dict = {"meta": {
         "date": now.strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python -m bench " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+        "command": " ".join(["python -m bench", *(shlex.quote(a) for a in (argv or sys.argv[1:]))]),
         "quick": args.quick, "host": f"{platform.system()} {platform.release()} "
         f"{platform.machine()}, Python {platform.python_version()}",
         "cpus": os.cpu_count(), "commit": git_commit(),
