@@ -1,5 +1,7 @@
 // execve from a thread that is not the leader: the other threads die, the execing thread
 // takes the leader's tid, and the new image runs as the same process (pid, parent).
+// covers: execve, clone, gettid
+// area: processes and credentials
 #include "probe.h"
 #include <dirent.h>
 #include <pthread.h>

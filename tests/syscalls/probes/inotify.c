@@ -1,4 +1,6 @@
 // inotify: events for changes made by the process itself, in a scratch directory.
+// covers: inotify_init1, inotify_add_watch, inotify_rm_watch
+// area: files
 // usage: inotify SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

@@ -1,5 +1,7 @@
 // Group stop and continue: wait4/waitid WUNTRACED/WSTOPPED/WCONTINUED/WNOWAIT, SIGCHLD's
 // CLD_STOPPED/CLD_CONTINUED codes, SA_NOCLDSTOP, a stopped thread group, P_PGID.
+// covers: wait4, waitid, kill, tgkill, setpgid, rt_sigaction
+// area: processes and credentials
 #include "probe.h"
 #include <pthread.h>
 #include <signal.h>

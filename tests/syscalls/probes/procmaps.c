@@ -1,4 +1,6 @@
 // /proc/self/maps, smaps, status and /proc/stat: the shape Linux gives them.
+// covers: openat, read, readlink
+// area: procfs
 // usage: procmaps SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

@@ -2,6 +2,8 @@
 // TIOCSPTLCK, TIOCGPTPEER), termios (TCGETS/TCSETS*, defaults), window size, the line
 // discipline (canonical editing, echo, ICRNL/ONLCR, VEOF, raw mode, VMIN=0), ISIG sending
 // SIGINT to the foreground process group, hang-ups (EIO) and readiness.
+// covers: ioctl, openat, read, write, poll, setsid
+// area: terminals
 // usage: pty SCRATCH   (unused)
 #include "probe.h"
 #include <fcntl.h>

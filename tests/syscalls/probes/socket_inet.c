@@ -2,6 +2,7 @@
 // non-blocking connect (EINPROGRESS, EALREADY, SO_ERROR), half close, FIN vs RST, poll bits,
 // v4-mapped IPv6, IPV6_V6ONLY, socket options, UDP connect and ECONNREFUSED.
 // covers: socket, bind, listen, accept, accept4, connect, shutdown, sendto, recvfrom, getsockname, getpeername, getsockopt, setsockopt
+// area: sockets
 #include "probe.h"
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -2,6 +2,7 @@
 // dumps), if_nametoindex, SIOCGIF* on lo, ENODEV for a missing interface, socket errors.
 // Only lo is printed: the host has more interfaces than the sandbox.
 // covers: socket, bind, sendto, recvfrom, recvmsg, getsockname, ioctl
+// area: sockets
 #include "probe.h"
 #include <arpa/inet.h>
 #include <ifaddrs.h>

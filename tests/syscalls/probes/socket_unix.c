@@ -1,6 +1,7 @@
 // AF_UNIX sockets: socketpair, stream/dgram/seqpacket, path and abstract names, errno cases,
 // poll bits, peer close (EOF, EPIPE + SIGPIPE, ECONNRESET), SCM_RIGHTS, SO_PEERCRED/PASSCRED.
 // covers: socket, socketpair, bind, listen, accept, accept4, connect, shutdown, sendto, recvfrom, sendmsg, recvmsg, sendmmsg, recvmmsg, getsockname, getpeername, getsockopt, setsockopt
+// area: sockets
 // usage: socket_unix SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>
