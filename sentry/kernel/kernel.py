@@ -536,7 +536,9 @@ class Kernel:
                 continue
             call, notif_id = entry
             self.cancel(task)
-            restart = -(ERESTARTNOHAND if call.nr in NOHAND_CALLS else ERESTARTSYS)
+            ws = getattr(call.wait, "source", call.wait)  # a WaitSet, maybe in a _Wait
+            nohand = call.nr in NOHAND_CALLS or getattr(ws, "no_restart", False)
+            restart = -(ERESTARTNOHAND if nohand else ERESTARTSYS)
             if notif_id is None:
                 self.platform.interrupt_stop(task.ctx, restart)
             else:

@@ -109,12 +109,16 @@ class WaitSet:
     clock (time.monotonic), None for no limit. An empty WaitSet with a deadline is a sleep.
     """
 
-    __slots__ = ("sources", "deadline", "timer")
+    __slots__ = ("sources", "deadline", "timer", "no_restart")
 
-    def __init__(self, sources: list[tuple[Any, int]], deadline: float | None = None) -> None:
+    def __init__(self, sources: list[tuple[Any, int]], deadline: float | None = None,
+                 no_restart: bool = False) -> None:
         self.sources = sources
         self.deadline = deadline
         self.timer: Timer | None = None
+        # A signal handler ends the wait with EINTR, SA_RESTART or not (Linux's
+        # sock_intr_errno for socket calls with SO_RCVTIMEO/SO_SNDTIMEO).
+        self.no_restart = no_restart
 
     @property
     def events(self) -> int:

@@ -6,8 +6,8 @@ Blocking calls try the operation, and on EAGAIN park on the socket's WaitQueue (
 listener's, for a unix connect to a full backlog) within the socket's timeout, as pipes
 do; a signal ends the wait with the kernel's restart rules (SA_RESTART restarts).
 
-Differences: a call with SO_RCVTIMEO/SO_SNDTIMEO interrupted by an SA_RESTART handler is
-restarted (Linux: EINTR).
+A call waiting within SO_RCVTIMEO/SO_SNDTIMEO is not restarted after a handler (EINTR,
+as Linux's sock_intr_errno).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from sentry.abi.errno import EAGAIN, EFAULT, EINVAL, ENOTSOCK, EOPNOTSUPP, SysError
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
-from sentry.kernel.wait import wait_any
+from sentry.kernel.wait import WaitSet
 from sentry.kernel.waiter import POLLIN, POLLOUT
 from sentry.netstack import create
 from sentry.netstack.socket import (
@@ -86,7 +86,7 @@ async def _park(t: Task, s: Socket, events: int, op: Callable[[], Any], timeout:
         else:
             if clock() >= deadline:
                 raise on_timeout()
-            await wait_any(t, [(src, events)], deadline)
+            await t.wait_on(WaitSet([(src, events)], deadline, no_restart=True), 0)
         try:
             return op()
         except EAGAIN:

@@ -16,7 +16,7 @@ from sentry.abi.errno import (
 )
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
-from sentry.kernel.wait import wait_any
+from sentry.kernel.wait import WaitSet
 from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP
 from sentry.netstack import cmsg
 from sentry.netstack.socket import (
@@ -79,7 +79,8 @@ async def _send_rest(t: Task, s: Socket, data: bytes, done: int, flags: int,
                     if done:
                         return done
                     raise EAGAIN()
-                await wait_any(t, [(s.wait_source(), POLLOUT)], deadline)
+                await t.wait_on(WaitSet([(s.wait_source(), POLLOUT)], deadline,
+                                        no_restart=True), 0)
             try:
                 done += s.sendmsg(t, data[done:], flags, addr, control)
                 control = None

@@ -164,3 +164,23 @@ def test_ip_addr_shows_lo(sandbox_platform: str, run_sandboxed, describe) -> Non
     assert b"inet 127.0.0.1/8 scope host lo" in p.stdout, describe(p)
     assert b"inet6 ::1/128 scope host" in p.stdout, describe(p)
     assert p.stdout.count(b": <") == 1, describe(p)  # no other interface
+
+
+def test_unix_socket_users_and_no_route_out(sandbox_platform: str, run_sandboxed,
+                                            describe) -> None:
+    # multiprocessing's Manager and forkserver talk over AF_UNIX; with --network=none
+    # there is no route off the loopback.
+    code = textwrap.dedent("""
+        import errno, multiprocessing as mp, socket
+        if __name__ == "__main__":
+            with mp.Manager() as m:
+                d = m.dict(); d["a"] = 1; print(dict(d))
+            with mp.get_context("forkserver").Pool(2) as p:
+                print(p.map(abs, [-1, -2]))
+            try:
+                socket.create_connection(("10.1.2.3", 80), timeout=30)
+            except OSError as e:
+                print(errno.errorcode[e.errno])
+    """)
+    p = run_sandboxed(sandbox_platform, ["/usr/bin/python3", "-c", code])
+    assert (p.stdout, p.returncode) == (b"{'a': 1}\n[1, 2]\nENETUNREACH\n", 0), describe(p)

@@ -21,6 +21,7 @@ from sentry.abi.errno import (
     SysError,
 )
 from sentry.netstack.inet import addr as A
+from sentry.netstack.inet.socket import check_port
 from sentry.netstack.socket import (
     AF_INET, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SO_PASSCRED,
     SO_PEERCRED, SO_RCVTIMEO, SO_SNDTIMEO, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6,
@@ -31,7 +32,7 @@ FIONREAD = 0x541B
 _RECV_FLAGS = MSG_PEEK | MSG_TRUNC | MSG_WAITALL
 # (level, name) pairs passed through to the host socket.
 _PASS = {
-    SOL_SOCKET: {1, 2, 3, 4, 6, 7, 8, 9, 10, 13, 15, 30, 38, 39},
+    SOL_SOCKET: {2, 3, 4, 6, 7, 8, 9, 10, 13, 15, 30, 38, 39},
     SOL_TCP: {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 18, 23, 25},
     SOL_IP: {1, 2, 8, 10, 11},
     SOL_IPV6: {16, 25, 26, 49, 67},
@@ -77,8 +78,10 @@ class HostSocket(Socket):
 
     # --- naming and connections ----------------------------------------------------
     def bind(self, t: Any, raw: bytes) -> None:
+        addr = _host_addr(self.family, raw)
+        check_port(t, addr[1])  # the Sentry is privileged on the host; the guest may not be
         try:
-            self.sock.bind(_host_addr(self.family, raw))
+            self.sock.bind(addr)
         except OSError as e:
             raise _sys(e) from None
 

@@ -16,8 +16,17 @@ IPV6_V6ONLY = 26
 IP_TOS, IP_TTL, IP_MTU_DISCOVER, IP_RECVERR, IP_PKTINFO = 1, 2, 10, 11, 8
 IPV6_UNICAST_HOPS, IPV6_RECVERR, IPV6_TCLASS, IPV6_RECVPKTINFO = 16, 25, 67, 49
 _INT = struct.Struct("<i")
+UNPRIVILEGED_PORT_START = 1024
 _IP_DEFAULTS = {IP_TTL: 64, IP_MTU_DISCOVER: 1}
 _IPV6_DEFAULTS = {IPV6_UNICAST_HOPS: 64}
+
+
+def check_port(t: Any, port: int) -> None:
+    """EACCES for a port below net.ipv4.ip_unprivileged_port_start (1024) unless root."""
+    if 0 < port < UNPRIVILEGED_PORT_START and t is not None and t.creds.euid != 0:
+        from sentry.abi.errno import EACCES
+
+        raise EACCES()
 
 
 class InetSocket(Socket):
@@ -49,6 +58,7 @@ class InetSocket(Socket):
         a, port = self.parse(raw, for_bind=True)
         if self.local is not None:
             raise EINVAL()
+        check_port(t, port)
         self.table.bind(self, a, port)
         self.explicit_bind = True
 

@@ -481,6 +481,11 @@ static void mmsg_and_signals(void) {
     setitimer(ITIMER_REAL, &it, NULL);
     SHOW("recv restarted", recv(sv[0], &c, 1, 0));
     waitpid(pid, NULL, 0);
+    /* ... but not one waiting within SO_RCVTIMEO: EINTR despite SA_RESTART */
+    struct timeval rcv = {5, 0};
+    setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof rcv);
+    setitimer(ITIMER_REAL, &it, NULL);
+    SHOW("recv with SO_RCVTIMEO interrupted", recv(sv[0], &c, 1, 0));
     struct timeval tv = {0, 30000};
     setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     static char big[65536];

@@ -121,3 +121,23 @@ def test_udp_delivery_and_refusal(t: Any) -> None:
     call(t, sys_file.sys_close, s)
     assert send(t, c, b"x") == 1
     assert send(t, c, b"x") is ECONNREFUSED
+
+
+def test_privileged_port_needs_root(root: Any) -> None:
+    from sentry.abi.errno import EACCES
+    from tests.unit.vfs.conftest import make_task, user
+
+    u = make_task(root, user())
+    s = call(u, sys_socket.sys_socket, AF_INET, SOCK_STREAM, 0)
+    assert call(u, sys_socket.sys_bind, s, u.put(sin(b"\x7f\0\0\1", 80)), 16) is EACCES
+    assert call(u, sys_socket.sys_bind, s, u.put(sin(b"\x7f\0\0\1", 8080)), 16) == 0
+
+
+def test_listener_close_resets_queued_connections(t: Any) -> None:
+    s, port = listener(t, backlog=0)
+    c1, r1 = connect(t, port)
+    c2, r2 = connect(t, port, SOCK_NONBLOCK)
+    assert (r1, r2) == (0, EINPROGRESS)  # c2 waits: the backlog holds one
+    call(t, sys_file.sys_close, s)
+    assert recv(t, c1) is ECONNRESET
+    assert t.fds.get(c2).error == ECONNREFUSED.errno

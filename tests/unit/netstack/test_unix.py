@@ -173,3 +173,24 @@ def test_poll_bits_of_connected_pair(t: Any, stype: int) -> None:
     assert fb.poll_events() & (POLLIN | POLLOUT) == POLLOUT
     send(t, a, b"x")
     assert fb.poll_events() & POLLIN
+
+
+def test_rights_that_do_not_fit_set_ctrunc(t: Any) -> None:
+    a, b = pair(t)
+    p = t.buf(8)
+    from sentry.syscalls import sys_pipe
+
+    call(t, sys_pipe.sys_pipe, p)
+    r, w = struct.unpack("<ii", t.mem.read(p, 8))
+    ctl = struct.pack("<Qii", 24, 1, 1) + struct.pack("<ii", r, w)
+    iov = t.put(struct.pack("<QQ", t.put(b"F"), 1))
+    msg = t.put(struct.pack("<QI4xQQQQi4x", 0, 0, iov, 1, t.put(ctl), len(ctl), 0))
+    assert call(t, sys_socket_msg.sys_sendmsg, a, msg, 0) == 1
+    before = len(t.fds)
+    rbuf, cbuf = t.buf(8), t.buf(24)
+    riov = t.put(struct.pack("<QQ", rbuf, 8))
+    rmsg = t.put(struct.pack("<QI4xQQQQi4x", 0, 0, riov, 1, cbuf, 20, 0))  # room for one fd
+    assert call(t, sys_socket_msg.sys_recvmsg, b, rmsg, 0) == 1
+    flags = t.mem.read_i32(rmsg + 48)
+    assert flags & 0x8  # MSG_CTRUNC
+    assert len(t.fds) == before + 1  # one installed, the other closed
