@@ -331,10 +331,20 @@ def test_inherited_fds_are_closed_and_the_view_is_the_containers(rt) -> None:
 
 
 def test_wait_events_update(rt) -> None:
-    rt.write(args=["sh", "-c", "sleep 0.5; exit 4"])
+    rt.write(args=["sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 4"])
     assert rt.detached("run", "--detach", "c14").returncode == 0
     ev = rt("events", "--stats", "c14")
     assert ev.returncode == 0 and json.loads(ev.stdout)["type"] == "stats"
     assert rt("update", "--pids-limit", "64", "c14").returncode == 0
+    assert rt("exec", "c14", "touch", "/tmp/go").returncode == 0  # lets the workload end
     p = rt("wait", "c14")
     assert json.loads(p.stdout) == {"id": "c14", "exitStatus": 4}
+
+
+def test_runc_flags_we_ignore_are_accepted_and_logged(rt) -> None:
+    rt.write(args=["true"])
+    p = rt("--rootless", "false", "--criu", "/usr/sbin/criu", "--systemd-cgroup", "list")
+    assert p.returncode == 0, p.stderr
+    msgs = [json.loads(x)["msg"] for x in rt.log.read_text().splitlines()]
+    assert any("--rootless accepted and ignored" in m for m in msgs)
+    assert any("--criu accepted and ignored" in m for m in msgs)
