@@ -245,15 +245,25 @@ def test_config_is_honoured_inside(rt, tmp_path) -> None:
     (host_dir / "f").write_text("from host\n")
     rt.config["mounts"].append({"destination": "/data", "type": "bind",
                                 "source": str(host_dir), "options": ["rbind", "ro"]})
+    # File binds, as CRI makes them: over an existing file and at a missing path.
+    (tmp_path / "hostname").write_text("from-a-file-bind\n")
+    (tmp_path / "resolv.conf").write_text("nameserver 192.0.2.1\n")
+    rt.config["mounts"] += [
+        {"destination": "/etc/hostname", "type": "bind", "source": str(tmp_path / "hostname"),
+         "options": ["rbind", "rw"]},
+        {"destination": "/etc/new/resolv.conf", "type": "bind",
+         "source": str(tmp_path / "resolv.conf"), "options": ["rbind", "ro"]}]
     rt.config["root"]["readonly"] = True
     rt.config["linux"]["readonlyPaths"] = ["/proc/sys"]
     rt.write(args=["sh", "-c",
                    "cat /data/f; touch /data/x || echo data-ro; touch /x || echo root-ro;"
-                   " touch /tmp/ok && echo tmp-rw; stat -c %a /tmp; ulimit -n; hostname"],
+                   " touch /tmp/ok && echo tmp-rw; stat -c %a /tmp; ulimit -n; hostname;"
+                   " cat /etc/hostname /etc/new/resolv.conf"],
              rlimits=[{"type": "RLIMIT_NOFILE", "soft": 77, "hard": 77}])
     p = rt("run", "c8")
     out = p.stdout.decode().splitlines()
-    assert out == ["from host", "data-ro", "root-ro", "tmp-rw", "1777", "77", "box"], p.stderr
+    assert out == ["from host", "data-ro", "root-ro", "tmp-rw", "1777", "77", "box",
+                   "from-a-file-bind", "nameserver 192.0.2.1"], p.stderr
 
 
 def test_hooks_run_with_the_state_on_stdin(rt) -> None:
