@@ -358,3 +358,11 @@ def test_runc_flags_we_ignore_are_accepted_and_logged(rt) -> None:
     msgs = [json.loads(x)["msg"] for x in rt.log.read_text().splitlines()]
     assert any("--rootless accepted and ignored" in m for m in msgs)
     assert any("--criu accepted and ignored" in m for m in msgs)
+
+
+def test_exec_on_the_ptrace_platform(rt) -> None:
+    rt.write(args=["sleep", "1000"])
+    assert rt.detached("--platform", "ptrace", "run", "--detach", "c15").returncode == 0
+    p = rt("--platform", "ptrace", "exec", "c15", "sh", "-c", "echo on-ptrace; exit 3")
+    assert (p.returncode, p.stdout) == (3, b"on-ptrace\n"), p.stderr
+    assert rt("delete", "--force", "c15").returncode == 0
