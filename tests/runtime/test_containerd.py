@@ -83,6 +83,11 @@ class Containerd:
             self.ctr("task", "delete", "--force", task)
         for c in self.ctr("container", "ls", "-q").stdout.decode().split():
             self.ctr("container", "delete", c)
+        for h in Path("/sys/fs/cgroup").glob(f"*/{NS}"):  # ours only, never k8s.io
+            try:
+                h.rmdir()  # the namespace's parent cgroup, once empty
+            except OSError:
+                pass
         self.proc.terminate()
         try:
             self.proc.wait(30)

@@ -5,12 +5,14 @@ errors in --log, hooks, and config.json honoured inside the sandbox (busybox wor
 from __future__ import annotations
 
 import array
+import ctypes
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,6 +25,7 @@ BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 APPLETS = ("sh", "echo", "cat", "ls", "sleep", "id", "hostname", "ps", "true", "touch",
            "stat", "env", "pwd", "mkdir")
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def make_rootfs(root: Path) -> None:
@@ -57,12 +60,44 @@ class Runtime:
         return [sys.executable, "-m", "runsc_py", "--root", str(self.root), "--log",
                 str(self.log), "--log-format", "json", *args]
 
-    def __call__(self, *args: str, **kw) -> subprocess.CompletedProcess:
-        if "stdout" not in kw:
-            kw.setdefault("capture_output", True)
-        kw.setdefault("timeout", 120)
-        kw.setdefault("stdin", subprocess.DEVNULL)
-        return subprocess.run(self.cmd(*args), env=_env(), cwd=self.bundle, **kw)
+    def __call__(self, *args: str, stdout=None, stderr=None,
+                 timeout: float = 120) -> subprocess.CompletedProcess:
+        """Runs the CLI and reaps, meanwhile, the sandbox processes it leaves behind (this
+        process is their subreaper, as the shim is): output goes through files, not pipes,
+        so nothing blocks while we wait."""
+        out = stdout or tempfile.TemporaryFile()
+        err = stderr or tempfile.TemporaryFile()
+        proc = subprocess.Popen(self.cmd(*args), env=_env(), cwd=self.bundle,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        deadline = time.monotonic() + timeout
+        while proc.returncode is None:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == proc.pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+            elif pid == 0:
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise subprocess.TimeoutExpired(proc.args, timeout)
+                time.sleep(0.005)
+        data = []
+        for f, given in ((out, stdout), (err, stderr)):
+            if given is None:
+                f.seek(0)
+                data.append(f.read())
+                f.close()
+            else:
+                data.append(None)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, data[0], data[1])
+
+    def reap(self) -> None:
+        """Reaps sandbox processes that exited since the last command."""
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
 
     def detached(self, *args: str) -> subprocess.CompletedProcess:
         """For commands that leave a sandbox process behind, which keeps the stdio."""
@@ -83,10 +118,21 @@ class Runtime:
 
 @pytest.fixture
 def rt(tmp_path):
+    libc = ctypes.CDLL(None)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1)  # as the shim: orphaned sandboxes come to us
     r = Runtime(tmp_path)
-    yield r
-    for cid in os.listdir(r.root) if r.root.exists() else []:
-        r("delete", "--force", cid)
+    try:
+        yield r
+        for cid in os.listdir(r.root) if r.root.exists() else []:
+            r("delete", "--force", cid)
+    finally:
+        r.reap()
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0)
+    for h in Path("/sys/fs/cgroup").glob("*/runsc_py-test"):
+        try:
+            h.rmdir()  # only once empty: the last test's leaves it
+        except OSError:
+            pass
 
 
 def wait_for(pred, timeout: float = 60.0) -> None:
