@@ -78,7 +78,12 @@ class ControlServer:
         kernel.fd_handlers[self.efd] = self._serve
         kernel.on_init_stub = self._make_zygote
         self.thread = threading.Thread(target=self._accept_loop, name="control", daemon=True)
-        self.thread.start()
+        # Born with SIGCHLD blocked: the loop's handler must never run on this thread.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        try:
+            self.thread.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def close(self) -> None:
         try:
@@ -89,7 +94,6 @@ class ControlServer:
     # -- the helper thread ---------------------------------------------------------
 
     def _accept_loop(self) -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
         while True:
             try:
                 conn, _ = self.sock.accept()

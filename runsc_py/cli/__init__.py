@@ -55,7 +55,8 @@ def add_global_flags(p: argparse.ArgumentParser, *, suppress: bool = False) -> N
 def ignored_flags(opts: argparse.Namespace) -> list[str]:
     """The runc flags given that this runtime accepts and ignores (for the log)."""
     out = []
-    for name in ("rootless", "criu", "systemd_cgroup", "no_pivot", "no_new_keyring"):
+    for name in ("rootless", "criu", "systemd_cgroup", "no_pivot", "no_new_keyring",
+                 "no_subreaper"):
         if getattr(opts, name, None):
             out.append("--" + name.replace("_", "-"))
     return out

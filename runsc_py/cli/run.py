@@ -14,6 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_create_flags(p)
     p.add_argument("-d", "--detach", action="store_true", help="do not wait for the workload")
     p.add_argument("--keep", action="store_true", help="do not delete the container at exit")
+    p.add_argument("--no-subreaper", action="store_true", help="accepted (runc's flag)")
     p.add_argument("id", metavar="ID")
 
 

@@ -54,6 +54,11 @@ def create(store: Store, cid: str, bundle: str, opts: Any, *, pid_file: str | No
     spec = load(bundle)  # ConfigError before anything exists
     if spec.process.terminal and not console_socket:
         raise ContainerError("config.json: process.terminal: true needs --console-socket")
+    joined = [f"{n['type']}={n['path']}" for n in spec.namespaces if n["path"]]
+    if joined:
+        # CRI names the pod sandbox's namespaces; this container gets its own Sentry.
+        log.info("create %s: linux.namespaces paths not joined (%s): a sandbox of its own",
+                 cid, ", ".join(joined))
     with store.locked(cid, create=True) as d:
         st = State(id=cid, bundle=spec.bundle, annotations=spec.annotations, created=now(),
                    rootfs=spec.root_path, owner=_owner())

@@ -83,6 +83,11 @@ class Containerd:
             self.ctr("task", "delete", "--force", task)
         for c in self.ctr("container", "ls", "-q").stdout.decode().split():
             self.ctr("container", "delete", c)
+        for h in Path("/sys/fs/cgroup").glob(f"*/{NS}"):  # ours only, never k8s.io
+            try:
+                h.rmdir()  # the namespace's parent cgroup, once empty
+            except OSError:
+                pass
         self.proc.terminate()
         try:
             self.proc.wait(30)
@@ -120,13 +125,11 @@ def test_ctr_run_prints_and_exits_with_the_workloads_code(ctrd) -> None:
     assert [x.split()[0] for x in lines[3:]] == ["1", lines[-1].split()[0]], out(p)
 
 
-def test_ctr_run_with_a_terminal(ctrd) -> None:
+def on_a_pty(argv: list[str]) -> tuple[int, bytes]:
+    """Runs argv with a new pty as its stdio (ctr -t needs a terminal); (status, output)."""
     master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        ["ctr", "--address", str(ctrd.d / "c.sock"), "-n", NS,
-         *ctrd.run_args("--rm", "-t"), IMAGE, "tty1", "sh", "-c",
-         "test -t 0 && test -t 1 && echo on-a-tty; exit 3"],
-        stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                            start_new_session=True)
     os.close(slave)
     data = b""
     deadline = time.monotonic() + TIMEOUT
@@ -137,8 +140,17 @@ def test_ctr_run_with_a_terminal(ctrd) -> None:
                 data += os.read(master, 4096)
             except OSError:
                 break
-    assert proc.wait(TIMEOUT) == 3, data
+    code = proc.wait(TIMEOUT)
     os.close(master)
+    return code, data
+
+
+def test_ctr_run_with_a_terminal(ctrd) -> None:
+    code, data = on_a_pty(
+        ["ctr", "--address", str(ctrd.d / "c.sock"), "-n", NS,
+         *ctrd.run_args("--rm", "-t"), IMAGE, "tty1", "sh", "-c",
+         "test -t 0 && test -t 1 && echo on-a-tty; exit 3"])
+    assert code == 3, data
     assert b"on-a-tty" in data
 
 
@@ -185,3 +197,18 @@ def test_an_invalid_config_shows_the_runtimes_error(ctrd) -> None:
     p = ctrd.ctr(*ctrd.run_args("--rm"), IMAGE, "bad2", "/bin/nope")
     assert p.returncode != 0 and "/bin/nope" in p.stderr.decode(), out(p)
     ctrd.ctr("container", "delete", "bad2")
+
+
+def test_ctr_exec_with_a_terminal(ctrd) -> None:
+    p = ctrd.ctr(*ctrd.run_args("-d"), IMAGE, "long2", "sleep", "1000")
+    assert p.returncode == 0, out(p)
+    try:
+        code, data = on_a_pty(
+            ["ctr", "--address", str(ctrd.d / "c.sock"), "-n", NS, "task", "exec", "-t",
+             "--exec-id", "t1", "long2", "sh", "-c", "test -t 0 && echo exec-tty; exit 5"])
+        assert code == 5, data
+        assert b"exec-tty" in data
+    finally:
+        ctrd.ctr("task", "kill", "--all", "--signal", "KILL", "long2")
+        ctrd.ctr("task", "delete", "--force", "long2")
+        ctrd.ctr("container", "delete", "long2")

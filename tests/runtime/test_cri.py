@@ -87,6 +87,8 @@ def test_pod_lifecycle_through_cri(cri) -> None:
         assert (out, code) == (b"via-exec-sync\n", 3), err
         out, _, code = client.exec_sync(cid, ["cat", "/proc/1/cmdline"])
         assert out == b"sleep\x001000\x00" and code == 0  # sh exec()s its last command
+        out, _, code = client.exec_sync(cid, ["cat", "/etc/hostname"])  # CRI's file bind
+        assert (out, code) == (b"pod1\n", 0)
         deadline = time.monotonic() + 60
         while b"app-started" not in (logs / "app.log").read_bytes():
             assert time.monotonic() < deadline

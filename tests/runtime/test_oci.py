@@ -5,12 +5,14 @@ errors in --log, hooks, and config.json honoured inside the sandbox (busybox wor
 from __future__ import annotations
 
 import array
+import ctypes
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,6 +25,7 @@ BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 APPLETS = ("sh", "echo", "cat", "ls", "sleep", "id", "hostname", "ps", "true", "touch",
            "stat", "env", "pwd", "mkdir")
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def make_rootfs(root: Path) -> None:
@@ -57,12 +60,44 @@ class Runtime:
         return [sys.executable, "-m", "runsc_py", "--root", str(self.root), "--log",
                 str(self.log), "--log-format", "json", *args]
 
-    def __call__(self, *args: str, **kw) -> subprocess.CompletedProcess:
-        if "stdout" not in kw:
-            kw.setdefault("capture_output", True)
-        kw.setdefault("timeout", 120)
-        kw.setdefault("stdin", subprocess.DEVNULL)
-        return subprocess.run(self.cmd(*args), env=_env(), cwd=self.bundle, **kw)
+    def __call__(self, *args: str, stdout=None, stderr=None,
+                 timeout: float = 120) -> subprocess.CompletedProcess:
+        """Runs the CLI and reaps, meanwhile, the sandbox processes it leaves behind (this
+        process is their subreaper, as the shim is): output goes through files, not pipes,
+        so nothing blocks while we wait."""
+        out = stdout or tempfile.TemporaryFile()
+        err = stderr or tempfile.TemporaryFile()
+        proc = subprocess.Popen(self.cmd(*args), env=_env(), cwd=self.bundle,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        deadline = time.monotonic() + timeout
+        while proc.returncode is None:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == proc.pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+            elif pid == 0:
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise subprocess.TimeoutExpired(proc.args, timeout)
+                time.sleep(0.005)
+        data = []
+        for f, given in ((out, stdout), (err, stderr)):
+            if given is None:
+                f.seek(0)
+                data.append(f.read())
+                f.close()
+            else:
+                data.append(None)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, data[0], data[1])
+
+    def reap(self) -> None:
+        """Reaps sandbox processes that exited since the last command."""
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
 
     def detached(self, *args: str) -> subprocess.CompletedProcess:
         """For commands that leave a sandbox process behind, which keeps the stdio."""
@@ -83,10 +118,21 @@ class Runtime:
 
 @pytest.fixture
 def rt(tmp_path):
+    libc = ctypes.CDLL(None)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1)  # as the shim: orphaned sandboxes come to us
     r = Runtime(tmp_path)
-    yield r
-    for cid in os.listdir(r.root) if r.root.exists() else []:
-        r("delete", "--force", cid)
+    try:
+        yield r
+        for cid in os.listdir(r.root) if r.root.exists() else []:
+            r("delete", "--force", cid)
+    finally:
+        r.reap()
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0)
+    for h in Path("/sys/fs/cgroup").glob("*/runsc_py-test"):
+        try:
+            h.rmdir()  # only once empty: the last test's leaves it
+        except OSError:
+            pass
 
 
 def wait_for(pred, timeout: float = 60.0) -> None:
@@ -245,15 +291,25 @@ def test_config_is_honoured_inside(rt, tmp_path) -> None:
     (host_dir / "f").write_text("from host\n")
     rt.config["mounts"].append({"destination": "/data", "type": "bind",
                                 "source": str(host_dir), "options": ["rbind", "ro"]})
+    # File binds, as CRI makes them: over an existing file and at a missing path.
+    (tmp_path / "hostname").write_text("from-a-file-bind\n")
+    (tmp_path / "resolv.conf").write_text("nameserver 192.0.2.1\n")
+    rt.config["mounts"] += [
+        {"destination": "/etc/hostname", "type": "bind", "source": str(tmp_path / "hostname"),
+         "options": ["rbind", "rw"]},
+        {"destination": "/etc/new/resolv.conf", "type": "bind",
+         "source": str(tmp_path / "resolv.conf"), "options": ["rbind", "ro"]}]
     rt.config["root"]["readonly"] = True
     rt.config["linux"]["readonlyPaths"] = ["/proc/sys"]
     rt.write(args=["sh", "-c",
                    "cat /data/f; touch /data/x || echo data-ro; touch /x || echo root-ro;"
-                   " touch /tmp/ok && echo tmp-rw; stat -c %a /tmp; ulimit -n; hostname"],
+                   " touch /tmp/ok && echo tmp-rw; stat -c %a /tmp; ulimit -n; hostname;"
+                   " cat /etc/hostname /etc/new/resolv.conf"],
              rlimits=[{"type": "RLIMIT_NOFILE", "soft": 77, "hard": 77}])
     p = rt("run", "c8")
     out = p.stdout.decode().splitlines()
-    assert out == ["from host", "data-ro", "root-ro", "tmp-rw", "1777", "77", "box"], p.stderr
+    assert out == ["from host", "data-ro", "root-ro", "tmp-rw", "1777", "77", "box",
+                   "from-a-file-bind", "nameserver 192.0.2.1"], p.stderr
 
 
 def test_hooks_run_with_the_state_on_stdin(rt) -> None:
@@ -331,10 +387,28 @@ def test_inherited_fds_are_closed_and_the_view_is_the_containers(rt) -> None:
 
 
 def test_wait_events_update(rt) -> None:
-    rt.write(args=["sh", "-c", "sleep 0.5; exit 4"])
+    rt.write(args=["sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 4"])
     assert rt.detached("run", "--detach", "c14").returncode == 0
     ev = rt("events", "--stats", "c14")
     assert ev.returncode == 0 and json.loads(ev.stdout)["type"] == "stats"
     assert rt("update", "--pids-limit", "64", "c14").returncode == 0
+    assert rt("exec", "c14", "touch", "/tmp/go").returncode == 0  # lets the workload end
     p = rt("wait", "c14")
     assert json.loads(p.stdout) == {"id": "c14", "exitStatus": 4}
+
+
+def test_runc_flags_we_ignore_are_accepted_and_logged(rt) -> None:
+    rt.write(args=["true"])
+    p = rt("--rootless", "false", "--criu", "/usr/sbin/criu", "--systemd-cgroup", "list")
+    assert p.returncode == 0, p.stderr
+    msgs = [json.loads(x)["msg"] for x in rt.log.read_text().splitlines()]
+    assert any("--rootless accepted and ignored" in m for m in msgs)
+    assert any("--criu accepted and ignored" in m for m in msgs)
+
+
+def test_exec_on_the_ptrace_platform(rt) -> None:
+    rt.write(args=["sleep", "1000"])
+    assert rt.detached("--platform", "ptrace", "run", "--detach", "c15").returncode == 0
+    p = rt("--platform", "ptrace", "exec", "c15", "sh", "-c", "echo on-ptrace; exit 3")
+    assert (p.returncode, p.stdout) == (3, b"on-ptrace\n"), p.stderr
+    assert rt("delete", "--force", "c15").returncode == 0

@@ -57,7 +57,7 @@ def podman(tmp_path_factory):
     assert p.returncode == 0, p.stderr.decode()
     yield pm
     pm("rm", "--all", "--force")
-    pm("system", "reset", "--force")  # unmounts and removes the private storage
+    pm("rmi", "--all", "--force")
 
 
 def test_podman_run_rm(podman) -> None:

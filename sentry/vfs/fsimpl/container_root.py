@@ -9,7 +9,8 @@ what the Sentry has:
 proc → our procfs; sysfs → an empty read-only sysfs; /dev (tmpfs or devtmpfs) → our
 devfs, which already has /dev/pts and /dev/shm; tmpfs → tmpfs (mode= honoured; size= is
 not enforced); bind/rbind of a host directory → hostfs (ro: read-only; rw: writes stay
-in a memory layer, the host directory is never written); mqueue, cgroup, cgroup2 and
+in a memory layer, the host directory is never written); bind of a host file → that
+file, read-only; mqueue, cgroup, cgroup2 and
 devpts elsewhere → an empty read-only directory. maskedPaths get an empty read-only
 tmpfs over directories (files are left visible: no file mounts yet); readonlyPaths are
 re-mounted read-only (a bind of the same tree).
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sentry.abi.errno import SysError
+from sentry.abi.errno import ENOENT, SysError
+from sentry.abi.stat import S_IFDIR, S_IFREG
 from sentry.kernel.creds import Credentials
 from sentry.vfs.constants import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY
 from sentry.vfs.dentry import VirtualDentry
@@ -34,7 +36,7 @@ from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
 from sentry.vfs.fsimpl.rootfs import SandboxRoot
 from sentry.vfs.fsimpl.tmpfs import TmpfsFS
-from sentry.vfs.resolve import Walker
+from sentry.vfs.resolve import Walker, lookup_child
 from sentry.vfs.vfs import VFS
 
 log = logging.getLogger("sentry")
@@ -118,9 +120,12 @@ def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
 
 
 def _bind(sr: SandboxRoot, m: MountSpec, dest: bytes, flags: int) -> None:
+    if os.path.isfile(m.source):
+        _bind_file(sr, m, dest, flags)
+        return
     if not os.path.isdir(m.source):
-        log.warning("bind mount %s: source %s is not a directory: skipped (file binds are "
-                    "not supported yet)", m.destination, m.source)
+        log.warning("bind mount %s: source %s is neither a directory nor a regular file: "
+                    "skipped", m.destination, m.source)
         return
     host = HostFS(m.source)
     if flags & MS_RDONLY:
@@ -129,6 +134,40 @@ def _bind(sr: SandboxRoot, m: MountSpec, dest: bytes, flags: int) -> None:
         ov = OverlayFS(host.root, TmpfsFS())
         sr.mount(ov, ov.root, dest, flags)
         log.info("bind mount %s: writes stay in the sandbox's memory", m.destination)
+
+
+def _bind_file(sr: SandboxRoot, m: MountSpec, dest: bytes, flags: int) -> None:
+    """A host file over a file of the sandbox (CRI's /etc/hosts, resolv.conf, hostname):
+    the file's inode in a hostfs of its directory, mounted read-only (writes would need a
+    writable hostfs)."""
+    parent = HostFS(os.path.dirname(m.source))
+    inode = parent.root.lookup(None, os.fsencode(os.path.basename(m.source)))
+    if not inode.is_reg():
+        log.warning("bind mount %s: %s is not a regular file: skipped", m.destination, m.source)
+        return
+    sr.vfs.mount(parent, inode, _file_mountpoint(sr, dest), flags | MS_RDONLY)
+    if not flags & MS_RDONLY:
+        log.info("bind mount %s: a file, read-only in this sandbox", m.destination)
+
+
+def _file_mountpoint(sr: SandboxRoot, dest: bytes) -> VirtualDentry:
+    """The file at `dest` (made empty, with its directories, if missing); not followed if
+    it is a symlink."""
+    parent_path, _, name = dest.rpartition(b"/")
+    at = sr.root()
+    for comp in [p for p in parent_path.split(b"/") if p]:
+        try:
+            d = lookup_child(None, at.dentry, comp)
+        except ENOENT:
+            at.dentry.inode.mkdir(None, comp, S_IFDIR | 0o755)
+            d = lookup_child(None, at.dentry, comp)
+        at = sr.vfs.covering(VirtualDentry(at.mount, d))
+    try:
+        d = lookup_child(None, at.dentry, name)
+    except ENOENT:
+        at.dentry.inode.create(None, name, S_IFREG | 0o644)
+        d = lookup_child(None, at.dentry, name)
+    return VirtualDentry(at.mount, d)
 
 
 def _mode(options: list[str]) -> int:
