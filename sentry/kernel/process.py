@@ -78,8 +78,10 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         tg = parent.tg
     else:
         ptg = parent.tg.parent if flags & CLONE_PARENT and parent.tg.parent else parent.tg
-        tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid, pgid=parent.tg.pgid,
-                         sid=parent.tg.sid)
+        tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid)
+        # After the constructor, which takes 0 for "its own": the init's session and group
+        # are 0 (outside the namespace), and its children share them.
+        tg.pgid, tg.sid = parent.tg.pgid, parent.tg.sid
         tg.parent = ptg
         tg.host_parent = parent.tg
         tg.seq = next(_fork_order)
