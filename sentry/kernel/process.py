@@ -21,7 +21,7 @@ from sentry.abi.errno import EINVAL, EPERM
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
-from sentry.kernel.waiter import POLLIN
+from sentry.kernel.waiter import POLLHUP, POLLIN
 from sentry.platform.base import AddressSpace, Context
 from sentry.platform.native import ffi, lib
 
@@ -158,6 +158,7 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     if tg.killed_by is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:
         status = tg.killed_by  # killed by the Sentry on the guest's behalf: report that signal
     tg.exit_status = status
+    tg.exit_waitq.notify(POLLIN | POLLHUP)
     if not any(x.fds is t.fds for x in k.tasks.values()):
         t.fds.close_all()
     init = k.thread_groups.get(1)

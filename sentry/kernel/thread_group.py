@@ -58,6 +58,7 @@ class ThreadGroup:
     host_parent: ThreadGroup | None = None  # whose host zombie it becomes
     children: set[ThreadGroup] = field(default_factory=set)
     child_waitq: WaitQueue = field(default_factory=WaitQueue)
+    exit_waitq: WaitQueue = field(default_factory=WaitQueue)  # its pidfds: it has exited
     seq: int = 0  # creation order among the host parent's children (oldest first)
     dumpable: int = 1
     controlling_tty: Any = None  # the terminal file /dev/tty opens (None: ENXIO)
