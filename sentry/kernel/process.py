@@ -18,6 +18,7 @@ import os
 from typing import TYPE_CHECKING
 
 from sentry.abi.errno import EINVAL, EPERM
+from sentry.kernel import posix_timers
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
@@ -159,6 +160,7 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
         status = tg.killed_by  # killed by the Sentry on the guest's behalf: report that signal
     tg.exit_status = status
     tg.exit_waitq.notify(POLLIN | POLLHUP)
+    posix_timers.delete_all(tg)
     if not any(x.fds is t.fds for x in k.tasks.values()):
         t.fds.close_all()
     init = k.thread_groups.get(1)

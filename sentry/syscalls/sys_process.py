@@ -14,7 +14,7 @@ import struct
 
 from sentry.abi.errno import E2BIG, EAGAIN, EBADF, ECHILD, EFAULT, EINVAL, ENOENT
 from sentry.abi.sysno import SYS_execveat
-from sentry.kernel import loader, process
+from sentry.kernel import loader, posix_timers, process
 from sentry.kernel.args import Args
 from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
@@ -121,6 +121,7 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     if len(t.tg.tasks) > 1:
         process.exec_kills_others(k, t)  # the host killed them; this one is the leader now
     t.fds.close_on_exec()
+    posix_timers.delete_all(t.tg)
     loader.load(t, plan)
     return 0
 
