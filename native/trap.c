@@ -391,6 +391,12 @@ int st_interrupt(int tid) {
     return 0;
 }
 
+int st_sigqueueinfo(int tgid, int tid, int sig, const void *info) {
+    long r = tid ? syscall(SYS_rt_tgsigqueueinfo, tgid, tid, sig, info)
+                 : syscall(SYS_rt_sigqueueinfo, tgid, sig, info);
+    return r < 0 ? -errno : 0;
+}
+
 int st_listen(int tid) {
     if (ptrace(PT_LISTEN, tid, 0, 0L) < 0) return -errno;
     return 0;

@@ -93,6 +93,7 @@ int st_kill(int tid, int sig);
 int st_getsiginfo(int tid, int *code);           /* the stopped signal's si_signo; si_code */
 int st_geteventmsg(int tid, unsigned long *msg); /* a ptrace event's message (new tid …) */
 int st_interrupt(int tid);                       /* PTRACE_INTERRUPT: a stop at the next chance */
+int st_sigqueueinfo(int tgid, int tid, int sig, const void *info); /* tid 0: the process */
 int st_listen(int tid);  /* PTRACE_LISTEN: stay in group-stop; SIGCONT reports a new stop */
 /* Rewind onto the call the task is stopped at and let the host run it under PTRACE_SYSCALL;
  * the loop sees its stops (ptrace platform: allow-listed calls, clone). */

@@ -103,6 +103,9 @@ def run_do(
         fds.install(f)
     t = kernel.new_init_task(fds, root.fs_context(os.fsencode(cwd)))
     t.tg.controlling_tty = controlling_tty(stdio)
+    if t.tg.controlling_tty is not None:
+        # The session `do` was started in, outside the PID namespace (0 inside).
+        t.tg.controlling_tty.tty_job.attach(t.tg)
     args = [os.fsencode(a) for a in argv]
     envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
     path = find_program(t, args[0], env)

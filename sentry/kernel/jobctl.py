@@ -104,15 +104,26 @@ class TtyJobControl:
         self.sid = sid  # the session it is the controlling terminal of (None: no session)
         self.pgrp = pgrp  # its foreground process group
 
+    def attach(self, tg: ThreadGroup) -> None:
+        """Makes the terminal the controlling one of `tg`'s session (the runtime hands the
+        init its terminal this way), with `tg`'s group in the foreground."""
+        self.sid, self.pgrp = tg.sid, tg.pgid
+
     def is_ctty_of(self, t: Task) -> bool:
-        return self.sid is not None and self.sid == t.tg.sid
+        tg = t.tg
+        ctty = tg.controlling_tty
+        if ctty is None or getattr(ctty, "tty_job", None) is not self:
+            return False
+        if self.sid is None:
+            self.attach(tg)  # handed over without attach(): the holder's session's now
+        return self.sid == tg.sid
 
     def set_ctty(self, t: Task, tty: Any, steal: int) -> int:
         """TIOCSCTTY: the caller, a session leader without one, takes the terminal."""
         tg = t.tg
-        if self.is_ctty_of(t):
-            return 0
         if tg.sid != tg.vpid or tg.controlling_tty is not None:
+            if tg.sid == tg.vpid and self.is_ctty_of(t):
+                return 0  # a session leader asking again for its own terminal
             raise EPERM()
         if self.sid is not None:
             if not (steal == 1 and t.creds.euid == 0):
@@ -180,13 +191,25 @@ class TtyJobControl:
         tcsetattr, a write with TOSTOP) gets SIGTTOU, or EIO if it is orphaned."""
         self._check_background(t, signal.SIGTTOU, allow_if_ignored=True)
 
+    def check_write(self, t: Task, tty: Any) -> None:
+        """A background group writing its controlling terminal gets SIGTTOU if the
+        terminal has TOSTOP (`tty.tostop()`) and it neither ignores nor blocks SIGTTOU."""
+        if self.in_foreground(t) or not tty.tostop():
+            return
+        self._check_background(t, signal.SIGTTOU, allow_if_ignored=True)
+
+    def in_foreground(self, t: Task) -> bool:
+        """Whether the terminal puts no background rule on `t` (not its terminal, or `t` is
+        in its foreground group)."""
+        return not self.is_ctty_of(t) or self.pgrp is None or t.tg.pgid == self.pgrp
+
     def check_read(self, t: Task) -> None:
         """A background group reading its controlling terminal gets SIGTTIN, or EIO when
         it ignores or blocks SIGTTIN or is orphaned."""
         self._check_background(t, signal.SIGTTIN, allow_if_ignored=False)
 
     def _check_background(self, t: Task, sig: int, allow_if_ignored: bool) -> None:
-        if not self.is_ctty_of(t) or self.pgrp is None or t.tg.pgid == self.pgrp:
+        if self.in_foreground(t):
             return
         ignored, blocked = signals.ignored_or_blocked(t.host_tid, sig)
         if ignored or blocked:

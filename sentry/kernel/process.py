@@ -18,10 +18,11 @@ import os
 from typing import TYPE_CHECKING
 
 from sentry.abi.errno import EINVAL, EPERM
+from sentry.kernel import posix_timers
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
-from sentry.kernel.waiter import POLLIN
+from sentry.kernel.waiter import POLLHUP, POLLIN
 from sentry.platform.base import AddressSpace, Context
 from sentry.platform.native import ffi, lib
 
@@ -78,8 +79,10 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         tg = parent.tg
     else:
         ptg = parent.tg.parent if flags & CLONE_PARENT and parent.tg.parent else parent.tg
-        tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid, pgid=parent.tg.pgid,
-                         sid=parent.tg.sid)
+        tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid)
+        # After the constructor, which takes 0 for "its own": the init's session and group
+        # are 0 (outside the namespace), and its children share them.
+        tg.pgid, tg.sid = parent.tg.pgid, parent.tg.sid
         tg.parent = ptg
         tg.host_parent = parent.tg
         tg.seq = next(_fork_order)
@@ -156,6 +159,8 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     if tg.killed_by is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:
         status = tg.killed_by  # killed by the Sentry on the guest's behalf: report that signal
     tg.exit_status = status
+    tg.exit_waitq.notify(POLLIN | POLLHUP)
+    posix_timers.delete_all(tg)
     if not any(x.fds is t.fds for x in k.tasks.values()):
         t.fds.close_all()
     init = k.thread_groups.get(1)

@@ -50,6 +50,19 @@ def has_pending(host_tid: int) -> bool:
     return bool(pnd & ~blk)
 
 
+def is_pending(host_tid: int, sig: int, shared: bool) -> bool:
+    """Whether `sig` is pending for the process (`shared`) or for the thread itself."""
+    key = b"ShdPnd:" if shared else b"SigPnd:"
+    try:
+        with open(f"/proc/{host_tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(key):
+                    return bool(int(line.split()[1], 16) & 1 << (sig - 1))
+    except OSError:
+        pass
+    return False
+
+
 def ignored_or_blocked(host_tid: int, sig: int) -> tuple[bool, bool]:
     """(ignored, blocked) for `sig` in the thread, from the host's view."""
     ign = blk = 0

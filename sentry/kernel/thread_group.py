@@ -58,6 +58,7 @@ class ThreadGroup:
     host_parent: ThreadGroup | None = None  # whose host zombie it becomes
     children: set[ThreadGroup] = field(default_factory=set)
     child_waitq: WaitQueue = field(default_factory=WaitQueue)
+    exit_waitq: WaitQueue = field(default_factory=WaitQueue)  # its pidfds: it has exited
     seq: int = 0  # creation order among the host parent's children (oldest first)
     dumpable: int = 1
     controlling_tty: Any = None  # the terminal file /dev/tty opens (None: ENXIO)
@@ -67,6 +68,7 @@ class ThreadGroup:
     wait_stop: int | None = None  # the stop signal, until a WUNTRACED wait takes it
     wait_cont: bool = False  # continued, until a WCONTINUED wait takes it
     host_cont_report: bool = False  # the host holds a continued report for its wait4
+    posix_timers: dict[int, Any] = field(default_factory=dict)  # timer_create (posix_timers.py)
 
     def __post_init__(self) -> None:
         self.pgid = self.pgid or self.vpid

@@ -35,6 +35,7 @@ AUDIT_ARCH_X86_64 = 0xC000003E
 LAUNCH_FAIL = 200
 SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
 ERESTARTSYS = 512
+RESTART_MAX = 516  # ERESTARTSYS .. ERESTART_RESTARTBLOCK: never a value a call returns
 LAUNCH_STEPS = {
     1: "prctl(PR_SET_PDEATHSIG)", 2: "waiting for the Sentry", 3: "making / private",
     4: "mounting the empty root", 5: "chdir to the empty root", 6: "pivot_root",
@@ -225,7 +226,19 @@ class Platform(abc.ABC):
     # -- stopped tasks -------------------------------------------------------------
 
     def answer_stop(self, ctx: Context, result: int) -> None:
-        """Completes a call trapped at a ptrace stop with `result` and resumes the task."""
+        """Completes a call trapped at a ptrace stop with `result` and resumes the task.
+
+        -ERESTART* (a handler interrupted by the signal it just sent) keeps the syscall
+        number on the ptrace platform, whose SYSEMU stop has skipped the call already, so
+        that the host's signal code restarts it or returns EINTR; at a seccomp stop the call
+        has not run yet and must be skipped, so it ends with EINTR.
+        """
+        if -RESTART_MAX <= result <= -ERESTARTSYS and ctx.where == ST_AT_OTHER:
+            check(lib.st_set_return(ctx.tid, result, 0), "set return")
+            self.resume(ctx)
+            return
+        if -RESTART_MAX <= result <= -ERESTARTSYS:
+            result = -errno.EINTR
         check(lib.st_set_return(ctx.tid, result, 1), "set return")
         self.resume(ctx)
 

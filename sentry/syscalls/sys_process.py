@@ -12,14 +12,14 @@ from __future__ import annotations
 import functools
 import struct
 
-from sentry.abi.errno import E2BIG, EAGAIN, ECHILD, EFAULT, EINVAL, ENOENT
+from sentry.abi.errno import E2BIG, EAGAIN, EBADF, ECHILD, EFAULT, EINVAL, ENOENT
 from sentry.abi.sysno import SYS_execveat
-from sentry.kernel import loader, process
+from sentry.kernel import loader, posix_timers, process
 from sentry.kernel.args import Args
 from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
-from sentry.kernel.waiter import POLLIN
+from sentry.kernel.waiter import POLLHUP, POLLIN
 from sentry.platform.filter import DOORBELL
 from sentry.platform.native import lib
 
@@ -121,6 +121,7 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     if len(t.tg.tasks) > 1:
         process.exec_kills_others(k, t)  # the host killed them; this one is the leader now
     t.fds.close_on_exec()
+    posix_timers.delete_all(t.tg)
     loader.load(t, plan)
     return 0
 
@@ -192,6 +193,7 @@ def _reap(t: Task, c: ThreadGroup) -> None:
     t.tg.children.discard(c)
     c.parent = None
     t.kernel.thread_groups.pop(c.vpid, None)
+    c.exit_waitq.notify(POLLHUP)  # its pidfds
 
 
 def _selector(pid: int) -> tuple[int, int]:
@@ -233,6 +235,16 @@ async def sys_wait4(t: Task, a: Args) -> int:
         await t.wait_on(t.tg.child_waitq, POLLIN)
 
 
+def _pidfd_target(t: Task, fd: int) -> ThreadGroup:
+    """The process a pidfd names (EBADF if `fd` is not one)."""
+    from sentry.vfs.fsimpl.pidfd import PidFd
+
+    f = t.fds.get(fd)
+    if not isinstance(f, PidFd):
+        raise EBADF()
+    return f.tg
+
+
 def _siginfo(c: ThreadGroup, code: int) -> bytes:
     """struct siginfo for SIGCHLD (128 bytes): signo, errno, code, pid, uid, status."""
     if code == CLD_EXITED:
@@ -245,13 +257,16 @@ def _siginfo(c: ThreadGroup, code: int) -> bytes:
 
 
 async def sys_waitid(t: Task, a: Args) -> int:
-    """Implements waitid(2). Differences: no P_PIDFD; __WCLONE as in wait4."""
+    """Implements waitid(2). Differences: __WCLONE as in wait4."""
     idtype, ident, infop, options = a.int(0), a.int(1), a.ptr(2), a.int(3)
     if options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL
                    | WCLONE) or not options & (WEXITED | WUNTRACED | WCONTINUED):
         raise EINVAL()
-    if idtype not in (P_ALL, P_PID, P_PGID) or (idtype == P_PID and ident <= 0):
+    if idtype not in (P_ALL, P_PID, P_PGID, P_PIDFD) or (idtype == P_PID and ident <= 0):
         raise EINVAL()
+    by_pidfd = idtype == P_PIDFD  # the host cannot run it: the fd is the Sentry's
+    if by_pidfd:
+        idtype, ident = P_PID, _pidfd_target(t, ident).vpid
     while True:
         found = _find_report(t, idtype, ident, options)
         if found is not None:
@@ -259,7 +274,7 @@ async def sys_waitid(t: Task, a: Args) -> int:
             info = _siginfo(c, code)
             if not options & WNOWAIT:
                 t.commit = functools.partial(_consume, t, c, code)
-                if code == CLD_EXITED and _host_reaps(t, c, options):
+                if code == CLD_EXITED and not by_pidfd and _host_reaps(t, c, options):
                     return HOST
             if infop:
                 t.mem.write(infop, info)

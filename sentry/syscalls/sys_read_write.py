@@ -76,6 +76,8 @@ async def _write(t: Task, f: FileDescription, data: bytes) -> int:
     (wait_source() is None: a short count is final), a signal or an error after some
     bytes end it early with the count moved so far (bytes moved beat EINTR/EPIPE).
     """
+    if f.tty_job is not None:
+        f.tty_job.check_write(t, f)
     done = _resumed_count(t, f, data)
     while True:
         try:
@@ -209,6 +211,8 @@ def sys_read(t: Task, a: Args) -> Any:
     f = t.fds.get(a.int(0))
     n = min(a.size(2), MAX_RW_COUNT)
     iovs = [(a.ptr(1), n)]
+    if f.tty_job is not None:
+        f.tty_job.check_read(t)
 
     def op() -> int:
         done = _copy_out(t, f, iovs, f.read(n))
@@ -237,6 +241,8 @@ async def sys_readv(t: Task, a: Args) -> int:
     """Implements readv(2)."""
     f = t.fds.get(a.int(0))
     iovs = _iovecs(t, a.ptr(1), a.int(2))
+    if f.tty_job is not None:
+        f.tty_job.check_read(t)
     n = await t.io_wait(f, POLLIN, lambda: _copy_out(t, f, iovs, f.read(_total(iovs))))
     return _accessed(f, n)
 

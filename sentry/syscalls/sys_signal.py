@@ -5,6 +5,8 @@ Dispositions, masks and frames stay with the host (rt_sigaction & co. are allow-
 
 from __future__ import annotations
 
+import struct
+
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
 from sentry.kernel import jobctl
 from sentry.kernel.args import Args
@@ -16,6 +18,8 @@ from sentry.platform.native import lib
 
 NSIG = 64
 SIGCONT = 18
+SI_TKILL = -6
+SIGINFO_SIZE = 128
 
 
 def _check_sig(sig: int) -> None:
@@ -29,17 +33,33 @@ def _may_signal(t: Task, target: ThreadGroup) -> bool:
     return c.euid == 0 or {c.uid, c.euid} & {tc.uid, tc.suid} != set()
 
 
-def _send_group(t: Task, tg: ThreadGroup, sig: int) -> None:
-    if not _may_signal(t, tg):
-        raise EPERM()
-    if tg.vpid == 1 and not ns_init_accepts(tg.host_pid, sig):
-        return  # the namespace init's rule: discarded, and kill() still succeeds
-    if sig and lib.st_kill(tg.host_pid, sig) < 0:
+def _deliver(t: Task, tg: ThreadGroup, sig: int, task: Task | None = None,
+             info: bytes | None = None) -> None:
+    """Sends `sig` to process `tg` (or its thread `task`) on the host, with the caller's
+    siginfo if given; the namespace init's rule, SIGCONT's continue and the interruption
+    of parked calls follow."""
+    if tg.vpid == 1 and not ns_init_accepts(task.host_tid if task else tg.host_pid, sig):
+        return  # the namespace init's rule: discarded, and the call still succeeds
+    if not sig:
+        return
+    tid = task.host_tid if task else 0
+    if info is not None:
+        rc = lib.st_sigqueueinfo(tg.host_pid, tid, sig, info)
+    elif task is not None:
+        rc = lib.st_tgkill(tg.host_pid, tid, sig)
+    else:
+        rc = lib.st_kill(tg.host_pid, sig)
+    if rc < 0:
         raise ESRCH()
     if sig == SIGCONT:
         jobctl.group_continued(tg)
-    if sig:
-        t.kernel.signals_sent(tg)
+    t.kernel.signals_sent(tg)
+
+
+def _send_group(t: Task, tg: ThreadGroup, sig: int) -> None:
+    if not _may_signal(t, tg):
+        raise EPERM()
+    _deliver(t, tg, sig)
 
 
 def sys_kill(t: Task, a: Args) -> int:
@@ -84,15 +104,7 @@ def _send_task(t: Task, target: Task, sig: int) -> int:
         return HOST  # a thread of its own process: the guest tid is the host's ns tid
     if not _may_signal(t, target.tg):
         raise EPERM()
-    if target.tg.vpid == 1 and not ns_init_accepts(target.host_tid, sig):
-        return 0
-    if sig:
-        rc = lib.st_tgkill(target.tg.host_pid, target.host_tid, sig)
-        if rc < 0:
-            raise ESRCH()
-        if sig == SIGCONT:
-            jobctl.group_continued(target.tg)
-        t.kernel.signals_sent(target.tg)
+    _deliver(t, target.tg, sig, target)
     return 0
 
 
@@ -112,3 +124,69 @@ def sys_tkill(t: Task, a: Args) -> int:
     if tid <= 0:
         raise EINVAL()
     return _send_task(t, _find_task(t, -1, tid), sig)
+
+
+def _user_siginfo(t: Task, addr: int, pid: int) -> bytes:
+    """The caller's siginfo for rt_(tg)sigqueueinfo and pidfd_send_signal: one that claims
+    to come from the kernel or from kill/tgkill (si_code >= 0 or SI_TKILL) may only go to
+    the caller's own process (EPERM)."""
+    info = t.mem.read(addr, SIGINFO_SIZE)
+    code = struct.unpack_from("<i", info, 8)[0]
+    if (code >= 0 or code == SI_TKILL) and pid != t.tg.vpid:
+        raise EPERM()
+    return info
+
+
+def _group(t: Task, pid: int) -> ThreadGroup:
+    tg = t.kernel.thread_groups.get(pid) if pid > 0 else None
+    if tg is None or not tg.tasks:
+        raise ESRCH()
+    return tg
+
+
+def sys_rt_sigqueueinfo(t: Task, a: Args) -> int:
+    """Implements rt_sigqueueinfo(2)."""
+    pid, sig = a.int(0), a.int(1)
+    _user_siginfo(t, a.ptr(2), pid)  # EFAULT, EPERM
+    tg = _group(t, pid)
+    if tg is t.tg:
+        return HOST  # to itself: delivered before the call returns, as Linux
+    _check_sig(sig)
+    if not _may_signal(t, tg):
+        raise EPERM()
+    return _queue_on_host(t, tg, sig)
+
+
+def _queue_on_host(t: Task, tg: ThreadGroup, sig: int) -> int:
+    """The checked call runs on the host as issued: sent from the Sentry, outside the PID
+    namespace, the kernel would clear the caller's si_pid (an ancestor namespace's
+    sender). The pids in its registers are the namespace's, which are the guest's, and the
+    Sentry has found the target and checked the permission. The host resolves them in
+    the caller's namespace, where only the sandbox's tasks live. The namespace init's
+    rule is the host's own there."""
+    if tg.vpid == 1 and not ns_init_accepts(tg.host_pid, sig):
+        return 0
+    t.commit = lambda: _queued(t, tg, sig)
+    return HOST
+
+
+def _queued(t: Task, tg: ThreadGroup, sig: int) -> None:
+    if sig == SIGCONT:
+        jobctl.group_continued(tg)
+    # The host sends it only now: a call parked in the Sentry by the target is found by
+    # the kernel's periodic look for pending signals (kernel.poll_parked_signals).
+
+
+def sys_rt_tgsigqueueinfo(t: Task, a: Args) -> int:
+    """Implements rt_tgsigqueueinfo(2)."""
+    tgid, tid, sig = a.int(0), a.int(1), a.int(2)
+    if tgid <= 0 or tid <= 0:
+        raise EINVAL()
+    _user_siginfo(t, a.ptr(3), tgid)
+    target = _find_task(t, tgid, tid)
+    if target.tg is t.tg:
+        return HOST
+    _check_sig(sig)
+    if not _may_signal(t, target.tg):
+        raise EPERM()
+    return _queue_on_host(t, target.tg, sig)

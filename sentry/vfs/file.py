@@ -33,6 +33,10 @@ MAX_OFFSET = (1 << 63) - 1
 class FileDescription:
     """An open file. Errors: EBADF for the wrong access mode or O_PATH, EINVAL by default."""
 
+    # A terminal's job control (sentry.kernel.jobctl.TtyJobControl): read and write check
+    # it for background process groups (SIGTTIN/SIGTTOU). None for every other file.
+    tty_job: Any = None
+
     def __init__(self, flags: int, vd: VirtualDentry | None = None) -> None:
         self.flags = flags
         self.vd = vd

@@ -16,8 +16,9 @@ import stat as pystat
 import struct
 from typing import Any
 
-from sentry.abi.errno import EAGAIN, EBADF, EINVAL, ENOTTY, ESPIPE
+from sentry.abi.errno import EAGAIN, EBADF, ENOTTY, ESPIPE
 from sentry.abi.stat import Stat
+from sentry.kernel.jobctl import TtyJobControl
 from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT
 from sentry.vfs.file import FileDescription
 from sentry.vfs.fsimpl.host.hostfs import sys_error
@@ -33,6 +34,15 @@ _FORWARD = {
     TIOCGWINSZ: (0, 8), TIOCSWINSZ: (8, 0),
 }
 _WRITE_CHUNK = 65536
+TOSTOP = 0o400
+_TTY_JOBS: dict[int, TtyJobControl] = {}  # host terminal (st_rdev) → its job control
+
+
+def _tty_job(rdev: int) -> TtyJobControl:
+    job = _TTY_JOBS.get(rdev)
+    if job is None:
+        job = _TTY_JOBS[rdev] = TtyJobControl()
+    return job
 
 
 class HostStreamFile(FileDescription):
@@ -46,7 +56,8 @@ class HostStreamFile(FileDescription):
         self.regular = pystat.S_ISREG(st.st_mode) or pystat.S_ISBLK(st.st_mode)
         self.pollable = _epollable(host_fd)
         self.name = name or _host_name(host_fd)
-        self.fg_pgrp: int | None = None  # set by TIOCSPGRP (the guest's view)
+        # Job control, shared by every file on the same terminal (sentry/kernel/jobctl.py).
+        self.tty_job = _tty_job(st.st_rdev) if self.is_tty else None
 
     def release(self) -> None:
         if self.host_fd >= 0:
@@ -141,21 +152,21 @@ class HostStreamFile(FileDescription):
             return 0
         if not self.is_tty:
             raise ENOTTY()
+        job = self.tty_job
         if cmd == TIOCGPGRP:
-            pgid = self.fg_pgrp if self.fg_pgrp is not None else getattr(t.tg, "pgid", t.vpid)
-            t.mem.write_i32(arg, pgid)
+            t.mem.write_i32(arg, job.get_pgrp(t))
             return 0
         if cmd == TIOCSPGRP:
-            pgid = t.mem.read_i32(arg)
-            if pgid < 0:
-                raise EINVAL()
-            self.fg_pgrp = pgid
-            return 0
+            return job.set_pgrp(t, t.mem.read_i32(arg))
         if cmd == TIOCGSID:
-            t.mem.write_i32(arg, getattr(t.tg, "sid", t.vpid))
+            t.mem.write_i32(arg, job.get_sid(t))
             return 0
-        if cmd in (TIOCSCTTY, TIOCNOTTY):
-            return 0
+        if cmd == TIOCSCTTY:
+            return job.set_ctty(t, self, arg)
+        if cmd == TIOCNOTTY:
+            return job.noctty(t)
+        if cmd in (TCSETS, TCSETSW, TCSETSF):
+            job.check_change(t)
         spec = _FORWARD.get(cmd)
         if spec is None:
             raise ENOTTY()
@@ -168,6 +179,14 @@ class HostStreamFile(FileDescription):
         if n_out:
             t.mem.write(arg, out[:n_out])
         return 0
+
+    def tostop(self) -> bool:
+        """Whether the terminal's TOSTOP flag is set (background writes then stop)."""
+        try:
+            lflag = struct.unpack_from("<I", fcntl.ioctl(self.host_fd, TCGETS, bytes(36)), 12)
+        except OSError:
+            return False
+        return bool(lflag[0] & TOSTOP)
 
     def reopen(self, flags: int) -> HostStreamFile:
         """A new description on the same host file (opening /dev/tty)."""
