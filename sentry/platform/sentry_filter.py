@@ -9,11 +9,12 @@ multiprocessing, the exhaustion probes, the syscall fuzzer), and grouped below b
 
 What it takes away: creating processes or running programs (clone, fork, vfork, execve,
 execveat: the workload's tasks are created by the host's clone *in the task*), sockets
-(unless --network=host, where the Sentry relays the guest's sockets), mounts, namespaces, module loading, bpf,
-io_uring, keyrings, the kernel's own knobs, and everything else not listed. What it
-cannot take away without a gofer (the open question in THREAT-MODEL.md): openat of host
-paths (the root file system is read through the Sentry's own fds), ptrace and signals
-(kill/tgkill of any pid the host lets root signal), and reads of /proc.
+(unless --network=host, where the Sentry relays the guest's sockets), mounts,
+namespaces, module loading, bpf, io_uring, keyrings, the kernel's own knobs, and
+everything else not listed. What it cannot take away without a gofer (the open question
+in THREAT-MODEL.md): openat of host paths (the root file system is read through the
+Sentry's own fds), ptrace and signals (kill/tgkill of any pid the host lets root
+signal), and reads of /proc.
 
 Default action: kill the whole Sentry (SECCOMP_RET_KILL_PROCESS), as gVisor does. A
 call outside the list is a compromise or a Sentry bug; the workload dies with the Sentry
