@@ -21,7 +21,7 @@ from sentry.kernel.creds import Credentials
 from sentry.kernel.fd_table import FdTable
 from sentry.kernel.kernel import Kernel
 from sentry.kernel.thread_group import RLIMIT_NOFILE
-from sentry.platform import get_platform
+from sentry.platform import get_platform, sentry_filter
 from sentry.vfs.fsimpl.container_root import MountSpec
 from sentry.vfs.fsimpl.rootfs import build_do_root, controlling_tty, stdio_files
 
@@ -83,8 +83,12 @@ def run_do(
     log: logging.Logger | None = None,
     report: bool = False,
     network: str = "none",
+    sentry_seccomp: str = "kill",
 ) -> int:
     """Runs argv in a new sandbox; returns the exit status to propagate.
+
+    `sentry_seccomp` is the Sentry's own filter (sentry/platform/sentry_filter.py): "kill"
+    (the default), "log" (allow and log what is not listed) or "off".
 
     Raises LaunchError (status 127 or 126, with a one-line message) if the program cannot
     be found or executed.
@@ -118,6 +122,8 @@ def run_do(
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         kernel.start_init(plan)
+        # Set-up is done (the task launched, the root open): the Sentry restricts itself.
+        sentry_filter.install(sentry_seccomp, network=network)
         return kernel.run()
     finally:
         signal.signal(signal.SIGINT, old)

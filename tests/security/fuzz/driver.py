@@ -68,6 +68,7 @@ class Outcome:
     deaths: dict[int, int] = field(default_factory=dict)
     stderr: str = ""
     inflight: dict[int, int] = field(default_factory=dict)  # calls a dying batch was in
+    killed_in: list[str] = field(default_factory=list)  # "call (signal)" of each death
 
 
 def build(out: Path) -> Path:
@@ -102,6 +103,7 @@ def parse(stdout: bytes, o: Outcome) -> None:
             nr = int(w[1]) & 0xFFFFFFFF
             nr = nr - (1 << 32) if nr >= 1 << 31 else nr
             o.inflight[nr] = o.inflight.get(nr, 0) + 1
+            o.killed_in.append(f"{name(nr)} (signal {w[2]})")
         elif w[:1] == ["hang"]:
             o.problems.append(f"batch {w[1]} hung in {name(int(w[2]) & 0xFFFFFFFF)}"
                               f"({', '.join(w[3:])}) (replay: fuzz SEED N BATCH {w[1]})")
@@ -185,7 +187,10 @@ def run(platform: str, seed: int, calls: int, batch: int, timeout: float,
         parse(p.stdout, o)
     unexpected = {s: c for s, c in o.deaths.items() if s not in DEATHS_OK}
     if unexpected:
-        o.problems.append(f"batches died of signals {unexpected}")
+        log = [ln for ln in o.stderr.splitlines()
+               if ln.startswith("runsc_py: ") and "unsupported syscall" not in ln]
+        o.problems.append(f"batches died of signals {unexpected}; in calls {o.killed_in}; "
+                          f"Sentry log: {log[-5:]}")
     check_results(o, platform)
     check_trapped(o, platform)
     return o

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -130,6 +131,15 @@ static uint64_t nasty(void) {
     }
 }
 
+static char child_stack[1 << 16] __attribute__((aligned(16)));
+
+/* A pointer the kernel cannot read: small, in a guard page, or outside user space. */
+static int unreadable(uint64_t a) {
+    return a < 65536 || (a >= (uint64_t)GUARD_LO && a < (uint64_t)GUARD_LO + 4096) ||
+           (a >= (uint64_t)GUARD_HI && a < (uint64_t)GUARD_HI + 4096) ||
+           a >= 0x0000800000000000ULL;
+}
+
 static int in_arena(uint64_t a) { return a >= (uint64_t)SPAN_LO && a < (uint64_t)SPAN_LO + SPAN_SIZE; }
 
 static uint64_t arena_addr(uint64_t a) {
@@ -162,10 +172,10 @@ static int neuter(long nr, long *a) {
         if (in_arena(a[1]) || a[1] > 4096) a[1] = 0; /* may read, may not change */
         return 1;
     case SYS_setrlimit: /* a tiny RLIMIT_CPU/AS/STACK (the host enforces them) kills the batch */
-        if (in_arena(a[1])) a[1] = 0;
+        if (!unreadable(a[1])) a[1] = 0;
         return 1;
     case SYS_prlimit64:
-        if (in_arena(a[2])) a[2] = 0;
+        if (!unreadable(a[2])) a[2] = 0;
         return 1;
     case SYS_sigaltstack:
         a[0] = 0;
@@ -212,9 +222,18 @@ static int neuter(long nr, long *a) {
     case 335: /* uretprobe: SIGILL unless called from a uprobe trampoline; the host runs it
                * before any seccomp filter (Linux 6.11+), see THREAT-MODEL.md */
         return 0;
-    case SYS_clone: /* the child's exit signal to the batch: not SIGKILL or SIGSTOP */
-        if ((a[0] & 0xff) == SIGKILL || (a[0] & 0xff) == SIGSTOP) a[0] = (a[0] & ~0xffL) | SIGCHLD;
+    case SYS_clone: {
+        /* The child's exit signal to the batch: never one that stops or kills it, nor one
+         * its handler would take for a fault of its own (the siginfo looks alike). */
+        long sig = a[0] & 0xff;
+        if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV || sig == SIGBUS ||
+            sig == SIGILL || sig == SIGFPE)
+            a[0] = (a[0] & ~0xffL) | SIGCHLD;
+        /* A thread sharing our memory gets a usable stack: a signal delivered to it
+         * before it exits needs room for its frame (else the kernel kills the batch). */
+        if (a[0] & CLONE_VM) a[1] = (long)(child_stack + sizeof child_stack);
         return 2;
+    }
     case SYS_fork: case SYS_vfork: case SYS_clone3:
         return 2;
     case SYS_munlockall: case SYS_mlockall:

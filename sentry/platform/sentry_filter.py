@@ -1,0 +1,107 @@
+"""The Sentry's own seccomp filter: what the Sentry process itself may ask of the host.
+
+As gVisor's Sentry restricts itself (runsc/boot/filter), ours installs a filter on itself
+once the sandbox is set up (the first task launched, the root file system open), so that
+a Sentry compromised through a handler bug can only make the host calls the Sentry needs.
+The list was gathered with `strace` of the Sentry (without -f: its own calls only) on
+both platforms over the test workloads (shell pipelines, Python threads, subprocess and
+multiprocessing, the exhaustion probes, the syscall fuzzer), and grouped below by need.
+
+What it takes away: creating processes or running programs (clone, fork, vfork, execve,
+execveat: the workload's tasks are created by the host's clone *in the task*), sockets
+(unless --network=host, where the Sentry relays the guest's sockets), mounts,
+namespaces, module loading, bpf, io_uring, keyrings, the kernel's own knobs, and
+everything else not listed. What it cannot take away without a gofer (the open question
+in THREAT-MODEL.md): openat of host paths (the root file system is read through the
+Sentry's own fds), ptrace and signals (kill/tgkill of any pid the host lets root
+signal), and reads of /proc.
+
+Default action: kill the whole Sentry (SECCOMP_RET_KILL_PROCESS), as gVisor does. A
+call outside the list is a compromise or a Sentry bug; the workload dies with the Sentry
+(PR_SET_PDEATHSIG, PTRACE_O_EXITKILL, the PID namespace's init), so the sandbox fails
+closed, and the kernel logs the call's number in the audit log (dmesg: "audit:
+type=1326 ... syscall=N"). Log-and-EPERM was not chosen: a compromised Sentry could
+probe on, and a buggy one would turn the EPERM into an errno for the guest without a
+trace. For finding a missing call, `--sentry-seccomp=log` allows and logs instead.
+
+The filter is inherited by every process the Sentry starts afterwards: a new task
+launched from the Sentry after `install` would run under it too (stacked filters: the
+strictest action wins), so the Sentry must launch its tasks first.
+"""
+
+from __future__ import annotations
+
+import pyseccomp as sc
+
+MODES = ("kill", "log", "off")
+
+# Calls the Sentry makes after set-up, by need.
+SENTRY_CALLS: dict[str, tuple[str, ...]] = {
+    "the trap loop: tracing, waiting, the task's memory and registers": (
+        "ptrace", "wait4", "waitid", "process_vm_readv", "process_vm_writev",
+        "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "kill", "tgkill", "tkill",
+        "sched_setaffinity",  # a guest sched_setaffinity, applied to its task's thread
+        "ioctl",  # SECCOMP_IOCTL_NOTIF_* on the listener; tty requests forwarded to stdio
+    ),
+    "the event loop": (
+        "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll",
+        "select", "pselect6", "pipe2", "nanosleep", "clock_nanosleep", "clock_gettime",
+        "clock_getres", "gettimeofday", "sched_yield", "getrandom",
+    ),
+    "host files: the root file system, stdio, memfd-backed tmpfs, /proc of the tasks": (
+        "openat", "close", "close_range", "read", "write", "pread64", "pwrite64",
+        "readv", "writev", "preadv", "pwritev", "lseek", "fstat", "newfstatat",
+        "statx", "fstatfs", "statfs", "getdents64", "readlink", "readlinkat",
+        "access", "faccessat", "faccessat2", "fcntl", "dup", "dup2", "dup3", "ftruncate",
+        "fallocate", "memfd_create", "getxattr", "lgetxattr", "fgetxattr", "listxattr",
+        "llistxattr", "flistxattr", "getcwd", "sendfile",
+    ),
+    "the Python runtime and its allocator": (
+        "mmap", "munmap", "mprotect", "mremap", "madvise", "brk", "futex", "rt_sigaction",
+        "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "getpid", "gettid", "getppid",
+        "getuid", "geteuid", "getgid", "getegid", "getgroups", "uname", "sysinfo",
+        "prlimit64", "getrlimit", "sched_getaffinity", "set_robust_list", "rseq",
+        "exit", "exit_group",
+    ),
+}
+
+
+# --network=host: the Sentry relays the guest's sockets to host sockets it holds
+# (sentry/netstack/hostinet), and reads the host's interfaces through netlink and ioctl.
+HOST_NETWORK_CALLS = (
+    "socket", "connect", "bind", "listen", "accept", "accept4", "sendto", "recvfrom",
+    "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "getsockname", "getpeername",
+    "setsockopt", "getsockopt",
+)
+
+
+def allowed_names(network: str = "none") -> list[str]:
+    names = {n for group in SENTRY_CALLS.values() for n in group}
+    if network == "host":
+        names.update(HOST_NETWORK_CALLS)
+    return sorted(names)
+
+
+def build(mode: str = "kill", network: str = "none") -> sc.SyscallFilter:
+    """The filter; `mode` is the default action: kill the Sentry, or log (and allow)."""
+    default = sc.KILL_PROCESS if mode == "kill" else sc.LOG
+    f = sc.SyscallFilter(default)
+    f.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)  # no other ABI, ever
+    for name in allowed_names(network):
+        try:
+            f.add_rule(sc.ALLOW, name)
+        except Exception as e:  # a name this libseccomp does not know: a list bug
+            raise ValueError(f"sentry filter: unknown syscall {name!r}") from e
+    return f
+
+
+def install(mode: str = "kill", network: str = "none") -> None:
+    """Restricts the calling process (the Sentry) for the rest of its life."""
+    if mode == "off":
+        return
+    if mode not in MODES:
+        raise ValueError(f"sentry filter mode {mode!r} (one of {', '.join(MODES)})")
+    build(mode, network).load()  # sets no_new_privs first, as libseccomp does by default
+
+
+__all__ = ["HOST_NETWORK_CALLS", "MODES", "SENTRY_CALLS", "allowed_names", "build", "install"]
