@@ -394,7 +394,7 @@ def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: byt
         flags & RENAME_EXCHANGE and flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)
     ):
         raise EINVAL()
-    if flags & (RENAME_EXCHANGE | RENAME_WHITEOUT):
+    if flags & RENAME_WHITEOUT:
         raise EINVAL()  # not supported by our filesystems (Linux: EINVAL per filesystem)
     ow, nw = walker(t, olddirfd, oldpath), walker(t, newdirfd, newpath)
     op, oname = ow.parent()
@@ -407,6 +407,9 @@ def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: byt
     if op.mount is not np_.mount:
         raise EXDEV()
     new = _child(t, np_, nname)
+    if flags & RENAME_EXCHANGE:
+        _exchange(t, op, oname, old, np_, nname, new)
+        return
     old_dir = old.dentry.inode.is_dir()
     if (ow.must_dir or nw.must_dir) and not old_dir:
         raise ENOTDIR()
@@ -443,6 +446,34 @@ def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: byt
     if d is not None and np_.dentry.inode.fs.cache_dentries:
         d.name, d.parent = nname, np_.dentry
         np_.dentry.children[nname] = d
+
+
+def _exchange(t: Any, op: VirtualDentry, oname: bytes, old: VirtualDentry,
+              np_: VirtualDentry, nname: bytes, new: VirtualDentry | None) -> None:
+    """renameat2(RENAME_EXCHANGE): both names must exist; they swap atomically."""
+    if new is None:
+        raise ENOENT()
+    if new.dentry.inode is old.dentry.inode:
+        return
+    if _is_ancestor(old.dentry, np_.dentry) or _is_ancestor(new.dentry, op.dentry):
+        raise EINVAL()
+    _removable(t, op, old)
+    _removable(t, np_, new)
+    if op.dentry is not np_.dentry:
+        for vd in (old, new):
+            if vd.dentry.inode.is_dir():
+                check_access(t.creds, vd.dentry.inode.stat(), MAY_WRITE)
+    op.dentry.inode.rename(t, oname, np_.dentry.inode, nname, RENAME_EXCHANGE)
+    if fsnotify.active:
+        fsnotify.moved(op, oname, np_, nname, old.dentry.inode)
+        fsnotify.moved(np_, nname, op, oname, new.dentry.inode)
+    d_old = op.dentry.children.pop(oname, None)
+    d_new = np_.dentry.children.pop(nname, None)
+    cache = np_.dentry.inode.fs.cache_dentries
+    for d, name, parent in ((d_old, nname, np_.dentry), (d_new, oname, op.dentry)):
+        if d is not None and cache:
+            d.name, d.parent = name, parent
+            parent.children[name] = d
 
 
 def readlink_at(t: Any, dirfd: int, path: bytes, at_flags: int = AT_EMPTY_PATH) -> bytes:

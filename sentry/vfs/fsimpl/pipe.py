@@ -137,6 +137,26 @@ class Pipe:
         self.queue.notify(POLLIN | POLLRDNORM)
         return done
 
+    def peek(self, n: int) -> bytes:
+        """Up to n unread bytes without consuming them (tee)."""
+        out = bytearray()
+        for page in self.pages:
+            if len(out) >= n:
+                break
+            out += page.data[page.start:page.start + n - len(out)]
+        return bytes(out)
+
+    def unread(self, data: bytes) -> None:
+        """Puts bytes a splice took but could not deliver back at the front."""
+        if data:
+            self.pages.appendleft(_Page(data, False))
+            self.size += len(data)
+            self.queue.notify(POLLIN | POLLRDNORM)
+
+    def room(self) -> int:
+        """Bytes a write can surely take now (whole free pages)."""
+        return (self.slots - len(self.pages)) * PAGE
+
     def set_capacity(self, size: int) -> int:
         """F_SETPIPE_SZ: rounds up to a power-of-two number of pages; returns the new size.
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from sentry.abi.errno import ENOENT, ENOTEMPTY, EXDEV
 from sentry.abi.stat import S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, StatFs
-from sentry.vfs.constants import O_ACCMODE, O_RDONLY
+from sentry.vfs.constants import O_ACCMODE, O_RDONLY, RENAME_EXCHANGE
 from sentry.vfs.file import DirectoryFile
 from sentry.vfs.fsimpl.tmpfs import TmpfsFS, TmpfsInode
 from sentry.vfs.inode import DirEntry, FileSystem, Inode, SetAttr
@@ -248,6 +248,9 @@ class OverlayInode(Inode):
         kid = self.lookup(t, name)
         if kid.lower is not None and kid.is_dir():
             raise EXDEV()
+        if flags & RENAME_EXCHANGE:
+            self._exchange(t, kid, name, new_dir, new_name)
+            return
         try:
             target: OverlayInode | None = new_dir.lookup(t, new_name)  # type: ignore[assignment]
         except ENOENT:
@@ -267,6 +270,22 @@ class OverlayInode(Inode):
         self._kids.pop(name, None)
         new_dir._kids[new_name] = kid
         kid.parent, kid.name, kid.lower = new_dir, new_name, kid.lower
+
+    def _exchange(self, t: Any, kid: Any, name: bytes, new_dir: OverlayInode,
+                  new_name: bytes) -> None:
+        """RENAME_EXCHANGE: both copied up and swapped in the upper layer (the names stay
+        taken there, so no whiteout is needed); a directory with a lower part: EXDEV."""
+        other = new_dir.lookup(t, new_name)
+        assert isinstance(other, OverlayInode)
+        if other.lower is not None and other.is_dir():
+            raise EXDEV()
+        kid.copy_up(t)
+        other.copy_up(t)
+        up, new_up = self.copy_up(t), new_dir.copy_up(t)
+        up.rename(t, name, new_up, new_name, RENAME_EXCHANGE)
+        self._kids[name], new_dir._kids[new_name] = other, kid
+        kid.parent, kid.name = new_dir, new_name
+        other.parent, other.name = self, name
 
     # --- everything else --------------------------------------------------------------
     def setattr(self, t: Any, attrs: SetAttr) -> None:

@@ -15,6 +15,7 @@ from sentry.abi.errno import (
     EEXIST, EFBIG, EINVAL, ENODATA, ENOENT, ENOTEMPTY, ENOTSUP, ERANGE,
 )
 from sentry.abi.stat import S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
+from sentry.vfs.constants import RENAME_EXCHANGE
 from sentry.vfs.file import DirectoryFile, SeekableFile
 from sentry.vfs.inode import DirEntry, FileSystem, Inode, SetAttr
 
@@ -207,6 +208,9 @@ class TmpfsInode(Inode):
         child = self.children.get(name)
         if child is None:
             raise ENOENT()
+        if flags & RENAME_EXCHANGE:
+            self._exchange(child, name, new_dir, new_name)
+            return
         old = new_dir.children.get(new_name)
         if old is not None:
             if old.mode_ & S_IFMT == S_IFDIR and old.children:
@@ -218,6 +222,20 @@ class TmpfsInode(Inode):
         self.touch()
         new_dir._insert(new_name, child)
         child.touch(False)
+
+    def _exchange(self, child: TmpfsInode, name: bytes, new_dir: TmpfsInode,
+                  new_name: bytes) -> None:
+        other = new_dir.children.get(new_name)
+        if other is None:
+            raise ENOENT()
+        self.children[name], new_dir.children[new_name] = other, child
+        for moved, frm, to in ((child, self, new_dir), (other, new_dir, self)):
+            if moved.mode_ & S_IFMT == S_IFDIR:
+                frm.nlink -= 1
+                to.nlink += 1
+            moved.touch(False)
+        self.touch()
+        new_dir.touch()
 
     # --- symlinks, open, xattrs -------------------------------------------------------
     def readlink(self, t: Any) -> bytes:
