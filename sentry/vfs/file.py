@@ -175,7 +175,8 @@ class FileDescription:
         if not self.readable:
             raise EACCES()
         shared = flags & 0xF in (MAP_SHARED, MAP_SHARED_VALIDATE)
-        if shared and prot & PROT_WRITE and (not self.writable or self.flags & O_APPEND):
+        # Linux's "append-only" EACCES is the inode attribute (chattr +a), not O_APPEND.
+        if shared and prot & PROT_WRITE and not self.writable:
             raise EACCES()
 
 
