@@ -464,6 +464,7 @@ def _exchange(t: Any, op: VirtualDentry, oname: bytes, old: VirtualDentry,
             if vd.dentry.inode.is_dir():
                 check_access(t.creds, vd.dentry.inode.stat(), MAY_WRITE)
     op.dentry.inode.rename(t, oname, np_.dentry.inode, nname, RENAME_EXCHANGE)
+    op.mount.vfs.walks.clear()
     if fsnotify.active:
         fsnotify.moved(op, oname, np_, nname, old.dentry.inode)
         fsnotify.moved(np_, nname, op, oname, new.dentry.inode)

@@ -2,7 +2,6 @@
 // open/creat/stat/lstat/fstat/access, links, renames, mknod, getcwd and fchdir, errno cases.
 // covers: open, creat, stat, lstat, fstat, access, faccessat, faccessat2, link, linkat, symlinkat, readlinkat, rename, renameat, renameat2, mknod, getcwd, fchdir
 // area: files
-// xfail-line: renameat2(EXCHANGE) -- partial in the table: RENAME_EXCHANGE gives EINVAL
 // usage: fs_paths SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 // inotify: events for changes made by the process itself, in a scratch directory.
-// covers: inotify_init1, inotify_add_watch, inotify_rm_watch
+// covers: inotify_init, inotify_init1, inotify_add_watch, inotify_rm_watch
 // area: files
 // usage: inotify SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
@@ -8,6 +8,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int ifd;
@@ -72,6 +73,10 @@ int main(int argc, char **argv) {
     snprintf(sub, sizeof sub, "%s/sub", dir);
     mkdir(dir, 0755);
 
+    int old = syscall(SYS_inotify_init);
+    OK("inotify_init", old);
+    SHOW("inotify_init F_GETFL nonblock", (fcntl(old, F_GETFL) & O_NONBLOCK) != 0);
+    close(old);
     SHOW("inotify_init1 bad flags", inotify_init1(1));
     ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     OK("inotify_init1", ifd);

@@ -1,6 +1,7 @@
 // MAP_SHARED file mappings: coherent with read/write, across fork and across separate
 // mappings of the same file (regular file and POSIX shm in /dev/shm); MAP_PRIVATE; msync
 // and mmap's EACCES rules.
+// covers: mmap, msync, munmap
 // usage: mmapshared SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

@@ -1,4 +1,5 @@
-// splice, tee, vmsplice between pipes and files; renameat2 RENAME_EXCHANGE and WHITEOUT.
+// splice, tee, vmsplice between pipes and files; renameat2 RENAME_EXCHANGE.
+// covers: splice, tee, vmsplice, renameat2
 // usage: splice SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>
