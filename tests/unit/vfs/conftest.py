@@ -53,6 +53,7 @@ class FakeTG:
         self.cmdline = b"true\0"
         self.tasks: list[Task] = []
         self.exit_status = None
+        self.controlling_tty = None
 
     @property
     def leader(self) -> Task:

@@ -9,6 +9,7 @@ from sentry.abi.errno import EAGAIN, EIO, ENOENT, ENOTTY, EPERM
 from sentry.kernel.waiter import POLLHUP, POLLIN
 from sentry.syscalls import sys_file, sys_ioctl, sys_read_write, sys_stat
 from sentry.vfs.constants import AT_FDCWD, O_NOCTTY, O_NONBLOCK, O_RDWR
+from sentry.vfs.fsimpl.devpts import jobctl as devpts_jobctl
 from sentry.vfs.fsimpl.devpts.ldisc import SIGINT, LineDiscipline
 from sentry.vfs.fsimpl.devpts.terminal import (
     TCGETS, TCSETS, TIOCGPGRP, TIOCGPTN, TIOCGPTPEER, TIOCGWINSZ, TIOCSCTTY, TIOCSPTLCK,
@@ -131,10 +132,10 @@ def test_hangups(t: Any) -> None:
     assert t.fds.get(s2).poll_events() & POLLIN
 
 
-def test_ctty_and_isig_signal_the_foreground_group(t: Any) -> None:
+def test_ctty_and_isig_signal_the_foreground_group(t: Any, monkeypatch: Any) -> None:
     sent: list[tuple[int, int]] = []
-    t.kernel.signal_pgrp = lambda pgid, sig: sent.append((pgid, sig))  # type: ignore[attr-defined]
-    t.tg.controlling_tty = None  # type: ignore[attr-defined]
+    monkeypatch.setattr(devpts_jobctl.kjob, "signal_pgrp",
+                        lambda k, pgid, sig: sent.append((pgid, sig)))
     m, s, _ = _pair(t)
     pg = t.buf(4)
     assert call(t, sys_ioctl.sys_ioctl, s, TIOCGPGRP, pg) is ENOTTY  # not our ctty yet

@@ -10,8 +10,9 @@ the one WaitQueue of the Terminal.
 Hang-ups, as Linux: when the last replica closes, the master reads what is left and then
 EIO (POLLHUP); when the master closes, the replica reads EOF and writes EIO, the node
 /dev/pts/N goes away and the session that had the terminal gets SIGHUP (jobctl.hangup).
-Process-group and session state (sid, fg_pgrp) and the signals the line discipline
-generates go through sentry.vfs.fsimpl.devpts.jobctl.
+Session and foreground group (`job`, the kernel's TtyJobControl), background checks
+(SIGTTIN/SIGTTOU) and the signals the line discipline generates go through
+sentry.vfs.fsimpl.devpts.jobctl.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EAGAIN, EINVAL, EIO, ENOTTY
+from sentry.kernel.jobctl import TtyJobControl
 from sentry.kernel.waiter import (
     POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, WaitQueue,
 )
@@ -27,7 +29,7 @@ from sentry.vfs.constants import O_ACCMODE, O_CLOEXEC, O_NOCTTY, O_NONBLOCK
 from sentry.vfs.file import FileDescription
 from sentry.vfs.fsimpl.devpts import jobctl
 from sentry.vfs.fsimpl.devpts.ldisc import LineDiscipline
-from sentry.vfs.fsimpl.devpts.termios import TERMIOS2_SIZE, TERMIOS_SIZE, Termios
+from sentry.vfs.fsimpl.devpts.termios import TERMIOS2_SIZE, TERMIOS_SIZE, TOSTOP, Termios
 
 if TYPE_CHECKING:
     from sentry.vfs.dentry import VirtualDentry
@@ -64,12 +66,14 @@ class Terminal:
         self.hung_up = False  # the master closed: replica reads EOF, writes EIO
         self.exclusive = False
         self.queue = WaitQueue()
-        # Job control (jobctl.py): the session this is the controlling tty of, and its
-        # foreground process group (guest ids).
-        self.sid: int | None = None
-        self.fg_pgrp: int | None = None
+        self.job = TtyJobControl()  # its session and foreground group (kernel/jobctl.py)
         self.inode: Any = None
         self.on_release: Any = None  # devpts frees the index when the master is gone
+
+    @property
+    def tty_job(self) -> TtyJobControl:
+        """What kernel/jobctl.py looks for on tg.controlling_tty."""
+        return self.job
 
     def _changed(self) -> None:
         self.queue.notify(POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
@@ -215,6 +219,8 @@ class TtyFile(FileDescription):
             t.mem.write(arg, ld.termios.pack(TERMIOS_SIZE if cmd == TCGETS else TERMIOS2_SIZE))
             return 0
         if cmd in (TCSETS, TCSETSW, TCSETSF, TCSETS2, TCSETSW2, TCSETSF2):
+            if not self.is_master:
+                jobctl.check_change(t, term)
             size = TERMIOS_SIZE if cmd in (TCSETS, TCSETSW, TCSETSF) else TERMIOS2_SIZE
             new = Termios.unpack(t.mem.read(arg, size))
             if size == TERMIOS_SIZE:
@@ -240,6 +246,8 @@ class TtyFile(FileDescription):
         if cmd == TIOCOUTQ:
             t.mem.write_i32(arg, 0)  # a pty keeps nothing in a driver queue (Linux: 0)
             return 0
+        if cmd in (TCFLSH, TCXONC) and not self.is_master:
+            jobctl.check_change(t, term)
         if cmd == TCFLSH:
             return self._flush(arg)
         if cmd in (TCSBRK, TCSBRKP):
@@ -339,6 +347,14 @@ class MasterFile(TtyFile):
 
 class ReplicaFile(TtyFile):
     """The replica side, /dev/pts/N."""
+
+    @property
+    def tty_job(self) -> TtyJobControl:  # type: ignore[override]
+        """read/write check it: a background group gets SIGTTIN, or SIGTTOU with TOSTOP."""
+        return self.term.job
+
+    def tostop(self) -> bool:
+        return bool(self.term.ld.termios.lflag & TOSTOP)
 
     def __init__(self, flags: int, vd: Any, term: Terminal) -> None:
         super().__init__(flags, vd, term)
