@@ -1,7 +1,8 @@
 // Pseudo-terminals: /dev/ptmx + devpts (posix_openpt, grantpt, unlockpt, ptsname, TIOCGPTN,
 // TIOCSPTLCK, TIOCGPTPEER), termios (TCGETS/TCSETS*, defaults), window size, the line
 // discipline (canonical editing, echo, ICRNL/ONLCR, VEOF, raw mode, VMIN=0), ISIG sending
-// SIGINT to the foreground process group, hang-ups (EIO) and readiness.
+// SIGINT to the foreground process group, background groups (SIGTTIN, SIGTTOU with TOSTOP),
+// hang-ups (EIO) and readiness.
 // covers: ioctl, openat, read, write, poll, setsid
 // area: terminals
 // usage: pty SCRATCH   (unused)
@@ -264,6 +265,67 @@ static void isig(void) {
     close(m);
 }
 
+/* A background process group of the terminal's session: read gives SIGTTIN (EIO when it
+ * ignores SIGTTIN), write with TOSTOP gives SIGTTOU. */
+static void background(void) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    grantpt(m);
+    unlockpt(m);
+    char name[64], res[4] = "???";
+    snprintf(name, sizeof name, "%s", ptsname(m));
+    int pr[2];
+    pipe(pr);
+    pid_t leader = fork();
+    if (leader == 0) {
+        close(m);
+        setsid();
+        int s = open(name, O_RDWR);
+        int st = 0;
+        char b;
+        pid_t c = fork();
+        if (c == 0) {
+            setpgid(0, 0);
+            read(s, &b, 1);
+            _exit(0);
+        }
+        waitpid(c, &st, WUNTRACED);
+        res[0] = WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTIN ? 'y' : 'n';
+        kill(c, SIGKILL);
+        waitpid(c, &st, 0);
+        c = fork();
+        if (c == 0) {
+            setpgid(0, 0);
+            signal(SIGTTIN, SIG_IGN);
+            long r = read(s, &b, 1);
+            _exit(r < 0 && errno == EIO ? 0 : 1);
+        }
+        waitpid(c, &st, 0);
+        res[1] = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 'y' : 'n';
+        struct termios tio;
+        tcgetattr(s, &tio);
+        tio.c_lflag |= TOSTOP;
+        tcsetattr(s, TCSANOW, &tio);
+        c = fork();
+        if (c == 0) {
+            setpgid(0, 0);
+            write(s, "x", 1);
+            _exit(0);
+        }
+        waitpid(c, &st, WUNTRACED);
+        res[2] = WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTOU ? 'y' : 'n';
+        kill(c, SIGKILL);
+        waitpid(c, &st, 0);
+        write(pr[1], res, 3);
+        _exit(0);
+    }
+    read(pr[0], res, 3);
+    printf("background read stops with SIGTTIN: %c\n", res[0]);
+    printf("background read ignoring SIGTTIN: EIO: %c\n", res[1]);
+    printf("background write with TOSTOP stops with SIGTTOU: %c\n", res[2]);
+    waitpid(leader, NULL, 0);
+    close(m);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     basics();
@@ -271,5 +333,6 @@ int main(void) {
     canonical();
     raw();
     isig();
+    background();
     return 0;
 }
