@@ -7,11 +7,12 @@ symlink leads out), under a memory upper layer (writes do not reach the bundle);
 root.readonly the root mount is read-only and writes fail with EROFS. Mounts map onto
 what the Sentry has:
 proc → our procfs; sysfs → an empty read-only sysfs; /dev (tmpfs or devtmpfs) → our
-devfs, which already has /dev/pts and /dev/shm; tmpfs → tmpfs (mode= honoured; size= is
+devfs (with /dev/ptmx and the /dev/pts and /dev/shm directories); devpts → our devpts
+(mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode= honoured; size= is
 not enforced); bind/rbind of a host directory → hostfs (ro: read-only; rw: writes stay
 in a memory layer, the host directory is never written); bind of a host file → that
-file, read-only; mqueue, cgroup, cgroup2 and
-devpts elsewhere → an empty read-only directory. maskedPaths get an empty read-only
+file, read-only; mqueue, cgroup and cgroup2 → an empty read-only directory. maskedPaths
+get an empty read-only
 tmpfs over directories (files are left visible: no file mounts yet); readonlyPaths are
 re-mounted read-only (a bind of the same tree).
 """
@@ -30,6 +31,7 @@ from sentry.kernel.creds import Credentials
 from sentry.vfs.constants import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY
 from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.fsimpl.dev import build_devfs, register_devices
+from sentry.vfs.fsimpl.devpts import DevptsFS, register_devpts
 from sentry.vfs.fsimpl.host import HostFS
 from sentry.vfs.fsimpl.overlay import OverlayFS
 from sentry.vfs.fsimpl.pipe import register_fifo_opener
@@ -107,9 +109,9 @@ def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
         fs = TmpfsFS()
         fs.name = "sysfs"
         sr.mount(fs, fs.root(0o555), dest, flags | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    elif kind == "devpts" and dest == b"/dev/pts" and sr.dev_root is not None:
-        pass  # our devfs has its own /dev/pts
-    elif kind in ("devpts", "mqueue", "cgroup", "cgroup2", "shm"):
+    elif kind == "devpts":
+        _devpts(sr, m, dest, flags)
+    elif kind in ("mqueue", "cgroup", "cgroup2", "shm"):
         fs = TmpfsFS()
         fs.name = kind
         sr.mount(fs, fs.root(0o555), dest, flags | MS_RDONLY)
@@ -117,6 +119,16 @@ def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
                  m.destination, kind)
     else:
         log.warning("mount %s: type %r not supported: skipped", m.destination, kind)
+
+
+def _devpts(sr: SandboxRoot, m: MountSpec, dest: bytes, flags: int) -> None:
+    """Our devpts with the mount's options; the first one is where /dev/ptmx opens ptys
+    when no devpts is mounted beside the node (Linux's initial instance)."""
+    fs = DevptsFS(m.options)
+    mnt = sr.mount(fs, fs.root, dest, flags | MS_NOSUID | MS_NOEXEC)
+    if sr.devpts is None:
+        sr.devpts = fs
+        register_devpts(sr.vfs, VirtualDentry(mnt, mnt.root))
 
 
 def _bind(sr: SandboxRoot, m: MountSpec, dest: bytes, flags: int) -> None:

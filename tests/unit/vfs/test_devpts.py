@@ -155,3 +155,19 @@ def test_devpts_lists_live_ptys(t: Any) -> None:
     f = t.fds.get(d)
     names = sorted(e[0] for e in f._snapshot(t))
     assert names == [b".", b"..", b"0", b"1", b"ptmx"]
+
+
+def test_container_root_mounts_devpts_with_its_options(host_tree: Any) -> None:
+    from sentry.vfs.fsimpl.container_root import MountSpec, build_container_root
+    from tests.unit.vfs.conftest import make_task
+
+    mounts = [MountSpec("/dev", "tmpfs", "tmpfs", ["nosuid", "mode=755"]),
+              MountSpec("/dev/pts", "devpts", "devpts",
+                        ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
+                         "gid=5"])]
+    t = make_task(build_container_root(str(host_tree), False, mounts))
+    m, s, index = _pair(t)
+    st = t.fds.get(s).stat()
+    assert (st.mode & 0o7777, st.gid) == (0o620, 5)
+    assert t.fds.get(m).guest_path() == b"/dev/ptmx"
+    assert t.fds.get(s).guest_path() == b"/dev/pts/%d" % index

@@ -2,8 +2,9 @@
 
 Opening a 5:2 node (/dev/ptmx, /dev/pts/ptmx) makes a new Terminal in the devpts mounted
 at `pts` beside the node (Linux's devpts_acquire), else in the instance registered with
-the VFS. The node /dev/pts/N (char 136:N, owner: the opener, mode 0600: Linux's default
-mount options) lives as long as the master; N is the lowest free index.
+the VFS. The node /dev/pts/N (char 136:N, owner: the opener; mode and group from the mount
+options, Linux's defaults 0600 and the opener's) lives as long as the master; N is the
+lowest free index.
 """
 
 from __future__ import annotations
@@ -32,12 +33,24 @@ class DevptsFS(FileSystem):
     magic = DEVPTS_SUPER_MAGIC
     cache_dentries = False  # nodes come and go with their masters
 
-    def __init__(self) -> None:
+    def __init__(self, options: list[str] | tuple[str, ...] = ()) -> None:
+        """Mount options as Linux's devpts takes them: mode= (0600), gid= (the opener's),
+        ptmxmode= (0000); others are ignored (newinstance is what every mount is here)."""
         super().__init__()
         self.terminals: dict[int, Terminal] = {}
         self.foreign: dict[bytes, Inode] = {}  # host ptys of the stdio (rootfs.expose_tty)
+        self.mode, self.gid, ptmxmode = 0o600, None, 0o000
+        for o in options:
+            key, _, value = o.partition("=")
+            if key in ("mode", "ptmxmode", "gid") and value.isdigit():
+                if key == "mode":
+                    self.mode = int(value, 8) & 0o777
+                elif key == "ptmxmode":
+                    ptmxmode = int(value, 8) & 0o777
+                else:
+                    self.gid = int(value)
         self.root = DevptsDir(self)
-        self.ptmx = PtsNode(self, 2, S_IFCHR | 0o000, os.makedev(TTYAUX_MAJOR, PTMX_MINOR))
+        self.ptmx = PtsNode(self, 2, S_IFCHR | ptmxmode, os.makedev(TTYAUX_MAJOR, PTMX_MINOR))
 
     def statfs(self) -> StatFs:
         s = super().statfs()
@@ -52,8 +65,8 @@ class DevptsFS(FileSystem):
             raise ENOSPC()
         term = Terminal(index, getattr(t, "kernel", None), pts)
         uid = t.creds.fsuid if t is not None else 0
-        gid = t.creds.fsgid if t is not None else 0
-        term.inode = PtsNode(self, index + 3, S_IFCHR | 0o600,
+        gid = self.gid if self.gid is not None else t.creds.fsgid if t is not None else 0
+        term.inode = PtsNode(self, index + 3, S_IFCHR | self.mode,
                              os.makedev(UNIX98_PTY_SLAVE_MAJOR, index), uid, gid, term)
         term.on_release = lambda tm: self.terminals.pop(tm.index, None)
         self.terminals[index] = term
