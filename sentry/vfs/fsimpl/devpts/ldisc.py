@@ -25,6 +25,9 @@ from sentry.vfs.fsimpl.devpts.termios import (
 )
 
 N_TTY_BUF_SIZE = 4096
+# With none of these set, input goes to the read queue untouched (raw mode).
+_RAW_LFLAGS = ISIG | ICANON | ECHO | ECHONL | IEXTEN
+_RAW_IFLAGS = ISTRIP | INLCR | IGNCR | ICRNL | IXON
 SIGINT, SIGQUIT, SIGTSTP = 2, 3, 20
 
 
@@ -53,6 +56,10 @@ class LineDiscipline:
 
     def receive(self, data: bytes) -> list[int]:
         """Processes input bytes; returns the signals they generated (in order)."""
+        t = self.termios
+        if not t.lflag & _RAW_LFLAGS and not t.iflag & _RAW_IFLAGS and not self._lnext:
+            self.raw += data  # raw mode (cfmakeraw): nothing to look at
+            return []
         sigs: list[int] = []
         for c in data:
             sig = self._receive_char(c)
@@ -239,6 +246,12 @@ class LineDiscipline:
         t = self.termios
         if not t.oflag & OPOST:
             self.out += data
+            return
+        if not t.oflag & (OLCUC | OCRNL | ONOCR | ONLRET):
+            # The usual OPOST|ONLCR: one replace; the column only matters for ONOCR.
+            self.out += data.replace(b"\n", b"\r\n") if t.oflag & ONLCR else data
+            last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+            self._column = len(data) - last - 1 if last >= 0 else self._column + len(data)
             return
         for c in data:
             if t.oflag & OLCUC and 97 <= c <= 122:
