@@ -75,3 +75,13 @@ def test_queue_overflow_and_readiness() -> None:
     assert len(f.events) == MAX_QUEUED_EVENTS + 1
     assert f.events[-1] == (-1, fsnotify.IN_Q_OVERFLOW, 0, b"")
     assert f.poll_events() & 1
+
+
+def test_watch_on_a_lower_file_survives_copy_up(t: Any) -> None:
+    ifd = call(t, sys_inotify.sys_inotify_init1, O_NONBLOCK)
+    wd = call(t, sys_inotify.sys_inotify_add_watch, ifd, t.put(b"/etc/passwd"), 0xFFF)
+    fd = call(t, sys_file.sys_openat, AT_FDCWD, t.put(b"/etc/passwd"), O_RDWR, 0)
+    call(t, sys_read_write.sys_write, fd, t.put(b"x"), 1)
+    call(t, sys_file.sys_close, fd)
+    assert [(w, m) for w, m, _, _ in _events(t, ifd)] == [
+        (wd, fsnotify.IN_OPEN), (wd, fsnotify.IN_MODIFY), (wd, fsnotify.IN_CLOSE_WRITE)]
