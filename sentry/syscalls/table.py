@@ -224,7 +224,7 @@ TABLE: dict[int, Entry] = {
     302: S("prlimit64", "sys_rlimit:sys_prlimit64"),
     306: S("syncfs", "sys_file:sys_syncfs"),
     307: S("sendmmsg", "sys_socket_msg:sys_sendmmsg"),
-    316: P("renameat2", "sys_file:sys_renameat2", "WHITEOUT: EINVAL; host dirs: EXDEV"),
+    316: P("renameat2", "sys_file:sys_renameat2", "WHITEOUT: tmpfs only; host dirs: EXDEV"),
     322: P("execveat", "sys_process:sys_execveat", "argv+envp up to ~120 KiB", TRACE),
     326: S("copy_file_range", "sys_read_write:sys_copy_file_range"),
     332: S("statx", "sys_stat:sys_statx"),

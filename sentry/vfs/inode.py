@@ -57,6 +57,8 @@ class FileSystem:
     read_only = False
     # Whether core may cache child dentries (False for procfs: its contents depend on time).
     cache_dentries = True
+    # Whether renameat2(RENAME_WHITEOUT) works (mknod of a 0:0 char device at the old name).
+    whiteouts = False
 
     def __init__(self) -> None:
         self.dev = new_anon_dev()

@@ -394,8 +394,8 @@ def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: byt
         flags & RENAME_EXCHANGE and flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)
     ):
         raise EINVAL()
-    if flags & RENAME_WHITEOUT:
-        raise EINVAL()  # not supported by our filesystems (Linux: EINVAL per filesystem)
+    if flags & RENAME_WHITEOUT and t.creds.euid != 0:
+        raise EPERM()  # Linux: CAP_MKNOD
     ow, nw = walker(t, olddirfd, oldpath), walker(t, newdirfd, newpath)
     op, oname = ow.parent()
     np_, nname = nw.parent()
@@ -433,8 +433,10 @@ def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: byt
         _removable(t, np_, new)
     if old_dir and op.dentry is not np_.dentry:
         check_access(t.creds, old.dentry.inode.stat(), MAY_WRITE)
+    if flags & RENAME_WHITEOUT and not op.mount.fs.whiteouts:
+        raise EINVAL()  # as Linux, per filesystem (overlayfs and host dirs: EINVAL)
     replaced = _victim(new) if new is not None else None
-    op.dentry.inode.rename(t, oname, np_.dentry.inode, nname, flags)
+    op.dentry.inode.rename(t, oname, np_.dentry.inode, nname, flags & ~RENAME_WHITEOUT)
     op.mount.vfs.walks.clear()
     if fsnotify.active:
         fsnotify.moved(op, oname, np_, nname, old.dentry.inode)
@@ -446,6 +448,8 @@ def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: byt
     if d is not None and np_.dentry.inode.fs.cache_dentries:
         d.name, d.parent = nname, np_.dentry
         np_.dentry.children[nname] = d
+    if flags & RENAME_WHITEOUT:  # a 0:0 character device takes the old name
+        _add(op, oname, op.dentry.inode.mknod(t, oname, S_IFCHR, 0))
 
 
 def _exchange(t: Any, op: VirtualDentry, oname: bytes, old: VirtualDentry,

@@ -2,6 +2,7 @@
 // mappings of the same file (regular file and POSIX shm in /dev/shm); MAP_PRIVATE; msync
 // and mmap's EACCES rules.
 // covers: mmap, msync, munmap
+// area: memory
 // usage: mmapshared SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

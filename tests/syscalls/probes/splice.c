@@ -1,9 +1,12 @@
-// splice, tee, vmsplice between pipes and files; renameat2 RENAME_EXCHANGE.
+// splice, tee, vmsplice between pipes and files; renameat2 RENAME_EXCHANGE and (on
+// tmpfs) RENAME_WHITEOUT.
 // covers: splice, tee, vmsplice, renameat2
+// area: I/O and readiness
 // usage: splice SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -106,6 +109,22 @@ int main(int argc, char **argv) {
                                                  RENAME_EXCHANGE));
     SHOW("EXCHANGE with itself", syscall(SYS_renameat2, AT_FDCWD, b, AT_FDCWD, b, RENAME_EXCHANGE));
     SHOW("bad flags", syscall(SYS_renameat2, AT_FDCWD, b, AT_FDCWD, x, 8));
+
+    // RENAME_WHITEOUT on tmpfs (/dev/shm): a 0:0 character device takes the old name.
+    char wa[64], wb[64];
+    snprintf(wa, sizeof wa, "/dev/shm/probe-splice-%d-a", getpid());
+    snprintf(wb, sizeof wb, "/dev/shm/probe-splice-%d-b", getpid());
+    close(open(wa, O_CREAT | O_WRONLY, 0600));
+    SHOW("WHITEOUT", syscall(SYS_renameat2, AT_FDCWD, wa, AT_FDCWD, wb, RENAME_WHITEOUT));
+    struct stat ws;
+    SHOW("lstat whiteout", lstat(wa, &ws));
+    printf("whiteout chr=%d rdev=%u:%u perm=%o\n", S_ISCHR(ws.st_mode), major(ws.st_rdev),
+           minor(ws.st_rdev), ws.st_mode & 07777);
+    SHOW("WHITEOUT|EXCHANGE", syscall(SYS_renameat2, AT_FDCWD, wb, AT_FDCWD, wa,
+                                      RENAME_WHITEOUT | RENAME_EXCHANGE));
+    SHOW("WHITEOUT missing", syscall(SYS_renameat2, AT_FDCWD, x, AT_FDCWD, wa, RENAME_WHITEOUT));
+    unlink(wa);
+    unlink(wb);
     unlink(x);
     unlink(b);
     snprintf(x, sizeof x, "%s/d", dir);

@@ -28,6 +28,7 @@ XATTR_CREATE, XATTR_REPLACE = 1, 2
 class TmpfsFS(FileSystem):
     name = "tmpfs"
     magic = TMPFS_MAGIC
+    whiteouts = True  # renameat2(RENAME_WHITEOUT), as Linux's shmem
 
     def __init__(self) -> None:
         super().__init__()
