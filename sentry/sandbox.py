@@ -162,8 +162,10 @@ class ContainerSandbox:
     resolved and checked) and `start` (the first task launched)."""
 
     def __init__(self, cfg: ContainerConfig) -> None:
+        from sentry import netstack
         from sentry.vfs.fsimpl.container_root import build_container_root
 
+        netstack.set_network(cfg.network)  # ValueError for a mode that does not exist yet
         self.cfg = cfg
         self.kernel = Kernel(get_platform(cfg.platform), hostname=cfg.hostname or "runsc",
                              strace=cfg.strace)

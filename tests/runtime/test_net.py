@@ -7,7 +7,10 @@ prints a summary line; readiness is awaited by retrying, never by sleeping a fix
 
 from __future__ import annotations
 
+import os
 import textwrap
+
+import pytest
 
 HTTP_DRIVER = r"""
 import os, subprocess, sys, tempfile, time, urllib.request
@@ -184,3 +187,21 @@ def test_unix_socket_users_and_no_route_out(sandbox_platform: str, run_sandboxed
     """)
     p = run_sandboxed(sandbox_platform, ["/usr/bin/python3", "-c", code])
     assert (p.stdout, p.returncode) == (b"{'a': 1}\n[1, 2]\nENETUNREACH\n", 0), describe(p)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
+def test_busybox_nc_in_an_oci_container(tmp_path) -> None:
+    # The same driver through `runsc_py run` of a bundle (the OCI path sets --network too).
+    from tests.runtime.test_oci import Runtime
+
+    rt = Runtime(tmp_path)
+    for applet in ("nc", "seq", "mktemp", "chmod", "printf"):
+        (rt.bundle / "rootfs/bin" / applet).symlink_to("busybox")
+    (rt.bundle / "rootfs/dev").mkdir()
+    rt.config["mounts"].append({"destination": "/dev", "type": "tmpfs", "source": "tmpfs"})
+    rt.write(args=["sh", "-c", NC_DRIVER])
+    try:
+        p = rt("run", "net1")
+        assert (p.stdout, p.returncode) == (b"to server\nfrom server\n", 0), p.stderr
+    finally:
+        rt("delete", "--force", "net1")

@@ -207,7 +207,10 @@ class UnixSocket(Socket):
     def _send_dgram(self, t: Any, data: bytes, addr: bytes | None,
                     control: Control | None) -> int:
         if addr:
-            target = names.lookup(t, names.parse(addr) or b"\0")
+            name = names.parse(addr)
+            if not name:
+                raise EINVAL()  # a bare sa_family names nothing to send to
+            target = names.lookup(t, name)
             self._check_dgram_target(target)
         else:
             target = self.peer

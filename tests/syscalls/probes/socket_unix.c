@@ -172,6 +172,7 @@ static void dgram(const char *dir) {
     SHOW("dgram bind", bind(s, (struct sockaddr *)&a, alen));
     int c = socket(AF_UNIX, SOCK_DGRAM, 0);
     SHOW("dgram send unconnected", send(c, "x", 1, 0));
+    SHOW("dgram sendto family only", sendto(c, "x", 1, 0, (struct sockaddr *)&a, 2));
     SHOW("dgram sendto", sendto(c, "xyz", 3, 0, (struct sockaddr *)&a, alen));
     socklen_t flen = sizeof from;
     SHOW("recvfrom unbound sender", recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen));
