@@ -11,6 +11,7 @@ PACKAGES=(
     proot                              # the C ptrace peer the benchmarks compare against
     strace                             # cross-checks of --strace and of probe behaviour
     sqlite3 tar                        # whole-workload benchmarks (bench/test_workloads.py)
+    netcat-openbsd                     # UDP both ways with nc (busybox's nc has no -u)
     iproute2                           # `ip addr` in the sandbox (netlink acceptance test)
     containerd runc                    # the OCI end-to-end tests (containerd + its runc v2 shim)
     podman                             # the podman end-to-end test (pulls in conmon)
