@@ -72,7 +72,8 @@ def run_benchmarks(rt: dict[str, list[str]], out: Path, quick: bool, rounds: int
         env["RUNSC_BENCH_ROUNDS"] = str(rounds)
     cmd = [sys.executable, "-m", "pytest", str(REPO / "bench"), "-q", "-s",
            "-p", "no:cacheprovider", "--benchmark-only",
-           f"--benchmark-json={out / 'pytest-benchmark.json'}", "--rootdir", str(REPO)]
+           f"--benchmark-json={out / 'pytest-benchmark.json'}", "--benchmark-save-data",
+           "--rootdir", str(REPO)]
     if expr:
         cmd += ["-k", expr]
     with open(out / "pytest.log", "w") as log:
@@ -82,8 +83,29 @@ def run_benchmarks(rt: dict[str, list[str]], out: Path, quick: bool, rounds: int
         return {"runtimes": rt, "benchmarks": {}, "error": f"pytest exited {p.returncode}"}, 1
     res = json.loads(raw.read_text())
     raw.unlink()
+    plain = out / "pytest-benchmark.json"
+    if plain.exists():
+        merge_plain(res, json.loads(plain.read_text()))
     # 5: nothing collected (e.g. -k matched nothing); 1: a test failed (native or harness).
     return res, 0 if p.returncode in (0, 5) else 1
+
+
+def merge_plain(res: dict, pb: dict) -> None:
+    """Benchmarks written with pytest-benchmark's own `benchmark` fixture (not `interleaved`
+    or `measure`) join the results too: one row per group (or test), one column per
+    `extra_info["runtime"]` (or parameter), the wall time of each round."""
+    known = res["benchmarks"]
+    for b in pb.get("benchmarks", []):
+        info = b.get("extra_info", {})
+        if "samples" in info or "kind" in info or "ns_per_iteration" in info:
+            continue  # interleaved / measure: already in the results
+        name = b.get("group") or b["name"].split("[")[0]
+        runtime = str(info.get("runtime") or b.get("param") or "run")
+        kind = Path(b.get("fullname", "").split("::")[0]).stem.removeprefix("test_") or "other"
+        row = known.setdefault(name, {"kind": kind, "unit": "s", "what": b["fullname"],
+                                      "samples": {}, "failed": {}})
+        data = b.get("stats", {}).get("data") or [b.get("stats", {}).get("median", 0.0)]
+        row["samples"][runtime] = data
 
 
 def summary(res: dict) -> list[str]:

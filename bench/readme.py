@@ -91,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("no bench/results/*/results.json: run python -m bench first")
         path = runs[-1]
     res = json.loads(path.read_text())
+    plain = path.parent / "pytest-benchmark.json"
+    if "bench" in res and plain.exists():  # idempotent: python -m bench did it already
+        from bench.__main__ import merge_plain
+
+        merge_plain(res["bench"], json.loads(plain.read_text()))
     if "compat" not in res or "bench" not in res:
         raise SystemExit(f"{path}: needs both halves (run python -m bench without --only)")
     if path.parent.resolve() != LAST.resolve():
@@ -98,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         for old in LAST.iterdir():
             old.unlink()
         for f in path.parent.iterdir():
-            if f.suffix == ".png" or f.name == "results.json":
+            if f.suffix == ".png":
                 shutil.copy(f, LAST / f.name)
+    (LAST / "results.json").write_text(json.dumps(res, indent=1))
     made = {k: v for k, v in {"latency": "latency.png", "throughput": "throughput.png",
                               "workload": "workloads.png", "compat": "compat.png"}.items()
             if (LAST / v).exists()}

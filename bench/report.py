@@ -69,11 +69,14 @@ def bench_tables(res: dict, plots: dict[str, str], short: bool = False) -> list[
         out += [f"### {title}", ""]
         if kind in plots:
             out += [f"![{title}]({plots[kind]})", ""]
-        out.append("| benchmark | " + " | ".join(runtimes) + " |")
-        out.append("|---|" + "---|" * len(runtimes))
+        present = [r for b in (benches[n] for n in names) for r in (*b["samples"], *b["failed"])]
+        cols = [r for r in runtimes if r in present]
+        cols += [r for r in dict.fromkeys(present) if r not in cols]
+        out.append("| benchmark | " + " | ".join(cols) + " |")
+        out.append("|---|" + "---|" * len(cols))
         for n in names:
             b = benches[n]
-            row = [cell(b, r) if not short else cell(b, r).split("<br>")[0] for r in runtimes]
+            row = [cell(b, r) if not short else cell(b, r).split("<br>")[0] for r in cols]
             out.append(f"| {n} | " + " | ".join(row) + " |")
         out.append("")
         failed = [(n, r, m) for n in names for r, m in benches[n]["failed"].items()]

@@ -108,3 +108,23 @@ def test_plots_are_pngs(tmp_path: Path) -> None:
     for name in made.values():
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     json.dumps(made)
+
+
+def test_plain_pytest_benchmarks_join_the_results(tmp_path: Path) -> None:
+    from bench.__main__ import merge_plain
+
+    res = _results(5000)["bench"]
+    pb = {"benchmarks": [
+        {"name": "test_ctr_run_true[runc]", "group": None,
+         "fullname": "bench/test_oci.py::test_ctr_run_true[runc]", "param": "runc",
+         "extra_info": {"runtime": "runc"},
+         "stats": {"data": [0.5, 0.6, 0.7], "median": 0.6}},
+        {"name": "test_latency[getpid]", "fullname": "bench/test_latency.py::test_latency[getpid]",
+         "group": "getpid", "extra_info": {"kind": "latency", "samples": {}}, "stats": {}},
+    ]}
+    merge_plain(res, pb)
+    row = res["benchmarks"]["test_ctr_run_true"]
+    assert row["kind"] == "oci" and row["samples"] == {"runc": [0.5, 0.6, 0.7]}
+    assert res["benchmarks"]["getpid"]["samples"]["native"] == [100, 110, 120]
+    text = report.write({**_results(5000), "bench": res}, tmp_path, {}, None).read_text()
+    assert "| benchmark | runc |" in text and "| test_ctr_run_true | 600 ms" in text
