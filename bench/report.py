@@ -60,7 +60,8 @@ def bench_tables(res: dict, plots: dict[str, str], short: bool = False) -> list[
     benches = res.get("bench", {}).get("benchmarks", {})
     runtimes = list(res.get("bench", {}).get("runtimes", {}))
     out: list[str] = []
-    kinds = KINDS + [(k, k) for k in sorted({b["kind"] for b in benches.values()})
+    kinds = KINDS + [(k, f"{k} (bench/test_{k}.py)")
+                     for k in sorted({b["kind"] for b in benches.values()})
                      if k not in dict(KINDS)]
     for kind, title in kinds:
         names = [n for n, b in benches.items() if b["kind"] == kind]
@@ -98,6 +99,11 @@ def compat_summary(compat: dict) -> list[str]:
         counts = [sum(1 for row in impl.values() if row["results"].get(r) == v)
                   for v in (PASS, XFAIL, DIFFERS, UNSUPPORTED, NOPROBE)]
         out.append(f"| {r} | " + " | ".join(map(str, counts)) + " |")
+    hung = {}
+    for name, p in compat["probes"].items():
+        for r, run in p["runs"].items():
+            if "(timed out)" in run.get("stderr_tail", ""):
+                hung.setdefault(name, []).append(r)
     lacking = sorted(impl, key=lambda n: impl[n]["nr"])
     lacking = [n for n in lacking if not impl[n]["probes"]]
     out += ["", f"Counted over the {len(impl)} syscalls the table marks supported or partial; "
@@ -105,6 +111,9 @@ def compat_summary(compat: dict) -> list[str]:
             f"{sum(p['runs']['native']['total'] for p in compat['probes'].values())} checks. "
             + ("**Supported or partial without a probe:** " + ", ".join(lacking)
                if lacking else "Every supported or partial syscall has a probe."), ""]
+    if hung:
+        out += ["Timed out (killed at the time limit, so every call they cover counts as differing): "
+                + "; ".join(f"{n} under {', '.join(rs)}" for n, rs in hung.items()) + ".", ""]
     return out
 
 
