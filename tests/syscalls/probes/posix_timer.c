@@ -1,6 +1,8 @@
 // POSIX timers: timer_create (SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_NONE, the default),
 // timer_settime/gettime (relative, TIMER_ABSTIME, intervals), timer_getoverrun, timer_delete,
 // errno cases; clock_nanosleep with TIMER_ABSTIME.
+// covers: timer_create, timer_settime, timer_gettime, timer_getoverrun, timer_delete, clock_nanosleep
+// area: signals and time
 #include "probe.h"
 #include <pthread.h>
 #include <signal.h>

@@ -1,5 +1,7 @@
 // rt_sigqueueinfo / rt_tgsigqueueinfo (si_code rules), sigtimedwait, sigsuspend with a
 // signal another process sends, pidfd_open / pidfd_send_signal / waitid(P_PIDFD) / poll.
+// covers: rt_sigqueueinfo, rt_tgsigqueueinfo, rt_sigtimedwait, rt_sigsuspend, pidfd_open, pidfd_send_signal, waitid
+// area: signals and time
 #include "probe.h"
 #include <fcntl.h>
 #include <poll.h>
