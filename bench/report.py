@@ -112,8 +112,9 @@ def compat_summary(compat: dict) -> list[str]:
             + ("**Supported or partial without a probe:** " + ", ".join(lacking)
                if lacking else "Every supported or partial syscall has a probe."), ""]
     if hung:
-        out += ["Timed out (killed at the time limit, so every call they cover counts as differing): "
-                + "; ".join(f"{n} under {', '.join(rs)}" for n, rs in hung.items()) + ".", ""]
+        which = "; ".join(f"{n} under {', '.join(rs)}" for n, rs in hung.items())
+        out += ["Timed out (killed at the time limit, so every call they cover counts as "
+                f"differing): {which}.", ""]
     return out
 
 
