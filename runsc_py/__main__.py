@@ -5,6 +5,10 @@ As with runc and runsc, global flags come before the command
 its name. Each command is a module in runsc_py/cli/, imported only when it runs, and the
 Sentry is imported by the command itself, so `runsc_py --help` loads neither.
 
+The commands the shim runs for every container (create, start, kill, delete, state...)
+load neither the Sentry nor the `logging` package unless they log something (see
+runsc_py/log.py): each is a Python start-up of its own.
+
 Exit status: the command's (for `do`, the workload's, or 128+N if a signal killed it);
 1 for a usage error or a failure of the runtime itself, reported in one line on stderr
 and in the log.
@@ -14,20 +18,27 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
-from collections.abc import Sequence
-from types import ModuleType
-from typing import NamedTuple
 
 from runsc_py import __version__, log
 from runsc_py.cli import Parser, UsageError, add_global_flags, ignored_flags
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import ModuleType
 
-class Command(NamedTuple):
-    module: str
-    help: str
+
+class Command:
+    """A command: its module, its help line, and whether it configures logging at once
+    (the commands that load the Sentry, whose loggers must land in --log from the start)
+    or only when it logs something."""
+
+    __slots__ = ("module", "help", "eager_log")
+
+    def __init__(self, module: str, help: str, eager_log: bool = False) -> None:
+        self.module, self.help, self.eager_log = module, help, eager_log
 
 
 COMMANDS: dict[str, Command] = {
@@ -37,7 +48,7 @@ COMMANDS: dict[str, Command] = {
     "kill": Command("runsc_py.cli.kill", "send a signal to a container's workload"),
     "delete": Command("runsc_py.cli.delete", "delete a container"),
     "run": Command("runsc_py.cli.run", "create and start a container"),
-    "exec": Command("runsc_py.cli.exec", "run a new process in a running container"),
+    "exec": Command("runsc_py.cli.exec", "run a new process in a running container", True),
     "ps": Command("runsc_py.cli.ps", "list a container's processes"),
     "list": Command("runsc_py.cli.list", "list the containers"),
     "events": Command("runsc_py.cli.events", "print a container's resource figures"),
@@ -47,8 +58,9 @@ COMMANDS: dict[str, Command] = {
     "wait": Command("runsc_py.cli.wait", "wait for a container to stop; print its status"),
     "spec": Command("runsc_py.cli.spec", "write a default config.json"),
     "features": Command("runsc_py.cli.features", "print the features this runtime supports"),
-    "do": Command("runsc_py.cli.do", "run a program in a new sandbox, no bundle needed"),
-    "syscalls": Command("runsc_py.cli.syscalls", "print the syscall table and its support"),
+    "do": Command("runsc_py.cli.do", "run a program in a new sandbox, no bundle needed", True),
+    "syscalls": Command("runsc_py.cli.syscalls", "print the syscall table and its support",
+                        True),
 }
 
 PROG = "runsc_py"
@@ -77,7 +89,7 @@ def _command_parser(name: str, cmd: Command, module: ModuleType) -> Parser:
     return p
 
 
-def _report(logger: logging.Logger | None, msg: str) -> None:
+def _report(logger: log.Logger | None, msg: str) -> None:
     """One line on stderr, and the same as an error in the log when it goes elsewhere."""
     msg = " ".join(msg.split())
     if logger is not None:
@@ -87,7 +99,7 @@ def _report(logger: logging.Logger | None, msg: str) -> None:
     print(f"{PROG}: error: {msg}", file=sys.stderr)
 
 
-def _setup_log(opts: argparse.Namespace) -> logging.Logger:
+def _setup_log(opts: argparse.Namespace) -> log.Logger:
     try:
         return log.setup(opts.log, opts.log_format, opts.debug)
     except OSError as e:
@@ -97,7 +109,7 @@ def _setup_log(opts: argparse.Namespace) -> logging.Logger:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    logger: logging.Logger | None = None
+    logger: log.Logger | None = None
     opts: argparse.Namespace | None = None
     try:
         opts = _global_parser().parse_args(args)
@@ -113,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _command_parser(opts.command, cmd, module).parse_args(opts.args, namespace=opts)
         if (opts.log, opts.log_format, opts.debug) != before:  # `do --log F ...`
             logger = _setup_log(opts)
+        if cmd.eager_log:
+            log.activate()
         for flag in ignored_flags(opts):
             logger.info("%s: %s accepted and ignored", opts.command, flag)
         status = int(module.run(opts, logger))

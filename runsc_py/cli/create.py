@@ -8,9 +8,12 @@ has no host root to pivot and no keyring).
 from __future__ import annotations
 
 import argparse
-import logging
 
 from runsc_py.cli import add_create_flags, store_of
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -9,10 +9,13 @@ everything from CMD on is the workload's argv.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 
 from runsc_py.cli import UsageError, add_global_flags
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

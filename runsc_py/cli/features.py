@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 
 from runsc_py.cli import store_of
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,10 +4,13 @@ for the workload and exit with its status, then delete the container."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 
 from runsc_py.cli import add_create_flags, store_of
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import logging
+
     from sentry.platform.allowlist import Cond
 
 HOST = "host"

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from runsc_py.cli import UsageError, store_of
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

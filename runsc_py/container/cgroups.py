@@ -11,23 +11,38 @@ root, a relative one below /runsc_py, and systemd's "slice:prefix:name" becomes
 
 from __future__ import annotations
 
-import logging
 import os
 import time
-from dataclasses import dataclass
-from typing import Any
 
-log = logging.getLogger("runsc_py")
+from runsc_py.log import log
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
-@dataclass
 class Hierarchy:
-    mountpoint: str
-    version: int
-    controllers: frozenset[str]
+    __slots__ = ("mountpoint", "version", "controllers")
+
+    def __init__(self, mountpoint: str, version: int, controllers: frozenset[str]) -> None:
+        self.mountpoint, self.version, self.controllers = mountpoint, version, controllers
+
+    def __repr__(self) -> str:
+        return f"Hierarchy({self.mountpoint!r}, {self.version}, {sorted(self.controllers)})"
+
+
+_hierarchies: list[Hierarchy] | None = None
 
 
 def hierarchies() -> list[Hierarchy]:
+    """The cgroup hierarchies mounted here (read once per process: a command asks often)."""
+    global _hierarchies
+    if _hierarchies is None:
+        _hierarchies = _read_hierarchies()
+    return _hierarchies
+
+
+def _read_hierarchies() -> list[Hierarchy]:
     out = []
     try:
         with open("/proc/self/mountinfo", encoding="utf-8") as f:

@@ -19,6 +19,7 @@ from typing import Any
 from runsc_py.container import lifecycle, sandbox
 from runsc_py.container.sandbox import short_path
 from runsc_py.container.state import ContainerError, Store
+from runsc_py import log as cli_log
 
 log = logging.getLogger("runsc_py")
 
@@ -103,7 +104,7 @@ def _connect_and_start(path: str, proc: dict[str, Any], console_socket: str | No
         for fd in (0, 1, 2):
             os.dup2(null, fd)
         os.close(null)
-        sandbox._close_inherited({conn.fileno()} | sandbox._log_fds() | set(keep))
+        sandbox._close_inherited({conn.fileno()} | cli_log.log_fds() | set(keep))
     return rf, int(reply["host_pid"])
 
 

@@ -4,11 +4,12 @@ the hook's own args (args[0] is argv[0]) and env, killed after its timeout."""
 from __future__ import annotations
 
 import json
-import logging
-import subprocess
-from typing import Any
 
-log = logging.getLogger("runsc_py")
+from runsc_py.log import log
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class HookError(Exception):
@@ -19,8 +20,13 @@ def run(kind: str, hooks: dict[str, list[dict[str, Any]]], state: dict[str, Any]
         *, fatal: bool = True) -> None:
     """Runs every hook of `kind` in order; the first failure raises HookError (or, with
     fatal=False, as for poststop, is logged and the others still run)."""
+    items = hooks.get(kind) or []
+    if not items:
+        return
+    import subprocess
+
     data = json.dumps(state).encode()
-    for i, h in enumerate(hooks.get(kind, [])):
+    for i, h in enumerate(items):
         args = h.get("args") or [h["path"]]
         try:
             p = subprocess.run(args, executable=h["path"], input=data, env=_env(h),

@@ -7,42 +7,53 @@
 from __future__ import annotations
 
 import errno
-import logging
 import os
-import pwd
-import signal
-import time
-from typing import Any
+import select
 
 from runsc_py.container import hooks, sandbox
 from runsc_py.container.cgroups import Cgroup
-from runsc_py.container.spec import Spec, load
+from runsc_py.container.spec import load, load_hooks
 from runsc_py.container.state import (
     ContainerError, NotFound, State, Status, Store, now, pid_start_time, read_exit_status,
 )
+from runsc_py.log import log
 
-log = logging.getLogger("runsc_py")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-SIGNALS = {s.name.removeprefix("SIG"): int(s) for s in signal.Signals
-           if not s.name.startswith("SIG_")}
+SIGKILL = 9  # (the signal module builds enums at import: start-up time)
+
+
+def signals() -> dict[str, int]:
+    """Signal names without SIG (TERM, KILL, ...) → numbers."""
+    import signal
+
+    return {s.name.removeprefix("SIG"): int(s) for s in signal.Signals
+            if not s.name.startswith("SIG_")}
 
 
 def parse_signal(text: str) -> int:
     """A signal by number (15), name (TERM) or full name (SIGTERM)."""
+    import signal
+
     if text.isdigit():
         n = int(text)
         if 0 < n < 65:
             return n
     else:
         name = text.upper().removeprefix("SIG")
-        if name in SIGNALS:
-            return SIGNALS[name]
+        known = signals()
+        if name in known:
+            return known[name]
         if name.startswith("RTMIN+") and name[6:].isdigit():
             return signal.SIGRTMIN + int(name[6:])
     raise ContainerError(f"invalid signal {text!r}")
 
 
 def _owner() -> str:
+    import pwd
+
     try:
         return pwd.getpwuid(os.getuid()).pw_name
     except KeyError:
@@ -96,24 +107,30 @@ def _write_pid_file(path: str, pid: int) -> None:
 def _destroy(st: State, d: str, cg: Cgroup | None) -> None:
     """Kills whatever the container still runs and removes its cgroup."""
     if st.pid and st.alive():
-        _signal_all(st, d, signal.SIGKILL)
+        _signal_all(st, d, SIGKILL)
         _wait_gone(st.pid, st.pidStartTime, 10.0)
     if cg is not None:
         cg.remove()
 
 
 def _wait_gone(pid: int, start: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while pid_start_time(pid) == start:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
-def _spec_or_none(st: State) -> Spec | None:
+    """Waits (on a pidfd, no polling) until the process `pid` that started at `start` has
+    exited; False after `timeout` seconds."""
     try:
-        return load(st.bundle)
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        if pid_start_time(pid) != start:  # gone, a zombie, or the pid reused meanwhile
+            return True
+        return bool(select.select([fd], [], [], timeout)[0])
+    finally:
+        os.close(fd)
+
+
+def _hooks_or_none(st: State) -> dict[str, list[dict[str, Any]]] | None:
+    try:
+        return load_hooks(st.bundle)
     except Exception:  # noqa: BLE001 - the bundle may be gone by delete time
         return None
 
@@ -139,10 +156,10 @@ def start(store: Store, cid: str) -> State:
         open(os.path.join(d, "started"), "w").close()
         st.status = Status.RUNNING.value
         store.save(st)
-        spec = _spec_or_none(st)
-        if spec is not None:
-            hooks.run("startContainer", spec.hooks, st.oci(), fatal=False)
-            hooks.run("poststart", spec.hooks, st.oci(), fatal=False)
+        found = _hooks_or_none(st)
+        if found:
+            hooks.run("startContainer", found, st.oci(), fatal=False)
+            hooks.run("poststart", found, st.oci(), fatal=False)
     return st
 
 
@@ -165,7 +182,7 @@ def _signal_all(st: State, d: str, sig: int) -> None:
     pids = sandbox.sandbox_pids(d)
     for pid in pids:
         _kill(pid, sig)
-    if (not pids or sig == signal.SIGKILL) and st.alive():
+    if (not pids or sig == SIGKILL) and st.alive():
         _kill(st.pid, sig)
 
 
@@ -188,7 +205,7 @@ def kill(store: Store, cid: str, sig: int, all_: bool) -> None:
         else:
             target = sandbox.init_pid(d) if os.path.exists(os.path.join(d, "started")) else None
             _kill(target or st.pid, sig)
-        if sig == signal.SIGKILL and _cgroup(st).frozen():
+        if sig == SIGKILL and _cgroup(st).frozen():
             _cgroup(st).freeze(False)  # v1 frozen tasks cannot die until thawed
 
 
@@ -209,7 +226,7 @@ def delete(store: Store, cid: str, force: bool) -> None:
             if not force and st.state is not Status.CREATED:
                 raise ContainerError(f"cannot delete container {cid} that is not stopped: "
                                      f"{st.status}")
-            _signal_all(st, d, signal.SIGKILL)
+            _signal_all(st, d, SIGKILL)
             if st.state is Status.PAUSED or _cgroup(st).frozen():
                 try:
                     _cgroup(st).freeze(False)
@@ -218,10 +235,10 @@ def delete(store: Store, cid: str, force: bool) -> None:
             if not _wait_gone(st.pid, st.pidStartTime, 10.0):
                 raise ContainerError(f"container {cid}: sandbox process {st.pid} did not exit")
         _cgroup(st).remove()
-        spec = _spec_or_none(st)
+        found = _hooks_or_none(st)
         st.status = Status.STOPPED.value
-        if spec is not None:
-            hooks.run("poststop", spec.hooks, st.oci(), fatal=False)
+        if found:
+            hooks.run("poststop", found, st.oci(), fatal=False)
         del d
         store.remove(cid)
     finally:

@@ -14,19 +14,16 @@ the control socket (<state>/control.sock: exec) and exits with the workload's st
 
 from __future__ import annotations
 
-import array
-import fcntl
-import logging
 import os
-import signal
-import socket
 import sys
-import termios
-from typing import Any
 
-from runsc_py.container.spec import Spec
+from runsc_py.log import log
 
-log = logging.getLogger("runsc_py")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from runsc_py.container.spec import Spec
 
 START_FIFO = "start.fifo"
 CONTROL_SOCK = "control.sock"
@@ -47,6 +44,9 @@ def short_path(path: str):
 
 def send_fd(socket_path: str, fd: int) -> None:
     """Sends `fd` over the unix stream socket at socket_path (runc's console socket)."""
+    import array
+    import socket
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s, short_path(socket_path) as p:
         s.connect(p)
         fds = array.array("i", [fd])
@@ -96,7 +96,8 @@ def spawn(spec: Spec, state_dir: str, opts: Any, *, console_socket: str | None,
             log.error("sandbox process: %s", e or type(e).__name__)
             log.debug("sandbox process", exc_info=True)
         finally:
-            logging.shutdown()
+            if "logging" in sys.modules:
+                sys.modules["logging"].shutdown()
             os._exit(code)
     os.close(w)
     msg = b""
@@ -113,7 +114,7 @@ def spawn(spec: Spec, state_dir: str, opts: Any, *, console_socket: str | None,
 
 def _reap(pid: int) -> None:
     try:
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, 9)  # SIGKILL
     except ProcessLookupError:
         pass
     try:
@@ -130,18 +131,6 @@ def _tell(w: int, msg: str) -> None:
         pass
 
 
-def _log_fds() -> set[int]:
-    out = set()
-    for h in logging.getLogger().handlers:
-        stream = getattr(h, "stream", None)
-        if stream is not None and hasattr(stream, "fileno"):
-            try:
-                out.add(stream.fileno())
-            except (OSError, ValueError):
-                pass
-    return out
-
-
 def _close_inherited(keep: set[int]) -> None:
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
@@ -154,8 +143,11 @@ def _close_inherited(keep: set[int]) -> None:
 
 def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
            cgroup: Any, w: int, preserve_fds: int) -> int:
+    from runsc_py import log as cli_log
+
+    cli_log.activate()  # the Sentry's loggers write to --log too
     os.setsid()
-    keep = {w} | _log_fds() | set(range(3, 3 + preserve_fds))
+    keep = {w} | cli_log.log_fds() | set(range(3, 3 + preserve_fds))
     _close_inherited(keep)
     if spec.process.terminal:
         if not console_socket:
@@ -164,6 +156,9 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
         for fd in (0, 1, 2):
             os.dup2(slave, fd)
         os.close(slave)
+        import fcntl
+        import termios
+
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     if cgroup is not None:
         cgroup.join(os.getpid())

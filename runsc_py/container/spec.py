@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # RLIMIT_* numbers of asm-generic/resource.h, in order.
 RLIMITS = {f"RLIMIT_{n}": i for i, n in enumerate((
@@ -24,44 +26,49 @@ class ConfigError(Exception):
     """An invalid config.json; the message names the field."""
 
 
-@dataclass
+# Plain classes, not dataclasses: every runtime command loads this module, and dataclasses
+# cost milliseconds of start-up each.
+
+
 class Mount:
-    destination: str
-    type: str
-    source: str
-    options: list[str]
+    def __init__(self, destination: str, type: str, source: str,  # noqa: A002
+                 options: list[str]) -> None:
+        self.destination, self.type, self.source, self.options = (
+            destination, type, source, options)
+
+    def __repr__(self) -> str:
+        return f"Mount({self.destination!r}, {self.type!r}, {self.source!r}, {self.options!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mount) and vars(self) == vars(other)
 
 
-@dataclass
 class Process:
-    args: list[str]
-    env: list[str]
-    cwd: str
-    uid: int = 0
-    gid: int = 0
-    additional_gids: list[int] = field(default_factory=list)
-    terminal: bool = False
-    rlimits: list[tuple[int, int, int]] = field(default_factory=list)  # (resource, soft, hard)
-    no_new_privileges: bool = False
-    oom_score_adj: int | None = None
+    def __init__(self, args: list[str], env: list[str], cwd: str, uid: int = 0, gid: int = 0,
+                 additional_gids: list[int] | None = None, terminal: bool = False,
+                 rlimits: list[tuple[int, int, int]] | None = None,  # (resource, soft, hard)
+                 no_new_privileges: bool = False, oom_score_adj: int | None = None) -> None:
+        self.args, self.env, self.cwd, self.uid, self.gid = args, env, cwd, uid, gid
+        self.additional_gids = [] if additional_gids is None else additional_gids
+        self.terminal = terminal
+        self.rlimits = [] if rlimits is None else rlimits
+        self.no_new_privileges = no_new_privileges
+        self.oom_score_adj = oom_score_adj
 
 
-@dataclass
 class Spec:
-    raw: dict[str, Any]
-    bundle: str
-    root_path: str  # absolute
-    root_readonly: bool
-    process: Process
-    hostname: str
-    mounts: list[Mount]
-    masked_paths: list[str]
-    readonly_paths: list[str]
-    annotations: dict[str, str]
-    hooks: dict[str, list[dict[str, Any]]]
-    cgroups_path: str
-    resources: dict[str, Any]
-    namespaces: list[dict[str, str]]
+    def __init__(self, *, raw: dict[str, Any], bundle: str, root_path: str,
+                 root_readonly: bool, process: Process, hostname: str, mounts: list[Mount],
+                 masked_paths: list[str], readonly_paths: list[str],
+                 annotations: dict[str, str], hooks: dict[str, list[dict[str, Any]]],
+                 cgroups_path: str, resources: dict[str, Any],
+                 namespaces: list[dict[str, str]]) -> None:
+        self.raw, self.bundle = raw, bundle
+        self.root_path = root_path  # absolute
+        self.root_readonly, self.process, self.hostname = root_readonly, process, hostname
+        self.mounts, self.masked_paths, self.readonly_paths = mounts, masked_paths, readonly_paths
+        self.annotations, self.hooks = annotations, hooks
+        self.cgroups_path, self.resources, self.namespaces = cgroups_path, resources, namespaces
 
     def env_dict(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -112,6 +119,15 @@ def _id(v: Any, path: str) -> int:
 def load(bundle: str) -> Spec:
     """Reads and validates BUNDLE/config.json."""
     bundle = os.path.abspath(bundle)
+    return parse(_read(bundle), bundle)
+
+
+def load_hooks(bundle: str) -> dict[str, list[dict[str, Any]]]:
+    """Only the hooks of BUNDLE/config.json (validated), for start and delete."""
+    return _hooks(_get(_read(bundle), "hooks", "", dict, default={}))
+
+
+def _read(bundle: str) -> dict[str, Any]:
     path = os.path.join(bundle, "config.json")
     try:
         with open(path, "rb") as f:
@@ -124,7 +140,7 @@ def load(bundle: str) -> Spec:
         raise ConfigError(f"config.json: not valid JSON: {e}") from None
     if not isinstance(raw, dict):
         raise ConfigError("config.json: must be a JSON object")
-    return parse(raw, bundle)
+    return raw
 
 
 def parse(raw: dict[str, Any], bundle: str) -> Spec:

@@ -6,6 +6,9 @@ annotations) plus our own (created, pidStartTime, owner, rootfs). It is written 
 temporary file and renamed. A saved pid is trusted only while /proc/<pid>/stat still
 shows the start time recorded with it (PID reuse), so `state` and `list` are right after
 a crash of the sandbox process.
+
+Every runtime command loads this module, so it keeps to what `json` loads anyway (no
+dataclasses, datetime, typing or shutil: each is milliseconds of start-up).
 """
 
 from __future__ import annotations
@@ -16,12 +19,11 @@ import fcntl
 import json
 import os
 import re
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 OCI_VERSION = "1.0.2"
 ID_RE = re.compile(r"^[\w+\-.]+$")
@@ -75,19 +77,33 @@ def pid_start_time(pid: int) -> int | None:
     return int(rest[19])
 
 
-@dataclass
 class State:
-    id: str
-    bundle: str
-    status: str = Status.CREATING.value
-    pid: int = 0
-    annotations: dict[str, str] = field(default_factory=dict)
-    ociVersion: str = OCI_VERSION  # noqa: N815 - OCI field name
-    created: str = ""
-    pidStartTime: int = 0  # noqa: N815
-    rootfs: str = ""
-    owner: str = ""
-    cgroupPaths: dict[str, str] = field(default_factory=dict)  # noqa: N815
+    """state.json's fields (OCI names, then ours), as attributes."""
+
+    FIELDS = ("id", "bundle", "status", "pid", "annotations", "ociVersion", "created",
+              "pidStartTime", "rootfs", "owner", "cgroupPaths")
+
+    def __init__(self, id: str, bundle: str, status: str = Status.CREATING.value,  # noqa: A002
+                 pid: int = 0, annotations: dict[str, str] | None = None,
+                 ociVersion: str = OCI_VERSION, created: str = "",  # noqa: N803
+                 pidStartTime: int = 0, rootfs: str = "", owner: str = "",  # noqa: N803
+                 cgroupPaths: dict[str, str] | None = None) -> None:  # noqa: N803
+        self.id, self.bundle, self.status, self.pid = id, bundle, status, pid
+        self.annotations = {} if annotations is None else annotations
+        self.ociVersion = ociVersion  # noqa: N815 - OCI field name
+        self.created = created
+        self.pidStartTime = pidStartTime  # noqa: N815
+        self.rootfs, self.owner = rootfs, owner
+        self.cgroupPaths = {} if cgroupPaths is None else cgroupPaths  # noqa: N815
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, State) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"State({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
     def oci(self) -> dict[str, Any]:
         """The OCI runtime spec's state object."""
@@ -112,7 +128,10 @@ class State:
 
 
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The time in RFC 3339, UTC, with microseconds (runc's `created`)."""
+    ns = time.time_ns()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + \
+        f".{ns // 1000 % 10**6:06d}Z"
 
 
 class Store:
@@ -131,28 +150,11 @@ class Store:
             return []
         return sorted(n for n in names if os.path.isfile(os.path.join(self.root, n, "state.json")))
 
-    @contextmanager
-    def locked(self, cid: str, *, create: bool = False) -> Iterator[str]:
-        """Holds <root>/<id>/lock; yields the container's directory. NotFound if it does
-        not exist (unless `create`: then it must not exist yet, and is made)."""
-        d = self.dir(cid)
-        if create:
-            os.makedirs(self.root, mode=0o711, exist_ok=True)
-            try:
-                os.mkdir(d, 0o711)
-            except FileExistsError:
-                raise ContainerError(f"container with id {cid} already exists") from None
-        fd = _open_lock(d)
-        if fd < 0:
-            raise NotFound(f"container {cid} does not exist")
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if not create and not os.path.exists(os.path.join(d, "state.json")):
-                if not os.path.isdir(d):
-                    raise NotFound(f"container {cid} does not exist")
-            yield d
-        finally:
-            os.close(fd)
+    def locked(self, cid: str, *, create: bool = False) -> Locked:
+        """`with store.locked(id) as d:` holds <root>/<id>/lock, d is the container's
+        directory. NotFound if it does not exist (unless `create`: then it must not exist
+        yet, and is made)."""
+        return Locked(self, cid, create)
 
     def load(self, cid: str) -> State:
         """Reads state.json and refreshes the status from the saved pid."""
@@ -164,21 +166,67 @@ class Store:
             raise NotFound(f"container {cid} does not exist") from None
         except ValueError as e:
             raise ContainerError(f"loading container {cid}: bad state.json: {e}") from None
-        known = State.__dataclass_fields__
-        st = State(**{k: v for k, v in data.items() if k in known})
+        st = State(**{k: v for k, v in data.items() if k in State.FIELDS})
         return refresh(st, self.dir(cid))
 
     def save(self, st: State) -> None:
         d = self.dir(st.id)
         tmp = os.path.join(d, f".state.json.{os.getpid()}")
+        # Written whole, then renamed: a reader sees the old file or the new one. No
+        # fsync: the state lives as long as the boot (/run), as runc's does.
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(asdict(st), f)
-            f.flush()
-            os.fsync(f.fileno())
+            json.dump(st.to_dict(), f)
         os.rename(tmp, os.path.join(d, "state.json"))
 
     def remove(self, cid: str) -> None:
-        shutil.rmtree(self.dir(cid), ignore_errors=True)
+        d = self.dir(cid)
+        try:
+            names = os.listdir(d)
+        except FileNotFoundError:
+            return
+        try:  # the state directory is flat: its files, then itself
+            for name in names:
+                os.unlink(os.path.join(d, name))
+            os.rmdir(d)
+        except OSError:
+            import shutil
+
+            shutil.rmtree(d, ignore_errors=True)
+
+
+class Locked:
+    """Store.locked's context manager (a class: contextlib costs start-up time)."""
+
+    def __init__(self, store: Store, cid: str, create: bool) -> None:
+        self.store, self.cid, self.create = store, cid, create
+        self.fd = -1
+
+    def __enter__(self) -> str:
+        cid, d = self.cid, self.store.dir(self.cid)
+        if self.create:
+            os.makedirs(self.store.root, mode=0o711, exist_ok=True)
+            try:
+                os.mkdir(d, 0o711)
+            except FileExistsError:
+                raise ContainerError(f"container with id {cid} already exists") from None
+        fd = _open_lock(d)
+        if fd < 0:
+            raise NotFound(f"container {cid} does not exist")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not self.create and not os.path.exists(os.path.join(d, "state.json")):
+                if not os.path.isdir(d):
+                    raise NotFound(f"container {cid} does not exist")
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+        return d
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _open_lock(d: str) -> int:
