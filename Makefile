@@ -24,7 +24,7 @@ deps:
 $(STAMP): pyproject.toml setup.py $(NATIVE_SRC) | deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	rm -f sentry/_native*.so
-	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/pip install -q -e '.[test,bench]' --config-settings editable_mode=compat
 	@touch $@
 
 demo: setup
