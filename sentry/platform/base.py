@@ -151,10 +151,19 @@ class Platform(abc.ABC):
     def filter_bpf(self) -> bytes:
         """The platform's seccomp filter as BPF instructions."""
 
+    _bpf: bytes | None = None
+
+    def prepare(self) -> None:
+        """Builds the filter ahead of launch (a runtime does it while `start` is awaited)."""
+        if self._bpf is None:
+            self._bpf = self.filter_bpf()
+
     def launch(self, *, new_net: bool = True, hostname: str = "runsc",
                drop_ids: tuple[int, int] | None = (65534, 65534), empty_dir: str = "/tmp") -> int:
         """Starts the first task; returns its host pid. Its first event is the stub exec."""
-        bpf_bytes = self.filter_bpf()
+        self.prepare()
+        bpf_bytes = self._bpf
+        assert bpf_bytes is not None
         cfg = ffi.new("struct st_launch_cfg *")
         keep = [ffi.new("unsigned char[]", bpf_bytes), ffi.new("char[]", empty_dir.encode()),
                 ffi.new("char[]", hostname.encode())]

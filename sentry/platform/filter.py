@@ -16,11 +16,21 @@ from __future__ import annotations
 
 import tempfile
 
-import pyseccomp as sc
-
 from sentry.abi.sysno import NAMES, NUMBERS
 from sentry.platform.allowlist import ALLOW
 from sentry.syscalls.table import TABLE, TRACE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import pyseccomp as sc
+
+
+def _sc():
+    """pyseccomp, imported on first use: its import runs ldconfig twice, which a runtime
+    does while it waits for `start` (Platform.prepare), not on the way to it."""
+    import pyseccomp
+
+    return pyseccomp
 
 # Calls that always take the TRACE lane on the seccomp platform (register surgery).
 TRACED = ("execve", "execveat", "clone", "clone3", "fork", "vfork")
@@ -31,12 +41,14 @@ DOORBELL = NUMBERS["dup"]
 
 
 def _cond(c) -> sc.Arg:
+    sc = _sc()
     if c.op == "masked_eq":
         return sc.Arg(c.index, sc.MASKED_EQ, c.mask, c.value)
     return sc.Arg(c.index, sc.LE, c.value)
 
 
 def _negate(c) -> sc.Arg:
+    sc = _sc()
     if c.op == "masked_eq":
         # Only single-bit masks are used: "bit clear" is the complement of "bit set".
         assert c.value == c.mask and bin(c.mask).count("1") == 1, c
@@ -45,6 +57,7 @@ def _negate(c) -> sc.Arg:
 
 
 def _new_filter(default) -> sc.SyscallFilter:
+    sc = _sc()
     f = sc.SyscallFilter(default)
     f.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
     return f
@@ -56,6 +69,7 @@ def traced_numbers() -> set[int]:
 
 def seccomp_filter() -> sc.SyscallFilter:
     """The seccomp platform's filter: ALLOW / TRACE / NOTIFY (default)."""
+    sc = _sc()
     f = _new_filter(sc.NOTIFY)
     traced = traced_numbers()
     for nr, e in ALLOW.items():
@@ -78,6 +92,7 @@ def ptrace_filter() -> sc.SyscallFilter:
     doorbell notifies, and everything else (the Sentry's injected calls, clone re-runs, the
     launcher's execveat) stops in the TRACE lane, where the Sentry checks it is the call it
     expects (defence in depth: a call that slipped through would stop there too)."""
+    sc = _sc()
     f = _new_filter(sc.TRACE(0))
     for e in ALLOW.values():
         if e.cond is None:

@@ -31,7 +31,9 @@ strictest action wins), so the Sentry must launch its tasks first.
 
 from __future__ import annotations
 
-import pyseccomp as sc
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import pyseccomp as sc
 
 MODES = ("kill", "log", "off")
 
@@ -85,6 +87,8 @@ def allowed_names(network: str = "none") -> list[str]:
 
 def build(mode: str = "kill", network: str = "none") -> sc.SyscallFilter:
     """The filter; `mode` is the default action: kill the Sentry, or log (and allow)."""
+    import pyseccomp as sc  # on use: its import runs ldconfig twice (start-up time)
+
     default = sc.KILL_PROCESS if mode == "kill" else sc.LOG
     f = sc.SyscallFilter(default)
     f.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)  # no other ABI, ever
