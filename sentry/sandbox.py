@@ -192,6 +192,10 @@ class ContainerSandbox:
         except SysError as e:
             raise _launch_error(path, e) from None
 
+    def prepare(self) -> None:
+        """What the launch needs that can be made while `start` is awaited."""
+        self.kernel.platform.prepare()
+
     def run(self) -> int:
         """Launches the workload and runs the Sentry until it exits; its exit code."""
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -182,6 +182,9 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
     server = ControlServer(sb.kernel, sb.root, os.path.join(state_dir, CONTROL_SOCK))
     fifo = os.open(os.path.join(state_dir, START_FIFO), os.O_RDWR | os.O_CLOEXEC)
     _tell(w, "ok")
+    # While `create` returns and `start` comes: what the launch needs and `create` need not
+    # wait for (the platform's seccomp filter, built with libseccomp).
+    sb.prepare()
     # Held until `start`: the workload's program is resolved, nothing of it has run.
     while os.read(fifo, 1) != b"g":
         pass
