@@ -16,18 +16,20 @@ and in the log.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
 
 from runsc_py import __version__, log
-from runsc_py.cli import Parser, UsageError, add_global_flags, ignored_flags
+from runsc_py.cli import UsageError, fastpath, ignored_flags
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Sequence
     from types import ModuleType
+
+    from runsc_py.cli import Parser
 
 
 class Command:
@@ -67,6 +69,10 @@ PROG = "runsc_py"
 
 
 def _global_parser() -> Parser:
+    import argparse
+
+    from runsc_py.cli import Parser, add_global_flags
+
     lines = [f"  {name:<10} {cmd.help}" for name, cmd in COMMANDS.items()]
     p = Parser(
         prog=PROG,
@@ -84,6 +90,8 @@ def _global_parser() -> Parser:
 
 
 def _command_parser(name: str, cmd: Command, module: ModuleType) -> Parser:
+    from runsc_py.cli import Parser
+
     p = Parser(prog=f"{PROG} {name}", description=cmd.help)
     module.add_arguments(p)
     return p
@@ -112,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger: log.Logger | None = None
     opts: argparse.Namespace | None = None
     try:
-        opts = _global_parser().parse_args(args)
+        fast = fastpath.parse(args)  # the shim's calls: no argparse (start-up time)
+        opts = fast or _global_parser().parse_args(args)
         logger = _setup_log(opts)
         if opts.command is None:
             raise UsageError(f"no command given; see '{PROG} --help'")
@@ -122,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"unknown command {opts.command!r} (commands: {known})")
         module = importlib.import_module(cmd.module)
         before = (opts.log, opts.log_format, opts.debug)
-        _command_parser(opts.command, cmd, module).parse_args(opts.args, namespace=opts)
+        if fast is None:
+            _command_parser(opts.command, cmd, module).parse_args(opts.args, namespace=opts)
         if (opts.log, opts.log_format, opts.debug) != before:  # `do --log F ...`
             logger = _setup_log(opts)
         if cmd.eager_log:

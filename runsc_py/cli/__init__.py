@@ -6,7 +6,9 @@ status). runsc_py/__main__.py maps command names to these modules.
 
 from __future__ import annotations
 
-import argparse
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 PLATFORMS = ("seccomp", "ptrace")
 NETWORKS = ("none", "host", "sandbox")
@@ -17,16 +19,31 @@ class UsageError(Exception):
     """A bad command line: reported in one line, exit status 1."""
 
 
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser that raises UsageError instead of printing usage and exiting 2."""
+def _parser_class() -> type:
+    import argparse
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
+    class Parser(argparse.ArgumentParser):
+        """An ArgumentParser that raises UsageError instead of printing usage and exiting 2."""
+
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise UsageError(message)
+
+    return Parser
+
+
+def __getattr__(name: str) -> object:
+    """`Parser` is made on first use: argparse is imported only by commands that parse with
+    it (the shim's calls take runsc_py/cli/fastpath.py)."""
+    if name == "Parser":
+        globals()["Parser"] = cls = _parser_class()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def add_global_flags(p: argparse.ArgumentParser, *, suppress: bool = False) -> None:
     """Adds the runc/runsc global flags. With `suppress`, flags not given leave the
     namespace untouched (for commands that also accept them after the command name)."""
+    import argparse
 
     def d(value: object) -> object:
         return argparse.SUPPRESS if suppress else value

@@ -7,12 +7,11 @@ has no host root to pivot and no keyring).
 
 from __future__ import annotations
 
-import argparse
-
 from runsc_py.cli import add_create_flags, store_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     import logging
 
 

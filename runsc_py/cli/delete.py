@@ -3,12 +3,11 @@ Exits 0 when the container does not exist (any more)."""
 
 from __future__ import annotations
 
-import argparse
-
 from runsc_py.cli import store_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     import logging
 
 

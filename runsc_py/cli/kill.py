@@ -4,12 +4,11 @@ name, with or without SIG). Without --all the signal goes to the first task, whi
 
 from __future__ import annotations
 
-import argparse
-
 from runsc_py.cli import store_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     import logging
 
 

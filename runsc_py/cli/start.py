@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
 from runsc_py.cli import store_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     import logging
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -10,6 +9,7 @@ from runsc_py.cli import store_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     import logging
 
 
