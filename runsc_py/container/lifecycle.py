@@ -73,14 +73,18 @@ def create(store: Store, cid: str, bundle: str, opts: Any, *, pid_file: str | No
     with store.locked(cid, create=True) as d:
         st = State(id=cid, bundle=spec.bundle, annotations=spec.annotations, created=now(),
                    rootfs=spec.root_path, owner=_owner())
-        cg = None
+        cg = sp = None
         try:
+            # Forked first: the sandbox process loads the Sentry while the state is saved
+            # and the cgroup made, then waits for go() to build the container in it.
+            sp = sandbox.Spawn(spec, d, opts, console_socket=console_socket,
+                               preserve_fds=preserve_fds)
             store.save(st)
             cg = Cgroup.create(spec.cgroups_path, cid)
             st.cgroupPaths = cg.paths
             cg.apply(spec.resources)
-            pid = sandbox.spawn(spec, d, opts, console_socket=console_socket, cgroup=cg,
-                                preserve_fds=preserve_fds)
+            sp.join(cg)
+            pid = sp.go()
             st.pid, st.pidStartTime = pid, pid_start_time(pid) or 0
             st.status = Status.CREATED.value
             store.save(st)
@@ -90,6 +94,8 @@ def create(store: Store, cid: str, bundle: str, opts: Any, *, pid_file: str | No
             if pid_file:
                 _write_pid_file(pid_file, pid)
         except BaseException:
+            if sp is not None:
+                sp.abort()
             _destroy(st, d, cg)
             store.remove(cid)
             raise

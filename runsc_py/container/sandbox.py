@@ -1,6 +1,7 @@
 """The sandbox process: `create` forks it, it becomes the container's Sentry.
 
-    pid = spawn(spec, state_dir, opts)   # returns once the workload is ready to start
+    sp = Spawn(spec, state_dir, opts)    # forks; the child loads the Sentry meanwhile
+    sp.join(cgroup); pid = sp.go()       # returns once the workload is ready to start
 
 The child (the pid in --pid-file, reaped by the shim) starts a new session, takes the
 terminal if there is one (a pty made here, its master sent over --console-socket with
@@ -77,39 +78,75 @@ def sentry_config(spec: Spec, opts: Any):
         platform=opts.platform, strace=opts.strace, network=opts.network)
 
 
-def spawn(spec: Spec, state_dir: str, opts: Any, *, console_socket: str | None,
-          cgroup: Any = None, preserve_fds: int = 0) -> int:
-    """Forks the sandbox process; returns its pid once it is ready for `start`."""
-    os.mkfifo(os.path.join(state_dir, START_FIFO), 0o600)
-    r, w = os.pipe2(os.O_CLOEXEC)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        code = 1
+class Spawn:
+    """The sandbox process, forked early so that it loads the Sentry while `create` goes on:
+
+        sp = Spawn(spec, state_dir, opts, console_socket=..., preserve_fds=...)
+        ...                       # state saved, cgroup made
+        sp.join(cgroup)           # the child is moved into the container's cgroup
+        pid = sp.go()             # returns once it is ready for `start` (SpawnError if not)
+
+    or sp.abort() if `create` fails meanwhile. The child waits for go() before it builds
+    anything of the container (root file system, program, terminal): what it allocated
+    before the move (the Python modules of the Sentry) stays charged to the caller's cgroup.
+    """
+
+    def __init__(self, spec: Spec, state_dir: str, opts: Any, *, console_socket: str | None,
+                 preserve_fds: int = 0) -> None:
+        os.mkfifo(os.path.join(state_dir, START_FIFO), 0o600)
+        go_r, self.go_w = os.pipe2(os.O_CLOEXEC)
+        self.ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self.go_w)
+            os.close(self.ready_r)
+            code = 1
+            try:
+                code = _child(spec, state_dir, opts, console_socket, go_r, ready_w,
+                              preserve_fds)
+            except BaseException as e:  # noqa: BLE001 - the child must never return into the CLI
+                _tell(ready_w, f"error: {e}")
+                # After "ok" only the log can tell (the CLI has returned).
+                log.error("sandbox process: %s", e or type(e).__name__)
+                log.debug("sandbox process", exc_info=True)
+            finally:
+                if "logging" in sys.modules:
+                    sys.modules["logging"].shutdown()
+                os._exit(code)
+        os.close(go_r)
+        os.close(ready_w)
+
+    def join(self, cgroup: Any) -> None:
+        cgroup.join(self.pid)
+
+    def go(self) -> int:
+        """Lets the child build the container; returns its pid once it is ready."""
         try:
-            code = _child(spec, state_dir, opts, console_socket, cgroup, w, preserve_fds)
-        except BaseException as e:  # noqa: BLE001 - the child must never return into the CLI
-            _tell(w, f"error: {e}")
-            # After "ok" only the log can tell (the CLI has returned).
-            log.error("sandbox process: %s", e or type(e).__name__)
-            log.debug("sandbox process", exc_info=True)
-        finally:
-            if "logging" in sys.modules:
-                sys.modules["logging"].shutdown()
-            os._exit(code)
-    os.close(w)
-    msg = b""
-    while chunk := os.read(r, 4096):
-        msg += chunk
-    os.close(r)
-    text = msg.decode(errors="replace").strip()
-    if text != "ok":
-        _reap(pid)
-        raise SpawnError(text.removeprefix("error: ") or "the sandbox process died while "
-                         "setting up")
-    return pid
+            os.write(self.go_w, b"g")
+        except BrokenPipeError:
+            pass  # it died already: its message (or EOF) says why
+        os.close(self.go_w)
+        self.go_w = -1
+        msg = b""
+        while chunk := os.read(self.ready_r, 4096):
+            msg += chunk
+        os.close(self.ready_r)
+        self.ready_r = -1
+        text = msg.decode(errors="replace").strip()
+        if text != "ok":
+            _reap(self.pid)
+            raise SpawnError(text.removeprefix("error: ") or "the sandbox process died while "
+                             "setting up")
+        return self.pid
+
+    def abort(self) -> None:
+        for fd in (self.go_w, self.ready_r):
+            if fd >= 0:
+                os.close(fd)
+        self.go_w = self.ready_r = -1
+        _reap(self.pid)
 
 
 def _reap(pid: int) -> None:
@@ -142,13 +179,22 @@ def _close_inherited(keep: set[int]) -> None:
 
 
 def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
-           cgroup: Any, w: int, preserve_fds: int) -> int:
+           go_r: int, w: int, preserve_fds: int) -> int:
     from runsc_py import log as cli_log
 
     cli_log.activate()  # the Sentry's loggers write to --log too
     os.setsid()
-    keep = {w} | cli_log.log_fds() | set(range(3, 3 + preserve_fds))
+    keep = {go_r, w} | cli_log.log_fds() | set(range(3, 3 + preserve_fds))
     _close_inherited(keep)
+    # The Sentry's code, loaded while `create` saves the state and makes the cgroup.
+    import sentry.control  # noqa: F401
+    from sentry.sandbox import ContainerSandbox, LaunchError
+
+    # Nothing of the container is made before the parent has moved us into its cgroup.
+    go = os.read(go_r, 1)
+    os.close(go_r)
+    if go != b"g":
+        return 1  # create failed meanwhile
     if spec.process.terminal:
         if not console_socket:
             raise SpawnError("process.terminal is true but no --console-socket was given")
@@ -160,8 +206,6 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
         import termios
 
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    if cgroup is not None:
-        cgroup.join(os.getpid())
     if spec.process.oom_score_adj is not None:
         # The whole sandbox (Sentry and tasks) is one unit for the OOM killer.
         try:
@@ -169,8 +213,6 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
                 f.write(str(spec.process.oom_score_adj))
         except OSError as e:
             log.warning("process.oomScoreAdj %d: %s", spec.process.oom_score_adj, e.strerror)
-    from sentry.sandbox import ContainerSandbox, LaunchError
-
     try:
         sb = ContainerSandbox(sentry_config(spec, opts))
     except LaunchError as e:
