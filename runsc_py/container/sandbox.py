@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 START_FIFO = "start.fifo"
 CONTROL_SOCK = "control.sock"
 INIT_PID = "init.pid"
+POLLIN = 1
 EXIT_STATUS = "exit_status"
 
 
@@ -222,16 +223,32 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
 
     # Listening before `create` returns: an exec right after `start` finds the socket.
     server = ControlServer(sb.kernel, sb.root, os.path.join(state_dir, CONTROL_SOCK))
-    fifo = os.open(os.path.join(state_dir, START_FIFO), os.O_RDWR | os.O_CLOEXEC)
+    fifo = os.open(os.path.join(state_dir, START_FIFO),
+                   os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
     _tell(w, "ok")
-    # While `create` returns and `start` comes: what the launch needs and `create` need not
-    # wait for (the platform's seccomp filter, built with libseccomp).
+    # While `create` returns and `start` comes: the launch (the platform's seccomp filter,
+    # the first task in its namespaces up to its stub stop, the exec zygote). The task is
+    # held there, nothing of the workload's program loaded, until `start` writes the fifo.
     sb.prepare()
-    # Held until `start`: the workload's program is resolved, nothing of it has run.
-    while os.read(fifo, 1) != b"g":
-        pass
-    os.close(fifo)
     sb.kernel.on_init_launched = lambda host_pid: _write_init_pid(state_dir, host_pid)
+    sb.kernel.hold_init = True
+    platform = sb.kernel.platform
+
+    def on_start() -> None:
+        try:
+            data = os.read(fifo, 1)
+        except BlockingIOError:
+            data = b""
+        if data != b"g":
+            platform.watch_fd(fifo, POLLIN)
+            return
+        platform.unwatch_fd(fifo)
+        del sb.kernel.fd_handlers[fifo]
+        os.close(fifo)
+        sb.kernel.release_init()
+
+    sb.kernel.fd_handlers[fifo] = on_start
+    platform.watch_fd(fifo, POLLIN)
     try:
         code = sb.run()
     finally:

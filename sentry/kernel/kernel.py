@@ -114,6 +114,10 @@ class Kernel:
         self.fd_handlers: dict[int, Any] = {}  # host fd → callback(), when it is ready
         self.on_init_launched: Any = None  # callback(host pid)
         self.on_init_stub: Any = None  # callback(task), at the stub stop before the load
+        # A runtime's `create` launches the first task early and holds it at its stub stop
+        # (nothing of the workload loaded) until `start`: hold_init, then release_init().
+        self.hold_init = False
+        self._held: tuple[Task, Any] | None = None
         self.exit_hooks: dict[ThreadGroup, Any] = {}  # thread group → callback(tg) at exit
 
     # -- tasks ---------------------------------------------------------------------
@@ -145,6 +149,23 @@ class Kernel:
         self.launching[pid] = plan
         if self.on_init_launched is not None:
             self.on_init_launched(pid)
+
+    def release_init(self) -> None:
+        """Ends hold_init: the first task loads the workload's program and runs (now, or at
+        its stub stop if it has not reached it yet)."""
+        self.hold_init = False
+        held, self._held = self._held, None
+        if held is None:
+            return
+        from sentry.kernel import loader
+
+        t, plan = held
+        try:
+            loader.load(t, plan)
+        except TaskDied as d:
+            self.on_exit(t, d.status)
+            return
+        self.platform.resume(t.ctx)
 
     # -- the loop ------------------------------------------------------------------
 
@@ -392,6 +413,9 @@ class Kernel:
             try:
                 if t is self.init and self.on_init_stub is not None:
                     self.on_init_stub(t)
+                if t is self.init and self.hold_init:
+                    self._held = (t, plan)  # stays stopped until release_init()
+                    return
                 loader.load(t, plan)
             except TaskDied as d:
                 self.on_exit(t, d.status)
