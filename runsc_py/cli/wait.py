@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 from runsc_py.cli import store_of
 
@@ -23,8 +22,9 @@ def run(opts: argparse.Namespace, log: logging.Logger) -> int:
     from runsc_py.container.state import Status
 
     store = store_of(opts)
-    while lifecycle.state(store, opts.id).state is not Status.STOPPED:
-        time.sleep(0.05)
+    st = lifecycle.state(store, opts.id)
+    if st.state is not Status.STOPPED:
+        lifecycle.wait_gone(st.pid, st.pidStartTime, None)  # a pidfd: no polling
     code = lifecycle.exit_status(store, opts.id)
     print(json.dumps({"id": opts.id, "exitStatus": -1 if code is None else code}))
     return 0

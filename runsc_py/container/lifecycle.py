@@ -114,14 +114,14 @@ def _destroy(st: State, d: str, cg: Cgroup | None) -> None:
     """Kills whatever the container still runs and removes its cgroup."""
     if st.pid and st.alive():
         _signal_all(st, d, SIGKILL)
-        _wait_gone(st.pid, st.pidStartTime, 10.0)
+        wait_gone(st.pid, st.pidStartTime, 10.0)
     if cg is not None:
         cg.remove()
 
 
-def _wait_gone(pid: int, start: int, timeout: float) -> bool:
+def wait_gone(pid: int, start: int, timeout: float | None) -> bool:
     """Waits (on a pidfd, no polling) until the process `pid` that started at `start` has
-    exited; False after `timeout` seconds."""
+    exited; False after `timeout` seconds (None: no limit)."""
     try:
         fd = os.pidfd_open(pid)
     except ProcessLookupError:
@@ -238,7 +238,7 @@ def delete(store: Store, cid: str, force: bool) -> None:
                     _cgroup(st).freeze(False)
                 except OSError:
                     pass
-            if not _wait_gone(st.pid, st.pidStartTime, 10.0):
+            if not wait_gone(st.pid, st.pidStartTime, 10.0):
                 raise ContainerError(f"container {cid}: sandbox process {st.pid} did not exit")
         _cgroup(st).remove()
         found = _hooks_or_none(st)
