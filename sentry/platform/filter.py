@@ -14,8 +14,6 @@ Both kill the process for any other ABI (i386 via int 0x80, x32).
 
 from __future__ import annotations
 
-import tempfile
-
 from sentry.abi.sysno import NAMES, NUMBERS
 from sentry.platform.allowlist import ALLOW
 from sentry.syscalls.table import TABLE, TRACE
@@ -104,6 +102,8 @@ def ptrace_filter() -> sc.SyscallFilter:
 
 
 def export_bpf(f: sc.SyscallFilter) -> bytes:
+    import tempfile
+
     with tempfile.TemporaryFile() as t:
         f.export_bpf(t)
         t.seek(0)
@@ -112,6 +112,8 @@ def export_bpf(f: sc.SyscallFilter) -> bytes:
 
 def export_pfc(f: sc.SyscallFilter) -> str:
     """The filter as libseccomp's pseudo-code (for --debug and the threat model)."""
+    import tempfile
+
     with tempfile.TemporaryFile("w+") as t:
         f.export_pfc(t)
         t.seek(0)
