@@ -181,25 +181,25 @@ def sys_fchmodat2(t: Task, a: Args) -> int:
 
 def sys_chown(t: Task, a: Args) -> int:
     """Implements chown(2)."""
-    ops.chown_vd(t, ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0))), a.int(1), a.int(2))
+    ops.chown_vd(t, ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0))), a.uint(1), a.uint(2))
     return 0
 
 
 def sys_lchown(t: Task, a: Args) -> int:
     """Implements lchown(2)."""
-    ops.chown_vd(t, ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0)), False), a.int(1), a.int(2))
+    ops.chown_vd(t, ops.lookup(t, AT_FDCWD, _path(t, a.ptr(0)), False), a.uint(1), a.uint(2))
     return 0
 
 
 def sys_fchown(t: Task, a: Args) -> int:
     """Implements fchown(2)."""
-    ops.chown_vd(t, _fd_vd(t, a.int(0)), a.int(1), a.int(2))
+    ops.chown_vd(t, _fd_vd(t, a.int(0)), a.uint(1), a.uint(2))
     return 0
 
 
 def sys_fchownat(t: Task, a: Args) -> int:
     """Implements fchownat(2)."""
-    dirfd, path, uid, gid, flags = a.int(0), _path(t, a.ptr(1)), a.int(2), a.int(3), a.int(4)
+    dirfd, path, uid, gid, flags = a.int(0), _path(t, a.ptr(1)), a.uint(2), a.uint(3), a.int(4)
     if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise EINVAL()
     ops.chown_vd(t, ops.lookup(t, dirfd, path, not flags & AT_SYMLINK_NOFOLLOW, flags), uid, gid)

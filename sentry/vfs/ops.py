@@ -511,8 +511,8 @@ def chmod_vd(t: Any, vd: VirtualDentry, mode: int) -> None:
 def chown_vd(t: Any, vd: VirtualDentry, uid: int, gid: int) -> None:
     st = vd.dentry.inode.stat()
     _check_setattr(vd)
-    uid = None if uid in (-1, 0xFFFFFFFF) else uid
-    gid = None if gid in (-1, 0xFFFFFFFF) else gid
+    uid = None if uid == 0xFFFFFFFF else uid  # uid_t: (uid_t)-1 means "unchanged"
+    gid = None if gid == 0xFFFFFFFF else gid
     c = t.creds
     if c.fsuid != 0:
         if uid is not None and uid != st.uid:

@@ -64,3 +64,14 @@ def test_signal_before_the_sentry_receives_a_call(platform, sec_probe, run_sandb
                         b"syscall(-1) other than ENOSYS: 0\n"
                         b"signals handled: some\n"), describe(p)
     assert p.returncode == 0, describe(p)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_chown_to_ids_above_int_max(platform, sec_probe, run_sandboxed, run_native, tmp_path,
+                                    describe):
+    """chown(-2, -3): the Sentry stored a negative uid and crashed at the next stat (a
+    Sentry bug); Linux takes uid_t. Same output as a native run (as root)."""
+    native = run_native([sec_probe("chown_ids"), str(tmp_path / "native")])
+    p = run_sandboxed(platform, [sec_probe("chown_ids")])
+    assert p.stdout == native.stdout and b"uid 4294967294" in p.stdout, describe(p)
+    assert p.returncode == 0, describe(p)
