@@ -307,6 +307,11 @@ def sys_lseek(t: Task, a: Args) -> int:
 
 
 _CHUNK = 1 << 20
+# One sendfile or copy_file_range moves at most this much (a short count; callers loop,
+# as the calls allow): the copy runs in the Sentry's loop and must not stall every other
+# task for the ~2 GiB Linux allows per call (found by the fuzzer: sendfile from
+# /dev/zero, 2 GiB in Python, stopped the sandbox for minutes).
+COPY_MAX = 64 << 20
 
 
 def _read_from(f: FileDescription, n: int, off: int | None) -> bytes:
@@ -324,7 +329,7 @@ async def sys_sendfile(t: Task, a: Args) -> int:
     off = t.mem.read_i64(offp) if offp else None
     if off is not None and off < 0:
         raise EINVAL()
-    count = min(count, MAX_RW_COUNT)
+    count = min(count, MAX_RW_COUNT, COPY_MAX)
     done = 0
     while done < count:
         at = None if off is None else off + done
@@ -373,7 +378,7 @@ def sys_copy_file_range(t: Task, a: Args) -> int:
     if fin.inode is fout.inode and off_in < off_out + length and off_out < off_in + length:
         raise EINVAL()
     done = 0
-    length = min(length, MAX_RW_COUNT)
+    length = min(length, MAX_RW_COUNT, COPY_MAX)
     while done < length:
         data = fin.pread(min(_CHUNK, length - done), off_in + done)
         if not data:

@@ -75,3 +75,13 @@ def test_chown_to_ids_above_int_max(platform, sec_probe, run_sandboxed, run_nati
     p = run_sandboxed(platform, [sec_probe("chown_ids")])
     assert p.stdout == native.stdout and b"uid 4294967294" in p.stdout, describe(p)
     assert p.returncode == 0, describe(p)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_huge_sendfile_does_not_stall_the_sentry(platform, sec_probe, run_sandboxed,
+                                                   describe):
+    """sendfile(2 GiB) from /dev/zero ran whole in the Sentry's loop (minutes, every task
+    stalled). At most 64 MiB per call now; a loop still gets everything."""
+    p = run_sandboxed(platform, [sec_probe("big_sendfile")], timeout=120)
+    assert p.stdout == b"one sendfile of 2 GiB: short\na loop of them: 200 MiB\n", describe(p)
+    assert p.returncode == 0, describe(p)
