@@ -556,13 +556,19 @@ class Kernel:
         """
         for task in tg.tasks:
             entry = self.parked.get(task)
-            if entry is None or not signals.has_pending(task.host_tid):
+            if entry is None:
+                continue
+            if signals.has_pending(task.host_tid):
+                ws = getattr(entry[0].wait, "source", entry[0].wait)  # a WaitSet, maybe in a _Wait
+                nohand = entry[0].nr in NOHAND_CALLS or getattr(ws, "no_restart", False)
+                restart = -(ERESTARTNOHAND if nohand else ERESTARTSYS)
+            elif task.wait_sigmask is not None and signals.has_pending(task.host_tid,
+                                                                       task.wait_sigmask):
+                restart = -EINTR_ERRNO  # only the call's own mask unblocks it (sys_poll.py)
+            else:
                 continue
             call, notif_id = entry
             self.cancel(task)
-            ws = getattr(call.wait, "source", call.wait)  # a WaitSet, maybe in a _Wait
-            nohand = call.nr in NOHAND_CALLS or getattr(ws, "no_restart", False)
-            restart = -(ERESTARTNOHAND if nohand else ERESTARTSYS)
             if notif_id is None:
                 self.platform.interrupt_stop(task.ctx, restart)
             else:
@@ -595,6 +601,7 @@ class Kernel:
 
 
 ERESTARTSYS, ERESTARTNOHAND = 512, 514
+EINTR_ERRNO = 4
 NOHAND_CALLS = frozenset((7, 23, 270, 271))  # poll, select, pselect6, ppoll: no SA_RESTART
 PARKED_SIGNAL_POLL = 0.05
 

@@ -35,8 +35,9 @@ def _masks(host_tid: int) -> tuple[int, int]:
     return ign, cgt
 
 
-def has_pending(host_tid: int) -> bool:
-    """Whether the host holds an unblocked signal for the thread (its own or its process's)."""
+def has_pending(host_tid: int, mask: int | None = None) -> bool:
+    """Whether the host holds an unblocked signal for the thread (its own or its process's);
+    unblocked by `mask` instead of the thread's own mask if given."""
     pnd = blk = 0
     try:
         with open(f"/proc/{host_tid}/status", "rb") as f:
@@ -47,7 +48,7 @@ def has_pending(host_tid: int) -> bool:
                     blk = int(line.split()[1], 16)
     except OSError:
         return False
-    return bool(pnd & ~blk)
+    return bool(pnd & ~(blk if mask is None else mask))
 
 
 def is_pending(host_tid: int, sig: int, shared: bool) -> bool:

@@ -53,6 +53,7 @@ class Task:
         self.rerun_commit: Callable[[], None] | None = None  # ptrace: after the host ran it
         # seccomp: the Sentry answered a parked call -ERESTARTSYS (signals.restart_unreceived)
         self.restart_answered = False
+        self.wait_sigmask: int | None = None  # ppoll/pselect6/epoll_pwait's, while parked
         self.group_stopped = False  # in a group-stop, left there by PTRACE_LISTEN (jobctl.py)
 
     @property

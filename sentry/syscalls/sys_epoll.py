@@ -11,7 +11,9 @@ import struct
 from sentry.abi.errno import EINVAL
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
-from sentry.syscalls.sys_poll import _check_sigmask, _deadline, _read_timespec, clock
+from sentry.syscalls.sys_poll import (
+    _check_sigmask, _deadline, _read_timespec, clock, with_sigmask,
+)
 from sentry.kernel.wait import wait_any
 from sentry.vfs.constants import O_CLOEXEC
 from sentry.vfs.fsimpl.epoll import EpollFile
@@ -82,12 +84,14 @@ async def sys_epoll_wait(t: Task, a: Args) -> int:
 
 
 async def sys_epoll_pwait(t: Task, a: Args) -> int:
-    """Implements epoll_pwait(2). Differences: the sigmask is checked, not applied."""
-    _check_sigmask(t, a.ptr(4), a.size(5))
-    return await _wait(t, a.int(0), a.ptr(1), a.int(2), _ms_deadline(a.int(3)))
+    """Implements epoll_pwait(2). Differences: the sigmask as in sys_poll.with_sigmask."""
+    mask = _check_sigmask(t, a.ptr(4), a.size(5))
+    return await with_sigmask(t, mask, _wait(t, a.int(0), a.ptr(1), a.int(2),
+                                             _ms_deadline(a.int(3))))
 
 
 async def sys_epoll_pwait2(t: Task, a: Args) -> int:
-    """Implements epoll_pwait2(2). Differences: the sigmask is checked, not applied."""
-    _check_sigmask(t, a.ptr(4), a.size(5))
-    return await _wait(t, a.int(0), a.ptr(1), a.int(2), _read_timespec(t, a.ptr(3)))
+    """Implements epoll_pwait2(2). Differences: the sigmask as in sys_poll.with_sigmask."""
+    mask = _check_sigmask(t, a.ptr(4), a.size(5))
+    return await with_sigmask(t, mask, _wait(t, a.int(0), a.ptr(1), a.int(2),
+                                             _read_timespec(t, a.ptr(3))))

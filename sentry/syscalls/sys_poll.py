@@ -4,10 +4,10 @@ Each call scans its files (FileDescription.poll_events), and if none is ready an
 left, parks on all their wait sources at once with its deadline (sentry/kernel/wait.py),
 then scans again. A signal cancels the parked call (the notify lane's restart rules).
 
-Differences from Linux, for all four: the sigmask of ppoll/pselect6 is checked but not
-applied during the wait (masks live with the host); a call interrupted by a signal whose
-handler has SA_RESTART is restarted with its full timeout (Linux returns EINTR for these
-calls, or restarts without a handler with the time left).
+Differences from Linux, for all four: the sigmask of ppoll/pselect6 decides which pending
+signals end the wait, but the host keeps the thread's own mask (with_sigmask); a call
+interrupted by a signal whose handler has SA_RESTART is restarted with its full timeout
+(Linux returns EINTR for these calls, or restarts without a handler with the time left).
 """
 
 from __future__ import annotations
@@ -75,12 +75,26 @@ def _write_left(t: Task, addr: int, deadline: float | None, start: float, usec: 
     t.mem.write_partial(addr, _TS.pack(sec, frac // 1000 if usec else frac))
 
 
-def _check_sigmask(t: Task, mask: int, size: int) -> None:
-    """Validates a sigmask argument. Differences: the mask is not applied while waiting."""
+def _check_sigmask(t: Task, mask: int, size: int) -> int | None:
+    """Validates a sigmask argument; returns the mask (None without one)."""
     if mask:
         if size != SIGSET_SIZE:
             raise EINVAL()
-        t.mem.read(mask, SIGSET_SIZE)
+        return int.from_bytes(t.mem.read(mask, SIGSET_SIZE), "little")
+    return None
+
+
+async def with_sigmask(t: Task, mask: int | None, wait: Any) -> int:
+    """Awaits `wait` with the call's signal mask in force for interruption: a pending
+    signal the mask unblocks ends the call (kernel.signals_sent). Differences: the host
+    keeps the thread's own mask, so a signal that only this mask unblocks ends the call
+    with EINTR and stays pending, its handler not run (GNU make's pselect loop then reaps
+    its children and waits again)."""
+    t.wait_sigmask = mask
+    try:
+        return await wait
+    finally:
+        t.wait_sigmask = None
 
 
 async def _until_ready(t: Task, scan: Any, deadline: float | None) -> int:
@@ -132,12 +146,12 @@ async def sys_poll(t: Task, a: Args) -> int:
 
 
 async def sys_ppoll(t: Task, a: Args) -> int:
-    """Implements ppoll(2). Differences: the sigmask is not applied (module note)."""
+    """Implements ppoll(2). Differences: see with_sigmask."""
     addr, nfds, tsp, mask, size = a.ptr(0), a.uint(1), a.ptr(2), a.ptr(3), a.size(4)
     start = clock()
     deadline = _read_timespec(t, tsp)
-    _check_sigmask(t, mask, size)
-    n = await _do_poll(t, addr, nfds, deadline)
+    sigmask = _check_sigmask(t, mask, size)
+    n = await with_sigmask(t, sigmask, _do_poll(t, addr, nfds, deadline))
     _write_left(t, tsp, deadline, start, usec=False)
     return n
 
@@ -216,14 +230,16 @@ async def sys_select(t: Task, a: Args) -> int:
 
 
 async def sys_pselect6(t: Task, a: Args) -> int:
-    """Implements pselect6(2). Differences: the sigmask is not applied (module note)."""
+    """Implements pselect6(2). Differences: see with_sigmask."""
     n, tsp, sig = a.int(0), a.ptr(4), a.ptr(5)
     start = clock()
     deadline = _read_timespec(t, tsp)
+    sigmask = None
     if sig:
         mask, size = _TS.unpack(t.mem.read(sig, _TS.size))
-        _check_sigmask(t, mask, size)
-    count = await _do_select(t, n, (a.ptr(1), a.ptr(2), a.ptr(3)), deadline)
+        sigmask = _check_sigmask(t, mask, size)
+    count = await with_sigmask(t, sigmask, _do_select(t, n, (a.ptr(1), a.ptr(2), a.ptr(3)),
+                                                      deadline))
     _write_left(t, tsp, deadline, start, usec=False)
     return count
 

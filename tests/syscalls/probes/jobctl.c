@@ -73,7 +73,7 @@ int main(void) {
     show_status("exit", c, waitpid(c, &st, 0), &st);
     show_codes("self-stop");
 
-    // 2. A child parked in a pipe read is stopped by SIGTSTP; WNOWAIT keeps the report.
+    // 2. A child parked in a pipe read is stopped; WNOWAIT keeps the report.
     if (pipe(fds)) return 1;
     c = fork();
     if (c == 0) {
@@ -84,7 +84,7 @@ int main(void) {
     }
     close(fds[0]);
     usleep(100000);
-    SHOW("kill SIGTSTP", kill(c, SIGTSTP));
+    SHOW("kill SIGSTOP", kill(c, SIGSTOP));  // SIGTSTP would be dropped in an orphaned group
     memset(&si, 0, sizeof si);
     SHOW("waitid WSTOPPED|WNOWAIT", waitid(P_PID, c, &si, WSTOPPED | WNOWAIT));
     printf("si_code %d si_status %d pid_ok %d\n", si.si_code, si.si_status, si.si_pid == c);
