@@ -596,13 +596,21 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
                 struct seccomp_notif_addfd a = {
                     .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)donate_fd,
                     .newfd = 0, .newfd_flags = O_CLOEXEC};
-                if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 && errno != ENOENT)
-                    return -errno;
+                e = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 ? -errno : 0;
             } else {
                 e = st_notify_send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-                if (e < 0 && e != -ENOENT) return e;
             }
-            answered = 1;
+            if (e == -ENOENT || e == -EINPROGRESS) {
+                /* A signal ended the wait first (ADDFD says EINPROGRESS when it catches the
+                 * notification on its way out). The call comes back -ERESTARTSYS and, the
+                 * signal being held for the caller, restarts: its next entry stop and
+                 * notification are ours again. Seen under load with several tasks. */
+                seen_entry = 0;
+            } else if (e < 0) {
+                return e;
+            } else {
+                answered = 1;
+            }
         }
         w = wait_reaping(tid, &st, others, n_others);
         if (w < 0) {
