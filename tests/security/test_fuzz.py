@@ -59,9 +59,10 @@ def test_signal_before_the_sentry_receives_a_call(platform, sec_probe, run_sandb
                                                   describe):
     """A signal while a notify-lane call waited to be received: EINTR from getppid and
     -512 from syscall(-1) on seccomp. Now restarted (ENOSYS for -1), as Linux behaves."""
-    # The race is the seccomp platform's; ptrace runs a short check (slow under load).
-    n = "20000" if platform == "seccomp" else "2000"
-    p = run_sandboxed(platform, [sec_probe("notify_interrupted"), n], timeout=300)
+    # The race is the seccomp platform's; ptrace runs a short check, with a timer slow
+    # enough that the task gets on between signal stops (200 us livelocks it under load).
+    args = ["20000", "200"] if platform == "seccomp" else ["2000", "5000"]
+    p = run_sandboxed(platform, [sec_probe("notify_interrupted"), *args], timeout=300)
     assert p.stdout == (b"getppid other than the parent: 0\n"
                         b"syscall(-1) other than ENOSYS: 0\n"
                         b"signals handled: some\n"), describe(p)
