@@ -48,6 +48,22 @@ class SetAttr:
     atime_ns: int | None = None
     mtime_ns: int | None = None
 
+    def apply(self, inode: Any, now_ns: int) -> None:
+        """Sets the mode bits (keeping the file type), owner and times this asks for on an
+        in-memory inode (fields mode_, uid, gid, atime, mtime, ctime); ctime becomes now.
+        The size is the filesystem's own business."""
+        if self.mode is not None:
+            inode.mode_ = inode.mode_ & S_IFMT | self.mode & 0o7777
+        if self.uid is not None:
+            inode.uid = self.uid
+        if self.gid is not None:
+            inode.gid = self.gid
+        if self.atime_ns is not None:
+            inode.atime = self.atime_ns
+        if self.mtime_ns is not None:
+            inode.mtime = self.mtime_ns
+        inode.ctime = now_ns
+
 
 class FileSystem:
     """One filesystem instance (what a Mount shows)."""

@@ -130,17 +130,7 @@ class PtsNode(Inode):
                     ctime_ns=self.ctime)
 
     def setattr(self, t: Any, attrs: SetAttr) -> None:
-        if attrs.mode is not None:
-            self.mode_ = S_IFCHR | attrs.mode & 0o7777
-        if attrs.uid is not None:
-            self.uid = attrs.uid
-        if attrs.gid is not None:
-            self.gid = attrs.gid
-        if attrs.atime_ns is not None:
-            self.atime = attrs.atime_ns
-        if attrs.mtime_ns is not None:
-            self.mtime = attrs.mtime_ns
-        self.ctime = time.time_ns()
+        attrs.apply(self, time.time_ns())
 
     def open(self, t: Any, vd: VirtualDentry, flags: int) -> FileDescription:
         assert self.term is not None

@@ -120,17 +120,7 @@ class TmpfsInode(Inode):
                 raise EFBIG()
             os.ftruncate(self.memfd, attrs.size)
             self.mtime = time.time_ns()
-        if attrs.mode is not None:
-            self.mode_ = self.mode_ & S_IFMT | attrs.mode & 0o7777
-        if attrs.uid is not None:
-            self.uid = attrs.uid
-        if attrs.gid is not None:
-            self.gid = attrs.gid
-        if attrs.atime_ns is not None:
-            self.atime = attrs.atime_ns
-        if attrs.mtime_ns is not None:
-            self.mtime = attrs.mtime_ns
-        self.ctime = time.time_ns()
+        attrs.apply(self, time.time_ns())
 
     # --- directories ------------------------------------------------------------------
     def lookup(self, t: Any, name: bytes) -> Inode:
