@@ -26,7 +26,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sentry.abi.errno import ENOENT, SysError
-from sentry.abi.stat import S_IFDIR, S_IFREG
+from sentry.abi.stat import S_IFREG
 from sentry.kernel.creds import Credentials
 from sentry.vfs.constants import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY
 from sentry.vfs.dentry import VirtualDentry
@@ -166,14 +166,7 @@ def _file_mountpoint(sr: SandboxRoot, dest: bytes) -> VirtualDentry:
     """The file at `dest` (made empty, with its directories, if missing); not followed if
     it is a symlink."""
     parent_path, _, name = dest.rpartition(b"/")
-    at = sr.root()
-    for comp in [p for p in parent_path.split(b"/") if p]:
-        try:
-            d = lookup_child(None, at.dentry, comp)
-        except ENOENT:
-            at.dentry.inode.mkdir(None, comp, S_IFDIR | 0o755)
-            d = lookup_child(None, at.dentry, comp)
-        at = sr.vfs.covering(VirtualDentry(at.mount, d))
+    at = sr.mkdirs(parent_path)
     try:
         d = lookup_child(None, at.dentry, name)
     except ENOENT:

@@ -74,8 +74,8 @@ class SandboxRoot:
             where = self.root()
         return FsContext(root=self.root(), cwd=where, umask=umask)
 
-    def mount(self, fs: FileSystem, root_inode: Inode, path: bytes, flags: int = 0) -> Mount:
-        """Mounts fs over `path`, creating the mountpoint directory if it is missing."""
+    def mkdirs(self, path: bytes) -> VirtualDentry:
+        """The directory `path` (through mounts), made with its parents (0755) if missing."""
         at = self.root()
         for name in [p for p in path.split(b"/") if p]:
             try:
@@ -84,7 +84,11 @@ class SandboxRoot:
                 at.dentry.inode.mkdir(None, name, S_IFDIR | 0o755)
                 d = lookup_child(None, at.dentry, name)
             at = self.vfs.covering(VirtualDentry(at.mount, d))
-        return self.vfs.mount(fs, root_inode, at, flags)
+        return at
+
+    def mount(self, fs: FileSystem, root_inode: Inode, path: bytes, flags: int = 0) -> Mount:
+        """Mounts fs over `path`, creating the mountpoint directory if it is missing."""
+        return self.vfs.mount(fs, root_inode, self.mkdirs(path), flags)
 
 
 class HostTtyNode(TmpfsInode):
