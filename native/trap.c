@@ -600,16 +600,18 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
             } else {
                 e = st_notify_send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
             }
-            if (e == -EINPROGRESS) {
-                /* ADDFD caught the notification on its way out: a signal ended the wait
-                 * first. The call comes back -ERESTARTSYS and, the signal being held for
-                 * the caller, restarts: its next entry stop and notification are ours
-                 * again. Seen under load with several tasks on the ptrace platform. */
+            if (e == -ENOENT || e == -EINPROGRESS) {
+                /* A signal ended the wait first (ADDFD says EINPROGRESS when it catches the
+                 * notification on its way out). The call comes back -ERESTARTSYS and, the
+                 * signal being held for the caller, restarts: its next entry stop and
+                 * notification are ours again (a death ends the wait with ESRCH). Taking
+                 * the -ERESTARTSYS exit as the result gave the task a bad fd: ld.so's
+                 * "failed to map segment" under load. */
                 seen_entry = 0;
-            } else if (e < 0 && e != -ENOENT) {
+            } else if (e < 0) {
                 return e;
             } else {
-                answered = 1; /* ENOENT: the task was interrupted or died; the kernel dealt */
+                answered = 1;
             }
         }
         w = wait_reaping(tid, &st, others, n_others);
