@@ -70,6 +70,15 @@ static struct {
 } fdq[QCAP];
 static int fdq_len;
 
+/* Wait statuses of other tasks collected while an injection waited for its own task. A
+ * dying pid-namespace init, or a thread-group leader, is not reported until the tracer
+ * has reaped the tasks it waits for, so the injection cannot wait for its task alone. A
+ * task has at most one unreported stop or exit, so the queue is bounded by the tasks. */
+static struct waitq_entry {
+    int tid, status;
+} *waitq;
+static int waitq_len, waitq_cap;
+
 static int epfd = -1, listener = -1, wake_pipe[2] = {-1, -1};
 static int want_wait = 1, notif_ready, armed_fds;
 static unsigned char armed[65536]; /* fds watched (EPOLLONESHOT) and not yet fired */
@@ -97,6 +106,44 @@ static int push_notif(const struct seccomp_notif *n) {
     if (notifq_len == QCAP) return -ENOSPC;
     notifq[notifq_len++] = *n;
     return 0;
+}
+
+static int push_wait(int tid, int status) {
+    if (waitq_len == waitq_cap) {
+        int cap = waitq_cap ? 2 * waitq_cap : 64;
+        struct waitq_entry *q = realloc(waitq, (size_t)cap * sizeof *q);
+        if (!q) return -ENOMEM;
+        waitq = q, waitq_cap = cap;
+    }
+    waitq[waitq_len].tid = tid;
+    waitq[waitq_len].status = status;
+    waitq_len++;
+    return 0;
+}
+
+/* waitpid(tid, st, flags | __WALL), where any other task's report met first is queued for
+ * the loop. With WNOHANG, 0 when tid has nothing to report. */
+static int wait_for(int tid, int *st, int flags) {
+    for (;;) {
+        int w = waitpid(-1, st, flags | __WALL);
+        if (w <= 0 || w == tid) return w;
+        int e = push_wait(w, *st);
+        if (e < 0) {
+            errno = -e;
+            return -1;
+        }
+    }
+}
+
+int st_wait_task(int tid, int *status) {
+    for (int i = 0; i < waitq_len; i++) {
+        if (waitq[i].tid == tid) {
+            *status = waitq[i].status;
+            memmove(waitq + i, waitq + i + 1, (size_t)(--waitq_len - i) * sizeof waitq[0]);
+            return tid;
+        }
+    }
+    return wait_for(tid, status, 0) < 0 ? -errno : tid;
 }
 
 /* ---- loop ---- */
@@ -234,6 +281,11 @@ int st_next_event(struct st_event *ev, int timeout_ms) {
     long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
     memset(ev, 0, sizeof *ev);
     for (;;) {
+        if (waitq_len) {
+            struct waitq_entry w = waitq[0];
+            memmove(waitq, waitq + 1, --waitq_len * sizeof waitq[0]);
+            return decode_wait(ev, w.tid, w.status);
+        }
         if (notifq_len) {
             struct seccomp_notif n = notifq[0];
             memmove(notifq, notifq + 1, --notifq_len * sizeof notifq[0]);
@@ -471,12 +523,13 @@ long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned lon
 /* ---- injection ---- */
 
 /* Fails closed: the task did something other than the call the Sentry runs in it (its
- * code replaced the stub, or the stub faulted). Kill it and report its death. */
+ * code replaced the stub, or the stub faulted). Kill it and report its death with
+ * ENOTRECOVERABLE, so that the Sentry logs why. */
 static int kill_task(int tid, int *status) {
     int st;
     kill(tid, SIGKILL);
     for (;;) {
-        if (waitpid(tid, &st, __WALL) < 0) {
+        if (wait_for(tid, &st, 0) < 0) {
             if (errno == EINTR) continue;
             return -errno;
         }
@@ -484,7 +537,7 @@ static int kill_task(int tid, int *status) {
         ptrace(PT_CONT, tid, 0, 0L);
     }
     *status = st;
-    return -ESRCH;
+    return -ENOTRECOVERABLE;
 }
 
 static int is_fault(int sig) {
@@ -516,7 +569,8 @@ static int await_notif(int tid, long long nr, unsigned long long ip, unsigned lo
             if ((r = push_notif(&n)) < 0) return r;
             continue;
         }
-        int st, w = waitpid(tid, &st, WNOHANG | __WALL);
+        int st, w = wait_for(tid, &st, WNOHANG);
+        if (w < 0 && errno != EINTR) return -errno;
         if (w <= 0) continue;
         if (WIFEXITED(st) || WIFSIGNALED(st)) {
             *status = st;
@@ -540,6 +594,24 @@ static int await_notif(int tid, long long nr, unsigned long long ip, unsigned lo
             if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
         }
     }
+}
+
+/* ADDFD with SEND: installs `donate_fd` in the task and makes it the result of the
+ * notified call. Signals (SIGCHLD above all) are held off meanwhile: the kernel marks the notification
+ * replied before the task has taken the fd, and an ioctl interrupted then (and restarted
+ * by SA_RESTART) withdraws the fd but leaves the call replied, so it returns 0 with no fd
+ * installed and the restarted ioctl finds no notification (ENOENT). Under load that gave
+ * ld.so an mmap result of 0 and the injection a call that was not its own. */
+static int addfd_send(unsigned long long id, int donate_fd) {
+    struct seccomp_notif_addfd a = {
+        .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)donate_fd,
+        .newfd = 0, .newfd_flags = O_CLOEXEC};
+    sigset_t all, old;
+    sigfillset(&all);
+    if (sigprocmask(SIG_BLOCK, &all, &old) < 0) return -errno;
+    int e = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 ? -errno : 0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return e;
 }
 
 /* Drives a tracee through one host syscall to its exit stop. The call is recognised by
@@ -567,14 +639,15 @@ static int reap_exited(int *others, int n) {
 }
 
 /* waitpid(tid) that reaps the other threads' exits meanwhile (see reap_exited). */
-static int wait_reaping(int tid, int *st, int *others, int n) {
+static int wait_reaping(int tid, int exec_tid, int *st, int *others, int n) {
     struct timespec nap = {0, 100000};
-    if (!n) return waitpid(tid, st, __WALL);
+    /* A non-leader's exec reports under the leader's tid: wait for tid alone (ECHILD). */
+    if (!n) return exec_tid == tid ? wait_for(tid, st, 0) : waitpid(tid, st, __WALL);
     for (;;) {
         int w = waitpid(tid, st, WNOHANG | __WALL);
         if (w != 0) return w;
         if (!reap_exited(others, n))
-            return waitpid(tid, st, __WALL);
+            return exec_tid == tid ? wait_for(tid, st, 0) : waitpid(tid, st, __WALL);
         nanosleep(&nap, NULL);
     }
 }
@@ -593,16 +666,14 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
             unsigned long long id = 0;
             if ((e = await_notif(tid, nr, ip, &id, sig, status)) < 0) return e;
             if (notif == ST_NOTIF_ADDFD) {
-                struct seccomp_notif_addfd a = {
-                    .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)donate_fd,
-                    .newfd = 0, .newfd_flags = O_CLOEXEC};
-                e = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 ? -errno : 0;
+                e = addfd_send(id, donate_fd);
             } else {
                 e = st_notify_send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
             }
-            if (e == -ENOENT || e == -EINPROGRESS) {
+            if (e == -ENOENT || e == -EINPROGRESS || e == -ESRCH) {
                 /* A signal ended the wait first (ADDFD says EINPROGRESS when it catches the
-                 * notification on its way out). The call comes back -ERESTARTSYS and, the
+                 * notification on its way out, ESRCH when the task left the wait with our
+                 * request still queued). The call comes back -ERESTARTSYS and, the
                  * signal being held for the caller, restarts: its next entry stop and
                  * notification are ours again (a death ends the wait with ESRCH). Taking
                  * the -ERESTARTSYS exit as the result gave the task a bad fd: ld.so's
@@ -614,7 +685,7 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
                 answered = 1;
             }
         }
-        w = wait_reaping(tid, &st, others, n_others);
+        w = wait_reaping(tid, exec_tid, &st, others, n_others);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == ECHILD && exec_tid != tid && seen_entry) {

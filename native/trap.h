@@ -90,6 +90,9 @@ int st_seize(int tid, unsigned int options);
 int st_getregs(int tid, struct st_regs *regs);
 int st_setregs(int tid, const struct st_regs *regs);
 int st_kill(int tid, int sig);
+/* waitpid(tid, status, __WALL) that takes tid's report from the reports an injection put
+ * aside (another task's met meanwhile are put aside too, for st_next_event). */
+int st_wait_task(int tid, int *status);
 int st_getsiginfo(int tid, int *code);           /* the stopped signal's si_signo; si_code */
 int st_geteventmsg(int tid, unsigned long *msg); /* a ptrace event's message (new tid …) */
 int st_interrupt(int tid);                       /* PTRACE_INTERRUPT: a stop at the next chance */
@@ -113,7 +116,9 @@ long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned lon
  * (except after a successful exec, which leaves the new image's).
  * *result gets the syscall's return value; *sig a signal that arrived meanwhile (to
  * re-deliver on resume) or 0; *status the wait status if the task died, else -1. Returns 0, or
- * -ESRCH if the task is gone (then *status is its wait status). For an exec: `exec_tid` is
+ * -ESRCH if the task is gone (then *status is its wait status), or -ENOTRECOVERABLE if
+ * the task ran something other than the injected call and was killed for it (fail closed;
+ * *status as for ESRCH). For an exec: `exec_tid` is
  * the tid the task has after it (its thread-group leader's; `tid` itself for the leader),
  * and the other threads' exits (`others`, n_others host tids, zeroed as they are reaped)
  * are reaped meanwhile, since the exec waits for them; else n_others is 0. */

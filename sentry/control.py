@@ -151,7 +151,7 @@ class ControlServer:
         if host is None:
             log.warning("exec support: no zygote (fork returned %d)", vpid)
             return
-        os.waitpid(host, WALL)  # its first stop (PTRACE_EVENT_STOP); it stays stopped
+        p.wait_task(host)  # its first stop (PTRACE_EVENT_STOP); it stays stopped
         self.zygote = Context(host)
         self.zygote.started = True
 
@@ -193,7 +193,7 @@ class ControlServer:
             loader.release_plan(plan)
             table.close_all()
             return {"error": f"fork in the sandbox failed ({vpid})"}
-        os.waitpid(host, WALL)  # its first stop
+        p.wait_task(host)  # its first stop
         t.host_tid, t.vtid = host, vpid
         tg.vpid, tg.host_pid, tg.pgid, tg.sid = vpid, host, vpid, vpid
         t.mem = Memory(AddressSpace(host))

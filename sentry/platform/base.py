@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import errno
+import logging
 import os
 
 from sentry.abi.errno import EFAULT, ENAMETOOLONG
@@ -31,6 +32,7 @@ EV_WAIT = lib.ST_EV_WAIT
 EV_FD = lib.ST_EV_FD
 EV_TIMEOUT = lib.ST_EV_TIMEOUT
 
+log = logging.getLogger("sentry")
 AUDIT_ARCH_X86_64 = 0xC000003E
 LAUNCH_FAIL = 200
 SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
@@ -322,10 +324,21 @@ class Platform(abc.ABC):
         ctx.where = ST_AT_OTHER
         if self._sig[0]:
             ctx.deferred_signals.append(self._sig[0])
+        if rc == -errno.ENOTRECOVERABLE:
+            log.error("task (host tid %d) ran something other than the injected call %d: "
+                      "killed", ctx.tid, nr)
+            raise TaskDied(self._status[0])
         if rc == -errno.ESRCH and self._status[0] != -1:
             raise TaskDied(self._status[0])
         check(rc, f"inject syscall {nr}")
         return self._res[0]
+
+    def wait_task(self, tid: int) -> int:
+        """waitpid(tid, __WALL) that also finds the report an injection met and put aside
+        for the loop (a child's first stop while its parent's fork was injected)."""
+        status = self._status
+        check(lib.st_wait_task(tid, status), f"wait for task {tid}")
+        return status[0]
 
     def getregs(self, ctx: Context):
         regs = ffi.new("struct st_regs *")
