@@ -216,16 +216,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_Progress(), "runsc-bench-progress")
 
 
+def _runtimes_of(name: str) -> list[str]:
+    """The runtimes measured for `name`: RUNNERS' order, then any other (runc, runsc_py)."""
+    seen = [r for n, r in [*RESULTS, *FAILED] if n == name]
+    return [r for r in RUNNERS if r in seen] + sorted(set(seen) - set(RUNNERS))
+
+
 def results() -> dict:
     """Everything measured, as `python -m bench` stores it in results.json."""
     out: dict[str, dict] = {}
     measured = {n for n, _ in RESULTS} | {n for n, _ in FAILED}
     for name in [n for n in INFO if n in measured] + sorted(measured - set(INFO)):
         info = INFO.get(name, {"kind": "latency", "unit": "ns", "what": ""})
+        runtimes = _runtimes_of(name)
         out[name] = {
             **info,
-            "samples": {r: RESULTS[(name, r)] for r in RUNNERS if (name, r) in RESULTS},
-            "failed": {r: FAILED[(name, r)] for r in RUNNERS if (name, r) in FAILED},
+            "samples": {r: RESULTS[(name, r)] for r in runtimes if (name, r) in RESULTS},
+            "failed": {r: FAILED[(name, r)] for r in runtimes if (name, r) in FAILED},
         }
     return {"runtimes": RUNNERS, "rounds": ROUNDS, "quick": QUICK, "benchmarks": out}
 
@@ -256,7 +263,7 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 (pytest's
         unit = INFO.get(name, {}).get("unit", "ns")
         native = RESULTS.get((name, "native"))
         base = statistics.median(native) if native else None
-        for r in RUNNERS:
+        for r in _runtimes_of(name):
             if (name, r) in RESULTS:
                 med = statistics.median(RESULTS[(name, r)])
                 ratio = f"{med / base:8.2f}x" if base else "       -"

@@ -47,9 +47,10 @@ def cell(b: dict, runtime: str) -> str:
     if not s:
         return "–"
     text = fmt(med(s), b["unit"])
-    native = b["samples"].get("native")
-    if runtime != "native" and native:
-        text += f" (×{med(s) / med(native):.3g})"
+    base = "native" if "native" in b["samples"] else "runc"  # the container rows: to runc
+    ref = b["samples"].get(base)
+    if runtime != base and ref:
+        text += f" (×{med(s) / med(ref):.3g})"
     lo, hi = min(s), max(s)
     if b["unit"] == "ns/MiB":
         lo, hi = hi, lo  # slowest first when shown as a rate
