@@ -8,12 +8,14 @@ any byte is EFAULT.
 from __future__ import annotations
 
 import weakref
+from time import monotonic as clock
 from typing import Any
 
 from sentry.abi.errno import EAGAIN, EBADF, EFAULT, EINVAL, EISDIR, EPIPE, SysError
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
+from sentry.kernel.wait import WaitSet
 from sentry.kernel.waiter import POLLIN, POLLOUT
 from sentry.vfs import fsnotify
 from sentry.vfs.constants import O_APPEND, SEEK_HOLE
@@ -225,7 +227,24 @@ def sys_read(t: Task, a: Args) -> Any:
     except EAGAIN:
         if f.nonblocking:
             raise
+    if hasattr(f, "read_deadline"):  # a terminal: VTIME
+        return _read_timed(t, f, lambda data: _copy_out(t, f, iovs, data), n)
     return t.io_wait(f, POLLIN, op)
+
+
+async def _read_timed(t: Task, f: Any, finish: Any, n: int) -> int:
+    """A blocking read of a file whose reads may end at a deadline (a terminal's VTIME):
+    waits for data as io_wait does, and at f.read_deadline() takes what is there."""
+    started = clock()
+    while True:
+        deadline = f.read_deadline(started)
+        if deadline is not None and clock() >= deadline:
+            return finish(f.read(n, expired=True))
+        await t.wait_on(WaitSet([(f.wait_source(), POLLIN)], deadline), 0)
+        try:
+            return finish(f.read(n))
+        except EAGAIN:
+            pass
 
 
 async def sys_write(t: Task, a: Args) -> int:
@@ -243,7 +262,16 @@ async def sys_readv(t: Task, a: Args) -> int:
     iovs = _iovecs(t, a.ptr(1), a.int(2))
     if f.tty_job is not None:
         f.tty_job.check_read(t)
-    n = await t.io_wait(f, POLLIN, lambda: _copy_out(t, f, iovs, f.read(_total(iovs))))
+    finish = lambda data: _copy_out(t, f, iovs, data)  # noqa: E731
+    if hasattr(f, "read_deadline"):  # a terminal: VTIME
+        try:
+            n = finish(f.read(_total(iovs)))
+        except EAGAIN:
+            if f.nonblocking:
+                raise
+            n = await _read_timed(t, f, finish, _total(iovs))
+        return _accessed(f, n)
+    n = await t.io_wait(f, POLLIN, lambda: finish(f.read(_total(iovs))))
     return _accessed(f, n)
 
 

@@ -8,20 +8,26 @@ echo (ECHO, ECHOE, ECHOK, ECHOKE, ECHONL, ECHOCTL). Output (the replica's writes
 echo) goes through `_opost` (OPOST: ONLCR, OCRNL, ONOCR, ONLRET, OLCUC) into `out`, what
 the master reads.
 
-Differences from Linux: VTIME is ignored (VMIN=0 reads do not wait, VMIN>0 reads return
-once a byte is there), tab expansion (XTABS) and the column tracking it needs, VREPRINT,
-VDISCARD, PARMRK, IUCLC, IMAXBEL and packet mode are not implemented; erasing a tab
-echoes one column.
+Non-canonical reads follow VMIN and VTIME (`read`, `read_deadline`): a read returns once
+min(VMIN, count) bytes are there; with VTIME, VMIN=0 waits at most VTIME tenths of a
+second in all and VMIN>0 returns what it has when no byte came for VTIME (the inter-byte
+timer, measured here from the last byte received).
+
+Differences from Linux: VREPRINT, VDISCARD, PARMRK, IUCLC, IMAXBEL and packet mode are not
+implemented; erasing a tab echoes one column; a signal that interrupts a VMIN read leaves
+the bytes queued (Linux returns those it copied already).
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 from sentry.vfs.fsimpl.devpts.termios import (
     ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, ECHONL, ICANON, ICRNL, IEXTEN, IGNCR, INLCR, ISIG,
-    ISTRIP, IXANY, IXON, NOFLSH, OCRNL, OLCUC, ONLCR, ONLRET, ONOCR, OPOST, VEOF, VEOL, VEOL2,
-    VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VSTART, VSTOP, VSUSP, VWERASE, Termios,
+    ISTRIP, IUTF8, IXANY, IXON, NOFLSH, OCRNL, OLCUC, ONLCR, ONLRET, ONOCR, OPOST, TABDLY,
+    VEOF, VEOL, VEOL2, VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VSTART, VSTOP, VSUSP, VTIME,
+    VWERASE, XTABS, Termios,
 )
 
 N_TTY_BUF_SIZE = 4096
@@ -43,6 +49,7 @@ class LineDiscipline:
         self.stopped = False  # output stopped by VSTOP (IXON)
         self._lnext = False
         self._column = 0
+        self.last_input = 0.0  # time.monotonic() of the last byte received (VTIME)
 
     # --- input --------------------------------------------------------------------------
     def pending_input(self) -> int:
@@ -57,6 +64,8 @@ class LineDiscipline:
     def receive(self, data: bytes) -> list[int]:
         """Processes input bytes; returns the signals they generated (in order)."""
         t = self.termios
+        if data:
+            self.last_input = time.monotonic()
         if not t.lflag & _RAW_LFLAGS and not t.iflag & _RAW_IFLAGS and not self._lnext:
             self.raw += data  # raw mode (cfmakeraw): nothing to look at
             return []
@@ -196,11 +205,13 @@ class LineDiscipline:
         self.raw.clear()
 
     # --- reading the input --------------------------------------------------------------
-    def readable(self) -> bool:
-        """Whether a read would return now (data, an EOF line, or VMIN=0)."""
-        if self.termios.lflag & ICANON:
+    def input_available(self) -> bool:
+        """poll's POLLIN: a whole line; raw, VMIN bytes when VTIME is 0, else one."""
+        t = self.termios
+        if t.lflag & ICANON:
             return bool(self.lines)
-        return bool(self.raw) or self.termios.cc[VMIN] == 0
+        vmin = t.cc[VMIN]
+        return len(self.raw) >= (vmin if vmin and not t.cc[VTIME] else 1)
 
     def inq(self) -> int:
         """FIONREAD: whole lines in canonical mode, else the raw bytes."""
@@ -208,8 +219,11 @@ class LineDiscipline:
             return sum(len(x) for x in self.lines)
         return len(self.raw)
 
-    def read(self, n: int) -> bytes | None:
-        """Up to n bytes (one line at most in canonical mode); None if a read must wait."""
+    def read(self, n: int, expired: bool = False) -> bytes | None:
+        """Up to n bytes (one line at most in canonical mode); None if a read must wait.
+
+        `expired`: the read's VTIME deadline passed, so it takes what is there (maybe b"").
+        """
         if self.termios.lflag & ICANON:
             if not self.lines:
                 return None
@@ -219,11 +233,23 @@ class LineDiscipline:
             if not first:
                 self.lines.popleft()
             return data
-        if not self.raw:
-            return b"" if self.termios.cc[VMIN] == 0 else None
+        vmin = self.termios.cc[VMIN]
+        if len(self.raw) < (min(vmin, n) if vmin else 1) and not expired:
+            return b"" if not vmin and not self.termios.cc[VTIME] else None
         data = bytes(self.raw[:n])
         del self.raw[:n]
         return data
+
+    def read_deadline(self, started: float) -> float | None:
+        """When a non-canonical read that started at `started` (time.monotonic) stops
+        waiting and returns what is there; None: it waits for data however long."""
+        t = self.termios
+        vtime = t.cc[VTIME]
+        if t.lflag & ICANON or not vtime:
+            return None
+        if not t.cc[VMIN]:
+            return started + vtime / 10
+        return self.last_input + vtime / 10 if self.raw else None
 
     def set_termios(self, new: Termios) -> None:
         """TCSETS*: switching canonical mode off makes the pending input readable as is."""
@@ -247,12 +273,14 @@ class LineDiscipline:
         if not t.oflag & OPOST:
             self.out += data
             return
-        if not t.oflag & (OLCUC | OCRNL | ONOCR | ONLRET):
-            # The usual OPOST|ONLCR: one replace; the column only matters for ONOCR.
+        if not t.oflag & (OLCUC | OCRNL | ONOCR | ONLRET) and t.oflag & TABDLY != XTABS:
+            # The usual OPOST|ONLCR: one replace. The column only matters for ONOCR and
+            # XTABS; that switching one on meets a rough column is a difference from Linux.
             self.out += data.replace(b"\n", b"\r\n") if t.oflag & ONLCR else data
             last = max(data.rfind(b"\n"), data.rfind(b"\r"))
             self._column = len(data) - last - 1 if last >= 0 else self._column + len(data)
             return
+        utf8 = t.iflag & IUTF8
         for c in data:
             if t.oflag & OLCUC and 97 <= c <= 122:
                 c -= 32
@@ -272,8 +300,14 @@ class LineDiscipline:
                         self._column = 0
                 else:
                     self._column = 0
+            elif c == 9:
+                spaces = 8 - (self._column & 7)
+                self._column += spaces
+                if t.oflag & TABDLY == XTABS:
+                    self.out += b" " * spaces
+                    continue
             elif c == 8:
                 self._column = max(0, self._column - 1)
-            elif c >= 32:
-                self._column += 1
+            elif (32 <= c < 127 or c >= 160) and not (utf8 and c & 0xC0 == 0x80):
+                self._column += 1  # not a control (Latin-1's C1 included), not continuation
             self.out.append(c)

@@ -118,8 +118,8 @@ class Terminal:
         return ev
 
     # --- the replica's side -----------------------------------------------------------
-    def replica_read(self, n: int) -> bytes:
-        data = self.ld.read(n)
+    def replica_read(self, n: int, expired: bool = False) -> bytes:
+        data = self.ld.read(n, expired)
         if data is None:
             if self.hung_up:
                 return b""
@@ -141,7 +141,7 @@ class Terminal:
         if self.hung_up:
             return POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDNORM | POLLWRNORM
         ev = 0
-        if self.ld.lines if self.ld.termios.lflag & 2 else self.ld.raw:
+        if self.ld.input_available():
             ev |= POLLIN | POLLRDNORM
         if not self.ld.stopped and len(self.ld.out) < OUT_MAX:
             ev |= POLLOUT | POLLWRNORM
@@ -366,9 +366,14 @@ class ReplicaFile(TtyFile):
             self._released = True
             self.term.replica_closed()
 
-    def read(self, n: int) -> bytes:
+    def read(self, n: int, expired: bool = False) -> bytes:
         self._check_read()
-        return self.term.replica_read(n)
+        return self.term.replica_read(n, expired)
+
+    def read_deadline(self, started: float) -> float | None:
+        """VTIME: when a blocking read that started at `started` returns what is there
+        (read(n, expired=True)); None while it waits for data without a limit."""
+        return self.term.ld.read_deadline(started)
 
     def write(self, data: bytes) -> int:
         self._check_write()
