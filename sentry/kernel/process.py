@@ -90,6 +90,7 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         tg.exe_path, tg.cmdline, tg.environ = (parent.tg.exe_path, parent.tg.cmdline,
                                                parent.tg.environ)
         tg.rlimits = list(parent.tg.rlimits)
+        tg.nocldwait = parent.tg.nocldwait  # dispositions are inherited
         tg.controlling_tty = parent.tg.controlling_tty
         mm = parent.tg.mm
         tg.mm = mm if flags & CLONE_VM else MM(mm.brk_start, mm.brk)
@@ -173,6 +174,7 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
         # A parent that ignores SIGCHLD gets no zombies (Linux auto-reaps; so did the host).
         parent.children.discard(tg)
         k.thread_groups.pop(tg.vpid, None)
+        parent.child_waitq.notify(POLLIN)  # a blocked wait4 rechecks: maybe ECHILD now
         return
     if parent is not None:
         parent.child_waitq.notify(POLLIN)
@@ -180,9 +182,10 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
         k.signals_sent(tg.host_parent)  # SIGCHLD from the host
 
 def ignores_sigchld(tg: ThreadGroup) -> bool:
+    """SIGCHLD set to SIG_IGN, or SA_NOCLDWAIT on it: the children are never zombies."""
     from sentry.kernel.signals import sigchld_ignored
 
-    return sigchld_ignored(tg.host_pid)
+    return tg.nocldwait or sigchld_ignored(tg.host_pid)
 
 def reparent(k: Kernel, child: ThreadGroup, init: ThreadGroup | None) -> None:
     """An orphan goes to the nearest subreaper ancestor, else init (guest view)."""

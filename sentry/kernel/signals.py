@@ -83,7 +83,7 @@ def ignored_or_blocked(host_tid: int, sig: int) -> tuple[bool, bool]:
 def sigchld_ignored(host_pid: int) -> bool:
     """Whether the process set SIGCHLD to SIG_IGN (its children are then never zombies).
 
-    Differences: SA_NOCLDWAIT is not visible in /proc and is not detected.
+    (SA_NOCLDWAIT is not visible in /proc: sys_rt_sigaction notes it on the thread group.)
     """
     try:
         ign, _cgt = _masks(host_pid)

@@ -63,6 +63,7 @@ class ThreadGroup:
     dumpable: int = 1
     controlling_tty: Any = None  # the terminal file /dev/tty opens (None: ENXIO)
     subreaper: bool = False
+    nocldwait: bool = False  # SIGCHLD's SA_NOCLDWAIT (sys_rt_sigaction): no zombie children
     # Job control (jobctl.py): stopped as a group; the reports wait4/waitid have not taken.
     stopped: bool = False
     wait_stop: int | None = None  # the stop signal, until a WUNTRACED wait takes it

@@ -18,6 +18,7 @@ from sentry.abi.sysno import NUMBERS
 
 MAP_ANONYMOUS = 0x20
 CLOCK_MAX = 11  # CLOCK_TAI; negative ids encode another process's CPU clock
+SIGCHLD = 17
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Cond:
     """`(arg[index] & mask) <op> value` on the full 64-bit register, as libseccomp compares."""
 
     index: int
-    op: str  # "masked_eq" or "le"
+    op: str  # "masked_eq", "le" or "ne"
     value: int
     mask: int = 0
 
@@ -53,7 +54,9 @@ _ENTRIES = [
             "capabilities the task does not have)"),
     Allowed("mlock", "locks own pages, bounded by RLIMIT_MEMLOCK"),
     Allowed("munlock", "unlocks own pages"),
-    Allowed("rt_sigaction", "the caller's own signal dispositions"),
+    Allowed("rt_sigaction", "the caller's own signal dispositions; SIGCHLD's pass by the "
+            "Sentry first, which notes SA_NOCLDWAIT (its children are never zombies)",
+            Cond(0, "ne", SIGCHLD)),
     Allowed("rt_sigprocmask", "the calling thread's own signal mask"),
     Allowed("rt_sigreturn", "returns from the caller's own signal frame"),
     Allowed("rt_sigpending", "reads the caller's own pending set"),
@@ -102,4 +105,6 @@ def is_allowed(nr: int, args: tuple[int, ...] | list[int]) -> bool:
         return True
     if c.op == "masked_eq":
         return args[c.index] & c.mask == c.value
+    if c.op == "ne":
+        return args[c.index] != c.value
     return args[c.index] <= c.value

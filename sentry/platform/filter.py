@@ -42,6 +42,8 @@ def _cond(c) -> sc.Arg:
     sc = _sc()
     if c.op == "masked_eq":
         return sc.Arg(c.index, sc.MASKED_EQ, c.mask, c.value)
+    if c.op == "ne":
+        return sc.Arg(c.index, sc.NE, c.value)
     return sc.Arg(c.index, sc.LE, c.value)
 
 
@@ -51,6 +53,8 @@ def _negate(c) -> sc.Arg:
         # Only single-bit masks are used: "bit clear" is the complement of "bit set".
         assert c.value == c.mask and bin(c.mask).count("1") == 1, c
         return sc.Arg(c.index, sc.MASKED_EQ, c.mask, 0)
+    if c.op == "ne":
+        return sc.Arg(c.index, sc.EQ, c.value)
     return sc.Arg(c.index, sc.GT, c.value)
 
 

@@ -121,6 +121,7 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     if len(t.tg.tasks) > 1:
         process.exec_kills_others(k, t)  # the host killed them; this one is the leader now
     t.fds.close_on_exec()
+    t.tg.nocldwait = False  # exec clears every sa_flags
     posix_timers.delete_all(t.tg)
     loader.load(t, plan)
     return 0

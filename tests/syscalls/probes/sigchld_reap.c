@@ -1,0 +1,112 @@
+// Children of a process whose SIGCHLD is SIG_IGN or has SA_NOCLDWAIT are never zombies:
+// waitpid gets ECHILD, a blocked waitpid ends with ECHILD when the last one exits (not
+// EINTR, even with a handler), SA_NOCLDWAIT is inherited by fork and cleared by exec;
+// rt_sigaction's errno cases for SIGCHLD and others.
+// covers: rt_sigaction, wait4
+// area: processes
+// usage: sigchld_reap SCRATCH   (unused; "exec-child" re-runs it after an exec)
+#include "probe.h"
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void on_chld(int s) { (void)s; }
+
+static void set_chld(void (*h)(int), int flags) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sa.sa_flags = flags;
+    sigaction(SIGCHLD, &sa, NULL);
+}
+
+static void show_wait(const char *what, pid_t child, pid_t w, const int *status) {
+    int st = *status;
+    if (w < 0)
+        printf("%s: -1 %s\n", what, probe_errname(errno));
+    else if (w == 0)
+        printf("%s: 0\n", what);
+    else
+        printf("%s: %s status %d\n", what, w == child ? "the child" : "another",
+               WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static void reaping(const char *label, void (*h)(int), int flags) {
+    char what[96];
+    int st = 0;
+    set_chld(h, flags);
+    pid_t c = fork();
+    if (c == 0) _exit(3);
+    usleep(100000);
+    errno = 0;
+    snprintf(what, sizeof what, "%s: WNOHANG after the exit", label);
+    show_wait(what, c, waitpid(c, &st, WNOHANG), &st);
+    c = fork();
+    if (c == 0) {
+        usleep(200000);
+        _exit(4);
+    }
+    errno = 0;
+    snprintf(what, sizeof what, "%s: blocked until the exit", label);
+    show_wait(what, c, waitpid(-1, &st, 0), &st);
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 2 && strcmp(argv[2], "exec-child") == 0) {
+        /* After an exec: SA_NOCLDWAIT is gone, so the child is a zombie again. */
+        int st = 0;
+        pid_t c = fork();
+        if (c == 0) _exit(5);
+        usleep(100000);
+        show_wait("after exec: WNOHANG", c, waitpid(c, &st, WNOHANG), &st);
+        return 0;
+    }
+    reaping("SIG_IGN", SIG_IGN, 0);
+    reaping("SA_NOCLDWAIT with a handler", on_chld, SA_NOCLDWAIT);
+    reaping("SA_NOCLDWAIT with SIG_DFL", SIG_DFL, SA_NOCLDWAIT);
+    reaping("SIG_DFL", SIG_DFL, 0);
+
+    /* Inherited across fork. */
+    set_chld(SIG_DFL, SA_NOCLDWAIT);
+    pid_t mid = fork();
+    if (mid == 0) {
+        int st = 0;
+        pid_t c = fork();
+        if (c == 0) _exit(6);
+        usleep(100000);
+        show_wait("forked child: WNOHANG", c, waitpid(c, &st, WNOHANG), &st);
+        _exit(0);
+    }
+    usleep(400000);
+    set_chld(SIG_DFL, 0);
+    int st;
+    waitpid(mid, &st, 0);
+    printf("forked child exited: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+    /* Cleared by exec. */
+    set_chld(SIG_DFL, SA_NOCLDWAIT);
+    mid = fork();
+    if (mid == 0) {
+        char *args[] = {argv[0], argc > 1 ? argv[1] : "x", "exec-child", NULL};
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    usleep(500000);
+    set_chld(SIG_DFL, 0);
+    waitpid(mid, &st, 0);
+    printf("exec child exited: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+    /* errno cases */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    SHOW("rt_sigaction SIGCHLD sigsetsize 4", syscall(SYS_rt_sigaction, SIGCHLD, &sa, NULL, 4));
+    SHOW("rt_sigaction SIGCHLD bad act", syscall(SYS_rt_sigaction, SIGCHLD, (void *)8, NULL, 8));
+    SHOW("rt_sigaction SIGCHLD bad oact",
+         syscall(SYS_rt_sigaction, SIGCHLD, NULL, (void *)8, 8));
+    SHOW("rt_sigaction SIGKILL", syscall(SYS_rt_sigaction, SIGKILL, &sa, NULL, 8));
+    SHOW("rt_sigaction 0", syscall(SYS_rt_sigaction, 0, &sa, NULL, 8));
+    SHOW("rt_sigaction 65", syscall(SYS_rt_sigaction, 65, &sa, NULL, 8));
+    return 0;
+}
