@@ -125,6 +125,7 @@ class Kernel:
         # (target host tid or pid, signo) → senders (guest pid, uid) of the kills the
         # Sentry sent from outside the PID namespace, where the host's si_pid is 0.
         self.signal_senders: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self.stop_requests: dict[Task, Any] = {}  # task → callback() at its next ptrace stop
 
     # -- tasks ---------------------------------------------------------------------
 
@@ -447,6 +448,10 @@ class Kernel:
             if not t.ctx.started:
                 process.on_first_stop(self, tid)
                 return
+            request = self.stop_requests.pop(t, None)
+            if request is not None:  # asked for with request_stop
+                t.ctx.where = base.ST_AT_OTHER
+                request()
             self.cancel_if_interrupted(t)
             if sig in jobctl.STOP_SIGNALS:  # a group-stop: stay stopped until SIGCONT
                 jobctl.task_stopped(self, t, sig)
@@ -587,6 +592,13 @@ class Kernel:
             else:
                 task.restart_answered = True  # not a call the host interrupted unreceived
                 self.platform.answer_notify(notif_id, restart)
+
+    def request_stop(self, t: Task, callback: Any) -> None:
+        """Stops a running task (PTRACE_INTERRUPT) to run `callback()` at that stop, where
+        calls can be injected (a notify-lane task cannot take one)."""
+        self.stop_requests[t] = callback
+        if lib.st_interrupt(t.host_tid) < 0:
+            self.stop_requests.pop(t, None)  # gone: its exit event follows
 
     def poll_parked_signals(self) -> None:
         """Signals from outside the Sentry (a terminal's ^C, host timers) give no event:

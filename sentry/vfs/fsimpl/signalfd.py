@@ -20,10 +20,11 @@ another process) has si_pid 0 on the host; the Sentry fills in the sender it rec
 from __future__ import annotations
 
 import struct
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sentry.abi.errno import EAGAIN, EINVAL
+from sentry.abi.errno import EAGAIN, EINVAL, SysError
 from sentry.kernel import signals
 from sentry.kernel.waiter import POLLIN
 from sentry.vfs.constants import O_NONBLOCK, O_RDWR
@@ -44,6 +45,16 @@ _KERNEL_LAYOUT = {_SIGILL: (11, "fault"), _SIGFPE: (15, "fault"), _SIGSEGV: (10,
                   _SIGPOLL: (6, "poll"), _SIGSYS: (2, "sys")}
 SI_USER, SI_KERNEL, SI_TIMER, SI_SIGIO, SI_TKILL = 0, 0x80, -2, -5, -6
 _BUS_MCEERR_AR, _BUS_MCEERR_AO = 4, 5
+
+
+class _RestartNoIntr(SysError):
+    """-ERESTARTNOINTR: the host restarts the call, handler or not."""
+
+    errno = 513
+
+
+# Records a task's read dequeued at a stop, for the read restarted after it (seccomp).
+_TAKEN: weakref.WeakKeyDictionary[Task, list[bytes] | SysError] = weakref.WeakKeyDictionary()
 
 
 def _layout(sig: int, code: int) -> str:
@@ -109,6 +120,18 @@ def to_signalfd_siginfo(info: bytes, sender: tuple[int, int] | None = None,
     return bytes(out)
 
 
+def _restart(t: Task) -> None:
+    """Restarts the read answered -ERESTARTNOINTR now, as the host's signal code would
+    have: the stop is inside that code, and an injected call runs through its exit, so
+    the host's own restart would be skipped (and -513 would reach the guest)."""
+    p = t.kernel.platform
+    regs = p.getregs(t.ctx)
+    if regs.rax == -_RestartNoIntr.errno & (1 << 64) - 1:
+        regs.rax = regs.orig_rax
+        regs.rip -= 2  # back over the 2-byte syscall instruction
+        p.setregs(t.ctx, regs)
+
+
 class SignalFd(AnonFile):
     """A signalfd description (anon_inode:[signalfd], O_RDWR; O_NONBLOCK as asked)."""
 
@@ -139,16 +162,20 @@ class SignalFd(AnonFile):
         buf, room = iovs[0][0], iovs[0][1] // SIGINFO_SIZE
 
         def op() -> int:
-            done = 0
-            while done < room:
-                rec = self._dequeue(t, buf + done * SIGINFO_SIZE)
-                if rec is None:
-                    break
-                t.mem.write(buf + done * SIGINFO_SIZE, rec)
-                done += 1
-            if not done:
+            taken = _TAKEN.pop(t, None)
+            if taken is None:
+                if not signals.pending_in(t.host_tid, self.mask):
+                    raise EAGAIN()
+                if t.kernel.platform.name == "seccomp":
+                    self._take_at_stop(t, buf, room)
+                    raise _RestartNoIntr()
+                taken = self._take(t, buf, room)
+            if isinstance(taken, SysError):
+                raise taken
+            if not taken:
                 raise EAGAIN()
-            return done * SIGINFO_SIZE
+            t.mem.write(buf, b"".join(taken))
+            return len(taken) * SIGINFO_SIZE
 
         try:
             return op()
@@ -156,6 +183,31 @@ class SignalFd(AnonFile):
             if self.nonblocking:
                 raise
         return t.io_wait(self, POLLIN, op)
+
+    def _take(self, t: Task, buf: int, room: int) -> list[bytes] | SysError:
+        """Dequeues up to `room` records into the task's buffer `buf` (a stopped task)."""
+        taken: list[bytes] = []
+        try:
+            while len(taken) < room:
+                rec = self._dequeue(t, buf + len(taken) * SIGINFO_SIZE)
+                if rec is None:
+                    break
+                taken.append(rec)
+        except SysError as e:
+            return taken or e
+        return taken
+
+    def _take_at_stop(self, t: Task, buf: int, room: int) -> None:
+        """seccomp's notify lane: the task waits for its answer and takes no injected call.
+        The task is interrupted (PTRACE_INTERRUPT, which the killable wait for the answer
+        does not end) and its read answered -ERESTARTNOINTR: at the stop on its way out,
+        before the host restarts the read, the signals are dequeued and kept for the
+        restarted read (_TAKEN)."""
+        def at_stop() -> None:
+            _TAKEN[t] = self._take(t, buf, room)
+            _restart(t)
+
+        t.kernel.request_stop(t, at_stop)
 
     def _dequeue(self, t: Task, scratch: int) -> bytes | None:
         if not signals.pending_in(t.host_tid, self.mask):
