@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct signalfd_siginfo si;
@@ -178,6 +179,34 @@ int main(void) {
     show_rec("blocking read, SA_RESTART", bfd);
     waitpid(c, 0, 0);
     drain(fd);
+
+    // sigqueue from another process, and a POSIX timer's SI_TIMER record.
+    sigset_t rt1 = set_of(SIGRTMIN + 1, 0);
+    sigprocmask(SIG_BLOCK, &rt1, 0);
+    int qfd = signalfd(-1, &rt1, 0);
+    fflush(stdout);
+    c = fork();
+    if (c == 0) {
+        sigqueue(getppid(), SIGRTMIN + 1, (union sigval){.sival_int = 99});
+        _exit(0);
+    }
+    long r = SHOW("read (sigqueue from a child)", read(qfd, &si, sizeof si));
+    if (r > 0)
+        printf("  SI_QUEUE %d int %d pid is the child %d\n", si.ssi_code == SI_QUEUE,
+               si.ssi_int, si.ssi_pid == (uint32_t)c);
+    waitpid(c, 0, 0);
+    drain(fd);
+    timer_t tid;
+    struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN + 1,
+                           .sigev_value.sival_int = 77};
+    SHOW("timer_create", timer_create(CLOCK_MONOTONIC, &sev, &tid));
+    struct itimerspec its = {{0, 0}, {0, 10000000}};
+    timer_settime(tid, 0, &its, 0);
+    r = SHOW("read (timer)", read(qfd, &si, sizeof si));
+    if (r > 0)
+        printf("  SI_TIMER %d int %d overrun %u tid matches %d\n", si.ssi_code == SI_TIMER,
+               si.ssi_int, si.ssi_overrun, si.ssi_tid == (uint32_t)(long)tid);
+    timer_delete(tid);
 
     // fork: the child reads its own signals, not its parent's.
     kill(getpid(), SIGUSR2);
