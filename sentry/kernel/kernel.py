@@ -451,7 +451,11 @@ class Kernel:
             request = self.stop_requests.pop(t, None)
             if request is not None:  # asked for with request_stop
                 t.ctx.where = base.ST_AT_OTHER
-                request()
+                try:
+                    request()
+                except TaskDied as d:
+                    self.on_exit(t, d.status)
+                    return
             self.cancel_if_interrupted(t)
             if sig in jobctl.STOP_SIGNALS:  # a group-stop: stay stopped until SIGCONT
                 jobctl.task_stopped(self, t, sig)
@@ -492,6 +496,7 @@ class Kernel:
             if why:
                 log.error("%s", why)
         process.on_task_exit(self, t, status)
+        self.stop_requests.pop(t, None)
         if not t.tg.tasks and t.tg in self.exit_hooks:
             self.exit_hooks.pop(t.tg)(t.tg)
         if t.tg.vpid == 1 and not t.tg.tasks:

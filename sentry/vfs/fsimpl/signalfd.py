@@ -12,9 +12,15 @@ host's /proc. Waiters sleep on the kernel's signal queue, notified wherever a si
 the sandbox is sent or seen (kernel.signals_sent, and its periodic look while calls are
 parked), and then look again.
 
+On the seccomp platform a read arrives through the notify lane, where the task cannot take
+an injected call: it is interrupted and its read restarted, and the dequeue happens at
+that stop (SignalFd._take_at_stop). On the ptrace platform the task is stopped already.
+
 Differences: a signal the Sentry sent from outside the PID namespace (kill, tgkill from
 another process) has si_pid 0 on the host; the Sentry fills in the sender it recorded
-(kernel.signal_senders). readv needs its first buffer to hold one record.
+(signals.record_sender), and si_uid is the sender's guest uid while it lives. A bad read
+buffer is EFAULT with the signal left pending (Linux loses it). readv needs its first
+buffer to hold one record. /proc/<pid>/fdinfo (and its sigmask line) is not in our procfs.
 """
 
 from __future__ import annotations
@@ -235,9 +241,6 @@ class SignalFd(AnonFile):
 
     def wait_source(self) -> Any:
         return self.kernel.signal_queue
-
-    def fdinfo(self) -> bytes:
-        return b"sigmask:\t%016x\n" % self.mask
 
 
 __all__ = ["SIGINFO_SIZE", "SignalFd", "to_signalfd_siginfo"]
