@@ -33,6 +33,7 @@ from sentry.kernel.args import Args
 from sentry.kernel.task_syscall import MAX_NR, Parked, dispatch, step
 from sentry.kernel.thread_group import RLIMIT_NOFILE, ThreadGroup
 from sentry.kernel.wait import Timers, arm, disarm
+from sentry.kernel.waiter import POLLIN, WaitQueue
 from sentry.platform import base
 from sentry.platform.allowlist import is_allowed
 from sentry.platform.base import AUDIT_ARCH_X86_64, AddressSpace, Context, TaskDied
@@ -119,6 +120,12 @@ class Kernel:
         self.hold_init = False
         self._held: tuple[Task, Any] | None = None
         self.exit_hooks: dict[ThreadGroup, Any] = {}  # thread group → callback(tg) at exit
+        self.current: Task | None = None  # the task whose call runs now (signalfd's poll)
+        self.signal_queue = WaitQueue()  # signalfd waiters: notified when signals may be due
+        # (target host tid or pid, signo) → senders (guest pid, uid) of the kills the
+        # Sentry sent from outside the PID namespace, where the host's si_pid is 0.
+        self.signal_senders: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self.stop_requests: dict[Task, Any] = {}  # task → callback() at its next ptrace stop
 
     # -- tasks ---------------------------------------------------------------------
 
@@ -206,6 +213,7 @@ class Kernel:
                 h = handlers[nr] if hot and 0 <= nr < MAX_NR else None
                 if h is not None:
                     args = unpack(ev.args, 6)
+                    self.current = t
                     try:
                         r = h(t, Args(args))
                     except SysError as e:
@@ -243,6 +251,7 @@ class Kernel:
     def syscall(self, t: Task, nr: int, args: Any, notif_id: int | None) -> int | None:
         """Runs one trapped call; returns its result, or None if the task parked."""
         call = self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem) if self.strace else ""
+        self.current = t
         start = time.perf_counter_ns() if self.report else 0
         try:
             r = dispatch(self.handlers, t, nr, args)
@@ -439,6 +448,14 @@ class Kernel:
             if not t.ctx.started:
                 process.on_first_stop(self, tid)
                 return
+            request = self.stop_requests.pop(t, None)
+            if request is not None:  # asked for with request_stop
+                t.ctx.where = base.ST_AT_OTHER
+                try:
+                    request()
+                except TaskDied as d:
+                    self.on_exit(t, d.status)
+                    return
             self.cancel_if_interrupted(t)
             if sig in jobctl.STOP_SIGNALS:  # a group-stop: stay stopped until SIGCONT
                 jobctl.task_stopped(self, t, sig)
@@ -479,6 +496,7 @@ class Kernel:
             if why:
                 log.error("%s", why)
         process.on_task_exit(self, t, status)
+        self.stop_requests.pop(t, None)
         if not t.tg.tasks and t.tg in self.exit_hooks:
             self.exit_hooks.pop(t.tg)(t.tg)
         if t.tg.vpid == 1 and not t.tg.tasks:
@@ -519,6 +537,7 @@ class Kernel:
             call, notif_id = entry
             disarm(self, t, call.wait)  # off the sources that did not fire, timer too
             self.disarm_signal_poll()
+            self.current = t
             try:
                 r = step(call.coro, call.nr)
             except Exception as e:
@@ -553,7 +572,11 @@ class Kernel:
         The Sentry ends the call with -ERESTARTSYS (-ERESTARTNOHAND for poll and select),
         the syscall number kept, and the host's signal code applies Linux's
         restart-or-EINTR rule, as if the wait had been interrupted on the host.
+        Signalfd waiters (blocked signals do not interrupt) are told to look again.
         """
+        if self.signal_queue.has_waiters() and any(
+                signals.pending_in(task.host_tid, ALL_SIGNALS) for task in tg.tasks):
+            self.signal_queue.notify(POLLIN)
         for task in tg.tasks:
             entry = self.parked.get(task)
             if entry is None:
@@ -574,6 +597,13 @@ class Kernel:
             else:
                 task.restart_answered = True  # not a call the host interrupted unreceived
                 self.platform.answer_notify(notif_id, restart)
+
+    def request_stop(self, t: Task, callback: Any) -> None:
+        """Stops a running task (PTRACE_INTERRUPT) to run `callback()` at that stop, where
+        calls can be injected (a notify-lane task cannot take one)."""
+        self.stop_requests[t] = callback
+        if lib.st_interrupt(t.host_tid) < 0:
+            self.stop_requests.pop(t, None)  # gone: its exit event follows
 
     def poll_parked_signals(self) -> None:
         """Signals from outside the Sentry (a terminal's ^C, host timers) give no event:
@@ -604,6 +634,7 @@ ERESTARTSYS, ERESTARTNOHAND = 512, 514
 EINTR_ERRNO = 4
 NOHAND_CALLS = frozenset((7, 23, 270, 271))  # poll, select, pselect6, ppoll: no SA_RESTART
 PARKED_SIGNAL_POLL = 0.05
+ALL_SIGNALS = (1 << 64) - 1
 
 # A handler's result meaning "the handler resumed the task itself" (execve, exit paths).
 DETACHED = -(1 << 62)

@@ -13,8 +13,14 @@ default-action signals are dropped, handled or ignored ones are delivered.
 from __future__ import annotations
 
 import signal
+import struct
+from typing import TYPE_CHECKING
 
 from sentry.platform.native import ffi, lib
+
+if TYPE_CHECKING:
+    from sentry.kernel.kernel import Kernel
+    from sentry.kernel.task import Task
 
 DELIVER, DROP, KILL = "deliver", "drop", "kill"
 
@@ -49,6 +55,71 @@ def has_pending(host_tid: int, mask: int | None = None) -> bool:
     except OSError:
         return False
     return bool(pnd & ~(blk if mask is None else mask))
+
+
+def pending_in(host_tid: int, mask: int) -> bool:
+    """Whether a signal of `mask` is pending for the thread or its process, blocked or not."""
+    if not mask:
+        return False
+    pnd = 0
+    try:
+        with open(f"/proc/{host_tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith((b"SigPnd:", b"ShdPnd:")):
+                    pnd |= int(line.split()[1], 16)
+    except OSError:
+        return False
+    return bool(pnd & mask)
+
+
+_SYS_RT_SIGTIMEDWAIT, _EAGAIN, _EINTR = 128, 11, 4
+
+
+def dequeue(t: Task, mask: int, scratch: int) -> bytes | None:
+    """Takes the task's first pending signal of `mask` (thread-directed first, then
+    process-directed, as Linux's dequeue_signal) with rt_sigtimedwait injected with a zero
+    timeout; returns its siginfo_t (128 bytes, in the task's PID namespace) or None.
+
+    `scratch` is 128 bytes of the task's writable memory (a read buffer): the set and the
+    timeout are copied in by the host before the siginfo is written over them. If no
+    signal was taken, the bytes are put back. A bad buffer is EFAULT (t.mem).
+    """
+    saved = t.mem.read(scratch, 24)
+    t.mem.write(scratch, struct.pack("<QQQ", mask, 0, 0))
+    r = t.kernel.platform.inject(t.ctx, _SYS_RT_SIGTIMEDWAIT, scratch, scratch, scratch + 8, 8)
+    if r < 0:
+        t.mem.write(scratch, saved)
+        if r in (-_EAGAIN, -_EINTR):
+            return None
+        raise SentryError(f"injected rt_sigtimedwait failed: {r}")
+    return t.mem.read(scratch, 128)
+
+
+SENDERS_KEPT = 64
+
+
+def record_sender(k: Kernel, host_id: int, sig: int, sender: Task) -> None:
+    """The Sentry sent `sig` to host tid/pid `host_id` for `sender`: the host's si_pid is 0
+    (sent from outside the PID namespace), signalfd's ssi_pid comes from this record."""
+    senders = k.signal_senders.setdefault((host_id, sig), [])
+    senders.append((sender.tg.vpid, sender.creds.uid))
+    del senders[:-SENDERS_KEPT]
+
+
+def take_sender(k: Kernel, t: Task, sig: int) -> tuple[int, int] | None:
+    """The oldest recorded sender of `sig` to `t` (its thread first, then its process)."""
+    for key in ((t.host_tid, sig), (t.tg.host_pid, sig)):
+        senders = k.signal_senders.get(key)
+        if senders:
+            sender = senders.pop(0)
+            if not senders:
+                del k.signal_senders[key]
+            return sender
+    return None
+
+
+class SentryError(RuntimeError):
+    """An injected call failed in a way that means a Sentry bug."""
 
 
 def is_pending(host_tid: int, sig: int, shared: bool) -> bool:
@@ -93,7 +164,8 @@ def sigchld_ignored(host_pid: int) -> bool:
 
 
 def ns_init_accepts(host_tid: int, sig: int) -> bool:
-    """Whether init takes `sig` sent from inside its namespace: only with a handler.
+    """Whether init takes `sig` sent from inside its namespace: only with a handler, or
+    blocked.
 
     (kill(2) from inside cannot end a namespace init with a default-action signal, not
     even SIGKILL; an ignored signal is discarded either way.)
@@ -104,7 +176,9 @@ def ns_init_accepts(host_tid: int, sig: int) -> bool:
         _ign, cgt = _masks(host_tid)
     except OSError:
         return False
-    return bool(cgt & 1 << (sig - 1))
+    # A blocked signal is queued whatever its action (sig_ignored: the handler may change
+    # before it is unblocked), so a signalfd or sigwait of init can take it.
+    return bool(cgt & 1 << (sig - 1)) or ignored_or_blocked(host_tid, sig)[1]
 
 
 def ns_init_action(host_tid: int, sig: int) -> str:

@@ -37,6 +37,9 @@ class WaitQueue:
     def remove(self, key: int) -> None:
         self._waiters.pop(key, None)
 
+    def has_waiters(self) -> bool:
+        return bool(self._waiters)
+
     def notify(self, events: int) -> None:
         """Wakes every waiter interested in any bit of `events`."""
         for key, (mask, cb) in list(self._waiters.items()):

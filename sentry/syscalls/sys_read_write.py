@@ -215,6 +215,8 @@ def sys_read(t: Task, a: Args) -> Any:
     iovs = [(a.ptr(1), n)]
     if f.tty_job is not None:
         f.tty_job.check_read(t)
+    if f.task_read:
+        return f.read_task(t, iovs)
 
     def op() -> int:
         done = _copy_out(t, f, iovs, f.read(n))
@@ -262,6 +264,9 @@ async def sys_readv(t: Task, a: Args) -> int:
     iovs = _iovecs(t, a.ptr(1), a.int(2))
     if f.tty_job is not None:
         f.tty_job.check_read(t)
+    if f.task_read:
+        r = f.read_task(t, iovs)
+        return r if r.__class__ is int else await r
     finish = lambda data: _copy_out(t, f, iovs, data)  # noqa: E731
     if hasattr(f, "read_deadline"):  # a terminal: VTIME
         try:

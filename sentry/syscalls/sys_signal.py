@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
-from sentry.kernel import jobctl
+from sentry.kernel import jobctl, signals
 from sentry.kernel.args import Args
 from sentry.kernel.kernel import HOST
 from sentry.kernel.signals import ns_init_accepts
@@ -52,6 +52,8 @@ def _deliver(t: Task, tg: ThreadGroup, sig: int, task: Task | None = None,
         rc = lib.st_kill(tg.host_pid, sig)
     if rc < 0:
         raise ESRCH()
+    if info is None:
+        signals.record_sender(t.kernel, tid or tg.host_pid, sig, t)
     if sig == SIGCONT:
         jobctl.group_continued(tg)
     t.kernel.signals_sent(tg)

@@ -88,6 +88,10 @@ class FileDescription:
             raise EBADF()
 
     # --- I/O (callers move bytes between guest memory and these) ---------------------
+    # A file whose read needs the calling task (signalfd) sets this and offers
+    # read_task(t, iovs) -> int | coroutine instead of read().
+    task_read = False
+
     def read(self, n: int) -> bytes:
         """Reads up to n bytes at the file offset; EAGAIN if a stream has none yet."""
         self._check_read()

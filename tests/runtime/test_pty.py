@@ -6,8 +6,6 @@ import shutil
 
 import pytest
 
-from sentry.syscalls.table import TABLE
-
 SPAWN = (
     "import pty, sys\n"
     "status = pty.spawn(['/bin/sh', '-c', 'tty; stty -a | head -1; read x; echo got $x'])\n"
@@ -30,9 +28,14 @@ def test_python_pty_spawn(sandbox_platform: str, run_sandboxed, describe) -> Non
 
 @pytest.mark.skipif(shutil.which("script") is None, reason="util-linux script is missing")
 def test_script(sandbox_platform: str, run_sandboxed, describe) -> None:
-    names = {e.name for e in TABLE.values()}
-    if "signalfd4" not in names:
-        pytest.skip("script(1) waits on a signalfd: signalfd4 is not implemented yet")
+    # script(1) waits on a signalfd (SIGCHLD, SIGWINCH …) and a poll of it with the pty.
     p = run_sandboxed(sandbox_platform, ["script", "-qc", "tty; echo hello", "/dev/null"])
     out = p.stdout.replace(b"\r\n", b"\n")
     assert p.returncode == 0 and b"hello\n" in out and out.startswith(b"/dev/pts/"), describe(p)
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="util-linux script is missing")
+def test_script_exit_status(sandbox_platform: str, run_sandboxed, describe) -> None:
+    # script -e learns of the child's exit from a SIGCHLD record read off its signalfd.
+    p = run_sandboxed(sandbox_platform, ["script", "-qec", "echo hi; exit 3", "/dev/null"])
+    assert p.returncode == 3 and b"hi" in p.stdout, describe(p)
