@@ -8,11 +8,11 @@ root.readonly the root mount is read-only and writes fail with EROFS. Mounts map
 what the Sentry has:
 proc → our procfs; sysfs → an empty read-only sysfs; /dev (tmpfs or devtmpfs) → our
 devfs (with /dev/ptmx and the /dev/pts and /dev/shm directories); devpts → our devpts
-(mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode= honoured; size= is
-not enforced); bind/rbind of a host directory → hostfs (ro: read-only; rw: writes stay
-in a memory layer, the host directory is never written); bind of a host file → that
-file, read-only; mqueue, cgroup and cgroup2 → an empty read-only directory. maskedPaths
-get an empty read-only
+(mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode= honoured; size= is not
+enforced); bind/rbind of a host directory → hostfs (ro: read-only, EROFS; rw: a writable
+hostfs whose changes reach the host directory through the Sentry's held fds, as with
+runc and gVisor's gofer); bind of a host file → that file (ro or rw likewise); mqueue,
+cgroup and cgroup2 → an empty read-only directory. maskedPaths get an empty read-only
 tmpfs over directories (files are left visible: no file mounts yet); readonlyPaths are
 re-mounted read-only (a bind of the same tree).
 """
@@ -32,7 +32,7 @@ from sentry.vfs.constants import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY
 from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.fsimpl.dev import build_devfs, register_devices
 from sentry.vfs.fsimpl.devpts import DevptsFS, register_devpts
-from sentry.vfs.fsimpl.host import HostFS
+from sentry.vfs.fsimpl.host import HostFS, WritableHostFS
 from sentry.vfs.fsimpl.overlay import OverlayFS
 from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
@@ -139,27 +139,21 @@ def _bind(sr: SandboxRoot, m: MountSpec, dest: bytes, flags: int) -> None:
         log.warning("bind mount %s: source %s is neither a directory nor a regular file: "
                     "skipped", m.destination, m.source)
         return
-    host = HostFS(m.source)
-    if flags & MS_RDONLY:
-        sr.mount(host, host.root, dest, flags)
-    else:
-        ov = OverlayFS(host.root, TmpfsFS())
-        sr.mount(ov, ov.root, dest, flags)
-        log.info("bind mount %s: writes stay in the sandbox's memory", m.destination)
+    host = HostFS(m.source) if flags & MS_RDONLY else WritableHostFS(m.source)
+    sr.mount(host, host.root, dest, flags)
 
 
 def _bind_file(sr: SandboxRoot, m: MountSpec, dest: bytes, flags: int) -> None:
-    """A host file over a file of the sandbox (CRI's /etc/hosts, resolv.conf, hostname):
-    the file's inode in a hostfs of its directory, mounted read-only (writes would need a
-    writable hostfs)."""
-    parent = HostFS(os.path.dirname(m.source))
+    """A host file over a file of the sandbox (CRI's /etc/hosts, resolv.conf, hostname,
+    /dev/termination-log): the file's inode in a hostfs of its directory (writable unless
+    ro; the guest reaches only the file, never its directory)."""
+    src_dir = os.path.dirname(m.source)
+    parent = HostFS(src_dir) if flags & MS_RDONLY else WritableHostFS(src_dir)
     inode = parent.root.lookup(None, os.fsencode(os.path.basename(m.source)))
     if not inode.is_reg():
         log.warning("bind mount %s: %s is not a regular file: skipped", m.destination, m.source)
         return
-    sr.vfs.mount(parent, inode, _file_mountpoint(sr, dest), flags | MS_RDONLY)
-    if not flags & MS_RDONLY:
-        log.info("bind mount %s: a file, read-only in this sandbox", m.destination)
+    sr.vfs.mount(parent, inode, _file_mountpoint(sr, dest), flags)
 
 
 def _file_mountpoint(sr: SandboxRoot, dest: bytes) -> VirtualDentry:

@@ -50,6 +50,7 @@ class HostFS(FileSystem):
 
     name = "hostfs"
     read_only = True
+    inode_class: type[HostInode]  # set below (WritableHostFS: its own kind)
 
     def __init__(self, root: str, max_dir_fds: int = MAX_DIR_FDS) -> None:
         super().__init__()
@@ -61,7 +62,7 @@ class HostFS(FileSystem):
             fd = os.open(root, _O_PATH_DIR & ~os.O_NOFOLLOW)
         except OSError as e:
             raise sys_error(e) from None
-        self.root = HostInode(self, None, b"", os.fstat(fd), fd)
+        self.root = self.inode_class(self, None, b"", os.fstat(fd), fd)
 
     def opened(self, inode: HostInode) -> None:
         """Marks inode's dir fd most recently used, closing the least recent beyond the cap."""
@@ -177,12 +178,12 @@ class HostInode(Inode):
         try:
             st = os.stat(name, dir_fd=self.dirfd(), follow_symlinks=False)
             if not pystat.S_ISDIR(st.st_mode):
-                return HostInode(self.fs, self, name, st)
+                return self.fs.inode_class(self.fs, self, name, st)
             fd = os.open(name, _O_PATH_DIR, dir_fd=self.dirfd())
         except OSError as e:
             raise sys_error(e) from None
         st = os.fstat(fd)  # the directory we actually hold (it may have been replaced)
-        return HostInode(self.fs, self, name, st, fd)
+        return self.fs.inode_class(self.fs, self, name, st, fd)
 
     def iterdir(self, t: Any) -> list[DirEntry]:
         if not self._dir:
@@ -275,6 +276,9 @@ class HostInode(Inode):
 
     def removexattr(self, name: bytes) -> None:
         raise EROFS()
+
+
+HostFS.inode_class = HostInode
 
 
 def _dtype(e: os.DirEntry) -> int:
