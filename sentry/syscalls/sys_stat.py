@@ -1,12 +1,16 @@
 """stat family, statfs, access, readlink, and attribute changes (chmod, chown, truncate,
-utimes)."""
+fallocate, utimes)."""
 
 from __future__ import annotations
 
 import struct
 
-from sentry.abi.errno import EBADF, EFAULT, EINVAL, ENOTSUP, EPERM
-from sentry.abi.stat import pack_stat, pack_statfs, pack_statx
+from sentry.abi.errno import (
+    EBADF, EFAULT, EFBIG, EINVAL, EISDIR, ENODEV, ENOTSUP, EOPNOTSUPP, EPERM, ESPIPE,
+)
+from sentry.abi.stat import (
+    S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, pack_stat, pack_statfs, pack_statx,
+)
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 from sentry.vfs import fsnotify, ops
@@ -221,6 +225,38 @@ def sys_ftruncate(t: Task, a: Args) -> int:
     if size < 0:
         raise EINVAL()
     f.truncate(size)
+    if fsnotify.active:
+        fsnotify.file_event(f, fsnotify.IN_MODIFY)
+    return 0
+
+
+FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 0x01, 0x02
+FALLOC_SUPPORTED = 0x7F  # every FALLOC_FL_* Linux knows
+MAX_LFS = (1 << 63) - 1
+
+
+def sys_fallocate(t: Task, a: Args) -> int:
+    """Implements fallocate(2): the checks of Linux's vfs_fallocate, in its order; the
+    filesystem does the rest (FileDescription.allocate; EOPNOTSUPP where it has none)."""
+    f, mode, off, length = t.fds.get(a.int(0)), a.int(1), a.long(2), a.long(3)
+    if off < 0 or length <= 0:
+        raise EINVAL()
+    if mode & ~FALLOC_SUPPORTED or (mode & FALLOC_FL_PUNCH_HOLE
+                                    and not mode & FALLOC_FL_KEEP_SIZE):
+        raise EOPNOTSUPP()
+    if not f.writable or f.is_path:
+        raise EBADF()
+    inode = f.inode
+    kind = inode.mode & S_IFMT if inode is not None else S_IFIFO
+    if kind in (S_IFIFO, S_IFSOCK):
+        raise ESPIPE()
+    if kind == S_IFDIR:
+        raise EISDIR()
+    if kind != S_IFREG:
+        raise ENODEV()
+    if off + length > MAX_LFS:
+        raise EFBIG()
+    f.allocate(mode, off, length)
     if fsnotify.active:
         fsnotify.file_event(f, fsnotify.IN_MODIFY)
     return 0

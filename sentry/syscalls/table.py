@@ -212,6 +212,7 @@ TABLE: dict[int, Entry] = {
     282: P("signalfd", "sys_signalfd:sys_signalfd", "readv: first buffer holds a record"),
     283: S("timerfd_create", "sys_timerfd:sys_timerfd_create"),
     284: S("eventfd", "sys_eventfd:sys_eventfd"),
+    285: P("fallocate", "sys_stat:sys_fallocate", "tmpfs and rw binds; elsewhere EOPNOTSUPP"),
     286: P("timerfd_settime", "sys_timerfd:sys_timerfd_settime", "CANCEL_ON_SET never cancels"),
     287: S("timerfd_gettime", "sys_timerfd:sys_timerfd_gettime"),
     288: S("accept4", "sys_socket:sys_accept4"),

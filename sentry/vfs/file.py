@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import (
-    EACCES, EBADF, EINVAL, EISDIR, ENODEV, ENOTDIR, ENOTTY, ENXIO, ESPIPE, EOVERFLOW,
+    EACCES, EBADF, EINVAL, EISDIR, ENODEV, ENOTDIR, ENOTTY, ENXIO, EOPNOTSUPP, ESPIPE,
+    EOVERFLOW,
 )
 from sentry.abi.stat import DT_DIR, S_IFDIR, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
 from sentry.kernel.creds import Credentials
@@ -129,6 +130,11 @@ class FileDescription:
     def truncate(self, size: int) -> None:
         """ftruncate(2): EINVAL unless a regular file open for writing."""
         raise EINVAL()
+
+    def allocate(self, mode: int, off: int, length: int) -> None:
+        """fallocate(2) after the generic checks (sys_fallocate): EOPNOTSUPP unless the
+        filesystem implements it."""
+        raise EOPNOTSUPP()
 
     # --- readiness (poll/epoll and t.io_wait) -----------------------------------------
     def poll_events(self) -> int:

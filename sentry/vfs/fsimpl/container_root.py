@@ -8,11 +8,11 @@ root.readonly the root mount is read-only and writes fail with EROFS. Mounts map
 what the Sentry has:
 proc → our procfs; sysfs → an empty read-only sysfs; /dev (tmpfs or devtmpfs) → our
 devfs (with /dev/ptmx and the /dev/pts and /dev/shm directories); devpts → our devpts
-(mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode= honoured; size= is not
-enforced); bind/rbind of a host directory → hostfs (ro: read-only, EROFS; rw: a writable
-hostfs whose changes reach the host directory through the Sentry's held fds, as with
-runc and gVisor's gofer); bind of a host file → that file (ro or rw likewise); mqueue,
-cgroup and cgroup2 → an empty read-only directory. maskedPaths get an empty read-only
+(mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode= and size= honoured: ENOSPC
+beyond the size); bind/rbind of a host directory → hostfs (ro: read-only, EROFS; rw: a
+writable hostfs whose changes reach the host directory through the Sentry's held fds, as
+with runc and gVisor's gofer); bind of a host file → that file (ro or rw likewise);
+mqueue, cgroup and cgroup2 → an empty read-only directory. maskedPaths get an empty read-only
 tmpfs over directories (files are left visible: no file mounts yet); readonlyPaths are
 re-mounted read-only (a bind of the same tree).
 """
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sentry.abi.errno import ENOENT, SysError
+from sentry.abi.errno import EINVAL, ENOENT, SysError
 from sentry.abi.stat import S_IFREG
 from sentry.kernel.creds import Credentials
 from sentry.vfs.constants import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY
@@ -37,7 +37,7 @@ from sentry.vfs.fsimpl.overlay import OverlayFS
 from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
 from sentry.vfs.fsimpl.rootfs import SandboxRoot
-from sentry.vfs.fsimpl.tmpfs import TmpfsFS
+from sentry.vfs.fsimpl.tmpfs import TmpfsFS, parse_size
 from sentry.vfs.resolve import Walker, lookup_child
 from sentry.vfs.vfs import VFS
 
@@ -101,10 +101,11 @@ def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
         sr.mount(dev_fs, dev_root, dest, flags | MS_NOSUID)
         sr.dev_root = dev_root
     elif kind == "tmpfs":
-        fs = TmpfsFS()
+        try:
+            fs = TmpfsFS(parse_size(m.options))
+        except ValueError:
+            raise EINVAL() from None  # a malformed size=: skipped, as the mount fails
         sr.mount(fs, fs.root(_mode(m.options)), dest, flags)
-        if any(o.startswith("size=") for o in m.options):
-            log.debug("tmpfs %s: size= is not enforced", m.destination)
     elif kind == "sysfs":
         fs = TmpfsFS()
         fs.name = "sysfs"

@@ -323,6 +323,10 @@ class WritableHostFile(HostFile):
         except OSError as e:
             raise sys_error(e) from None
 
+    def allocate(self, mode: int, off: int, length: int) -> None:
+        if _libc.fallocate(self.host_fd, mode, ctypes.c_long(off), ctypes.c_long(length)):
+            raise sys_error(OSError(ctypes.get_errno(), "fallocate"))
+
     def fsync(self) -> None:
         try:
             os.fsync(self.host_fd)

@@ -1,5 +1,5 @@
 """tmpfs: an in-memory filesystem whose regular files are memfds (mmappable host fds)."""
 
-from sentry.vfs.fsimpl.tmpfs.tmpfs import TmpfsFile, TmpfsFS, TmpfsInode
+from sentry.vfs.fsimpl.tmpfs.tmpfs import TmpfsFile, TmpfsFS, TmpfsInode, parse_size
 
-__all__ = ["TmpfsFS", "TmpfsInode", "TmpfsFile"]
+__all__ = ["TmpfsFS", "TmpfsInode", "TmpfsFile", "parse_size"]

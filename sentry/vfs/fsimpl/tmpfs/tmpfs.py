@@ -2,17 +2,29 @@
 
 A regular file's bytes live in a host memfd the Sentry owns (MFD_CLOEXEC), so mmap_fd can
 give the host a real fd to map (MAP_SHARED mappings then see writes, as on Linux).
+
+Size limit (mount option size=): as Linux's shmem, the pages the files hold are counted
+(a sparse file counts only its allocated pages; the host memfd's st_blocks tells them).
+A write that would go beyond the limit writes the pages that fit and returns that count,
+or fails with ENOSPC if none fit; truncate never allocates, fallocate is all or nothing.
+statfs reports the limit. Not counted: pages a MAP_SHARED mapping dirties (Linux would
+SIGBUS the writer; here they are taken from the host). Fallocated pages are zero-filled
+when a limit is set, so they read as data to SEEK_DATA (Linux: holes until written);
+pages fallocated with KEEP_SIZE beyond the end of the file are counted again when a
+write reaches them (an early ENOSPC in that corner).
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import itertools
 import os
 import time
 from typing import Any
 
 from sentry.abi.errno import (
-    EEXIST, EFBIG, EINVAL, ENODATA, ENOENT, ENOTEMPTY, ENOTSUP, ERANGE,
+    EEXIST, EFBIG, EINVAL, EIO, ENODATA, ENOENT, ENOSPC, ENOTEMPTY, ENOTSUP, EOPNOTSUPP, ERANGE,
 )
 from sentry.abi.stat import S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
 from sentry.vfs.constants import RENAME_EXCHANGE
@@ -23,6 +35,81 @@ TMPFS_MAGIC = 0x01021994
 BOGO_DIRENT_SIZE = 20  # Linux tmpfs reports a directory's size as 20 bytes per entry
 MAX_FILE_SIZE = 1 << 40
 XATTR_CREATE, XATTR_REPLACE = 1, 2
+PAGE = 4096
+FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long)
+
+
+def _fallocate(fd: int, mode: int, off: int, length: int) -> None:
+    if _libc.fallocate(fd, mode, off, length) != 0:
+        err = ctypes.get_errno()
+        raise (ENOSPC if err == errno.ENOSPC else EIO)()
+
+
+def _holes(fd: int, start: int, end: int) -> list[tuple[int, int]]:
+    """The page-aligned holes (unallocated ranges) of memfd `fd` within the pages that
+    cover [start, end), in order."""
+    lo, hi = start // PAGE * PAGE, -(-end // PAGE) * PAGE
+    out: list[tuple[int, int]] = []
+    pos = lo
+    while pos < hi:
+        try:
+            data = os.lseek(fd, pos, os.SEEK_DATA)
+        except OSError:  # ENXIO: no data from pos to the end of the file
+            data = hi
+        if data > pos:
+            out.append((pos, min(data, hi)))
+        if data >= hi:
+            break
+        pos = os.lseek(fd, data, os.SEEK_HOLE)
+    return out
+
+
+def _fill_holes(fd: int, start: int, end: int) -> None:
+    """Writes zeros over the holes of [start, end) below the end of the file, so that the
+    pages fallocate allocated show as data to SEEK_DATA (the host's shmem shows them as
+    holes until written, and hole_pages must not count them again)."""
+    size = os.fstat(fd).st_size
+    for a, b in _holes(fd, start, min(end, size)):
+        b = min(b, size)
+        while a < b:
+            a += os.pwrite(fd, bytes(min(b - a, 1 << 20)), a)
+
+
+def hole_pages(fd: int, start: int, end: int) -> int:
+    """Pages a write or fallocate of [start, end) would allocate."""
+    return sum((b - a) // PAGE for a, b in _holes(fd, start, end))
+
+
+def fitting_bytes(fd: int, off: int, n: int, room: int) -> int:
+    """How many of n bytes written at off fit when `room` more pages may be allocated:
+    all of them, or up to the first page that does not fit (Linux writes page by page)."""
+    for a, b in _holes(fd, off, off + n):
+        pages = (b - a) // PAGE
+        if pages > room:
+            return max(0, a + room * PAGE - off)
+        room -= pages
+    return n
+
+
+def parse_size(options: list[str]) -> int:
+    """The page limit of tmpfs mount options size=N[kmgtpe] or N% (of RAM), nr_blocks=N;
+    0 without one (unlimited, as size=0). ValueError for a malformed value."""
+    pages = 0
+    for o in options:
+        key, _, val = o.partition("=")
+        if key == "nr_blocks":
+            pages = int(val, 0)
+        elif key == "size":
+            if val.endswith("%"):
+                ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+                size = ram * int(val[:-1]) // 100
+            else:
+                mul = 1 << 10 * (" kmgtpe".index(val[-1].lower()) if val[-1].isalpha() else 0)
+                size = int(val[:-1] if val[-1].isalpha() else val, 0) * mul
+            pages = -(-size // PAGE)
+    return pages
 
 
 class TmpfsFS(FileSystem):
@@ -30,9 +117,11 @@ class TmpfsFS(FileSystem):
     magic = TMPFS_MAGIC
     whiteouts = True  # renameat2(RENAME_WHITEOUT), as Linux's shmem
 
-    def __init__(self) -> None:
+    def __init__(self, max_pages: int = 0) -> None:
         super().__init__()
         self._ino = itertools.count(1)
+        self.max_pages = max_pages  # 0: no limit
+        self.used_pages = 0
 
     def next_ino(self) -> int:
         return next(self._ino)
@@ -46,9 +135,17 @@ class TmpfsFS(FileSystem):
 
     def statfs(self) -> StatFs:
         s = super().statfs()
-        s.blocks = s.bfree = s.bavail = 1 << 20
+        if self.max_pages:
+            s.blocks = self.max_pages
+            s.bfree = s.bavail = max(0, self.max_pages - self.used_pages)
+        else:
+            s.blocks = s.bfree = s.bavail = 1 << 20
         s.files = s.ffree = 1 << 20
         return s
+
+    def room(self) -> int:
+        """Pages that may still be allocated (a large number without a limit)."""
+        return self.max_pages - self.used_pages if self.max_pages else 1 << 62
 
 
 def _owner(t: Any, parent: TmpfsInode) -> tuple[int, int]:
@@ -75,6 +172,7 @@ class TmpfsInode(Inode):
         self.target = b""
         self.xattrs: dict[bytes, bytes] = {}
         self.memfd = -1
+        self.pages = 0  # pages of the memfd counted in fs.used_pages
         self.is_tmpfile = False
         if mode & S_IFMT == S_IFREG:
             self.memfd = os.memfd_create("runsc-tmpfs", os.MFD_CLOEXEC)
@@ -83,6 +181,15 @@ class TmpfsInode(Inode):
         if self.memfd >= 0:
             os.close(self.memfd)
             self.memfd = -1
+            self.fs.used_pages -= self.pages
+            self.pages = 0
+
+    def account(self) -> None:
+        """Brings fs.used_pages up to date with the pages the memfd holds now."""
+        if self.memfd >= 0:
+            now = -(-os.fstat(self.memfd).st_blocks // (PAGE // 512))
+            self.fs.used_pages += now - self.pages
+            self.pages = now
 
     # --- attributes -------------------------------------------------------------------
     @property
@@ -119,6 +226,7 @@ class TmpfsInode(Inode):
             if attrs.size > MAX_FILE_SIZE:
                 raise EFBIG()
             os.ftruncate(self.memfd, attrs.size)
+            self.account()
             self.mtime = time.time_ns()
         attrs.apply(self, time.time_ns())
 
@@ -280,9 +388,39 @@ class TmpfsFile(SeekableFile):
     def pwrite_at(self, data: bytes, off: int) -> int:
         if off + len(data) > MAX_FILE_SIZE:
             raise EFBIG()
-        n = os.pwrite(self.node.memfd, data, off) if data else 0
-        self.node.touch()
+        if not data:
+            return 0
+        node = self.node
+        if node.fs.max_pages:
+            fit = fitting_bytes(node.memfd, off, len(data), node.fs.room())
+            if fit == 0:
+                raise ENOSPC()
+            data = data[:fit]
+        n = os.pwrite(node.memfd, data, off)
+        if node.fs.max_pages:
+            node.account()
+        node.touch()
         return n
+
+    def allocate(self, mode: int, off: int, length: int) -> None:
+        """fallocate(2) modes 0 and FALLOC_FL_KEEP_SIZE (all pages or ENOSPC), and
+        PUNCH_HOLE|KEEP_SIZE; others: EOPNOTSUPP (as Linux's shmem)."""
+        node = self.node
+        if off + length > MAX_FILE_SIZE:
+            raise EFBIG()
+        if mode == FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE:
+            _fallocate(node.memfd, mode, off, length)
+        elif mode & ~FALLOC_FL_KEEP_SIZE:
+            raise EOPNOTSUPP()
+        else:
+            limited = node.fs.max_pages != 0
+            if limited and hole_pages(node.memfd, off, off + length) > node.fs.room():
+                raise ENOSPC()
+            _fallocate(node.memfd, mode, off, length)
+            if limited:
+                _fill_holes(node.memfd, off, off + length)
+        node.account()
+        node.touch(mode != FALLOC_FL_KEEP_SIZE)
 
     def size(self) -> int:
         return self.node.size()
