@@ -149,3 +149,18 @@ def test_open_unlinked_file_keeps_its_data_and_attributes(bound):
     assert (st.size, st.nlink) == (3, 0)
     assert ops.stat_at(t, AT_FDCWD, b"/vol/tmp", True).size == 16
     f.decref()
+
+
+def test_unlinked_file_is_not_kept_open_on_the_host(bound):
+    t, _, vol, _ = bound
+    write(t, b"/vol/big", b"x" * 4096)
+    ino = os.stat(vol / "big").st_ino
+    ops.unlink_at(t, AT_FDCWD, b"/vol/big")
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            st = os.stat(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        held.append(st.st_ino == ino and st.st_nlink == 0)
+    assert not any(held)

@@ -236,7 +236,7 @@ class WritableHostInode(HostInode):
             os.unlink(name, dir_fd=self.dirfd())
         except OSError as e:
             raise sys_error(e) from None
-        self._kids.pop(name, None)
+        _forget(self.fs, self._kids.pop(name, None))
 
     def rmdir(self, t: Any, name: bytes) -> None:
         try:
@@ -253,6 +253,8 @@ class WritableHostInode(HostInode):
         kid = self.lookup(t, name)
         _check(_libc.renameat2(self.dirfd(), name, new_dir.dirfd(), new_name, flags))
         other = new_dir._kids.pop(new_name, None)
+        if not flags & 2:
+            _forget(self.fs, other)  # replaced, maybe gone from the host
         self._kids.pop(name, None)
         assert isinstance(kid, WritableHostInode)
         kid.parent, kid.name = new_dir, new_name
@@ -300,6 +302,14 @@ class WritableHostInode(HostInode):
 
 
 WritableHostFS.inode_class = WritableHostInode
+
+
+def _forget(fs: HostFS, kid: WritableHostInode | None) -> None:
+    """Closes the idle host fd of a file whose name went, so that the host frees its
+    blocks once nothing in the sandbox has it open (open files keep theirs)."""
+    if kid is not None and kid._file_users == 0:
+        fs.idle_files.pop(kid, None)
+        kid.close_file_fd()
 
 
 class WritableHostFile(HostFile):
