@@ -1,5 +1,7 @@
 // fallocate(2): modes 0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE, and the errno cases of
 // vfs_fallocate (EINVAL, EOPNOTSUPP, EBADF, ESPIPE, ENODEV, EFBIG).
+// covers: fallocate
+// area: files
 #include "probe.h"
 #include <fcntl.h>
 #include <stdint.h>

@@ -39,6 +39,8 @@ PAGE = 4096
 FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long)
+_libc.lseek.argtypes = (ctypes.c_int, ctypes.c_long, ctypes.c_int)
+_libc.lseek.restype = ctypes.c_long
 
 
 def _fallocate(fd: int, mode: int, off: int, length: int) -> None:
@@ -54,9 +56,8 @@ def _holes(fd: int, start: int, end: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     pos = lo
     while pos < hi:
-        try:
-            data = os.lseek(fd, pos, os.SEEK_DATA)
-        except OSError:  # ENXIO: no data from pos to the end of the file
+        data = _libc.lseek(fd, pos, os.SEEK_DATA)
+        if data < 0:  # ENXIO: no data from pos to the end of the file
             data = hi
         if data > pos:
             out.append((pos, min(data, hi)))
