@@ -164,3 +164,20 @@ def test_unlinked_file_is_not_kept_open_on_the_host(bound):
             continue
         held.append(st.st_ino == ino and st.st_nlink == 0)
     assert not any(held)
+
+
+def test_shared_mapping_and_fallocate_reach_the_host(bound):
+    import mmap
+
+    from sentry.vfs.constants import MAP_SHARED, PROT_READ, PROT_WRITE
+
+    t, _, vol, _ = bound
+    write(t, b"/vol/m", b"hello")
+    f = ops.open_at(t, AT_FDCWD, b"/vol/m", O_RDWR, 0)
+    fd = f.mmap_fd(PROT_READ | PROT_WRITE, MAP_SHARED)
+    with mmap.mmap(fd, 5, mmap.MAP_SHARED) as m:
+        m[:1] = b"J"
+    assert (vol / "m").read_bytes() == b"Jello"
+    f.allocate(0, 0, 8192)
+    assert os.stat(vol / "m").st_size == 8192
+    f.decref()
