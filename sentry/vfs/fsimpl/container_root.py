@@ -8,8 +8,8 @@ root.readonly the root mount is read-only and writes fail with EROFS. Mounts map
 what the Sentry has:
 proc → our procfs; sysfs → an empty read-only sysfs; /dev (tmpfs or devtmpfs) → our
 devfs (with /dev/ptmx and the /dev/pts and /dev/shm directories); devpts → our devpts
-(mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode= and size= honoured: ENOSPC
-beyond the size); bind/rbind of a host directory → hostfs (ro: read-only, EROFS; rw: a
+(mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode=, size= and nr_inodes= honoured:
+ENOSPC beyond them); bind/rbind of a host directory → hostfs (ro: read-only, EROFS; rw: a
 writable hostfs whose changes reach the host directory through the Sentry's held fds, as
 with runc and gVisor's gofer); bind of a host file → that file (ro or rw likewise);
 mqueue, cgroup and cgroup2 → an empty read-only directory. maskedPaths get an empty read-only
@@ -37,7 +37,7 @@ from sentry.vfs.fsimpl.overlay import OverlayFS
 from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
 from sentry.vfs.fsimpl.rootfs import SandboxRoot
-from sentry.vfs.fsimpl.tmpfs import TmpfsFS, parse_size
+from sentry.vfs.fsimpl.tmpfs import TmpfsFS, parse_inodes, parse_size
 from sentry.vfs.resolve import Walker, lookup_child
 from sentry.vfs.vfs import VFS
 
@@ -102,9 +102,9 @@ def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
         sr.dev_root = dev_root
     elif kind == "tmpfs":
         try:
-            fs = TmpfsFS(parse_size(m.options))
+            fs = TmpfsFS(parse_size(m.options), parse_inodes(m.options))
         except ValueError:
-            raise EINVAL() from None  # a malformed size=: skipped, as the mount fails
+            raise EINVAL() from None  # a malformed size= or nr_inodes=: skipped, as the mount fails
         sr.mount(fs, fs.root(_mode(m.options)), dest, flags)
     elif kind == "sysfs":
         fs = TmpfsFS()

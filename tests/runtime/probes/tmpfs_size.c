@@ -1,5 +1,7 @@
-// tmpfs size=1m: what writes, truncate and fallocate do at the limit, and statfs.
-// Run natively on `mount -t tmpfs -o size=1m` and in a container with the same mount.
+// tmpfs size=1m: what writes, truncate and fallocate do at the limit, and statfs; with a
+// second directory, tmpfs nr_inodes=5: creations, links and statfs at the inode limit.
+// Run natively on `mount -t tmpfs -o size=1m` (and `-o nr_inodes=5`) and in a container
+// with the same mounts.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,38 @@ static char buf[3 << 20];
 
 static void show(const char *what, long r) {
     printf("%s = %ld %s\n", what, r, r < 0 ? strerrorname_np(errno) : "");
+}
+
+static void inodes(const char *dir) {
+    char p[256], q[256];
+    struct statfs s;
+    statfs(dir, &s);
+    printf("inodes: files=%ld ffree=%ld\n", (long)s.f_files, (long)s.f_ffree);
+    for (int i = 0; i < 5; i++) {
+        snprintf(p, sizeof p, "%s/f%d", dir, i);
+        int fd = open(p, O_CREAT | O_RDWR, 0644);
+        show("create", fd < 0 ? -1 : 0);
+        if (fd >= 0)
+            close(fd);
+    }
+    snprintf(p, sizeof p, "%s/d", dir);
+    show("mkdir", mkdir(p, 0755));
+    snprintf(p, sizeof p, "%s/s", dir);
+    show("symlink", symlink("x", p));
+    snprintf(p, sizeof p, "%s/f1", dir);
+    snprintf(q, sizeof q, "%s/h", dir);
+    show("link", link(p, q));
+    statfs(dir, &s);
+    printf("inodes: files=%ld ffree=%ld\n", (long)s.f_files, (long)s.f_ffree);
+    snprintf(p, sizeof p, "%s/f0", dir);
+    show("unlink", unlink(p));
+    snprintf(p, sizeof p, "%s/f1", dir);
+    show("link into the freed slot", link(p, q));
+    statfs(dir, &s);
+    printf("inodes: ffree=%ld\n", (long)s.f_ffree);
+    show("unlink one of two links", unlink(q));
+    statfs(dir, &s);
+    printf("inodes: ffree=%ld\n", (long)s.f_ffree);
 }
 
 int main(int argc, char **argv) {
@@ -58,5 +92,7 @@ int main(int argc, char **argv) {
     show("unlink", unlink(path));
     fd = open(path, O_RDWR | O_CREAT, 0644);
     show("write after unlink", write(fd, buf, 1 << 20));
+    if (argc > 2)
+        inodes(argv[2]);
     return 0;
 }

@@ -100,3 +100,24 @@ def test_no_limit_without_size():
     fs = TmpfsFS()
     f = new_file(fs, fs.root(), b"a")
     assert f.pwrite_at(b"x" * 3 * MIB, 0) == 3 * MIB
+
+
+def test_nr_inodes_counts_inodes_and_hard_links():
+    from sentry.vfs.fsimpl.tmpfs import parse_inodes
+
+    assert parse_inodes(["nr_inodes=5"]) == 5 and parse_inodes(["nr_inodes=2k"]) == 2048
+    fs = TmpfsFS(0, 3)
+    root = fs.root()  # the root is one
+    a = root.create(None, b"a", S_IFREG | 0o644)
+    root.mkdir(None, b"d", 0o040755)
+    assert fs.statfs().files == 3 and fs.statfs().ffree == 0
+    with pytest.raises(ENOSPC):
+        root.create(None, b"b", S_IFREG | 0o644)
+    with pytest.raises(ENOSPC):
+        root.link(None, b"h", a)  # a hard link takes one too
+    root.rmdir(None, b"d")
+    gc.collect()
+    root.link(None, b"h", a)
+    assert fs.statfs().ffree == 0
+    root.unlink(None, b"h")  # one of two links: its slot comes back
+    assert fs.statfs().ffree == 1

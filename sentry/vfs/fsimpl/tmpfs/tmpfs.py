@@ -7,7 +7,8 @@ Size limit (mount option size=): as Linux's shmem, the pages the files hold are 
 (a sparse file counts only its allocated pages; the host memfd's st_blocks tells them).
 A write that would go beyond the limit writes the pages that fit and returns that count,
 or fails with ENOSPC if none fit; truncate never allocates, fallocate is all or nothing.
-statfs reports the limit. Not counted: pages a MAP_SHARED mapping dirties (Linux would
+nr_inodes= bounds the inodes (a hard link counts as one, as on Linux): ENOSPC beyond.
+statfs reports the limits. Not counted: pages a MAP_SHARED mapping dirties (Linux would
 SIGBUS the writer; here they are taken from the host). Fallocated pages are zero-filled
 when a limit is set, so they read as data to SEEK_DATA (Linux: holes until written);
 pages fallocated with KEEP_SIZE beyond the end of the file are counted again when a
@@ -94,6 +95,12 @@ def fitting_bytes(fd: int, off: int, n: int, room: int) -> int:
     return n
 
 
+def _memparse(val: str) -> int:
+    """Linux's memparse: a number with an optional k/m/g/t/p/e suffix (ValueError)."""
+    mul = 1 << 10 * (" kmgtpe".index(val[-1].lower()) if val[-1:].isalpha() else 0)
+    return int(val[:-1] if val[-1:].isalpha() else val, 0) * mul
+
+
 def parse_size(options: list[str]) -> int:
     """The page limit of tmpfs mount options size=N[kmgtpe] or N% (of RAM), nr_blocks=N;
     0 without one (unlimited, as size=0). ValueError for a malformed value."""
@@ -101,16 +108,25 @@ def parse_size(options: list[str]) -> int:
     for o in options:
         key, _, val = o.partition("=")
         if key == "nr_blocks":
-            pages = int(val, 0)
+            pages = _memparse(val)
         elif key == "size":
             if val.endswith("%"):
                 ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
                 size = ram * int(val[:-1]) // 100
             else:
-                mul = 1 << 10 * (" kmgtpe".index(val[-1].lower()) if val[-1].isalpha() else 0)
-                size = int(val[:-1] if val[-1].isalpha() else val, 0) * mul
+                size = _memparse(val)
             pages = -(-size // PAGE)
     return pages
+
+
+def parse_inodes(options: list[str]) -> int:
+    """nr_inodes=N[kmg] (0: unlimited); ValueError for a malformed value."""
+    n = 0
+    for o in options:
+        key, _, val = o.partition("=")
+        if key == "nr_inodes":
+            n = _memparse(val)
+    return n
 
 
 class TmpfsFS(FileSystem):
@@ -118,11 +134,19 @@ class TmpfsFS(FileSystem):
     magic = TMPFS_MAGIC
     whiteouts = True  # renameat2(RENAME_WHITEOUT), as Linux's shmem
 
-    def __init__(self, max_pages: int = 0) -> None:
+    def __init__(self, max_pages: int = 0, max_inodes: int = 0) -> None:
         super().__init__()
         self._ino = itertools.count(1)
         self.max_pages = max_pages  # 0: no limit
         self.used_pages = 0
+        self.max_inodes = max_inodes  # 0: no limit (statfs shows Linux's default)
+        self.used_inodes = 0  # inodes alive plus extra hard links, as Linux's shmem
+
+    def reserve_inode(self) -> None:
+        """One inode (or hard link) more: ENOSPC beyond nr_inodes=."""
+        if self.max_inodes and self.used_inodes >= self.max_inodes:
+            raise ENOSPC()
+        self.used_inodes += 1
 
     def next_ino(self) -> int:
         return next(self._ino)
@@ -141,7 +165,8 @@ class TmpfsFS(FileSystem):
             s.bfree = s.bavail = max(0, self.max_pages - self.used_pages)
         else:
             s.blocks = s.bfree = s.bavail = 1 << 20
-        s.files = s.ffree = 1 << 20
+        s.files = self.max_inodes or os.sysconf("SC_PHYS_PAGES") // 2  # Linux's default
+        s.ffree = max(0, s.files - self.used_inodes)
         return s
 
     def room(self) -> int:
@@ -162,6 +187,7 @@ class TmpfsInode(Inode):
     """One tmpfs file of any kind."""
 
     def __init__(self, fs: TmpfsFS, mode: int, uid: int, gid: int, rdev: int = 0) -> None:
+        fs.reserve_inode()
         self.fs = fs
         self.ino = fs.next_ino()
         self.mode_ = mode
@@ -179,6 +205,9 @@ class TmpfsInode(Inode):
             self.memfd = os.memfd_create("runsc-tmpfs", os.MFD_CLOEXEC)
 
     def __del__(self) -> None:
+        if not hasattr(self, "memfd"):
+            return  # __init__ failed (ENOSPC): nothing was reserved
+        self.fs.used_inodes -= 1
         if self.memfd >= 0:
             os.close(self.memfd)
             self.memfd = -1
@@ -274,7 +303,14 @@ class TmpfsInode(Inode):
 
     def link(self, t: Any, name: bytes, target: Inode) -> Inode:
         assert isinstance(target, TmpfsInode)
-        self._insert(name, target)
+        if target.nlink:
+            self.fs.reserve_inode()  # Linux's shmem counts a hard link as an inode
+        try:
+            self._insert(name, target)
+        except EEXIST:
+            if target.nlink:
+                self.fs.used_inodes -= 1
+            raise
         target.nlink += 1
         target.touch(False)
         return target
@@ -285,6 +321,8 @@ class TmpfsInode(Inode):
             self.nlink -= 1
             child.nlink = 0
         else:
+            if child.nlink > 1:
+                self.fs.used_inodes -= 1  # the hard link's reservation
             child.nlink -= 1
         child.touch(False)
         self.touch()
