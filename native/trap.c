@@ -27,6 +27,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <setjmp.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -507,6 +508,31 @@ long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned lo
     ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
     if (n < 0) return errno == EFAULT ? 0 : -errno;
     return n;
+}
+
+#define PREAD_MAX 65536
+long st_pread_to_task(int fd, long long off, unsigned long len, int pid,
+                      unsigned long long addr, long *delivered) {
+    static char buf[PREAD_MAX];
+    *delivered = 0;
+    if (len > PREAD_MAX) return -EINVAL;
+    ssize_t n;
+    do {
+        n = pread(fd, buf, len, off);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    if (n > 0) {
+        long w = st_mem_write(pid, addr, buf, (unsigned long)n);
+        if (w < 0) return w;
+        *delivered = w;
+    }
+    return n;
+}
+
+int st_fstatat_raw(int dirfd, const char *name, int flags, void *buf) {
+    _Static_assert(sizeof(struct stat) == 144, "x86-64 struct stat");
+    if (fstatat(dirfd, name, (struct stat *)buf, flags) < 0) return -errno;
+    return 0;
 }
 
 long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned long len) {

@@ -111,6 +111,14 @@ long st_mem_read(int pid, unsigned long long addr, void *buf, unsigned long len)
 long st_mem_read_cstr(int pid, unsigned long long addr, char *buf, unsigned long limit);
 long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned long len);
 long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned long len);
+/* The Sentry's own pread of `len` bytes (at most 64 KiB) at `off` of host fd `fd`, copied
+ * straight into the task at `addr`: the count read, or -errno of the pread; *delivered gets
+ * how many of them reached the task (fewer at a bad page). */
+long st_pread_to_task(int fd, long long off, unsigned long len, int pid,
+                      unsigned long long addr, long *delivered);
+/* fstatat(dirfd, name, flags) of a host file the Sentry holds, as the raw 144-byte x86-64
+ * struct stat into buf: 0 or -errno. */
+int st_fstatat_raw(int dirfd, const char *name, int flags, void *buf);
 
 /* Injection: run host syscall `nr` in stopped tracee `tid`; registers are restored after
  * (except after a successful exec, which leaves the new image's).

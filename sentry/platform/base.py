@@ -90,10 +90,11 @@ class Context:
 class AddressSpace:
     """A task's memory as the MemoryBackend of sentry.kernel.memory.Memory."""
 
-    __slots__ = ("pid", "_buf", "_bufsize")
+    __slots__ = ("pid", "_buf", "_bufsize", "_delivered")
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
+        self._delivered = ffi.new("long *")
         self._bufsize = 1 << 16
         self._buf = ffi.new("char[]", self._bufsize)
 
@@ -118,6 +119,12 @@ class AddressSpace:
     def write_raw(self, addr: int, data: bytes) -> int:
         got = lib.st_mem_write(self.pid, addr, data, len(data))
         return max(got, 0)
+
+    def pread_to(self, fd: int, off: int, n: int, addr: int) -> tuple[int, int]:
+        """The Sentry's pread of its host fd straight into this memory (n <= 64 KiB):
+        (count read or -errno, count delivered before a bad page)."""
+        got = lib.st_pread_to_task(fd, off, n, self.pid, addr, self._delivered)
+        return got, self._delivered[0]
 
     def poke(self, addr: int, data: bytes) -> None:
         """Writes through /proc/pid/mem, read-only pages included (the loader only)."""

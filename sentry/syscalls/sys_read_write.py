@@ -20,7 +20,7 @@ from sentry.kernel.waiter import POLLIN, POLLOUT
 from sentry.vfs import fsnotify
 from sentry.vfs.constants import O_APPEND, SEEK_HOLE
 from sentry.platform.native import lib
-from sentry.vfs.file import FileDescription, SeekableFile
+from sentry.vfs.file import DIRECT_READ_MAX, FileDescription, SeekableFile
 
 MAX_RW_COUNT = 0x7FFFF000  # Linux clamps every read/write to this
 SIGPIPE = 13
@@ -218,8 +218,13 @@ def sys_read(t: Task, a: Args) -> Any:
     if f.task_read:
         return f.read_task(t, iovs)
 
+    direct = f.read_to if n <= DIRECT_READ_MAX else None
+
     def op() -> int:
-        done = _copy_out(t, f, iovs, f.read(n))
+        if direct is not None:
+            done = direct(t.mem, iovs[0][0], n)
+        else:
+            done = _copy_out(t, f, iovs, f.read(n))
         if fsnotify.active and done:
             fsnotify.file_event(f, fsnotify.IN_ACCESS)
         return done

@@ -36,15 +36,13 @@ def _fstat_at(t: Task, dirfd: int, path: bytes, flags: int):  # -> Stat
 
 def sys_stat(t: Task, a: Args) -> int:
     """Implements stat(2)."""
-    st = ops.stat_at(t, AT_FDCWD, _path(t, a.ptr(0)), True)
-    t.mem.write(a.ptr(1), pack_stat(st))
+    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, _path(t, a.ptr(0)), True))
     return 0
 
 
 def sys_lstat(t: Task, a: Args) -> int:
     """Implements lstat(2)."""
-    st = ops.stat_at(t, AT_FDCWD, _path(t, a.ptr(0)), False)
-    t.mem.write(a.ptr(1), pack_stat(st))
+    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, _path(t, a.ptr(0)), False))
     return 0
 
 
@@ -60,7 +58,8 @@ def sys_newfstatat(t: Task, a: Args) -> int:
     dirfd, path, buf, flags = a.int(0), _path(t, a.ptr(1)), a.ptr(2), a.int(3)
     if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT):
         raise EINVAL()
-    t.mem.write(buf, pack_stat(_fstat_at(t, dirfd, path, flags)))
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+    t.mem.write(buf, ops.stat_bytes_at(t, dirfd, path, follow, flags))
     return 0
 
 

@@ -37,6 +37,10 @@ class FileDescription:
     # A terminal's job control (sentry.kernel.jobctl.TtyJobControl): read and write check
     # it for background process groups (SIGTTIN/SIGTTOU). None for every other file.
     tty_job: Any = None
+    # read(2) straight into task memory, read_to(mem, addr, n) for n <= DIRECT_READ_MAX:
+    # the count delivered, the offset moved by it, EFAULT if none of a non-empty read could
+    # be delivered. None: read() returns bytes that the caller copies out.
+    read_to: Any = None
 
     def __init__(self, flags: int, vd: VirtualDentry | None = None) -> None:
         self.flags = flags
@@ -190,8 +194,13 @@ class FileDescription:
             raise EACCES()
 
 
+DIRECT_READ_MAX = 1 << 16  # read_to's limit per call
+
+
 class SeekableFile(FileDescription):
-    """A regular file: subclasses implement pread_at, pwrite_at and size."""
+    """A regular file: subclasses implement pread_at, pwrite_at and size.
+
+    """
 
     def pread_at(self, n: int, off: int) -> bytes:
         raise EINVAL()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EINVAL, ENODATA, ENOTDIR, ENXIO, EPERM, ENOTSUP
-from sentry.abi.stat import S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, StatFs
+from sentry.abi.stat import S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, StatFs, pack_stat
 
 if TYPE_CHECKING:
     from sentry.vfs.dentry import VirtualDentry
@@ -96,6 +96,10 @@ class Inode:
     def stat(self) -> Stat:
         """Every filesystem's inodes report attributes (an abstract method in all but name)."""
         raise TypeError(f"{type(self).__name__} does not implement stat()")
+
+    def stat_bytes(self) -> bytes:
+        """stat() as the x86-64 `struct stat` (a filesystem may build it more cheaply)."""
+        return pack_stat(self.stat())
 
     def access_stat(self) -> Stat:
         """Attributes for permission checks during a walk: may be cached (mode, uid, gid)."""

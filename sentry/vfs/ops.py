@@ -15,7 +15,7 @@ from sentry.abi.errno import (
 )
 from sentry.abi.stat import (
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID,
-    Stat,
+    Stat, pack_stat,
 )
 from sentry.vfs.constants import (
     AT_EMPTY_PATH, AT_FDCWD, MS_NODEV, MS_RDONLY, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -110,6 +110,13 @@ def stat_at(t: Any, dirfd: int, path: bytes, follow: bool, at_flags: int = 0) ->
     st = vd.dentry.inode.stat()
     st.mnt_id = vd.mount.id
     return st
+
+
+def stat_bytes_at(t: Any, dirfd: int, path: bytes, follow: bool, at_flags: int = 0) -> bytes:
+    """stat_at as the x86-64 `struct stat` (stat, lstat, newfstatat)."""
+    if not path and at_flags & AT_EMPTY_PATH and dirfd != AT_FDCWD:
+        return pack_stat(t.fds.get(dirfd).stat())
+    return lookup(t, dirfd, path, follow, at_flags).dentry.inode.stat_bytes()
 
 
 # --- checks -------------------------------------------------------------------------

@@ -20,13 +20,19 @@ from collections import OrderedDict
 from itertools import islice
 from typing import Any
 
-from sentry.abi.errno import BY_NUMBER, EIO, ENODATA, ENOENT, ENOTDIR, EROFS, SysError
+from sentry.abi.errno import BY_NUMBER, EFAULT, EIO, ENODATA, ENOENT, ENOTDIR, EROFS, SysError
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
+from sentry.platform.native import ffi, lib
 from sentry.vfs.file import DirectoryFile, SeekableFile
 from sentry.vfs.inode import DirEntry, FileSystem, Inode, SetAttr
 
 _O_PATH_DIR = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
 _libc = ctypes.CDLL(None, use_errno=True)
+
+
+_AT_EMPTY_PATH, _AT_SYMLINK_NOFOLLOW = 0x1000, 0x100
+_stat_buf = ffi.new("char[144]")
+_stat_bytes = ffi.buffer
 
 
 def sys_error(e: OSError) -> SysError:
@@ -154,6 +160,18 @@ class HostInode(Inode):
 
     def stat(self) -> Stat:
         return Stat.from_host(self.host_stat())
+
+    def stat_bytes(self) -> bytes:
+        """The host's struct stat as is (what stat() passes through, without the objects)."""
+        if self._dir:
+            rc = lib.st_fstatat_raw(self.dirfd(), b"", _AT_EMPTY_PATH, _stat_buf)
+        else:
+            rc = lib.st_fstatat_raw(self.parent.dirfd(), self.name, _AT_SYMLINK_NOFOLLOW,
+                                    _stat_buf)
+        if rc < 0:
+            cls = BY_NUMBER.get(-rc)
+            raise cls() if cls else EIO()
+        return _stat_bytes(_stat_buf, 144)[:]
 
     def access_stat(self) -> Stat:
         return self._perm
@@ -334,6 +352,23 @@ class HostFile(SeekableFile):
             return os.pread(self.host_fd, n, off) if n else b""
         except OSError as e:
             raise sys_error(e) from None
+
+    def read_to(self, mem: Any, addr: int, n: int) -> int:
+        """read(2) in one C call where the memory is a task's (no bytes object between)."""
+        self._check_read()
+        pread_to = getattr(mem.backend, "pread_to", None)
+        if pread_to is None:
+            data = self.pread_at(n, self.offset)
+            got, done = len(data), mem.write_partial(addr, data)
+        else:
+            got, done = pread_to(self.host_fd, self.offset, n, addr)
+            if got < 0:
+                cls = BY_NUMBER.get(-got)
+                raise cls() if cls else EIO()
+        self.offset += done
+        if got and not done:
+            raise EFAULT()
+        return done
 
     def pwrite_at(self, data: bytes, off: int) -> int:
         raise EROFS()

@@ -85,6 +85,11 @@ class OverlayInode(Inode):
     def access_stat(self) -> Stat:
         return self.upper.stat() if self.upper is not None else self.lower.access_stat()
 
+    def stat_bytes(self) -> bytes:
+        if self.upper is None:
+            return self.lower.stat_bytes()
+        return super().stat_bytes()
+
     def stat(self) -> Stat:
         if self.upper is None:
             return self.lower.stat()
