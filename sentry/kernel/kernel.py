@@ -14,6 +14,7 @@ Design rules:
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -178,6 +179,10 @@ class Kernel:
 
     def run(self) -> int:
         """Runs until the first task exits; returns its status as an exit code."""
+        # Start-up objects (modules, tables, the rootfs) live as long as the Sentry: out of
+        # the collector's generations, the full collections the loop's churn of short-lived
+        # objects triggers no longer walk them.
+        gc.freeze()
         try:
             self._loop()
         except SentryBug as e:

@@ -32,12 +32,13 @@ class MemoryBackend(Protocol):
 class Memory:
     """Typed copy-in/copy-out for one task."""
 
-    __slots__ = ("backend", "read_cstr")
+    __slots__ = ("backend", "read_cstr", "read_path")
 
     def __init__(self, backend: MemoryBackend) -> None:
         self.backend = backend
         # A backend may read strings itself (the platforms' AddressSpace does it in C).
         self.read_cstr = getattr(backend, "read_cstr", None) or self._read_cstr
+        self.read_path = getattr(backend, "read_path", None) or self._read_path
 
     def read(self, addr: int, n: int) -> bytes:
         if n == 0:
@@ -83,8 +84,9 @@ class Memory:
             out += data
         raise ENAMETOOLONG()
 
-    def read_path(self, addr: int) -> bytes:
-        """Reads a path argument (PATH_MAX including the NUL); the empty path is returned as b""."""
+    def _read_path(self, addr: int) -> bytes:
+        """read_path(addr): a path argument (PATH_MAX including the NUL); the empty path
+        is returned as b"" (a backend may provide read_path itself, in one C call)."""
         if addr == 0:
             raise EFAULT()
         return self.read_cstr(addr, PATH_MAX)

@@ -22,6 +22,8 @@ from sentry.abi.errno import EFAULT, ENAMETOOLONG
 from sentry.platform import filter as bpf
 from sentry.platform.native import HostError, check, ffi, lib, stub_image
 
+_PATH_MAX = 4096  # Linux's limit on a path argument, NUL included
+
 ST_AT_ENTRY = lib.ST_AT_ENTRY
 ST_AT_OTHER = lib.ST_AT_OTHER
 
@@ -91,6 +93,7 @@ class AddressSpace:
     """A task's memory as the MemoryBackend of sentry.kernel.memory.Memory."""
 
     __slots__ = ("pid", "_buf", "_bufsize", "_delivered")
+    _unpack = staticmethod(ffi.unpack)
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -115,6 +118,16 @@ class AddressSpace:
         if n < 0:
             raise ENAMETOOLONG() if n == -ENAMETOOLONG.errno else EFAULT()
         return ffi.buffer(buf, n)[:]
+
+    def read_path(self, addr: int) -> bytes:
+        """Memory.read_path in one Python frame: a path of at most PATH_MAX bytes (NUL
+        included) at addr, EFAULT for NULL."""
+        if addr == 0:
+            raise EFAULT()
+        n = lib.st_mem_read_cstr(self.pid, addr, self._buf, _PATH_MAX)
+        if n < 0:
+            raise ENAMETOOLONG() if n == -ENAMETOOLONG.errno else EFAULT()
+        return self._unpack(self._buf, n)
 
     def write_raw(self, addr: int, data: bytes) -> int:
         got = lib.st_mem_write(self.pid, addr, data, len(data))

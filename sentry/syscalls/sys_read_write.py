@@ -211,31 +211,44 @@ def sys_read(t: Task, a: Args) -> Any:
     block returns the coroutine that parks the task.
     """
     f = t.fds.get(a.int(0))
-    n = min(a.size(2), MAX_RW_COUNT)
-    iovs = [(a.ptr(1), n)]
+    n = a.size(2)
+    if n > MAX_RW_COUNT:
+        n = MAX_RW_COUNT
     if f.tty_job is not None:
         f.tty_job.check_read(t)
     if f.task_read:
-        return f.read_task(t, iovs)
-
+        return f.read_task(t, [(a.ptr(1), n)])
     direct = f.read_to if n <= DIRECT_READ_MAX else None
+    addr = a.ptr(1)
+    if direct is not None:  # straight into task memory (host files), no closure
+        try:
+            done = direct(t.mem, addr, n)
+        except EAGAIN:
+            if f.nonblocking:
+                raise
+        else:
+            if fsnotify.active and done:
+                fsnotify.file_event(f, fsnotify.IN_ACCESS)
+            return done
+    iovs = [(addr, n)]
 
     def op() -> int:
         if direct is not None:
-            done = direct(t.mem, iovs[0][0], n)
+            done = direct(t.mem, addr, n)
         else:
             done = _copy_out(t, f, iovs, f.read(n))
         if fsnotify.active and done:
             fsnotify.file_event(f, fsnotify.IN_ACCESS)
         return done
 
-    try:
-        return op()
-    except EAGAIN:
-        if f.nonblocking:
-            raise
-    if hasattr(f, "read_deadline"):  # a terminal: VTIME
-        return _read_timed(t, f, lambda data: _copy_out(t, f, iovs, data), n)
+    if direct is None:
+        try:
+            return op()
+        except EAGAIN:
+            if f.nonblocking:
+                raise
+        if hasattr(f, "read_deadline"):  # a terminal: VTIME
+            return _read_timed(t, f, lambda data: _copy_out(t, f, iovs, data), n)
     return t.io_wait(f, POLLIN, op)
 
 

@@ -132,6 +132,8 @@ async def fcntl_lock(t: Any, f: Any, cmd: int, addr: int) -> int:
 
 def release_posix(tg: Any, inode: Any) -> None:
     """close(2) of any fd of the file drops the process's POSIX locks on it."""
+    if not _table:  # no POSIX lock anywhere (the usual close): no weak reference made
+        return
     il = _table.get(inode)
     if il is not None and any(lk.owner is tg for lk in il.locks):
         il.locks = [lk for lk in il.locks if lk.owner is not tg]
