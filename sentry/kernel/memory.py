@@ -32,13 +32,14 @@ class MemoryBackend(Protocol):
 class Memory:
     """Typed copy-in/copy-out for one task."""
 
-    __slots__ = ("backend", "read_cstr", "read_path")
+    __slots__ = ("backend", "read_cstr", "read_path", "write")
 
     def __init__(self, backend: MemoryBackend) -> None:
         self.backend = backend
         # A backend may read strings itself (the platforms' AddressSpace does it in C).
         self.read_cstr = getattr(backend, "read_cstr", None) or self._read_cstr
         self.read_path = getattr(backend, "read_path", None) or self._read_path
+        self.write = getattr(backend, "write", None) or self._write
 
     def read(self, addr: int, n: int) -> bytes:
         if n == 0:
@@ -54,7 +55,9 @@ class Memory:
         """Reads up to n bytes, stopping at the first unmapped page (for I/O that may be short)."""
         return self.backend.read_raw(addr, n) if n else b""
 
-    def write(self, addr: int, data: bytes) -> None:
+    def _write(self, addr: int, data: bytes) -> None:
+        """write(addr, data): all of data at addr, or EFAULT (a backend may provide write
+        itself, in one C call)."""
         if not data:
             return
         if self.backend.write_raw(addr, data) != len(data):

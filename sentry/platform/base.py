@@ -129,6 +129,11 @@ class AddressSpace:
             raise ENAMETOOLONG() if n == -ENAMETOOLONG.errno else EFAULT()
         return self._unpack(self._buf, n)
 
+    def write(self, addr: int, data: bytes) -> None:
+        """Memory.write in one Python frame: all of data at addr, or EFAULT."""
+        if lib.st_mem_write(self.pid, addr, data, len(data)) != len(data):
+            raise EFAULT()
+
     def write_raw(self, addr: int, data: bytes) -> int:
         got = lib.st_mem_write(self.pid, addr, data, len(data))
         return max(got, 0)

@@ -53,7 +53,7 @@ def _install(t: Task, f: FileDescription, cloexec: bool) -> int:
 def _openat(t: Task, dirfd: int, path: bytes, flags: int, mode: int) -> Any:
     """The fd, or, for a FIFO open that must wait for its other end, a coroutine that the
     kernel runs as it runs an async handler's (so the common path stays a plain call)."""
-    f = open_file(t, dirfd, path, flags, mode)
+    f = ops.open_at(t, dirfd, path, flags, mode)
     if f.__class__ is PipeFile and f.partner_wait is not None:
         return _open_fifo(t, f, bool(flags & O_CLOEXEC))
     return _install(t, f, bool(flags & O_CLOEXEC))

@@ -91,6 +91,9 @@ class Inode:
     """A file in some filesystem. Subclasses override what their kind supports."""
 
     fs: FileSystem
+    # Opens itself whatever its kind (a terminal, a magic link), not through the VFS's
+    # device table.
+    self_opening = False
 
     # --- attributes -------------------------------------------------------------------
     def stat(self) -> Stat:

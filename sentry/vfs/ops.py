@@ -238,7 +238,7 @@ def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> Fil
         want = (MAY_READ if acc != O_WRONLY else 0) | (MAY_WRITE if writes else 0)
         check_access(t.creds, st, want)
     keep = flags & STATUS_KEEP | O_LARGEFILE
-    if getattr(inode, "self_opening", False):
+    if inode.self_opening:
         return inode.open(t, vd, keep | flags & O_NOCTTY)  # terminals look at O_NOCTTY
     if kind in (S_IFCHR, S_IFBLK):
         if vd.mount.flags & MS_NODEV:

@@ -300,6 +300,12 @@ class OverlayInode(Inode):
         return (self.upper or self.lower).readlink(t)
 
     def open(self, t: Any, vd: Any, flags: int) -> Any:
+        upper = self.upper
+        if upper is None and flags & O_ACCMODE == O_RDONLY:  # a lower file read as is
+            lower = self.lower
+            if lower.mode & S_IFMT == S_IFDIR:
+                return DirectoryFile(flags, vd)
+            return lower.open(t, vd, flags)
         if self.is_dir():
             return DirectoryFile(flags, vd)
         if flags & O_ACCMODE != O_RDONLY:
