@@ -114,9 +114,11 @@ def stat_at(t: Any, dirfd: int, path: bytes, follow: bool, at_flags: int = 0) ->
 
 def stat_bytes_at(t: Any, dirfd: int, path: bytes, follow: bool, at_flags: int = 0) -> bytes:
     """stat_at as the x86-64 `struct stat` (stat, lstat, newfstatat)."""
-    if not path and at_flags & AT_EMPTY_PATH and dirfd != AT_FDCWD:
-        return pack_stat(t.fds.get(dirfd).stat())
-    return lookup(t, dirfd, path, follow, at_flags).dentry.inode.stat_bytes()
+    if not path:
+        if at_flags & AT_EMPTY_PATH and dirfd != AT_FDCWD:
+            return pack_stat(t.fds.get(dirfd).stat())
+        return lookup(t, dirfd, path, follow, at_flags).dentry.inode.stat_bytes()
+    return resolve_path(t, dirfd, path, follow).dentry.inode.stat_bytes()
 
 
 # --- checks -------------------------------------------------------------------------
