@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sentry.abi.errno import ENOENT
+from sentry.abi.errno import ENOENT, SysError
+from sentry.abi.stat import pack_stat
 from sentry.vfs import ops
 from sentry.vfs.constants import AT_FDCWD, O_RDONLY
 from sentry.vfs.fsimpl.host import HostFS
@@ -29,6 +30,20 @@ def test_stat_passes_host_values_through(t, host_tree):
         hs = os.lstat(os.fsencode(host_tree) + p)
         assert (st.dev, st.ino, st.mode, st.nlink, st.size, st.mtime_ns, st.uid) == (
             hs.st_dev, hs.st_ino, hs.st_mode, hs.st_nlink, hs.st_size, hs.st_mtime_ns, hs.st_uid)
+
+
+def test_stat_bytes_are_the_packed_stat(t, host_tree):
+    """The raw struct stat path (stat, lstat, newfstatat) says what pack_stat(stat()) says."""
+    host_root(t, host_tree)
+    for p in (b"/etc/passwd", b"/etc", b"/abs_link", b"/", b"/etc/sub/deep"):
+        for follow in (True, False):
+            try:
+                want = pack_stat(ops.stat_at(t, AT_FDCWD, p, follow))
+            except SysError as e:
+                with pytest.raises(type(e)):
+                    ops.stat_bytes_at(t, AT_FDCWD, p, follow)
+                continue
+            assert ops.stat_bytes_at(t, AT_FDCWD, p, follow) == want, (p, follow)
 
 
 def test_directory_fds_are_bounded_and_reopened(t, tmp_path):
