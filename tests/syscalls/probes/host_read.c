@@ -68,6 +68,13 @@ int main(void) {
     YESNO("stat == fstatat", same_file(&a, &b));
     SHOW("fstatat(AT_EMPTY_PATH)", fstatat(fd, "", &b, AT_EMPTY_PATH));
     YESNO("stat == fstatat(AT_EMPTY_PATH)", same_file(&a, &b));
+    char target[64];
+    long tn = readlink("/bin", target, sizeof target);
+    SHOW("lstat(/bin)", syscall(SYS_lstat, "/bin", &a));
+    YESNO("lstat(/bin) is a link exactly when readlink works", S_ISLNK(a.st_mode) == (tn >= 0));
+    YESNO("its size is the target's length", tn < 0 || a.st_size == tn);
+    SHOW("stat(/bin)", stat("/bin", &b));
+    YESNO("stat(/bin) is a dir", S_ISDIR(b.st_mode));
     SHOW("stat(/etc)", stat("/etc", &a));
     SHOW("fstat(dirfd)", syscall(SYS_fstat, dir, &b));
     YESNO("/etc is a dir, same as its fd", S_ISDIR(a.st_mode) && same_file(&a, &b));
