@@ -216,6 +216,9 @@ def _open_tmpfile(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> Fil
     return inode.open(t, VirtualDentry(d.mount, dentry), flags & STATUS_KEEP | O_LARGEFILE)
 
 
+_REG_SLOW = O_TRUNC | O_PATH | O_DIRECTORY
+
+
 def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> FileDescription:
     """Opens a resolved file: kind checks, permissions, devices, O_TRUNC."""
     inode = vd.dentry.inode
@@ -223,6 +226,16 @@ def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> Fil
     # fresh stat costs a host call, and only devices (rdev) and O_TRUNC (size) need one.
     st = inode.access_stat()
     kind = st.mode & S_IFMT
+    if kind == S_IFREG and not flags & _REG_SLOW and not inode.self_opening:
+        # The common open of a regular file (no O_TRUNC, O_PATH, O_DIRECTORY): of the
+        # checks below only permission and a read-only mount apply, in this order.
+        acc = flags & O_ACCMODE
+        if not created:
+            check_access(t.creds, st, (MAY_READ if acc != O_WRONLY else 0) |
+                         (MAY_WRITE if acc != O_RDONLY else 0))
+        if acc != O_RDONLY and _read_only(vd):
+            raise EROFS()
+        return inode.open(t, vd, flags & STATUS_KEEP | O_LARGEFILE)
     if kind in (S_IFCHR, S_IFBLK) or flags & O_TRUNC:
         st = inode.stat()
         kind = st.mode & S_IFMT
