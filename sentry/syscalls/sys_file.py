@@ -82,8 +82,9 @@ def sys_creat(t: Task, a: Args) -> Any:
 def sys_close(t: Task, a: Args) -> int:
     """Implements close(2)."""
     f = t.fds.remove(a.int(0))
-    if f.inode is not None:
-        release_posix(t.tg, f.inode)
+    inode = f.inode
+    if inode is not None:
+        release_posix(t.tg, inode)
     f.decref()
     return 0
 

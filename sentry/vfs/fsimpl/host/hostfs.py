@@ -333,8 +333,7 @@ class HostFile(SeekableFile):
             self.host_fd = -1
             inode.release_file_fd()
 
-    def __del__(self) -> None:
-        self.release()
+    __del__ = release  # idempotent: a description never installed closes its fd too
 
     def copy_to(self, out_fd: int) -> None:
         """Copies the whole file into out_fd from offset 0 (overlay copy-up)."""
