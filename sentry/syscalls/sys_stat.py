@@ -36,13 +36,13 @@ def _fstat_at(t: Task, dirfd: int, path: bytes, flags: int):  # -> Stat
 
 def sys_stat(t: Task, a: Args) -> int:
     """Implements stat(2)."""
-    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, _path(t, a.ptr(0)), True))
+    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, t.mem.read_path(a.ptr(0)), True))
     return 0
 
 
 def sys_lstat(t: Task, a: Args) -> int:
     """Implements lstat(2)."""
-    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, _path(t, a.ptr(0)), False))
+    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, t.mem.read_path(a.ptr(0)), False))
     return 0
 
 
@@ -55,7 +55,7 @@ def sys_fstat(t: Task, a: Args) -> int:
 
 def sys_newfstatat(t: Task, a: Args) -> int:
     """Implements newfstatat(2)."""
-    dirfd, path, buf, flags = a.int(0), _path(t, a.ptr(1)), a.ptr(2), a.int(3)
+    dirfd, path, buf, flags = a.int(0), t.mem.read_path(a.ptr(1)), a.ptr(2), a.int(3)
     if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT):
         raise EINVAL()
     follow = not flags & AT_SYMLINK_NOFOLLOW
