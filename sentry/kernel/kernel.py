@@ -14,6 +14,7 @@ Design rules:
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
 import os
@@ -350,7 +351,11 @@ class Kernel:
                 self.report.add(nr, "host", 0)
             # Through the loop, not synchronously: the call may block (nanosleep, futex,
             # pause) until another task acts.
-            self.platform.rerun_start(t.ctx)
+            try:
+                self.platform.rerun_start(t.ctx)
+            except OSError as e:
+                if e.errno != errno.ESRCH:  # killed meanwhile: its exit event follows
+                    raise
             return
         try:
             r = self.syscall(t, nr, args, None)
