@@ -584,13 +584,14 @@ class Kernel:
         restart-or-EINTR rule, as if the wait had been interrupted on the host.
         Signalfd waiters (blocked signals do not interrupt) are told to look again.
         """
+        woken = set(self._wake_queue)  # before the signalfd wake-up below adds its own
         if self.signal_queue.has_waiters() and any(
                 signals.pending_in(task.host_tid, ALL_SIGNALS) for task in tg.tasks):
             self.signal_queue.notify(POLLIN)
         for task in tg.tasks:
             entry = self.parked.get(task)
-            if entry is None:
-                continue
+            if entry is None or task in woken:
+                continue  # woken already: it completes first, as Linux's rescan after a wake
             if signals.has_pending(task.host_tid):
                 ws = getattr(entry[0].wait, "source", entry[0].wait)  # a WaitSet, maybe in a _Wait
                 nohand = entry[0].nr in NOHAND_CALLS or getattr(ws, "no_restart", False)
