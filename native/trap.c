@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/kcmp.h>
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -604,8 +605,8 @@ static int await_notif(int tid, long long nr, unsigned long long ip, unsigned lo
  * ld.so an mmap result of 0 and the injection a call that was not its own. */
 static int addfd_send(unsigned long long id, int donate_fd) {
     struct seccomp_notif_addfd a = {
-        .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)donate_fd,
-        .newfd = 0, .newfd_flags = O_CLOEXEC};
+        .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND | SECCOMP_ADDFD_FLAG_SETFD,
+        .srcfd = (unsigned)donate_fd, .newfd = ST_DONATE_SLOT, .newfd_flags = O_CLOEXEC};
     sigset_t all, old;
     sigfillset(&all);
     if (sigprocmask(SIG_BLOCK, &all, &old) < 0) return -errno;
@@ -656,10 +657,13 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
                        unsigned long long ip, int seen_entry, int notif, int donate_fd,
                        long long *result, int *sig, int *status) {
     struct ptrace_syscall_info info;
+    /* A TRACE-lane call is resumed with PTRACE_CONT: its seccomp stop is its entry. */
+    int traced = notif & ST_INJECT_TRACED;
+    notif &= ~ST_INJECT_TRACED;
     int answered = notif == ST_NOTIF_NONE;
     *sig = 0;
     *status = -1;
-    if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
+    if (ptrace(traced && !seen_entry ? PT_CONT : PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
     for (;;) {
         int st, w, e;
         if (seen_entry && !answered) {
@@ -713,6 +717,10 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
             else if (info.op == PTRACE_SYSCALL_INFO_EXIT && seen_entry) {
                 *result = info.exit.rval;
                 return 0;
+            } else if (info.op == PTRACE_SYSCALL_INFO_SECCOMP && !seen_entry && traced &&
+                       info.seccomp.nr == (unsigned long long)nr &&
+                       info.instruction_pointer == ip && info.arch == AUDIT_ARCH_X86_64) {
+                seen_entry = 1; /* resumed with PTRACE_CONT: the next stop is its exit */
             } else if (info.op == PTRACE_SYSCALL_INFO_SECCOMP && seen_entry &&
                        info.seccomp.nr == (unsigned long long)nr) {
                 /* our own call in the TRACE lane: it counts as allowed */
@@ -758,6 +766,12 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
     if ((nr == SYS_execve || nr == SYS_execveat) && *result == 0) return 0;
     if (ptrace(PT_SETREGS, tid, 0, &saved) < 0) return -errno;
     return 0;
+}
+
+int st_slot_holds(int tid, int sentry_fd) {
+    long r = syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, sentry_fd, ST_DONATE_SLOT);
+    if (r < 0) return errno == EBADF ? 0 : -errno;
+    return r == 0;
 }
 
 int st_pidfd_getfd(int pid, int targetfd) {

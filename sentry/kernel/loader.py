@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError
-from sentry.abi.sysno import SYS_close, SYS_mmap
+from sentry.abi.sysno import SYS_mmap
 from sentry.kernel.thread_group import MM
 from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
@@ -218,8 +218,15 @@ class _Injector:
         self.t = t
         self.platform = t.kernel.platform
 
-    def call(self, nr: int, *args: int, donate_fd: int = -1) -> int:
-        r = self.platform.inject(self.t.ctx, nr, *args, donate_fd=donate_fd)
+    def call(self, nr: int, *args: int) -> int:
+        return self._check(nr, self.platform.inject(self.t.ctx, nr, *args))
+
+    def donate(self, host_fd: int) -> int:
+        """host_fd in the task's donation slot (left there: the next donation replaces it)."""
+        return self._check(DOORBELL, self.platform.donate(self.t.ctx, host_fd))
+
+    @staticmethod
+    def _check(nr: int, r: int) -> int:
         if r < 0 and r > -4096:
             raise OSError(-r, f"injected syscall {nr} failed: {os.strerror(-r)}")
         return r
@@ -235,27 +242,24 @@ def map_elf(inj: _Injector, t: Task, elf: Elf, hint: int) -> tuple[int, int]:
         bias = 0
     host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
     t.fs.root.mount.vfs.map_names.note(host_fd, elf.file)  # for /proc/<pid>/maps
-    fd = inj.call(DOORBELL, donate_fd=host_fd)
-    try:
-        for s in elf.segments:
-            start = bias + s.vaddr
-            map_start = page_down(start)
-            file_end = start + s.filesz
-            mem_end = page_up(start + s.memsz)
-            if s.filesz:
-                inj.call(SYS_mmap, map_start, page_up(file_end) - map_start, s.prot,
-                         MAP_PRIVATE | MAP_FIXED, fd, s.offset - (start - map_start))
-                tail = page_up(file_end) - file_end
-                if s.memsz > s.filesz and tail:
-                    t.mem.backend.poke(file_end, bytes(tail))  # the partial bss page
-                anon_start = page_up(file_end)
-            else:
-                anon_start = map_start
-            if mem_end > anon_start:
-                inj.call(SYS_mmap, anon_start, mem_end - anon_start, s.prot,
-                         MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0)
-    finally:
-        inj.call(SYS_close, fd)
+    fd = inj.donate(host_fd)
+    for s in elf.segments:
+        start = bias + s.vaddr
+        map_start = page_down(start)
+        file_end = start + s.filesz
+        mem_end = page_up(start + s.memsz)
+        if s.filesz:
+            inj.call(SYS_mmap, map_start, page_up(file_end) - map_start, s.prot,
+                     MAP_PRIVATE | MAP_FIXED, fd, s.offset - (start - map_start))
+            tail = page_up(file_end) - file_end
+            if s.memsz > s.filesz and tail:
+                t.mem.backend.poke(file_end, bytes(tail))  # the partial bss page
+            anon_start = page_up(file_end)
+        else:
+            anon_start = map_start
+        if mem_end > anon_start:
+            inj.call(SYS_mmap, anon_start, mem_end - anon_start, s.prot,
+                     MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0)
     return bias, bias + hi
 
 

@@ -296,8 +296,9 @@ class Platform(abc.ABC):
         check(lib.st_resume(ctx.tid, lib.ST_SYSCALL, 0), "resume to syscall stop")
 
     @abc.abstractmethod
-    def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
-        """Whether an injected call meets the notify lane of this platform's filter."""
+    def injected_lane(self, nr: int, args: tuple[int, ...]) -> str:
+        """The lane of this platform's filter an injected call meets: "allow", "trace" or
+        "notify"."""
 
     def inject(self, ctx: Context, nr: int, *args: int, donate_fd: int = -1,
                exec_tid: int = 0, others: tuple[int, ...] = ()) -> int:
@@ -311,10 +312,13 @@ class Platform(abc.ABC):
         full = (args + (0,) * 6)[:6]
         for i in range(6):
             a[i] = full[i] & 0xFFFFFFFFFFFFFFFF
+        lane = "notify" if donate_fd >= 0 else self.injected_lane(nr, full)
         if donate_fd >= 0:
             notif = lib.ST_NOTIF_ADDFD
-        elif self.injected_notifies(nr, full):
+        elif lane == "notify":
             notif = lib.ST_NOTIF_CONTINUE
+        elif lane == "trace":  # its seccomp stop is its entry: resumed with PTRACE_CONT
+            notif = lib.ST_NOTIF_NONE | lib.ST_INJECT_TRACED
         else:
             notif = lib.ST_NOTIF_NONE
         tids = ffi.new("int[]", others) if others else ffi.NULL
@@ -332,6 +336,20 @@ class Platform(abc.ABC):
             raise TaskDied(self._status[0])
         check(rc, f"inject syscall {nr}")
         return self._res[0]
+
+    def donate(self, ctx: Context, host_fd: int) -> int:
+        """Gives the stopped task the Sentry's host_fd, for a host call that names it (a
+        file mmap, the stub's exec); returns the task's fd number or -errno.
+
+        The fd lands on the task's donation slot (ST_DONATE_SLOT, close-on-exec) and stays
+        there until the next donation replaces it, so mapping one file several times in a
+        row (ld.so maps each library's segments from one fd) donates it once: kcmp says
+        whether the slot holds this very file description already. The guest cannot name
+        the slot: all its fd calls are the Sentry's.
+        """
+        if lib.st_slot_holds(ctx.tid, host_fd) == 1:
+            return lib.ST_DONATE_SLOT
+        return self.inject(ctx, bpf.DOORBELL, donate_fd=host_fd)
 
     def wait_task(self, tid: int) -> int:
         """waitpid(tid, __WALL) that also finds the report an injection met and put aside

@@ -20,7 +20,6 @@ from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
-from sentry.platform.filter import DOORBELL
 from sentry.platform.native import lib
 
 SIGCHLD = 17
@@ -106,7 +105,7 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     k = t.kernel
     p = k.platform
     try:
-        fd = p.inject(t.ctx, DOORBELL, donate_fd=p.stub_fd)
+        fd = p.donate(t.ctx, p.stub_fd)
         others = tuple(x.host_tid for x in t.tg.tasks if x is not t and x is not t.tg.leader)
         r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH,
                      exec_tid=t.tg.host_pid, others=others)
