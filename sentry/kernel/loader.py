@@ -264,20 +264,28 @@ def map_elf(inj: _Injector, t: Task, elf: Elf, hint: int) -> tuple[int, int]:
 
 
 def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
-    """The host's auxv for the stub: vDSO address, hwcaps and the like come from it."""
-    mem = t.mem
-    argc = mem.read_u64(rsp)
-    p = rsp + 8 * (argc + 2)
-    while mem.read_u64(p):
-        p += 8
-    p += 8
+    """The host's auxv for the stub: vDSO address, hwcaps and the like come from it.
+
+    The stack is read a page at a time (what lies between rsp and its page's end, then
+    whole pages: all of it is the stack's), not a word at a time."""
+    buf = bytearray(t.mem.read(rsp, PAGE - (rsp & (PAGE - 1))))
+
+    def word(i: int) -> int:
+        while 8 * i + 8 > len(buf):
+            buf.extend(t.mem.read(rsp + len(buf), PAGE))
+        return int.from_bytes(buf[8 * i:8 * i + 8], "little")
+
+    i = word(0) + 2  # argc, argv[], NULL
+    while word(i):
+        i += 1
+    i += 1
     out = {}
     while True:
-        k, v = mem.read_u64(p), mem.read_u64(p + 8)
+        k, v = word(i), word(i + 1)
         if k == AT_NULL:
             return out
         out[k] = v
-        p += 16
+        i += 2
 
 
 def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:

@@ -63,11 +63,12 @@ def check_clone_flags(flags: int) -> int:
 
 def ns_tid(host_tid: int) -> int:
     """The task's tid in the sandbox's PID namespace (its guest tid)."""
-    with open(f"/proc/{host_tid}/status", "rb") as f:
-        for line in f:
-            if line.startswith(b"NSpid:"):
-                return int(line.split()[-1])
-    raise RuntimeError(f"no NSpid for host tid {host_tid}")
+    from sentry.kernel.signals import read_status, status_value
+
+    nspid = status_value(read_status(host_tid), b"NSpid").split()
+    if not nspid:
+        raise RuntimeError(f"no NSpid for host tid {host_tid}")
+    return int(nspid[-1])
 
 
 def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
@@ -79,7 +80,8 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         tg = parent.tg
     else:
         ptg = parent.tg.parent if flags & CLONE_PARENT and parent.tg.parent else parent.tg
-        tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid)
+        tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid,
+                         rlimits=list(parent.tg.rlimits))  # (not the host's: 16 getrlimits)
         # After the constructor, which takes 0 for "its own": the init's session and group
         # are 0 (outside the namespace), and its children share them.
         tg.pgid, tg.sid = parent.tg.pgid, parent.tg.sid
@@ -89,7 +91,6 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         ptg.children.add(tg)
         tg.exe_path, tg.cmdline, tg.environ = (parent.tg.exe_path, parent.tg.cmdline,
                                                parent.tg.environ)
-        tg.rlimits = list(parent.tg.rlimits)
         tg.nocldwait = parent.tg.nocldwait  # dispositions are inherited
         tg.controlling_tty = parent.tg.controlling_tty
         mm = parent.tg.mm
