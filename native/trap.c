@@ -603,10 +603,11 @@ static int await_notif(int tid, long long nr, unsigned long long ip, unsigned lo
  * by SA_RESTART) withdraws the fd but leaves the call replied, so it returns 0 with no fd
  * installed and the restarted ioctl finds no notification (ENOENT). Under load that gave
  * ld.so an mmap result of 0 and the injection a call that was not its own. */
-static int addfd_send(unsigned long long id, int donate_fd) {
+static int addfd_send(unsigned long long id, int donate_fd, int stub) {
     struct seccomp_notif_addfd a = {
         .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND | SECCOMP_ADDFD_FLAG_SETFD,
-        .srcfd = (unsigned)donate_fd, .newfd = ST_DONATE_SLOT, .newfd_flags = O_CLOEXEC};
+        .srcfd = (unsigned)donate_fd, .newfd = stub ? ST_STUB_SLOT : ST_DONATE_SLOT,
+        .newfd_flags = stub ? 0 : O_CLOEXEC};
     sigset_t all, old;
     sigfillset(&all);
     if (sigprocmask(SIG_BLOCK, &all, &old) < 0) return -errno;
@@ -669,8 +670,8 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
         if (seen_entry && !answered) {
             unsigned long long id = 0;
             if ((e = await_notif(tid, nr, ip, &id, sig, status)) < 0) return e;
-            if (notif == ST_NOTIF_ADDFD) {
-                e = addfd_send(id, donate_fd);
+            if (notif == ST_NOTIF_ADDFD || notif == ST_NOTIF_ADDFD_STUB) {
+                e = addfd_send(id, donate_fd, notif == ST_NOTIF_ADDFD_STUB);
             } else {
                 e = st_notify_send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
             }
@@ -768,8 +769,8 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
     return 0;
 }
 
-int st_slot_holds(int tid, int sentry_fd) {
-    long r = syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, sentry_fd, ST_DONATE_SLOT);
+int st_slot_holds(int tid, int sentry_fd, int slot) {
+    long r = syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, sentry_fd, slot);
     if (r < 0) return errno == EBADF ? 0 : -errno;
     return r == 0;
 }

@@ -301,12 +301,14 @@ class Platform(abc.ABC):
         "notify"."""
 
     def inject(self, ctx: Context, nr: int, *args: int, donate_fd: int = -1,
-               exec_tid: int = 0, others: tuple[int, ...] = ()) -> int:
+               exec_tid: int = 0, others: tuple[int, ...] = (), stub_slot: bool = False) -> int:
         """Runs host syscall `nr` inside the stopped task; returns its raw result (-errno).
 
         For an exec: `exec_tid` is the tid the task has on the host once the exec succeeds
         (its leader's), and `others` the host tids of its other threads, which the exec
         kills; their exits are reaped during the call and never reach next_event().
+        `donate_fd` goes on ST_DONATE_SLOT (close-on-exec), or on ST_STUB_SLOT, kept across
+        exec, with `stub_slot` (donate(), donate_stub()).
         """
         a = self._args
         full = (args + (0,) * 6)[:6]
@@ -314,7 +316,7 @@ class Platform(abc.ABC):
             a[i] = full[i] & 0xFFFFFFFFFFFFFFFF
         lane = "notify" if donate_fd >= 0 else self.injected_lane(nr, full)
         if donate_fd >= 0:
-            notif = lib.ST_NOTIF_ADDFD
+            notif = lib.ST_NOTIF_ADDFD_STUB if stub_slot else lib.ST_NOTIF_ADDFD
         elif lane == "notify":
             notif = lib.ST_NOTIF_CONTINUE
         elif lane == "trace":  # its seccomp stop is its entry: resumed with PTRACE_CONT
@@ -347,9 +349,16 @@ class Platform(abc.ABC):
         whether the slot holds this very file description already. The guest cannot name
         the slot: all its fd calls are the Sentry's.
         """
-        if lib.st_slot_holds(ctx.tid, host_fd) == 1:
+        if lib.st_slot_holds(ctx.tid, host_fd, lib.ST_DONATE_SLOT) == 1:
             return lib.ST_DONATE_SLOT
         return self.inject(ctx, bpf.DOORBELL, donate_fd=host_fd)
+
+    def donate_stub(self, ctx: Context) -> int:
+        """The stub's memfd in the stopped task, for its exec: on ST_STUB_SLOT, kept across
+        exec and fork, so a task tree gets it once. Returns the fd number or -errno."""
+        if lib.st_slot_holds(ctx.tid, self.stub_fd, lib.ST_STUB_SLOT) == 1:
+            return lib.ST_STUB_SLOT
+        return self.inject(ctx, bpf.DOORBELL, donate_fd=self.stub_fd, stub_slot=True)
 
     def wait_task(self, tid: int) -> int:
         """waitpid(tid, __WALL) that also finds the report an injection met and put aside
