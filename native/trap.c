@@ -654,12 +654,58 @@ static int wait_reaping(int tid, int exec_tid, int *st, int *others, int n) {
     }
 }
 
+/* waitpid(tid) for a TRACE-lane call resumed with PTRACE_CONT, before its seccomp stop.
+ * Workload code at the stub's ip (another thread may have mapped its own page there) could
+ * make a notify-lane call instead, which nobody would answer while the Sentry blocks in
+ * waitpid: so the listener is watched too, and SIGCHLD (held off between the check and
+ * ppoll) ends the wait. Returns as waitpid does, or 0 when `tid` sent a notification: not
+ * the Sentry's call (answered EPERM here; the caller kills the task). Other tasks'
+ * notifications are queued for the loop. */
+static int wait_traced(int tid, int *st) {
+    sigset_t chld, old, during;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &chld, &old) < 0) return -1;
+    during = old;
+    sigdelset(&during, SIGCHLD);
+    int w, e = 0;
+    for (;;) {
+        w = wait_for(tid, st, WNOHANG);
+        if (w != 0) break;
+        struct pollfd p = {.fd = listener, .events = POLLIN};
+        int n = ppoll(&p, listener >= 0 ? 1 : 0, NULL, &during);
+        if (n < 0 && errno != EINTR) {
+            w = -1;
+            break;
+        }
+        if (n <= 0) continue;
+        struct seccomp_notif nt;
+        int r = recv_notif(&nt);
+        if (r == -ENOENT || r == -EINTR) continue;
+        if (r == 0 && (int)nt.pid == tid) {
+            ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &(struct seccomp_notif_resp){
+                .id = nt.id, .error = -EPERM});
+            w = 0;
+            break;
+        }
+        if (r == 0) r = push_notif(&nt);
+        if (r < 0) {
+            e = -r, w = -1;
+            break;
+        }
+    }
+    if (w < 0 && !e) e = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (w < 0) errno = e;
+    return w;
+}
+
 static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long long nr,
                        unsigned long long ip, int seen_entry, int notif, int donate_fd,
                        long long *result, int *sig, int *status) {
     struct ptrace_syscall_info info;
     /* A TRACE-lane call is resumed with PTRACE_CONT: its seccomp stop is its entry. */
-    int traced = notif & ST_INJECT_TRACED;
+    int traced = (notif & ST_INJECT_TRACED) && !n_others && exec_tid == tid;
     notif &= ~ST_INJECT_TRACED;
     int answered = notif == ST_NOTIF_NONE;
     *sig = 0;
@@ -690,7 +736,12 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
                 answered = 1;
             }
         }
-        w = wait_reaping(tid, exec_tid, &st, others, n_others);
+        if (traced && !seen_entry) {
+            w = wait_traced(tid, &st);
+            if (w == 0) return kill_task(tid, status); /* a notify-lane call: not ours */
+        } else {
+            w = wait_reaping(tid, exec_tid, &st, others, n_others);
+        }
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == ECHILD && exec_tid != tid && seen_entry) {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import errno
+import fcntl
 import logging
 import os
 
@@ -140,8 +141,11 @@ class Platform(abc.ABC):
         # The stub's entry point is its `syscall` instruction (native/stub.c).
         self.stub_ip = int.from_bytes(self.stub[24:32], "little")
         self.empty_string_addr = _stub_zero_byte(self.stub)
-        self.stub_fd = os.memfd_create("runsc-stub", os.MFD_CLOEXEC)
+        self.stub_fd = os.memfd_create("runsc-stub", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.write(self.stub_fd, self.stub)
+        # Every task holds it (ST_STUB_SLOT): sealed, nobody can change the stub.
+        fcntl.fcntl(self.stub_fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW
+                    | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
         self._args = ffi.new("unsigned long long[6]")
         self._res = ffi.new("long long *")
         self._sig = ffi.new("int *")
