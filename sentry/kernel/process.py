@@ -42,6 +42,7 @@ CLONE_NEWPID, CLONE_NEWNET, CLONE_IO = 0x20000000, 0x40000000, 0x80000000
 NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
                    | CLONE_NEWPID | CLONE_NEWNET)
 PTRACE_EVENT_STOP = 128
+SIGCHLD = 17
 
 
 _fork_order = itertools.count(1)  # the host lists children oldest first; so do we
@@ -81,7 +82,8 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
     else:
         ptg = parent.tg.parent if flags & CLONE_PARENT and parent.tg.parent else parent.tg
         tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid,
-                         rlimits=list(parent.tg.rlimits))  # (not the host's: 16 getrlimits)
+                         rlimits=list(parent.tg.rlimits),  # (not the host's: 16 getrlimits)
+                         exit_signal=flags & CSIGNAL)
         # After the constructor, which takes 0 for "its own": the init's session and group
         # are 0 (outside the namespace), and its children share them.
         tg.pgid, tg.sid = parent.tg.pgid, parent.tg.sid
@@ -179,8 +181,30 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
         return
     if parent is not None:
         parent.child_waitq.notify(POLLIN)
-    if tg.host_parent is not None and tg.host_parent.tasks:
-        k.signals_sent(tg.host_parent)  # SIGCHLD from the host
+    hp = tg.host_parent
+    if hp is not None and hp.tasks and not _exit_signal_discarded(tg, hp):
+        k.signals_sent(hp)  # SIGCHLD from the host
+
+def _exit_signal_discarded(child: ThreadGroup, parent: ThreadGroup) -> bool:
+    """Whether Linux would discard the SIGCHLD of the child's exit: the parent neither
+    catches nor blocks it (its default action is to ignore it), so it interrupts none of
+    the parent's calls and a parked wait4 just completes. (The host, which ptrace makes
+    queue even ignored signals, still stops the parent for it; the Sentry lets it go.)"""
+    from sentry.kernel.signals import read_status, status_value
+
+    if child.exit_signal != SIGCHLD:
+        return False
+    bit = 1 << (SIGCHLD - 1)
+    for t in parent.tasks:
+        try:
+            st = read_status(t.host_tid)
+        except OSError:
+            return False
+        for key in (b"SigCgt", b"SigBlk", b"SigIgn"):
+            if int(status_value(st, key) or b"0", 16) & bit:
+                return False
+    return True
+
 
 def ignores_sigchld(tg: ThreadGroup) -> bool:
     """SIGCHLD set to SIG_IGN, or SA_NOCLDWAIT on it: the children are never zombies."""
