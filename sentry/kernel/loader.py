@@ -16,6 +16,7 @@ import logging
 import os
 import struct
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError
@@ -221,9 +222,9 @@ class _Injector:
     def call(self, nr: int, *args: int) -> int:
         return self._check(nr, self.platform.inject(self.t.ctx, nr, *args))
 
-    def donate(self, host_fd: int) -> int:
+    def donate(self, host_fd: int, before: Callable[[], None]) -> int:
         """host_fd in the task's donation slot (left there: the next donation replaces it)."""
-        return self._check(DOORBELL, self.platform.donate(self.t.ctx, host_fd))
+        return self._check(DOORBELL, self.platform.donate(self.t.ctx, host_fd, before))
 
     @staticmethod
     def _check(nr: int, r: int) -> int:
@@ -241,8 +242,8 @@ def map_elf(inj: _Injector, t: Task, elf: Elf, hint: int) -> tuple[int, int]:
     else:
         bias = 0
     host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
-    t.fs.root.mount.vfs.map_names.note(host_fd, elf.file)  # for /proc/<pid>/maps
-    fd = inj.donate(host_fd)
+    # Noted for /proc/<pid>/maps when donated.
+    fd = inj.donate(host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, elf.file))
     for s in elf.segments:
         start = bias + s.vaddr
         map_start = page_down(start)

@@ -186,24 +186,12 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
         k.signals_sent(hp)  # SIGCHLD from the host
 
 def _exit_signal_discarded(child: ThreadGroup, parent: ThreadGroup) -> bool:
-    """Whether Linux would discard the SIGCHLD of the child's exit: the parent neither
-    catches nor blocks it (its default action is to ignore it), so it interrupts none of
-    the parent's calls and a parked wait4 just completes. (The host, which ptrace makes
-    queue even ignored signals, still stops the parent for it; the Sentry lets it go.)"""
-    from sentry.kernel.signals import read_status, status_value
+    """Whether Linux would discard the SIGCHLD of the child's exit, so that it interrupts
+    none of the parent's calls and a parked wait4 just completes. (The host, which ptrace
+    makes queue even ignored signals, still stops the parent for it; the Sentry lets it go.)"""
+    from sentry.kernel.signals import sigchld_discarded
 
-    if child.exit_signal != SIGCHLD:
-        return False
-    bit = 1 << (SIGCHLD - 1)
-    for t in parent.tasks:
-        try:
-            st = read_status(t.host_tid)
-        except OSError:
-            return False
-        for key in (b"SigCgt", b"SigBlk", b"SigIgn"):
-            if int(status_value(st, key) or b"0", 16) & bit:
-                return False
-    return True
+    return child.exit_signal == SIGCHLD and sigchld_discarded([t.host_tid for t in parent.tasks])
 
 
 def ignores_sigchld(tg: ThreadGroup) -> bool:

@@ -37,6 +37,8 @@ def read_status(host_tid: int) -> bytes:
         chunks = []
         while chunk := os.read(fd, 8192):
             chunks.append(chunk)
+            if len(chunk) < 8192:
+                break  # a single-record /proc file: a short read was all of it
     finally:
         os.close(fd)
     return b"".join(chunks)
@@ -167,6 +169,21 @@ def sigchld_ignored(host_pid: int) -> bool:
     except OSError:
         return False
     return bool(ign & 1 << (signal.SIGCHLD - 1))
+
+
+def sigchld_discarded(host_tids: list[int]) -> bool:
+    """Whether a SIGCHLD to the process of these threads is discarded at once, as Linux
+    does with an ignored signal: its action is the default (ignore) and no thread blocks
+    it (a blocked one stays pending: a handler may be set meanwhile)."""
+    bit = 1 << (signal.SIGCHLD - 1)
+    for tid in host_tids:
+        try:
+            st = read_status(tid)
+        except OSError:
+            return False
+        if (_mask(st, b"SigCgt") | _mask(st, b"SigBlk") | _mask(st, b"SigIgn")) & bit:
+            return False
+    return True
 
 
 def ns_init_accepts(host_tid: int, sig: int) -> bool:

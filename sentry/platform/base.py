@@ -14,6 +14,7 @@ injection). Memory goes through AddressSpace (process_vm_readv/writev).
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 import errno
 import fcntl
 import logging
@@ -343,7 +344,7 @@ class Platform(abc.ABC):
         check(rc, f"inject syscall {nr}")
         return self._res[0]
 
-    def donate(self, ctx: Context, host_fd: int) -> int:
+    def donate(self, ctx: Context, host_fd: int, before: Callable[[], None] | None = None) -> int:
         """Gives the stopped task the Sentry's host_fd, for a host call that names it (a
         file mmap, the stub's exec); returns the task's fd number or -errno.
 
@@ -351,10 +352,13 @@ class Platform(abc.ABC):
         there until the next donation replaces it, so mapping one file several times in a
         row (ld.so maps each library's segments from one fd) donates it once: kcmp says
         whether the slot holds this very file description already. The guest cannot name
-        the slot: all its fd calls are the Sentry's.
+        the slot: all its fd calls are the Sentry's. `before` runs before a donation (not
+        when the slot holds the file already).
         """
         if lib.st_slot_holds(ctx.tid, host_fd, lib.ST_DONATE_SLOT) == 1:
             return lib.ST_DONATE_SLOT
+        if before is not None:
+            before()
         return self.inject(ctx, bpf.DOORBELL, donate_fd=host_fd)
 
     def donate_stub(self, ctx: Context) -> int:

@@ -52,8 +52,8 @@ def sys_mmap(t: Task, a: Args) -> int:
     if getattr(f, "mmap_anonymous", False):  # /dev/zero: an anonymous mapping, as Linux does
         return _inject(t, SYS_mmap, addr, length, prot, flags | MAP_ANONYMOUS, -1, 0)
     host_fd = f.mmap_fd(prot, flags)
-    t.fs.root.mount.vfs.map_names.note(host_fd, f)
-    task_fd = _check(t.kernel.platform.donate(t.ctx, host_fd))
+    task_fd = _check(t.kernel.platform.donate(  # noted for /proc/<pid>/maps when donated
+        t.ctx, host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, f)))
     return _inject(t, SYS_mmap, addr, length, prot, flags, task_fd, off)
 
 
