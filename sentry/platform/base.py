@@ -14,11 +14,11 @@ injection). Memory goes through AddressSpace (process_vm_readv/writev).
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
 import errno
 import fcntl
 import logging
 import os
+from collections.abc import Callable
 
 from sentry.abi.errno import EFAULT, ENAMETOOLONG
 from sentry.platform import filter as bpf
