@@ -12,6 +12,7 @@ this is done at the exit stop.)
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import struct
@@ -236,20 +237,33 @@ class _Injector:
 def map_elf(inj: _Injector, t: Task, elf: Elf, hint: int) -> tuple[int, int]:
     """Maps an ELF's PT_LOAD segments; returns (load bias, end of its highest segment)."""
     lo, hi = elf.span
-    if elf.type == ET_DYN:
+    host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
+    # Noted for /proc/<pid>/maps when donated.
+    fd = inj.donate(host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, elf.file))
+    first = None
+    if elf.type == ET_DYN and _no_holes(elf):
+        # The first segment's mapping reserves the span (as binfmt_elf's total_mapping_size
+        # does); the others overwrite the rest of it, leaving none of it behind.
+        first = elf.segments[0]
+        base = inj.call(SYS_mmap, hint, hi - lo, first.prot, MAP_PRIVATE, fd,
+                        first.offset - (first.vaddr - lo))
+        bias = base - lo
+    elif elf.type == ET_DYN:  # an anonymous reservation: holes stay PROT_NONE
         base = inj.call(SYS_mmap, hint, hi - lo, 0, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         bias = base - lo
     else:
         bias = 0
-    host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
-    # Noted for /proc/<pid>/maps when donated.
-    fd = inj.donate(host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, elf.file))
     for s in elf.segments:
         start = bias + s.vaddr
         map_start = page_down(start)
         file_end = start + s.filesz
         mem_end = page_up(start + s.memsz)
-        if s.filesz:
+        if s is first:
+            anon_start = page_up(file_end)  # mapped with the span
+            tail = anon_start - file_end
+            if s.memsz > s.filesz and tail:
+                t.mem.backend.poke(file_end, bytes(tail))
+        elif s.filesz:
             inj.call(SYS_mmap, map_start, page_up(file_end) - map_start, s.prot,
                      MAP_PRIVATE | MAP_FIXED, fd, s.offset - (start - map_start))
             tail = page_up(file_end) - file_end
@@ -262,6 +276,23 @@ def map_elf(inj: _Injector, t: Task, elf: Elf, hint: int) -> tuple[int, int]:
             inj.call(SYS_mmap, anon_start, mem_end - anon_start, s.prot,
                      MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0)
     return bias, bias + hi
+
+
+def _no_holes(elf: Elf) -> bool:
+    """Whether the segments (in address order, the first with file contents at the span's
+    start) cover every page of the span, so that one file mapping can reserve it."""
+    segs = elf.segments
+    lo, hi = elf.span
+    if not segs or not segs[0].filesz or page_down(segs[0].vaddr) != lo:
+        return False
+    if any(b.vaddr < a.vaddr for a, b in itertools.pairwise(segs)):
+        return False
+    end = lo
+    for seg in segs:
+        if page_down(seg.vaddr) > end:
+            return False
+        end = max(end, page_up(seg.vaddr + seg.memsz))
+    return end == hi
 
 
 def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
