@@ -96,9 +96,12 @@ static int child_main(void *p) {
     if (read(a->go_fd, &c, 1) != 1) fail(2);
     empty_root(cfg->empty_dir);
     if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) fail(10);
-    /* Keep only the stub (as fd 0); the task's host fd table starts empty otherwise. */
-    if (cfg->stub_fd != 0 && dup3(cfg->stub_fd, 0, O_CLOEXEC) < 0) fail(18);
-    if (syscall(SYS_close_range, 1, ~0U, 0) < 0) fail(19);
+    /* Keep only the stub, on ST_STUB_SLOT and not close-on-exec: every task inherits it,
+     * so an exec finds it there (Platform.donate_stub); the fd table is empty otherwise. */
+    if (cfg->stub_fd != ST_STUB_SLOT && dup2(cfg->stub_fd, ST_STUB_SLOT) < 0) fail(18);
+    if (fcntl(ST_STUB_SLOT, F_SETFD, 0) < 0) fail(18);
+    if (syscall(SYS_close_range, 0, ST_STUB_SLOT - 1, 0) < 0) fail(19);
+    if (syscall(SYS_close_range, ST_STUB_SLOT + 1, ~0U, 0) < 0) fail(19);
     drop_privileges(cfg);
     struct sock_fprog prog = {.len = (unsigned short)cfg->bpf_len,
                               .filter = (struct sock_filter *)cfg->bpf};
@@ -112,7 +115,7 @@ static int child_main(void *p) {
                       &prog);
     if (lfd < 0) fail(20);
     char *argv[] = {"runsc-stub", NULL}, *envp[] = {NULL};
-    syscall(SYS_execveat, 0, "", argv, envp, AT_EMPTY_PATH, lfd);
+    syscall(SYS_execveat, ST_STUB_SLOT, "", argv, envp, AT_EMPTY_PATH, lfd);
     fail(21);
     return 0;
 }

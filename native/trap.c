@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/kcmp.h>
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -628,10 +629,11 @@ static int await_notif(int tid, long long nr, unsigned long long ip, unsigned lo
  * by SA_RESTART) withdraws the fd but leaves the call replied, so it returns 0 with no fd
  * installed and the restarted ioctl finds no notification (ENOENT). Under load that gave
  * ld.so an mmap result of 0 and the injection a call that was not its own. */
-static int addfd_send(unsigned long long id, int donate_fd) {
+static int addfd_send(unsigned long long id, int donate_fd, int stub) {
     struct seccomp_notif_addfd a = {
-        .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)donate_fd,
-        .newfd = 0, .newfd_flags = O_CLOEXEC};
+        .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND | SECCOMP_ADDFD_FLAG_SETFD,
+        .srcfd = (unsigned)donate_fd, .newfd = stub ? ST_STUB_SLOT : ST_DONATE_SLOT,
+        .newfd_flags = stub ? 0 : O_CLOEXEC};
     sigset_t all, old;
     sigfillset(&all);
     if (sigprocmask(SIG_BLOCK, &all, &old) < 0) return -errno;
@@ -678,21 +680,70 @@ static int wait_reaping(int tid, int exec_tid, int *st, int *others, int n) {
     }
 }
 
+/* waitpid(tid) for a TRACE-lane call resumed with PTRACE_CONT, before its seccomp stop.
+ * Workload code at the stub's ip (another thread may have mapped its own page there) could
+ * make a notify-lane call instead, which nobody would answer while the Sentry blocks in
+ * waitpid: so the listener is watched too, and SIGCHLD (held off between the check and
+ * ppoll) ends the wait. Returns as waitpid does, or 0 when `tid` sent a notification: not
+ * the Sentry's call (answered EPERM here; the caller kills the task). Other tasks'
+ * notifications are queued for the loop. */
+static int wait_traced(int tid, int *st) {
+    sigset_t chld, old, during;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &chld, &old) < 0) return -1;
+    during = old;
+    sigdelset(&during, SIGCHLD);
+    int w, e = 0;
+    for (;;) {
+        w = wait_for(tid, st, WNOHANG);
+        if (w != 0) break;
+        struct pollfd p = {.fd = listener, .events = POLLIN};
+        int n = ppoll(&p, listener >= 0 ? 1 : 0, NULL, &during);
+        if (n < 0 && errno != EINTR) {
+            w = -1;
+            break;
+        }
+        if (n <= 0) continue;
+        struct seccomp_notif nt;
+        int r = recv_notif(&nt);
+        if (r == -ENOENT || r == -EINTR) continue;
+        if (r == 0 && (int)nt.pid == tid) {
+            ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &(struct seccomp_notif_resp){
+                .id = nt.id, .error = -EPERM});
+            w = 0;
+            break;
+        }
+        if (r == 0) r = push_notif(&nt);
+        if (r < 0) {
+            e = -r, w = -1;
+            break;
+        }
+    }
+    if (w < 0 && !e) e = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (w < 0) errno = e;
+    return w;
+}
+
 static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long long nr,
                        unsigned long long ip, int seen_entry, int notif, int donate_fd,
                        long long *result, int *sig, int *status) {
     struct ptrace_syscall_info info;
+    /* A TRACE-lane call is resumed with PTRACE_CONT: its seccomp stop is its entry. */
+    int traced = (notif & ST_INJECT_TRACED) && !n_others && exec_tid == tid;
+    notif &= ~ST_INJECT_TRACED;
     int answered = notif == ST_NOTIF_NONE;
     *sig = 0;
     *status = -1;
-    if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
+    if (ptrace(traced && !seen_entry ? PT_CONT : PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
     for (;;) {
         int st, w, e;
         if (seen_entry && !answered) {
             unsigned long long id = 0;
             if ((e = await_notif(tid, nr, ip, &id, sig, status)) < 0) return e;
-            if (notif == ST_NOTIF_ADDFD) {
-                e = addfd_send(id, donate_fd);
+            if (notif == ST_NOTIF_ADDFD || notif == ST_NOTIF_ADDFD_STUB) {
+                e = addfd_send(id, donate_fd, notif == ST_NOTIF_ADDFD_STUB);
             } else {
                 e = st_notify_send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
             }
@@ -711,7 +762,12 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
                 answered = 1;
             }
         }
-        w = wait_reaping(tid, exec_tid, &st, others, n_others);
+        if (traced && !seen_entry) {
+            w = wait_traced(tid, &st);
+            if (w == 0) return kill_task(tid, status); /* a notify-lane call: not ours */
+        } else {
+            w = wait_reaping(tid, exec_tid, &st, others, n_others);
+        }
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == ECHILD && exec_tid != tid && seen_entry) {
@@ -739,6 +795,10 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
             else if (info.op == PTRACE_SYSCALL_INFO_EXIT && seen_entry) {
                 *result = info.exit.rval;
                 return 0;
+            } else if (info.op == PTRACE_SYSCALL_INFO_SECCOMP && !seen_entry && traced &&
+                       info.seccomp.nr == (unsigned long long)nr &&
+                       info.instruction_pointer == ip && info.arch == AUDIT_ARCH_X86_64) {
+                seen_entry = 1; /* resumed with PTRACE_CONT: the next stop is its exit */
             } else if (info.op == PTRACE_SYSCALL_INFO_SECCOMP && seen_entry &&
                        info.seccomp.nr == (unsigned long long)nr) {
                 /* our own call in the TRACE lane: it counts as allowed */
@@ -784,6 +844,12 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
     if ((nr == SYS_execve || nr == SYS_execveat) && *result == 0) return 0;
     if (ptrace(PT_SETREGS, tid, 0, &saved) < 0) return -errno;
     return 0;
+}
+
+int st_slot_holds(int tid, int sentry_fd, int slot) {
+    long r = syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, sentry_fd, slot);
+    if (r < 0) return errno == EBADF ? 0 : -errno;
+    return r == 0;
 }
 
 int st_pidfd_getfd(int pid, int targetfd) {

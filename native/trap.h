@@ -23,6 +23,19 @@
 #define ST_NOTIF_NONE 0       /* the call is not in the notify lane */
 #define ST_NOTIF_CONTINUE 1   /* let the host run it (SECCOMP_USER_NOTIF_FLAG_CONTINUE) */
 #define ST_NOTIF_ADDFD 2      /* answer with ADDFD|SEND of `donate_fd` (the doorbell) */
+#define ST_NOTIF_ADDFD_STUB 3 /* the same, onto ST_STUB_SLOT and kept across exec */
+/* Or'ed into `notif`: the call is in the TRACE lane of the task's filter, so its seccomp
+ * stop marks its entry (no syscall-entry stop: one stop fewer). */
+#define ST_INJECT_TRACED 16
+
+/* The task's host fd number a donated fd lands on (ADDFD with SETFD: it replaces the one
+ * donated before, close-on-exec). The guest never names host fds: all its fd calls are
+ * the Sentry's. */
+#define ST_DONATE_SLOT 0
+/* Where the stub's memfd is donated for an exec: not close-on-exec, so the program and
+ * the children it forks keep it, and their execs find it there (one donation per task
+ * tree instead of one per exec). */
+#define ST_STUB_SLOT 1
 
 /* Where a stopped tracee is, for st_inject(). */
 #define ST_AT_ENTRY 0     /* seccomp stop at syscall entry: the call can be replaced in place */
@@ -68,6 +81,9 @@ const char *st_version(void);
  * seccomp stop, whose r9 (args[5]) holds the listener fd number in the task. */
 int st_launch(const struct st_launch_cfg *cfg);
 int st_pidfd_getfd(int pid, int targetfd);
+/* Whether the task's fd `slot` holds the Sentry's own `sentry_fd` (the same open file
+ * description: kcmp KCMP_FILE): 1 yes, 0 no (or empty), -errno. */
+int st_slot_holds(int tid, int sentry_fd, int slot);
 
 /* The loop: one epoll set with SIGCHLD (signalfd), the notify listener and watched fds. */
 int st_loop_init(void);

@@ -12,14 +12,16 @@ this is done at the exit stop.)
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError
-from sentry.abi.sysno import SYS_close, SYS_mmap
+from sentry.abi.sysno import SYS_mmap
 from sentry.kernel.thread_group import MM
 from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
@@ -218,8 +220,15 @@ class _Injector:
         self.t = t
         self.platform = t.kernel.platform
 
-    def call(self, nr: int, *args: int, donate_fd: int = -1) -> int:
-        r = self.platform.inject(self.t.ctx, nr, *args, donate_fd=donate_fd)
+    def call(self, nr: int, *args: int) -> int:
+        return self._check(nr, self.platform.inject(self.t.ctx, nr, *args))
+
+    def donate(self, host_fd: int, before: Callable[[], None]) -> int:
+        """host_fd in the task's donation slot (left there: the next donation replaces it)."""
+        return self._check(DOORBELL, self.platform.donate(self.t.ctx, host_fd, before))
+
+    @staticmethod
+    def _check(nr: int, r: int) -> int:
         if r < 0 and r > -4096:
             raise OSError(-r, f"injected syscall {nr} failed: {os.strerror(-r)}")
         return r
@@ -228,52 +237,87 @@ class _Injector:
 def map_elf(inj: _Injector, t: Task, elf: Elf, hint: int) -> tuple[int, int]:
     """Maps an ELF's PT_LOAD segments; returns (load bias, end of its highest segment)."""
     lo, hi = elf.span
-    if elf.type == ET_DYN:
+    host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
+    # Noted for /proc/<pid>/maps when donated.
+    fd = inj.donate(host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, elf.file))
+    first = None
+    if elf.type == ET_DYN and _no_holes(elf):
+        # The first segment's mapping reserves the span (as binfmt_elf's total_mapping_size
+        # does); the others overwrite the rest of it, leaving none of it behind.
+        first = elf.segments[0]
+        base = inj.call(SYS_mmap, hint, hi - lo, first.prot, MAP_PRIVATE, fd,
+                        first.offset - (first.vaddr - lo))
+        bias = base - lo
+    elif elf.type == ET_DYN:  # an anonymous reservation: holes stay PROT_NONE
         base = inj.call(SYS_mmap, hint, hi - lo, 0, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         bias = base - lo
     else:
         bias = 0
-    host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
-    t.fs.root.mount.vfs.map_names.note(host_fd, elf.file)  # for /proc/<pid>/maps
-    fd = inj.call(DOORBELL, donate_fd=host_fd)
-    try:
-        for s in elf.segments:
-            start = bias + s.vaddr
-            map_start = page_down(start)
-            file_end = start + s.filesz
-            mem_end = page_up(start + s.memsz)
-            if s.filesz:
-                inj.call(SYS_mmap, map_start, page_up(file_end) - map_start, s.prot,
-                         MAP_PRIVATE | MAP_FIXED, fd, s.offset - (start - map_start))
-                tail = page_up(file_end) - file_end
-                if s.memsz > s.filesz and tail:
-                    t.mem.backend.poke(file_end, bytes(tail))  # the partial bss page
-                anon_start = page_up(file_end)
-            else:
-                anon_start = map_start
-            if mem_end > anon_start:
-                inj.call(SYS_mmap, anon_start, mem_end - anon_start, s.prot,
-                         MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0)
-    finally:
-        inj.call(SYS_close, fd)
+    for s in elf.segments:
+        start = bias + s.vaddr
+        map_start = page_down(start)
+        file_end = start + s.filesz
+        mem_end = page_up(start + s.memsz)
+        if s is first:
+            anon_start = page_up(file_end)  # mapped with the span
+            tail = anon_start - file_end
+            if s.memsz > s.filesz and tail:
+                t.mem.backend.poke(file_end, bytes(tail))
+        elif s.filesz:
+            inj.call(SYS_mmap, map_start, page_up(file_end) - map_start, s.prot,
+                     MAP_PRIVATE | MAP_FIXED, fd, s.offset - (start - map_start))
+            tail = page_up(file_end) - file_end
+            if s.memsz > s.filesz and tail:
+                t.mem.backend.poke(file_end, bytes(tail))  # the partial bss page
+            anon_start = page_up(file_end)
+        else:
+            anon_start = map_start
+        if mem_end > anon_start:
+            inj.call(SYS_mmap, anon_start, mem_end - anon_start, s.prot,
+                     MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0)
     return bias, bias + hi
 
 
+def _no_holes(elf: Elf) -> bool:
+    """Whether the segments (in address order, the first with file contents at the span's
+    start) cover every page of the span, so that one file mapping can reserve it."""
+    segs = elf.segments
+    lo, hi = elf.span
+    if not segs or not segs[0].filesz or page_down(segs[0].vaddr) != lo:
+        return False
+    if any(b.vaddr < a.vaddr for a, b in itertools.pairwise(segs)):
+        return False
+    end = lo
+    for seg in segs:
+        if page_down(seg.vaddr) > end:
+            return False
+        end = max(end, page_up(seg.vaddr + seg.memsz))
+    return end == hi
+
+
 def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
-    """The host's auxv for the stub: vDSO address, hwcaps and the like come from it."""
-    mem = t.mem
-    argc = mem.read_u64(rsp)
-    p = rsp + 8 * (argc + 2)
-    while mem.read_u64(p):
-        p += 8
-    p += 8
+    """The host's auxv for the stub: vDSO address, hwcaps and the like come from it.
+
+    The stack is read a page at a time (what lies between rsp and its page's end, then
+    whole pages: all of it is the stack's), not a word at a time."""
+    buf = bytearray(t.mem.read(rsp, PAGE - (rsp & (PAGE - 1))))
+
+    def word(i: int) -> int:
+        while 8 * i + 8 > len(buf):
+            buf.extend(t.mem.read(rsp + len(buf), PAGE))
+        return int.from_bytes(buf[8 * i:8 * i + 8], "little")
+
+    i = word(0) + 2  # argc, argv[], NULL
+    while word(i):
+        i += 1
+    i += 1
     out = {}
     while True:
-        k, v = mem.read_u64(p), mem.read_u64(p + 8)
+        k, v = word(i), word(i + 1)
         if k == AT_NULL:
             return out
         out[k] = v
-        p += 16
+        i += 2
 
 
 def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:

@@ -42,6 +42,7 @@ CLONE_NEWPID, CLONE_NEWNET, CLONE_IO = 0x20000000, 0x40000000, 0x80000000
 NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
                    | CLONE_NEWPID | CLONE_NEWNET)
 PTRACE_EVENT_STOP = 128
+SIGCHLD = 17
 
 
 _fork_order = itertools.count(1)  # the host lists children oldest first; so do we
@@ -63,11 +64,12 @@ def check_clone_flags(flags: int) -> int:
 
 def ns_tid(host_tid: int) -> int:
     """The task's tid in the sandbox's PID namespace (its guest tid)."""
-    with open(f"/proc/{host_tid}/status", "rb") as f:
-        for line in f:
-            if line.startswith(b"NSpid:"):
-                return int(line.split()[-1])
-    raise RuntimeError(f"no NSpid for host tid {host_tid}")
+    from sentry.kernel.signals import read_status, status_value
+
+    nspid = status_value(read_status(host_tid), b"NSpid").split()
+    if not nspid:
+        raise RuntimeError(f"no NSpid for host tid {host_tid}")
+    return int(nspid[-1])
 
 
 def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
@@ -79,7 +81,9 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         tg = parent.tg
     else:
         ptg = parent.tg.parent if flags & CLONE_PARENT and parent.tg.parent else parent.tg
-        tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid)
+        tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid,
+                         rlimits=list(parent.tg.rlimits),  # (not the host's: 16 getrlimits)
+                         exit_signal=flags & CSIGNAL)
         # After the constructor, which takes 0 for "its own": the init's session and group
         # are 0 (outside the namespace), and its children share them.
         tg.pgid, tg.sid = parent.tg.pgid, parent.tg.sid
@@ -89,7 +93,6 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         ptg.children.add(tg)
         tg.exe_path, tg.cmdline, tg.environ = (parent.tg.exe_path, parent.tg.cmdline,
                                                parent.tg.environ)
-        tg.rlimits = list(parent.tg.rlimits)
         tg.nocldwait = parent.tg.nocldwait  # dispositions are inherited
         tg.controlling_tty = parent.tg.controlling_tty
         mm = parent.tg.mm
@@ -178,8 +181,18 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
         return
     if parent is not None:
         parent.child_waitq.notify(POLLIN)
-    if tg.host_parent is not None and tg.host_parent.tasks:
-        k.signals_sent(tg.host_parent)  # SIGCHLD from the host
+    hp = tg.host_parent
+    if hp is not None and hp.tasks and not _exit_signal_discarded(tg, hp):
+        k.signals_sent(hp)  # SIGCHLD from the host
+
+def _exit_signal_discarded(child: ThreadGroup, parent: ThreadGroup) -> bool:
+    """Whether Linux would discard the SIGCHLD of the child's exit, so that it interrupts
+    none of the parent's calls and a parked wait4 just completes. (The host, which ptrace
+    makes queue even ignored signals, still stops the parent for it; the Sentry lets it go.)"""
+    from sentry.kernel.signals import sigchld_discarded
+
+    return child.exit_signal == SIGCHLD and sigchld_discarded([t.host_tid for t in parent.tasks])
+
 
 def ignores_sigchld(tg: ThreadGroup) -> bool:
     """SIGCHLD set to SIG_IGN, or SA_NOCLDWAIT on it: the children are never zombies."""

@@ -12,6 +12,7 @@ default-action signals are dropped, handled or ignored ones are delivered.
 
 from __future__ import annotations
 
+import os
 import signal
 import struct
 from typing import TYPE_CHECKING
@@ -29,32 +30,49 @@ _DEFAULT_NOT_FATAL = {signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH, signal.SIG
                       signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
 
 
+def read_status(host_tid: int) -> bytes:
+    """/proc/<tid>/status of a host task, read whole (OSError if the task is gone)."""
+    fd = os.open(f"/proc/{host_tid}/status", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 8192):
+            chunks.append(chunk)
+            if len(chunk) < 8192:
+                break  # a single-record /proc file: a short read was all of it
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def status_value(status: bytes, key: bytes) -> bytes:
+    """The value of field `key` (b"SigIgn") of a status text; b"" if it has none."""
+    i = status.find(b"\n" + key + b":")
+    if i < 0:
+        return b""
+    i += len(key) + 2
+    j = status.find(b"\n", i)
+    return status[i:j if j >= 0 else len(status)].strip()
+
+
+def _mask(status: bytes, key: bytes) -> int:
+    return int(status_value(status, key) or b"0", 16)
+
+
 def _masks(host_tid: int) -> tuple[int, int]:
     """(ignored, caught) signal masks from /proc/<tid>/status (the host keeps dispositions)."""
-    ign = cgt = 0
-    with open(f"/proc/{host_tid}/status", "rb") as f:
-        for line in f:
-            if line.startswith(b"SigIgn:"):
-                ign = int(line.split()[1], 16)
-            elif line.startswith(b"SigCgt:"):
-                cgt = int(line.split()[1], 16)
-    return ign, cgt
+    st = read_status(host_tid)
+    return _mask(st, b"SigIgn"), _mask(st, b"SigCgt")
 
 
 def has_pending(host_tid: int, mask: int | None = None) -> bool:
     """Whether the host holds an unblocked signal for the thread (its own or its process's);
     unblocked by `mask` instead of the thread's own mask if given."""
-    pnd = blk = 0
     try:
-        with open(f"/proc/{host_tid}/status", "rb") as f:
-            for line in f:
-                if line.startswith((b"SigPnd:", b"ShdPnd:")):
-                    pnd |= int(line.split()[1], 16)
-                elif line.startswith(b"SigBlk:"):
-                    blk = int(line.split()[1], 16)
+        st = read_status(host_tid)
     except OSError:
         return False
-    return bool(pnd & ~(blk if mask is None else mask))
+    pnd = _mask(st, b"SigPnd") | _mask(st, b"ShdPnd")
+    return bool(pnd & ~(_mask(st, b"SigBlk") if mask is None else mask))
 
 
 def pending_in(host_tid: int, mask: int) -> bool:
@@ -124,31 +142,21 @@ class SentryError(RuntimeError):
 
 def is_pending(host_tid: int, sig: int, shared: bool) -> bool:
     """Whether `sig` is pending for the process (`shared`) or for the thread itself."""
-    key = b"ShdPnd:" if shared else b"SigPnd:"
     try:
-        with open(f"/proc/{host_tid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(key):
-                    return bool(int(line.split()[1], 16) & 1 << (sig - 1))
+        st = read_status(host_tid)
     except OSError:
-        pass
-    return False
+        return False
+    return bool(_mask(st, b"ShdPnd" if shared else b"SigPnd") & 1 << (sig - 1))
 
 
 def ignored_or_blocked(host_tid: int, sig: int) -> tuple[bool, bool]:
     """(ignored, blocked) for `sig` in the thread, from the host's view."""
-    ign = blk = 0
     try:
-        with open(f"/proc/{host_tid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"SigIgn:"):
-                    ign = int(line.split()[1], 16)
-                elif line.startswith(b"SigBlk:"):
-                    blk = int(line.split()[1], 16)
+        st = read_status(host_tid)
     except OSError:
-        pass
+        return False, False
     bit = 1 << (sig - 1)
-    return bool(ign & bit), bool(blk & bit)
+    return bool(_mask(st, b"SigIgn") & bit), bool(_mask(st, b"SigBlk") & bit)
 
 
 def sigchld_ignored(host_pid: int) -> bool:
@@ -161,6 +169,21 @@ def sigchld_ignored(host_pid: int) -> bool:
     except OSError:
         return False
     return bool(ign & 1 << (signal.SIGCHLD - 1))
+
+
+def sigchld_discarded(host_tids: list[int]) -> bool:
+    """Whether a SIGCHLD to the process of these threads is discarded at once, as Linux
+    does with an ignored signal: its action is the default (ignore) and no thread blocks
+    it (a blocked one stays pending: a handler may be set meanwhile)."""
+    bit = 1 << (signal.SIGCHLD - 1)
+    for tid in host_tids:
+        try:
+            st = read_status(tid)
+        except OSError:
+            return False
+        if (_mask(st, b"SigCgt") | _mask(st, b"SigBlk") | _mask(st, b"SigIgn")) & bit:
+            return False
+    return True
 
 
 def ns_init_accepts(host_tid: int, sig: int) -> bool:

@@ -60,6 +60,7 @@ class ThreadGroup:
     child_waitq: WaitQueue = field(default_factory=WaitQueue)
     exit_waitq: WaitQueue = field(default_factory=WaitQueue)  # its pidfds: it has exited
     seq: int = 0  # creation order among the host parent's children (oldest first)
+    exit_signal: int = 17  # sent to the host parent at its exit (clone's low byte; SIGCHLD)
     dumpable: int = 1
     controlling_tty: Any = None  # the terminal file /dev/tty opens (None: ENXIO)
     subreaper: bool = False

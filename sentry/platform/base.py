@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import abc
 import errno
+import fcntl
 import logging
 import os
+from collections.abc import Callable
 
 from sentry.abi.errno import EFAULT, ENAMETOOLONG
 from sentry.platform import filter as bpf
@@ -165,8 +167,11 @@ class Platform(abc.ABC):
         # The stub's entry point is its `syscall` instruction (native/stub.c).
         self.stub_ip = int.from_bytes(self.stub[24:32], "little")
         self.empty_string_addr = _stub_zero_byte(self.stub)
-        self.stub_fd = os.memfd_create("runsc-stub", os.MFD_CLOEXEC)
+        self.stub_fd = os.memfd_create("runsc-stub", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.write(self.stub_fd, self.stub)
+        # Every task holds it (ST_STUB_SLOT): sealed, nobody can change the stub.
+        fcntl.fcntl(self.stub_fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW
+                    | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
         self._args = ffi.new("unsigned long long[6]")
         self._res = ffi.new("long long *")
         self._sig = ffi.new("int *")
@@ -321,25 +326,31 @@ class Platform(abc.ABC):
         check(lib.st_resume(ctx.tid, lib.ST_SYSCALL, 0), "resume to syscall stop")
 
     @abc.abstractmethod
-    def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
-        """Whether an injected call meets the notify lane of this platform's filter."""
+    def injected_lane(self, nr: int, args: tuple[int, ...]) -> str:
+        """The lane of this platform's filter an injected call meets: "allow", "trace" or
+        "notify"."""
 
     def inject(self, ctx: Context, nr: int, *args: int, donate_fd: int = -1,
-               exec_tid: int = 0, others: tuple[int, ...] = ()) -> int:
+               exec_tid: int = 0, others: tuple[int, ...] = (), stub_slot: bool = False) -> int:
         """Runs host syscall `nr` inside the stopped task; returns its raw result (-errno).
 
         For an exec: `exec_tid` is the tid the task has on the host once the exec succeeds
         (its leader's), and `others` the host tids of its other threads, which the exec
         kills; their exits are reaped during the call and never reach next_event().
+        `donate_fd` goes on ST_DONATE_SLOT (close-on-exec), or on ST_STUB_SLOT, kept across
+        exec, with `stub_slot` (donate(), donate_stub()).
         """
         a = self._args
         full = (args + (0,) * 6)[:6]
         for i in range(6):
             a[i] = full[i] & 0xFFFFFFFFFFFFFFFF
+        lane = "notify" if donate_fd >= 0 else self.injected_lane(nr, full)
         if donate_fd >= 0:
-            notif = lib.ST_NOTIF_ADDFD
-        elif self.injected_notifies(nr, full):
+            notif = lib.ST_NOTIF_ADDFD_STUB if stub_slot else lib.ST_NOTIF_ADDFD
+        elif lane == "notify":
             notif = lib.ST_NOTIF_CONTINUE
+        elif lane == "trace":  # its seccomp stop is its entry: resumed with PTRACE_CONT
+            notif = lib.ST_NOTIF_NONE | lib.ST_INJECT_TRACED
         else:
             notif = lib.ST_NOTIF_NONE
         tids = ffi.new("int[]", others) if others else ffi.NULL
@@ -357,6 +368,30 @@ class Platform(abc.ABC):
             raise TaskDied(self._status[0])
         check(rc, f"inject syscall {nr}")
         return self._res[0]
+
+    def donate(self, ctx: Context, host_fd: int, before: Callable[[], None] | None = None) -> int:
+        """Gives the stopped task the Sentry's host_fd, for a host call that names it (a
+        file mmap, the stub's exec); returns the task's fd number or -errno.
+
+        The fd lands on the task's donation slot (ST_DONATE_SLOT, close-on-exec) and stays
+        there until the next donation replaces it, so mapping one file several times in a
+        row (ld.so maps each library's segments from one fd) donates it once: kcmp says
+        whether the slot holds this very file description already. The guest cannot name
+        the slot: all its fd calls are the Sentry's. `before` runs before a donation (not
+        when the slot holds the file already).
+        """
+        if lib.st_slot_holds(ctx.tid, host_fd, lib.ST_DONATE_SLOT) == 1:
+            return lib.ST_DONATE_SLOT
+        if before is not None:
+            before()
+        return self.inject(ctx, bpf.DOORBELL, donate_fd=host_fd)
+
+    def donate_stub(self, ctx: Context) -> int:
+        """The stub's memfd in the stopped task, for its exec: on ST_STUB_SLOT, kept across
+        exec and fork, so a task tree gets it once. Returns the fd number or -errno."""
+        if lib.st_slot_holds(ctx.tid, self.stub_fd, lib.ST_STUB_SLOT) == 1:
+            return lib.ST_STUB_SLOT
+        return self.inject(ctx, bpf.DOORBELL, donate_fd=self.stub_fd, stub_slot=True)
 
     def wait_task(self, tid: int) -> int:
         """waitpid(tid, __WALL) that also finds the report an injection met and put aside

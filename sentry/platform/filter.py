@@ -14,6 +14,8 @@ Both kill the process for any other ABI (i386 via int 0x80, x32).
 
 from __future__ import annotations
 
+import functools
+
 from sentry.abi.sysno import NAMES, NUMBERS
 from sentry.platform.allowlist import ALLOW
 from sentry.syscalls.table import TABLE, TRACE
@@ -65,8 +67,12 @@ def _new_filter(default) -> sc.SyscallFilter:
     return f
 
 
-def traced_numbers() -> set[int]:
-    return {NUMBERS[n] for n in TRACED} | {nr for nr, e in TABLE.items() if e.lane == TRACE}
+@functools.cache
+def traced_numbers() -> frozenset[int]:
+    """The calls of the TRACE lane (fixed once the table is built: computed once, as
+    lane_of() runs for every injected call)."""
+    return frozenset({NUMBERS[n] for n in TRACED}
+                     | {nr for nr, e in TABLE.items() if e.lane == TRACE})
 
 
 def seccomp_filter() -> sc.SyscallFilter:

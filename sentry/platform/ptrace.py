@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sentry.platform import filter as bpf
 from sentry.platform.base import Platform
+from sentry.platform.allowlist import is_allowed
 from sentry.platform.native import check, lib
 
 
@@ -22,8 +23,10 @@ class PtracePlatform(Platform):
     def filter_bpf(self) -> bytes:
         return bpf.export_bpf(bpf.ptrace_filter())
 
-    def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
-        return nr == bpf.DOORBELL
+    def injected_lane(self, nr: int, args: tuple[int, ...]) -> str:
+        if nr == bpf.DOORBELL:
+            return "notify"
+        return "allow" if is_allowed(nr, args) else "trace"  # ptrace_filter(): TRACE default
 
     def rerun_start(self, ctx) -> None:
         """SYSEMU skipped the call: rewind onto it and run it under PTRACE_SYSCALL; the

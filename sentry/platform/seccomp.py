@@ -47,5 +47,5 @@ class SeccompPlatform(Platform):
     def run_trapped_on_host(self, ctx) -> None:
         self.rerun_start(ctx)
 
-    def injected_notifies(self, nr: int, args: tuple[int, ...]) -> bool:
-        return bpf.lane_of(nr, args) == "notify"
+    def injected_lane(self, nr: int, args: tuple[int, ...]) -> str:
+        return bpf.lane_of(nr, args)

@@ -42,6 +42,7 @@ SENTRY_CALLS: dict[str, tuple[str, ...]] = {
     "the trap loop: tracing, waiting, the task's memory and registers": (
         "ptrace", "wait4", "waitid", "process_vm_readv", "process_vm_writev",
         "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "kill", "tgkill", "tkill",
+        "kcmp",  # is a task's donation slot holding this fd already (Platform.donate)
         "rt_sigqueueinfo", "rt_tgsigqueueinfo",  # a guest's sigqueue, sent to its task
         "sched_setaffinity",  # a guest sched_setaffinity, applied to its task's thread
         "ioctl",  # SECCOMP_IOCTL_NOTIF_* on the listener; tty requests forwarded to stdio

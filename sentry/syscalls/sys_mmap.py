@@ -2,17 +2,17 @@
 
 Anonymous mmap, munmap, mprotect … are host calls (the allow-list). What reaches here needs
 the task stopped (TRACE lane): a file mapping donates the Sentry's host fd for the file into
-the task for the duration of the host mmap, and brk is emulated with anonymous mappings
-above the break the loader set (the host's own brk belongs to the stub).
+the task's donation slot (Platform.donate: once for a run of maps of one file), and brk
+is emulated with anonymous mappings above the break the loader set (the host's own brk
+belongs to the stub).
 """
 
 from __future__ import annotations
 
 from sentry.abi.errno import BY_NUMBER, EINVAL, ENOMEM
-from sentry.abi.sysno import SYS_close, SYS_mmap, SYS_munmap
+from sentry.abi.sysno import SYS_mmap, SYS_munmap
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
-from sentry.platform.filter import DOORBELL
 
 PAGE = 4096
 PROT_READ, PROT_WRITE = 1, 2
@@ -27,11 +27,14 @@ def _page_up(x: int) -> int:
     return (x + PAGE - 1) & ~(PAGE - 1)
 
 
-def _inject(t: Task, nr: int, *args: int, donate_fd: int = -1) -> int:
-    r = t.kernel.platform.inject(t.ctx, nr, *args, donate_fd=donate_fd)
+def _check(r: int) -> int:
     if -4096 < r < 0:
         raise BY_NUMBER[-r]()
     return r
+
+
+def _inject(t: Task, nr: int, *args: int) -> int:
+    return _check(t.kernel.platform.inject(t.ctx, nr, *args))
 
 
 def sys_mmap(t: Task, a: Args) -> int:
@@ -49,12 +52,9 @@ def sys_mmap(t: Task, a: Args) -> int:
     if getattr(f, "mmap_anonymous", False):  # /dev/zero: an anonymous mapping, as Linux does
         return _inject(t, SYS_mmap, addr, length, prot, flags | MAP_ANONYMOUS, -1, 0)
     host_fd = f.mmap_fd(prot, flags)
-    t.fs.root.mount.vfs.map_names.note(host_fd, f)
-    task_fd = _inject(t, DOORBELL, donate_fd=host_fd)
-    try:
-        return _inject(t, SYS_mmap, addr, length, prot, flags, task_fd, off)
-    finally:
-        _inject(t, SYS_close, task_fd)
+    task_fd = _check(t.kernel.platform.donate(  # noted for /proc/<pid>/maps when donated
+        t.ctx, host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, f)))
+    return _inject(t, SYS_mmap, addr, length, prot, flags, task_fd, off)
 
 
 def sys_brk(t: Task, a: Args) -> int:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import struct
 
-from sentry.abi.errno import E2BIG, EAGAIN, EBADF, ECHILD, EFAULT, EINVAL, ENOENT
+from sentry.abi.errno import (E2BIG, EAGAIN, EBADF, ECHILD, EFAULT, EINVAL, ENAMETOOLONG,
+                              ENOENT)
 from sentry.abi.sysno import SYS_execveat
 from sentry.kernel import loader, posix_timers, process
 from sentry.kernel.args import Args
@@ -20,7 +21,6 @@ from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
-from sentry.platform.filter import DOORBELL
 from sentry.platform.native import lib
 
 SIGCHLD = 17
@@ -32,6 +32,7 @@ SIGCONT = 18
 MAX_ARG_STRLEN = 32 * 4096
 ARG_MAX = 2 * 1024 * 1024
 MAX_ARGS = 0x7FFFFFFF
+STRING_BLOCK_MAX = 1 << 16  # _string_block reads at most this much at once
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")  # struct clone_args (through cgroup)
 
 
@@ -79,14 +80,36 @@ def sys_vfork(t: Task, a: Args) -> int:
 def _read_strings(t: Task, addr: int, total: list[int]) -> list[bytes]:
     if addr == 0:
         return []
+    ptrs = t.mem.read_ptr_array(addr, MAX_ARGS)
+    block, lo = _string_block(t, ptrs)
     out = []
-    for p in t.mem.read_ptr_array(addr, MAX_ARGS):
-        s = t.mem.read_cstr(p, MAX_ARG_STRLEN + 1)
+    for p in ptrs:
+        end = block.find(b"\0", p - lo) if lo <= p < lo + len(block) else -1
+        if end >= 0 and end - (p - lo) < MAX_ARG_STRLEN:
+            s = block[p - lo:end]
+        else:  # outside the block, or not ended in it: the careful way (E2BIG, EFAULT)
+            try:
+                s = t.mem.read_cstr(p, MAX_ARG_STRLEN + 1)
+            except ENAMETOOLONG:
+                raise E2BIG() from None  # longer than MAX_ARG_STRLEN
         total[0] += len(s) + 1
         if len(s) >= MAX_ARG_STRLEN or total[0] > ARG_MAX:
             raise E2BIG()
         out.append(s)
     return out
+
+
+def _string_block(t: Task, ptrs: list[int]) -> tuple[bytes, int]:
+    """The strings of argv or envp usually lie together: one read from the lowest to the end
+    of the page of the highest (each page holding a string start is mapped, or EFAULT);
+    (b"", 0) when they are spread out. What a short read misses is read string by string."""
+    if not ptrs:
+        return b"", 0
+    lo, hi = min(ptrs), max(ptrs)
+    end = (hi | (loader.PAGE - 1)) + 1
+    if end - lo > STRING_BLOCK_MAX:
+        return b"", 0
+    return t.mem.backend.read_raw(lo, end - lo), lo
 
 
 def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, flags: int) -> int:
@@ -106,7 +129,7 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     k = t.kernel
     p = k.platform
     try:
-        fd = p.inject(t.ctx, DOORBELL, donate_fd=p.stub_fd)
+        fd = p.donate_stub(t.ctx)
         others = tuple(x.host_tid for x in t.tg.tasks if x is not t and x is not t.tg.leader)
         r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH,
                      exec_tid=t.tg.host_pid, others=others)

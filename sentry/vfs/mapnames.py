@@ -6,7 +6,8 @@ Sentry hands out such an fd it records (host st_dev, st_ino) → (guest path, gu
 guest ino); procfs rewrites the host's lines with it, and shows a mapping it cannot name
 as anonymous: a host path never reaches the guest.
 
-Differences: a file renamed after it was mapped keeps the name it had at mmap time.
+Differences: a file renamed after it was mapped keeps the name it had at mmap time (or
+at the first of a run of mmaps of one open file: the later ones reuse the donated fd).
 """
 
 from __future__ import annotations

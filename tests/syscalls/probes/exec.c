@@ -5,6 +5,7 @@
 // usage: exec SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -72,6 +73,27 @@ static void errors(void) {
     SHOW("execveat(bad flags)", syscall(SYS_execveat, AT_FDCWD, "garbage", args, env, 0x1));
     SHOW("execveat(bad dirfd)", syscall(SYS_execveat, 99, "x", args, env, 0));
     SHOW("execveat(\"\" without EMPTY_PATH)", syscall(SYS_execveat, AT_FDCWD, "", args, env, 0));
+    /* The strings: a bad pointer, one running into an unmapped page (next to good ones on
+     * the same page), one longer than MAX_ARG_STRLEN; "garbage" is executable, so Linux
+     * copies the strings (and fails) before it looks at the contents. */
+    char *bad_arg[] = {"x", (char *)8, NULL};
+    char *bad_env[] = {"A=1", (char *)8, NULL};
+    SHOW("execve(bad argv string)", syscall(SYS_execve, "garbage", bad_arg, env));
+    SHOW("execve(bad envp string)", syscall(SYS_execve, "garbage", args, bad_env));
+    char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(page + 4096, 4096);
+    memset(page, 'y', 4096);
+    memcpy(page, "x\0y=1\0", 6);
+    char *cut_arg[] = {page, page + 2, page + 4090, NULL};
+    char *cut_env[] = {page + 2, NULL};
+    SHOW("execve(argv string into an unmapped page)", syscall(SYS_execve, "garbage", cut_arg, env));
+    SHOW("execve(strings on one page, no program)", syscall(SYS_execve, "garbage", cut_env, cut_env));
+    char *big = malloc(140000);
+    memset(big, 'x', 139999);
+    big[139999] = 0;
+    char *long_arg[] = {"x", big, NULL};
+    SHOW("execve(argv string over MAX_ARG_STRLEN)", syscall(SYS_execve, "garbage", long_arg, env));
+    free(big);
 }
 
 static void write_file(const char *path, const char *text, int mode) {
