@@ -526,6 +526,8 @@ class Kernel:
         await _Wait(source, events)
 
     def park(self, t: Task, call: Parked, notif_id: int | None) -> None:
+        if notif_id is None and t.ctx.where == base.ST_AT_ENTRY:
+            self.platform.skip_to_exit(t.ctx, call.nr)  # a seccomp-stop call waits skipped
         self.parked[t] = (call, notif_id)
         arm(self, t, call.wait)  # one source, or a WaitSet's sources and deadline
         self.arm_signal_poll()
@@ -550,6 +552,9 @@ class Kernel:
             self.current = t
             try:
                 r = step(call.coro, call.nr)
+            except TaskDied as d:  # an injection met its death
+                self.on_exit(t, d.status)
+                continue
             except Exception as e:
                 raise SentryBug(f"sentry bug resuming {NAMES.get(call.nr)} of task {t.vtid}: "
                                 f"{e!r}\n{traceback.format_exc()}") from e

@@ -5,8 +5,8 @@ keeps the guest's view: thread groups, parent/child, zombies and their wait stat
 
 Host zombies: a traced child that exits is reported to the Sentry (its tracer), and the
 host keeps it as a zombie of its host parent until that parent's host wait4 reaps it. The
-Sentry decides which child a guest wait4 reaps; when the host would pick the same one
-(sys_process.py), the host runs the guest's own wait4 and reaps it, so the pid stays taken
+Sentry decides which child a guest wait4 reaps and the host reaps exactly that one, by a
+wait4 pinned to its pid injected in the caller (sys_process.py), so the pid stays taken
 exactly as long as the guest can see the zombie.
 """
 

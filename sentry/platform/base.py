@@ -301,6 +301,23 @@ class Platform(abc.ABC):
     def rerun_start(self, ctx: Context) -> None:
         """Lets the host run the call the task is trapped at (its events come later)."""
 
+    def skip_to_exit(self, ctx: Context, nr: int) -> None:
+        """Moves a task parked at a seccomp stop (the call not run yet) to that call's exit
+        stop, the call skipped and its number kept: the state the ptrace platform's SYSEMU
+        stop is in, where interrupt_stop's -ERESTART* makes the host restart it (re-trap)
+        or return EINTR, and answer_stop completes it."""
+        check(lib.st_set_return(ctx.tid, -errno.ENOSYS, 1), "skip call")
+        check(lib.st_resume(ctx.tid, lib.ST_SYSCALL, 0), "resume to the exit stop")
+        status = self.wait_task(ctx.tid)
+        if not os.WIFSTOPPED(status):
+            raise TaskDied(status)
+        if os.WSTOPSIG(status) != (5 | 0x80):  # SIGTRAP|0x80: nothing else can come first
+            raise RuntimeError(f"task {ctx.tid}: stop {status:#x} instead of a syscall exit")
+        regs = self.getregs(ctx)
+        regs.orig_rax = nr
+        self.setregs(ctx, regs)
+        ctx.where = ST_AT_OTHER
+
     def interrupt_stop(self, ctx: Context, restart: int = -ERESTARTSYS) -> None:
         """Ends a call parked at a ptrace stop with -ERESTART* (the number kept, so the
         host restarts it or returns EINTR per the pending signal's SA_RESTART) and resumes."""

@@ -4,24 +4,27 @@ clone runs on the host once the Sentry has checked its flags (the task's next ev
 PTRACE_EVENT_FORK/VFORK/CLONE, register the child: sentry/kernel/process.py). execve
 never makes the host open a guest path: the Sentry resolves and validates the program,
 then the task host-execs the stub (a donated memfd) and the loader maps the guest's ELF.
-wait4/waitid are answered from the Sentry's own zombies.
+wait4/waitid are answered from the Sentry's own zombies (TRACE lane: the task is stopped),
+and the host reaps the chosen child by a wait4 pinned to its pid, injected in the caller.
 """
 
 from __future__ import annotations
 
-import functools
+import logging
 import struct
 
 from sentry.abi.errno import (E2BIG, EAGAIN, EBADF, ECHILD, EFAULT, EINVAL, ENAMETOOLONG,
                               ENOENT)
-from sentry.abi.sysno import SYS_execveat
+from sentry.abi.sysno import SYS_execveat, SYS_wait4
 from sentry.kernel import loader, posix_timers, process
 from sentry.kernel.args import Args
-from sentry.kernel.kernel import DETACHED, HOST
+from sentry.kernel.kernel import DETACHED
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
 from sentry.platform.native import lib
+
+log = logging.getLogger("sentry")
 
 SIGCHLD = 17
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
@@ -192,15 +195,21 @@ def _find_report(t: Task, idtype: int, ident: int,
     return None
 
 
-def _host_reaps(t: Task, c: ThreadGroup, options: int) -> bool:
-    """Whether the host, running this very call, reaps `c`: it is the host's child too and
-    the host's oldest-first choice is ours (children of one thread), and no stopped or
-    continued child of the host's view could come first."""
-    if options & WUNTRACED and any(x.stopped for x in t.tg.children):
+def _reap_on_host(t: Task, c: ThreadGroup, rusage: int) -> bool:
+    """Makes the host reap `c` too, if it is the host child of the caller's process:
+    wait4(c's pid, NULL, WNOHANG|__WALL, rusage) injected in the stopped caller (guest pids
+    are the host's pids in the sandbox's namespace). Pinned to that pid, the host cannot
+    reap another child that died meanwhile (an unpinned wait4(-1) could). The host writes
+    the child's rusage; returns whether it did."""
+    if c.host_parent is not t.tg:
         return False
-    if options & WCONTINUED and any(x.host_cont_report for x in t.tg.children):
+    r = t.kernel.platform.inject(t.ctx, SYS_wait4, c.vpid, 0, WNOHANG | WALL, rusage)
+    if r == -EFAULT.errno:
+        raise EFAULT()  # reaped all the same, as Linux does before copying out
+    if r != c.vpid:
+        log.warning("host wait4 for pid %d of task %d gave %d", c.vpid, t.vtid, r)
         return False
-    return c.host_parent is t.tg and len(t.tg.tasks) == 1
+    return bool(rusage)
 
 
 def _consume(t: Task, c: ThreadGroup, code: int) -> None:
@@ -231,8 +240,9 @@ def _selector(pid: int) -> tuple[int, int]:
 
 
 async def sys_wait4(t: Task, a: Args) -> int:
-    """Implements wait4(2). Differences: rusage is zero; __WCLONE children are not told
-    apart (every child counts as a SIGCHLD child)."""
+    """Implements wait4(2). Differences: rusage is zero for stop/continue reports and for
+    children the host did not parent (orphans taken by a subreaper); __WCLONE children
+    are not told apart (every child counts as a SIGCHLD child)."""
     pid, status_ptr, options, rusage = a.int(0), a.ptr(1), a.int(2), a.ptr(3)
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE):
         raise EINVAL()
@@ -241,17 +251,16 @@ async def sys_wait4(t: Task, a: Args) -> int:
         found = _find_report(t, idtype, ident, options | WEXITED)
         if found is not None:
             c, code = found
-            t.commit = functools.partial(_consume, t, c, code)  # once the answer is taken
-            if code == CLD_EXITED and _host_reaps(t, c, options):
-                return HOST  # the host reaps the same child and writes the same status
             if code == CLD_EXITED:
                 assert c.exit_status is not None
                 status = c.exit_status
             else:
                 status = 0xFFFF if code == CLD_CONTINUED else (c.wait_stop or 0) << 8 | 0x7F
+            _consume(t, c, code)  # the task is stopped: its answer cannot be lost
+            rusage_done = code == CLD_EXITED and _reap_on_host(t, c, rusage)
             if status_ptr and t.mem.write_partial(status_ptr, struct.pack("<i", status)) != 4:
                 raise EFAULT()
-            if rusage and t.mem.write_partial(rusage, bytes(144)) != 144:
+            if rusage and not rusage_done and t.mem.write_partial(rusage, bytes(144)) != 144:
                 raise EFAULT()
             return c.vpid
         if options & WNOHANG:
@@ -281,25 +290,26 @@ def _siginfo(c: ThreadGroup, code: int) -> bytes:
 
 
 async def sys_waitid(t: Task, a: Args) -> int:
-    """Implements waitid(2). Differences: __WCLONE as in wait4."""
-    idtype, ident, infop, options = a.int(0), a.int(1), a.ptr(2), a.int(3)
+    """Implements waitid(2). Differences: __WCLONE as in wait4; rusage as in wait4."""
+    idtype, ident, infop, options, rusage = a.int(0), a.int(1), a.ptr(2), a.int(3), a.ptr(4)
     if options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL
                    | WCLONE) or not options & (WEXITED | WUNTRACED | WCONTINUED):
         raise EINVAL()
     if idtype not in (P_ALL, P_PID, P_PGID, P_PIDFD) or (idtype == P_PID and ident <= 0):
         raise EINVAL()
-    by_pidfd = idtype == P_PIDFD  # the host cannot run it: the fd is the Sentry's
-    if by_pidfd:
+    if idtype == P_PIDFD:
         idtype, ident = P_PID, _pidfd_target(t, ident).vpid
     while True:
         found = _find_report(t, idtype, ident, options)
         if found is not None:
             c, code = found
-            info = _siginfo(c, code)
+            info = _siginfo(c, code)  # before _consume: a reaped child has no tasks
             if not options & WNOWAIT:
-                t.commit = functools.partial(_consume, t, c, code)
-                if code == CLD_EXITED and not by_pidfd and _host_reaps(t, c, options):
-                    return HOST
+                _consume(t, c, code)  # the task is stopped: its answer cannot be lost
+                if code == CLD_EXITED and _reap_on_host(t, c, rusage):
+                    rusage = 0
+            if rusage and t.mem.write_partial(rusage, bytes(144)) != 144:
+                raise EFAULT()
             if infop:
                 t.mem.write(infop, info)
             return 0
