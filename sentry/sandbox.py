@@ -155,6 +155,7 @@ class ContainerConfig:
     strace: bool = False
     network: str = "none"
     stdio: tuple[int, int, int] = (0, 1, 2)
+    sentry_seccomp: str = "kill"  # the Sentry's own filter (sentry_filter.py)
 
 
 class ContainerSandbox:
@@ -201,6 +202,10 @@ class ContainerSandbox:
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             self.kernel.start_init(self.plan)
+            # Set-up is done (the first task and the exec zygote launched, the root open,
+            # the control socket listening): the Sentry restricts itself, as in `do`.
+            sentry_filter.install(self.cfg.sentry_seccomp, network=self.cfg.network,
+                                  container=True)
             return self.kernel.run()
         finally:
             signal.signal(signal.SIGINT, old)

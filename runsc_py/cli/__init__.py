@@ -64,6 +64,9 @@ def add_global_flags(p: argparse.ArgumentParser, *, suppress: bool = False) -> N
                    help="network mode: none (default), host or sandbox")
     p.add_argument("--strace", action="store_true", default=d(False),
                    help="log every syscall of the workload with decoded arguments")
+    p.add_argument("--sentry-seccomp", choices=("kill", "log", "off"), default=d("kill"),
+                   help="the Sentry's own seccomp filter: kill the Sentry on a host call it "
+                   "does not need (default), log such calls and allow them, or off")
     # runc's, accepted for its callers and logged: nothing here needs them.
     p.add_argument("--rootless", default=d(None), help=argparse.SUPPRESS)
     p.add_argument("--criu", default=d(None), help=argparse.SUPPRESS)

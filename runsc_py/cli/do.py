@@ -23,9 +23,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", action="store_true",
                    help="after the run, print which syscalls the workload made, on which "
                    "lane, their time in the Sentry, and any that got ENOSYS (to stderr)")
-    p.add_argument("--sentry-seccomp", choices=("kill", "log", "off"), default="kill",
-                   help="the Sentry's own seccomp filter: kill the Sentry on a host call it "
-                   "does not need (default), log such calls and allow them, or off")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]",
                    help="the program to run and its arguments")
 

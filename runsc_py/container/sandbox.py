@@ -76,7 +76,8 @@ def sentry_config(spec: Spec, opts: Any):
         rlimits=p.rlimits,
         mounts=[MountSpec(m.destination, m.type, m.source, m.options) for m in spec.mounts],
         masked_paths=spec.masked_paths, readonly_paths=spec.readonly_paths,
-        platform=opts.platform, strace=opts.strace, network=opts.network)
+        platform=opts.platform, strace=opts.strace, network=opts.network,
+        sentry_seccomp=getattr(opts, "sentry_seccomp", "kill"))
 
 
 class Spawn:

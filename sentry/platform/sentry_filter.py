@@ -78,22 +78,34 @@ HOST_NETWORK_CALLS = (
     "setsockopt", "getsockopt",
 )
 
+# Container mode (the sandbox process of create/start/run): the control socket's helper
+# thread (started before the filter) accepts `runsc_py exec` connections and passes their
+# stdio by SCM_RIGHTS; the state directory's files (the exit status) are written and
+# renamed into place. No socket is created and no process started after the filter.
+CONTAINER_CALLS = (
+    "accept", "accept4", "recvmsg", "sendmsg", "sendto", "recvfrom", "shutdown",
+    "getsockopt", "getsockname", "rename", "renameat", "renameat2", "unlink", "unlinkat",
+)
 
-def allowed_names(network: str = "none") -> list[str]:
+
+def allowed_names(network: str = "none", container: bool = False) -> list[str]:
     names = {n for group in SENTRY_CALLS.values() for n in group}
     if network == "host":
         names.update(HOST_NETWORK_CALLS)
+    if container:
+        names.update(CONTAINER_CALLS)
     return sorted(names)
 
 
-def build(mode: str = "kill", network: str = "none") -> sc.SyscallFilter:
+def build(mode: str = "kill", network: str = "none",
+          container: bool = False) -> sc.SyscallFilter:
     """The filter; `mode` is the default action: kill the Sentry, or log (and allow)."""
     import pyseccomp as sc  # on use: its import runs ldconfig twice (start-up time)
 
     default = sc.KILL_PROCESS if mode == "kill" else sc.LOG
     f = sc.SyscallFilter(default)
     f.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)  # no other ABI, ever
-    for name in allowed_names(network):
+    for name in allowed_names(network, container):
         try:
             f.add_rule(sc.ALLOW, name)
         except Exception as e:  # a name this libseccomp does not know: a list bug
@@ -101,13 +113,15 @@ def build(mode: str = "kill", network: str = "none") -> sc.SyscallFilter:
     return f
 
 
-def install(mode: str = "kill", network: str = "none") -> None:
-    """Restricts the calling process (the Sentry) for the rest of its life."""
+def install(mode: str = "kill", network: str = "none", container: bool = False) -> None:
+    """Restricts the calling process (the Sentry) for the rest of its life; `container`
+    adds what the sandbox process of the OCI runtime needs (CONTAINER_CALLS)."""
     if mode == "off":
         return
     if mode not in MODES:
         raise ValueError(f"sentry filter mode {mode!r} (one of {', '.join(MODES)})")
-    build(mode, network).load()  # sets no_new_privs first, as libseccomp does by default
+    build(mode, network, container).load()  # sets no_new_privs first, as libseccomp does by default
 
 
-__all__ = ["HOST_NETWORK_CALLS", "MODES", "SENTRY_CALLS", "allowed_names", "build", "install"]
+__all__ = ["CONTAINER_CALLS", "HOST_NETWORK_CALLS", "MODES", "SENTRY_CALLS", "allowed_names",
+           "build", "install"]

@@ -412,3 +412,32 @@ def test_exec_on_the_ptrace_platform(rt) -> None:
     p = rt("--platform", "ptrace", "exec", "c15", "sh", "-c", "echo on-ptrace; exit 3")
     assert (p.returncode, p.stdout) == (3, b"on-ptrace\n"), p.stderr
     assert rt("delete", "--force", "c15").returncode == 0
+
+
+def _proc_status(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def test_the_container_sentry_runs_under_its_own_filter(rt) -> None:
+    """create/start's sandbox process (the Sentry) installs sentry_filter once set up;
+    exec through the control socket and the exit status file still work under it."""
+    rt.write(args=["sh", "-c", "echo ready; while :; do sleep 1; done"])
+    pid_file = rt.bundle / "sentry.pid"
+    out = rt.bundle / "out"
+    with open(out, "wb") as f:
+        p = rt("create", "--bundle", str(rt.bundle), "--pid-file", str(pid_file), "cf",
+               stdout=f, stderr=f)
+    assert p.returncode == 0, out.read_text()
+    assert rt("start", "cf").returncode == 0
+    wait_for(lambda: out.read_bytes() == b"ready\n")
+    sentry = int(pid_file.read_text())
+    assert b"runsc_py" in Path(f"/proc/{sentry}/cmdline").read_bytes()
+    st = _proc_status(sentry)
+    assert (st["Seccomp"], st["NoNewPrivs"]) == ("2", "1"), st
+    p = rt("exec", "cf", "sh", "-c", "echo in; exit 4")
+    assert (p.returncode, p.stdout) == (4, b"in\n"), p.stderr
+    assert rt("kill", "cf", "KILL").returncode == 0
+    wait_for(lambda: rt.state("cf")["status"] == "stopped")
+    assert (rt.root / "cf/exit_status").read_text().strip() == "137"
+    assert rt("delete", "cf").returncode == 0
