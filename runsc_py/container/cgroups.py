@@ -89,6 +89,13 @@ class Cgroup:
         self.paths = paths  # hierarchy mountpoint → the container's directory in it
 
     @classmethod
+    def planned(cls, cgroups_path: str, cid: str) -> Cgroup:
+        """The directories create() will make, not made yet (saved in the state first, so
+        that a `create` killed half-way leaves delete what to remove)."""
+        rel = container_path(cgroups_path, cid).lstrip("/")
+        return cls({h.mountpoint: os.path.join(h.mountpoint, rel) for h in hierarchies()})
+
+    @classmethod
     def create(cls, cgroups_path: str, cid: str) -> Cgroup:
         rel = container_path(cgroups_path, cid).lstrip("/")
         paths: dict[str, str] = {}

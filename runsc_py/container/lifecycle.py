@@ -79,20 +79,27 @@ def create(store: Store, cid: str, bundle: str, opts: Any, *, pid_file: str | No
             # and the cgroup made, then waits for go() to build the container in it.
             sp = sandbox.Spawn(spec, d, opts, console_socket=console_socket,
                                preserve_fds=preserve_fds)
+            # Saved before they exist: if this command is killed from here on, `delete`
+            # finds the sandbox process and the cgroup directories to remove.
+            st.pid, st.pidStartTime = sp.pid, pid_start_time(sp.pid) or 0
+            st.cgroupPaths = Cgroup.planned(spec.cgroups_path, cid).paths
             store.save(st)
+            _test_kill_point("saved")
             cg = Cgroup.create(spec.cgroups_path, cid)
             st.cgroupPaths = cg.paths
             cg.apply(spec.resources)
+            _test_kill_point("cgroup")
             sp.join(cg)
-            pid = sp.go()
-            st.pid, st.pidStartTime = pid, pid_start_time(pid) or 0
+            sp.go()
+            _test_kill_point("sandbox")
             st.status = Status.CREATED.value
             store.save(st)
+            _test_kill_point("created")
             hooks.run("prestart", spec.hooks, st.oci())
             hooks.run("createRuntime", spec.hooks, st.oci())
             hooks.run("createContainer", spec.hooks, st.oci())
             if pid_file:
-                _write_pid_file(pid_file, pid)
+                _write_pid_file(pid_file, st.pid)
         except BaseException:
             if sp is not None:
                 sp.abort()
@@ -100,6 +107,14 @@ def create(store: Store, cid: str, bundle: str, opts: Any, *, pid_file: str | No
             store.remove(cid)
             raise
     return st
+
+
+def _test_kill_point(stage: str) -> None:
+    """Test-only fault injection: RUNSC_PY_TEST_KILL_CREATE=<stage> makes `create` die of
+    SIGKILL at that stage (tests/runtime/test_create_faults.py), as a runtime killed
+    mid-create would. Unset in production; it only ever kills this command."""
+    if os.environ.get("RUNSC_PY_TEST_KILL_CREATE") == stage:
+        os.kill(os.getpid(), SIGKILL)
 
 
 def _write_pid_file(path: str, pid: int) -> None:
@@ -228,8 +243,11 @@ def delete(store: Store, cid: str, force: bool) -> None:
         except NotFound:
             store.remove(cid)
             return
-        if st.state in (Status.CREATED, Status.RUNNING, Status.PAUSED):
-            if not force and st.state is not Status.CREATED:
+        # CREATING here: the `create` that held the lock died half-way (killed); its
+        # sandbox process may live on, held before `start`.
+        if st.state in (Status.CREATED, Status.RUNNING, Status.PAUSED) or (
+                st.state is Status.CREATING and st.alive()):
+            if not force and st.state not in (Status.CREATED, Status.CREATING):
                 raise ContainerError(f"cannot delete container {cid} that is not stopped: "
                                      f"{st.status}")
             _signal_all(st, d, SIGKILL)
