@@ -66,7 +66,6 @@ def group_continued(tg: ThreadGroup) -> None:
     tg.stopped = False
     tg.wait_stop = None
     tg.wait_cont = True
-    tg.host_cont_report = True  # the host keeps one too, for its own wait4 (sys_process)
     _notify_parent(tg)
 
 

@@ -69,7 +69,6 @@ class ThreadGroup:
     stopped: bool = False
     wait_stop: int | None = None  # the stop signal, until a WUNTRACED wait takes it
     wait_cont: bool = False  # continued, until a WCONTINUED wait takes it
-    host_cont_report: bool = False  # the host holds a continued report for its wait4
     posix_timers: dict[int, Any] = field(default_factory=dict)  # timer_create (posix_timers.py)
 
     def __post_init__(self) -> None:
