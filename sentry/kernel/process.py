@@ -88,7 +88,8 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         # are 0 (outside the namespace), and its children share them.
         tg.pgid, tg.sid = parent.tg.pgid, parent.tg.sid
         tg.parent = ptg
-        tg.host_parent = parent.tg
+        # The host's CLONE_PARENT makes the caller's own host parent the child's.
+        tg.host_parent = parent.tg.host_parent if flags & CLONE_PARENT else parent.tg
         tg.seq = next(_fork_order)
         ptg.children.add(tg)
         tg.exe_path, tg.cmdline, tg.environ = (parent.tg.exe_path, parent.tg.cmdline,
