@@ -81,10 +81,16 @@ HOST_NETWORK_CALLS = (
 # Container mode (the sandbox process of create/start/run): the control socket's helper
 # thread (started before the filter) accepts `runsc_py exec` connections and passes their
 # stdio by SCM_RIGHTS; the state directory's files (the exit status) are written and
-# renamed into place. No socket is created and no process started after the filter.
+# renamed into place; rw bind mounts write through to host directories the Sentry holds
+# (sentry/vfs/fsimpl/host/writable.py: *at calls on held directory fds). No socket is
+# created and no process started after the filter.
 CONTAINER_CALLS = (
     "accept", "accept4", "recvmsg", "sendmsg", "sendto", "recvfrom", "shutdown",
     "getsockopt", "getsockname", "rename", "renameat", "renameat2", "unlink", "unlinkat",
+    # rw binds
+    "mkdir", "mkdirat", "mknodat", "symlinkat", "linkat", "rmdir", "chmod", "fchmod",
+    "fchmodat", "fchownat", "fchown", "utimensat", "fsync", "fdatasync", "setxattr",
+    "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
 )
 
 
