@@ -53,6 +53,8 @@ extern long ptrace(int request, ...);
 #define PT_INTERRUPT 0x4207
 #define PT_LISTEN 0x4208
 #define PT_GET_SYSCALL_INFO 0x420e
+#define PT_GETSIGMASK 0x420a
+#define PT_SETSIGMASK 0x420b
 
 #ifndef ST_VERSION
 #error "ST_VERSION must be defined by the build (native/build.py)"
@@ -417,6 +419,12 @@ int st_setregs(int tid, const struct st_regs *regs) {
 
 int st_kill(int tid, int sig) {
     if (kill(tid, sig) < 0) return -errno;
+    return 0;
+}
+
+int st_swap_sigmask(int tid, unsigned long long mask, unsigned long long *old) {
+    if (ptrace(PT_GETSIGMASK, tid, sizeof mask, old) < 0) return -errno;
+    if (ptrace(PT_SETSIGMASK, tid, sizeof mask, &mask) < 0) return -errno;
     return 0;
 }
 

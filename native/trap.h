@@ -109,6 +109,9 @@ int st_kill(int tid, int sig);
 /* waitpid(tid, status, __WALL) that takes tid's report from the reports an injection put
  * aside (another task's met meanwhile are put aside too, for st_next_event). */
 int st_wait_task(int tid, int *status);
+/* The stopped task's blocked-signal mask set to `mask` (SIGKILL/SIGSTOP stay unblocked);
+ * the previous one in *old. */
+int st_swap_sigmask(int tid, unsigned long long mask, unsigned long long *old);
 int st_getsiginfo(int tid, int *code);           /* the stopped signal's si_signo; si_code */
 int st_geteventmsg(int tid, unsigned long *msg); /* a ptrace event's message (new tid …) */
 int st_interrupt(int tid);                       /* PTRACE_INTERRUPT: a stop at the next chance */

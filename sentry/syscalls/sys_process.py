@@ -10,6 +10,7 @@ and the host reaps the chosen child by a wait4 pinned to its pid, injected in th
 
 from __future__ import annotations
 
+import errno
 import logging
 import struct
 
@@ -22,7 +23,7 @@ from sentry.kernel.kernel import DETACHED
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
-from sentry.platform.native import lib
+from sentry.platform.native import check, ffi, lib
 
 log = logging.getLogger("sentry")
 
@@ -31,6 +32,7 @@ WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WNOTHREAD, WALL, WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
 CLD_EXITED, CLD_STOPPED, CLD_CONTINUED = 1, 5, 6
+ALL_SIGNALS = (1 << 64) - 1  # a sigset with every signal (the kernel keeps KILL/STOP out)
 SIGCONT = 18
 MAX_ARG_STRLEN = 32 * 4096
 ARG_MAX = 2 * 1024 * 1024
@@ -203,7 +205,19 @@ def _reap_on_host(t: Task, c: ThreadGroup, rusage: int) -> bool:
     the child's rusage; returns whether it did."""
     if c.host_parent is not t.tg:
         return False
-    r = t.kernel.platform.inject(t.ctx, SYS_wait4, c.vpid, 0, WNOHANG | WALL, rusage)
+    # Every signal blocked meanwhile: the child's SIGCHLD, pending now, would stop the
+    # injected call and be re-sent without its siginfo (SI_KERNEL, not CLD_EXITED).
+    old = ffi.new("unsigned long long *")
+    rc = lib.st_swap_sigmask(t.host_tid, ALL_SIGNALS, old)
+    if rc == -errno.ESRCH:
+        return False  # killed meanwhile: its exit event follows
+    check(rc, "block signals")
+    try:
+        r = t.kernel.platform.inject(t.ctx, SYS_wait4, c.vpid, 0, WNOHANG | WALL, rusage)
+    finally:
+        rc = lib.st_swap_sigmask(t.host_tid, old[0], ffi.new("unsigned long long *"))
+        if rc != -errno.ESRCH:  # ESRCH: died meanwhile (TaskDied on its way)
+            check(rc, "restore the signal mask")
     if r == -EFAULT.errno:
         raise EFAULT()  # reaped all the same, as Linux does before copying out
     if r != c.vpid:
