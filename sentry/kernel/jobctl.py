@@ -36,18 +36,40 @@ if TYPE_CHECKING:
     from sentry.kernel.thread_group import ThreadGroup
 
 STOP_SIGNALS = frozenset((signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU))
+HOST_DISCARDED_STOPS = STOP_SIGNALS - {signal.SIGSTOP}
 SIGCONT = signal.SIGCONT
 
 
 # -- group stop --------------------------------------------------------------------------
 
+def host_signal(tg: ThreadGroup, sig: int, host_tid: int = 0) -> int:
+    """The signal the Sentry sends on the host for `sig` to `tg` (or its thread host_tid).
+
+    The host discards SIGTSTP, SIGTTIN and SIGTTOU taking their default action in a
+    process whose host process group is orphaned, and the sandbox's tasks are all in the
+    Sentry's host group: orphaned whenever the Sentry's runner made it a session leader
+    (setsid, a container shim), whatever the guest's own groups are. So such a stop goes
+    as SIGSTOP, and the group-stop is reported as `sig` (task_stopped).
+
+    Differences: the parent's SIGCHLD siginfo from the host carries SIGSTOP in si_status.
+    """
+    if sig not in HOST_DISCARDED_STOPS or not signals.default_action_now(
+            host_tid or tg.host_pid, sig):
+        return sig
+    tg.stop_as = sig
+    return signal.SIGSTOP
+
+
 def task_stopped(k: Kernel, t: Task, sig: int) -> None:
     """A thread reported its group-stop for `sig`; the group is stopped once all have."""
     t.group_stopped = True
     tg = t.tg
+    if sig == signal.SIGSTOP and tg.stop_as is not None:
+        sig = tg.stop_as
     if tg.stopped or not all(x.group_stopped for x in tg.tasks):
         return
     tg.stopped = True
+    tg.stop_as = None
     tg.wait_stop = sig
     tg.wait_cont = False
     _notify_parent(tg)
@@ -61,6 +83,7 @@ def task_woken(k: Kernel, t: Task) -> None:
 
 def group_continued(tg: ThreadGroup) -> None:
     """SIGCONT reached a stopped group: Linux continues it when the signal is sent."""
+    tg.stop_as = None  # a stop still on its way is cancelled, as SIGCONT discards it
     if not tg.stopped:
         return
     tg.stopped = False
@@ -79,7 +102,7 @@ def _notify_parent(tg: ThreadGroup) -> None:
 def signal_pgrp(k: Kernel, pgid: int, sig: int) -> None:
     """Sends `sig` to every process of group `pgid` as the Sentry sends signals."""
     for tg in list(k.thread_groups.values()):
-        if tg.pgid == pgid and tg.tasks and lib.st_kill(tg.host_pid, sig) == 0:
+        if tg.pgid == pgid and tg.tasks and lib.st_kill(tg.host_pid, host_signal(tg, sig)) == 0:
             if sig == SIGCONT:
                 group_continued(tg)
             k.signals_sent(tg)

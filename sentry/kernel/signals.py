@@ -149,6 +149,17 @@ def is_pending(host_tid: int, sig: int, shared: bool) -> bool:
     return bool(_mask(st, b"ShdPnd" if shared else b"SigPnd") & 1 << (sig - 1))
 
 
+def default_action_now(host_tid: int, sig: int) -> bool:
+    """Whether `sig` would take its default action in the thread now: neither ignored,
+    caught nor blocked (from the host's view)."""
+    try:
+        st = read_status(host_tid)
+    except OSError:
+        return False
+    bit = 1 << (sig - 1)
+    return not (_mask(st, b"SigIgn") | _mask(st, b"SigCgt") | _mask(st, b"SigBlk")) & bit
+
+
 def ignored_or_blocked(host_tid: int, sig: int) -> tuple[bool, bool]:
     """(ignored, blocked) for `sig` in the thread, from the host's view."""
     try:

@@ -68,6 +68,7 @@ class ThreadGroup:
     # Job control (jobctl.py): stopped as a group; the reports wait4/waitid have not taken.
     stopped: bool = False
     wait_stop: int | None = None  # the stop signal, until a WUNTRACED wait takes it
+    stop_as: int | None = None  # a SIGSTOP the Sentry sent in place of this (jobctl.host_signal)
     wait_cont: bool = False  # continued, until a WCONTINUED wait takes it
     posix_timers: dict[int, Any] = field(default_factory=dict)  # timer_create (posix_timers.py)
 

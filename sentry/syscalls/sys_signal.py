@@ -47,9 +47,9 @@ def _deliver(t: Task, tg: ThreadGroup, sig: int, task: Task | None = None,
     if info is not None:
         rc = lib.st_sigqueueinfo(tg.host_pid, tid, sig, info)
     elif task is not None:
-        rc = lib.st_tgkill(tg.host_pid, tid, sig)
+        rc = lib.st_tgkill(tg.host_pid, tid, jobctl.host_signal(tg, sig, tid))
     else:
-        rc = lib.st_kill(tg.host_pid, sig)
+        rc = lib.st_kill(tg.host_pid, jobctl.host_signal(tg, sig))
     if rc < 0:
         raise ESRCH()
     if info is None:

@@ -61,3 +61,17 @@ def test_tty_job_control(probe, sandbox_platform, runsc_argv, common_env) -> Non
     rc, out = _run_on_pty(runsc_argv(sandbox_platform, [binary]), common_env)
     assert out.decode() == native.decode()
     assert rc == 0
+
+
+def test_pty_probe_with_the_sentry_a_session_leader(sandbox_platform: str, probe,
+                                                    run_native, run_sandboxed,
+                                                    describe) -> None:
+    """The pty probe's background-job checks (SIGTTIN, SIGTTOU stop the job) with
+    `runsc_py` started as a session leader, as a container shim starts a runtime: the
+    sandbox's host process group is then orphaned, where the host drops SIGTTIN/SIGTTOU
+    with their default action (the Sentry sends SIGSTOP for them; jobctl.host_signal)."""
+    binary = str(probe("pty"))
+    native = run_native([binary, "unused"])
+    boxed = run_sandboxed(sandbox_platform, [binary, "unused"], start_new_session=True)
+    assert native.returncode == 0
+    assert (boxed.stdout, boxed.returncode) == (native.stdout, 0), describe(boxed)
