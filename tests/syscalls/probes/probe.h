@@ -32,6 +32,26 @@ static inline long probe_ok(const char *what, long r) {
     return r;
 }
 
+/* Prints "what: N \"bytes\"" with C escapes so control characters show, or the errno. */
+static inline void show_bytes(const char *what, const char *buf, long n) {
+    printf("%s: ", what);
+    if (n < 0) {
+        printf("-1 %s\n", probe_errname(errno));
+        return;
+    }
+    printf("%ld \"", n);
+    for (long i = 0; i < n; i++) {
+        unsigned char c = buf[i];
+        if (c == '\n') printf("\\n");
+        else if (c == '\r') printf("\\r");
+        else if (c == '\t') printf("\\t");
+        else if (c == '\b') printf("\\b");
+        else if (c < 32 || c >= 127) printf("\\x%02x", c);
+        else putchar(c);
+    }
+    printf("\"\n");
+}
+
 #define SHOW(what, expr) (errno = 0, probe_show((what), (long)(expr)))
 #define OK(what, expr) (errno = 0, probe_ok((what), (long)(expr)))
 #define YESNO(what, cond) printf("%s: %s\n", (what), (cond) ? "yes" : "no")

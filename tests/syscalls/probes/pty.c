@@ -17,25 +17,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-/* Prints bytes with C escapes so control characters show. */
-static void show_bytes(const char *what, const char *buf, long n) {
-    printf("%s: ", what);
-    if (n < 0) {
-        printf("-1 %s\n", probe_errname(errno));
-        return;
-    }
-    printf("%ld \"", n);
-    for (long i = 0; i < n; i++) {
-        unsigned char c = buf[i];
-        if (c == '\n') printf("\\n");
-        else if (c == '\r') printf("\\r");
-        else if (c == '\b') printf("\\b");
-        else if (c < 32 || c >= 127) printf("\\x%02x", c);
-        else putchar(c);
-    }
-    printf("\"\n");
-}
-
 /* Reads what `fd` has within 2 s (blocking fd), stopping when `want` bytes came. */
 static long read_some(int fd, char *buf, long want) {
     long got = 0;

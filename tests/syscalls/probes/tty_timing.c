@@ -21,24 +21,6 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void show_bytes(const char *what, const char *buf, long n) {
-    printf("%s: ", what);
-    if (n < 0) {
-        printf("-1 %s\n", probe_errname(errno));
-        return;
-    }
-    printf("%ld \"", n);
-    for (long i = 0; i < n; i++) {
-        unsigned char c = buf[i];
-        if (c == '\n') printf("\\n");
-        else if (c == '\r') printf("\\r");
-        else if (c == '\t') printf("\\t");
-        else if (c < 32 || c > 126) printf("\\x%02x", c);
-        else putchar(c);
-    }
-    printf("\"\n");
-}
-
 static void set_mode(int vmin, int vtime, tcflag_t oflag_set, tcflag_t oflag_clear) {
     struct termios t;
     tcgetattr(replica, &t);

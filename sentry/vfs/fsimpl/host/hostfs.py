@@ -134,17 +134,22 @@ class HostInode(Inode):
         if self._fd < 0:
             if not self._dir or self.parent is None:
                 raise ENOTDIR()
-            try:
-                fd = os.open(self.name, _O_PATH_DIR, dir_fd=self.parent.dirfd())
-            except OSError as e:
-                raise sys_error(e) from None
-            st = os.fstat(fd)
-            if (st.st_dev, st.st_ino) != self._id:
-                os.close(fd)
-                raise ENOENT()  # replaced on the host since we looked it up
-            self._fd = fd
+            self._fd = self.reopen(_O_PATH_DIR)
         self.fs.opened(self)
         return self._fd
+
+    def reopen(self, flags: int) -> int:
+        """Opens this very file again by its name in the parent (never following a host
+        symlink: `flags` carry O_NOFOLLOW); ENOENT if the name now holds another file."""
+        try:
+            fd = os.open(self.name, flags, dir_fd=self.parent.dirfd())
+        except OSError as e:
+            raise sys_error(e) from None
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != self._id:
+            os.close(fd)
+            raise ENOENT()  # replaced on the host since we looked it up
+        return fd
 
     @property
     def mode(self) -> int:

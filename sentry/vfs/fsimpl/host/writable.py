@@ -89,15 +89,7 @@ class WritableHostInode(HostInode):
         """An O_PATH fd of this very file (not followed) and whether the caller closes it."""
         if self._dir:
             return self.dirfd(), False
-        try:
-            fd = os.open(self.name, _O_PATH_FILE, dir_fd=self.parent.dirfd())
-        except OSError as e:
-            raise sys_error(e) from None
-        st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) != self._id:
-            os.close(fd)
-            raise ENOENT()  # replaced on the host since we looked it up
-        return fd, True
+        return self.reopen(_O_PATH_FILE), True
 
     def setattr(self, t: Any, attrs: SetAttr) -> None:
         if attrs.size is not None:
