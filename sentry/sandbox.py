@@ -84,11 +84,13 @@ def run_do(
     report: bool = False,
     network: str = "none",
     sentry_seccomp: str = "kill",
+    file_access: str = "exclusive",
 ) -> int:
     """Runs argv in a new sandbox; returns the exit status to propagate.
 
     `sentry_seccomp` is the Sentry's own filter (sentry/platform/sentry_filter.py): "kill"
-    (the default), "log" (allow and log what is not listed) or "off".
+    (the default), "log" (allow and log what is not listed) or "off". `file_access`
+    "exclusive" lets the Sentry cache the root filesystem's attributes (hostfs.py).
 
     Raises LaunchError (status 127 or 126, with a one-line message) if the program cannot
     be found or executed.
@@ -100,7 +102,7 @@ def run_do(
     netstack.set_network(network)
     kernel = Kernel(get_platform(platform), hostname=os.uname().nodename, strace=strace,
                     report=report)
-    root = build_do_root(rootfs)
+    root = build_do_root(rootfs, exclusive=file_access == "exclusive")
     fds = FdTable()
     stdio = stdio_files((0, 1, 2), root)
     for f in stdio:
@@ -156,6 +158,7 @@ class ContainerConfig:
     network: str = "none"
     stdio: tuple[int, int, int] = (0, 1, 2)
     sentry_seccomp: str = "kill"  # the Sentry's own filter (sentry_filter.py)
+    file_access: str = "exclusive"  # the rootfs: "exclusive" caches attributes (hostfs.py)
 
 
 class ContainerSandbox:
@@ -171,7 +174,8 @@ class ContainerSandbox:
         self.kernel = Kernel(get_platform(cfg.platform), hostname=cfg.hostname or "runsc",
                              strace=cfg.strace)
         self.root = build_container_root(cfg.rootfs, cfg.readonly, cfg.mounts,
-                                         cfg.masked_paths, cfg.readonly_paths, self.kernel)
+                                         cfg.masked_paths, cfg.readonly_paths, self.kernel,
+                                         exclusive=cfg.file_access == "exclusive")
         fds = FdTable()
         stdio = stdio_files(cfg.stdio, self.root)
         for f in stdio:

@@ -62,6 +62,10 @@ def add_global_flags(p: argparse.ArgumentParser, *, suppress: bool = False) -> N
                    help="how syscalls are trapped: seccomp (default) or ptrace")
     p.add_argument("--network", choices=NETWORKS, default=d("none"),
                    help="network mode: none (default), host or sandbox")
+    p.add_argument("--file-access", choices=("exclusive", "shared"), default=d("exclusive"),
+                   help="the root filesystem: exclusive (default, as gVisor: nothing else "
+                   "changes it while the sandbox runs, so file attributes are cached) or "
+                   "shared (every stat asks the host); bind mounts are always shared")
     p.add_argument("--strace", action="store_true", default=d(False),
                    help="log every syscall of the workload with decoded arguments")
     p.add_argument("--sentry-seccomp", choices=("kill", "log", "off"), default=d("kill"),

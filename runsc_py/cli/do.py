@@ -59,4 +59,5 @@ def _run(opts: argparse.Namespace, argv: list[str], log: logging.Logger, run_do)
         report=opts.report,
         network=opts.network,
         sentry_seccomp=opts.sentry_seccomp,
+        file_access=opts.file_access,
     )

@@ -25,7 +25,8 @@ GLOBAL_FLAGS = {"--root": ("root", True), "--log": ("log", True),
                 "--systemd-cgroup": ("systemd_cgroup", False)}
 GLOBAL_DEFAULTS = {"root": "/run/runsc_py", "log": None, "log_format": "text", "debug": False,
                    "systemd_cgroup": False, "platform": "seccomp", "network": "none",
-                   "strace": False, "sentry_seccomp": "kill", "rootless": None, "criu": None}
+                   "strace": False, "sentry_seccomp": "kill", "file_access": "exclusive",
+                   "rootless": None, "criu": None}
 CHOICES = {"log_format": ("text", "json")}
 
 _ID = (("id",), {})

@@ -77,7 +77,8 @@ def sentry_config(spec: Spec, opts: Any):
         mounts=[MountSpec(m.destination, m.type, m.source, m.options) for m in spec.mounts],
         masked_paths=spec.masked_paths, readonly_paths=spec.readonly_paths,
         platform=opts.platform, strace=opts.strace, network=opts.network,
-        sentry_seccomp=getattr(opts, "sentry_seccomp", "kill"))
+        sentry_seccomp=getattr(opts, "sentry_seccomp", "kill"),
+        file_access=getattr(opts, "file_access", "exclusive"))
 
 
 class Spawn:

@@ -7,11 +7,14 @@ so outputs that depend on it compare exactly.
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import _env, _runsc_argv
 
 
 def test_echo(sandbox_platform: str, run_sandboxed, describe) -> None:
@@ -135,3 +138,25 @@ def test_write_to_etc_stays_in_sandbox(
 def test_true_false(sandbox_platform: str, argv: list[str], run_sandboxed, describe) -> None:
     p = run_sandboxed(sandbox_platform, argv)
     assert p.returncode == (0 if argv == ["/bin/true"] else 1), describe(p)
+
+
+@pytest.mark.parametrize("access", ["exclusive", "shared"])
+def test_file_access_mode(access: str, tmp_path: Path, describe) -> None:
+    """--file-access (gVisor's flag): `shared` sees a host change to the root filesystem made
+    while the sandbox runs; `exclusive` (the default) serves the attributes it fetched first.
+    The workload stats a host file, waits on stdin while the host grows it, stats again."""
+    f = tmp_path / "grows"
+    f.write_bytes(b"abc")
+    script = f'stat -c %s {f}; read line; stat -c %s {f}; cat {f}; echo'
+    cmd = _runsc_argv("seccomp", ["/bin/sh", "-c", script], [f"--file-access={access}"])
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=_env())
+    try:
+        assert p.stdout.readline() == b"3\n"
+        f.write_bytes(b"abcdef")
+        out, err = p.communicate(b"go\n", timeout=120)
+    finally:
+        p.kill()
+    size = b"3" if access == "exclusive" else b"6"
+    # The contents are always the host's: only attributes are cached.
+    assert (out, p.returncode) == (size + b"\nabcdef\n", 0), (out, err[-2000:])

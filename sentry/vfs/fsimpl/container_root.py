@@ -62,9 +62,10 @@ class MountSpec:
 
 def build_container_root(rootfs: str, readonly: bool, mounts: list[MountSpec],
                          masked: list[str] = (), readonly_paths: list[str] = (),
-                         kernel: Any = None) -> SandboxRoot:
-    """The container's root; `kernel` is needed to walk into /proc for the masks."""
-    lower = HostFS(rootfs)
+                         kernel: Any = None, exclusive: bool = False) -> SandboxRoot:
+    """The container's root; `kernel` is needed to walk into /proc for the masks;
+    `exclusive`: nothing else changes the rootfs meanwhile (HostFS caches attributes)."""
+    lower = HostFS(rootfs, exclusive=exclusive)
     # Read-only roots too get the memory layer, for the mountpoints the mounts need (as
     # runc makes them before it remounts the root read-only); then the mount goes ro.
     overlay = OverlayFS(lower.root, TmpfsFS())

@@ -109,9 +109,10 @@ class HostTtyNode(TmpfsInode):
         return self.file.reopen(flags & ~O_NOCTTY)
 
 
-def build_do_root(host_root: str = "/") -> SandboxRoot:
-    """The host's tree read-only under a memory upper layer, plus our /proc, /dev, /sys."""
-    lower = HostFS(host_root)
+def build_do_root(host_root: str = "/", exclusive: bool = False) -> SandboxRoot:
+    """The host's tree read-only under a memory upper layer, plus our /proc, /dev, /sys;
+    `exclusive`: nothing else changes the host tree meanwhile (HostFS caches attributes)."""
+    lower = HostFS(host_root, exclusive=exclusive)
     overlay = OverlayFS(lower.root, TmpfsFS())
     vfs = VFS(overlay, overlay.root)
     register_devices(vfs)

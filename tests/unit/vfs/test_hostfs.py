@@ -16,8 +16,8 @@ from sentry.vfs.fsimpl.rootfs import controlling_tty, stdio_files
 from sentry.vfs.vfs import VFS
 
 
-def host_root(t, path: Path, max_dir_fds: int = 2048) -> HostFS:
-    fs = HostFS(str(path), max_dir_fds)
+def host_root(t, path: Path, max_dir_fds: int = 2048, exclusive: bool = False) -> HostFS:
+    fs = HostFS(str(path), max_dir_fds, exclusive=exclusive)
     vfs = VFS(fs, fs.root)
     t.fs.root = t.fs.cwd = vfs.root()
     return fs
@@ -44,6 +44,24 @@ def test_stat_bytes_are_the_packed_stat(t, host_tree):
                     ops.stat_bytes_at(t, AT_FDCWD, p, follow)
                 continue
             assert ops.stat_bytes_at(t, AT_FDCWD, p, follow) == want, (p, follow)
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_attributes_cached_only_with_exclusive_access(t, tmp_path, exclusive):
+    """--file-access=exclusive (the root filesystem's default, as gVisor's): attributes come
+    from the host once; shared (bind mounts, or the flag): every stat asks the host."""
+    f = tmp_path / "f"
+    f.write_bytes(b"abc")
+    host_root(t, tmp_path, exclusive=exclusive)
+    first = ops.stat_at(t, AT_FDCWD, b"/f", True)
+    raw = ops.stat_bytes_at(t, AT_FDCWD, b"/f", True)
+    assert (first.size, raw) == (3, pack_stat(first))
+    f.write_bytes(b"abcdef")  # a change behind the sandbox's back
+    want = 3 if exclusive else 6
+    assert ops.stat_at(t, AT_FDCWD, b"/f", True).size == want
+    assert ops.stat_bytes_at(t, AT_FDCWD, b"/f", True)[48:56] == want.to_bytes(8, "little")
+    # Reading still goes to the host file (the cache is of attributes only).
+    assert ops.open_at(t, AT_FDCWD, b"/f", O_RDONLY, 0).read(16) == b"abcdef"
 
 
 def test_directory_fds_are_bounded_and_reopened(t, tmp_path):

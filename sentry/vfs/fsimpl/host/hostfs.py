@@ -7,6 +7,10 @@ the Sentry's own path walk inside the sandbox root, so they cannot lead out of i
 Regular files are opened O_RDONLY|O_NOFOLLOW and checked to still be regular files.
 Device nodes are never opened on the host: core routes them to the Sentry's devices.
 Host values are passed through in stat (st_dev, st_ino, nlink, sizes, times, uid/gid).
+With `exclusive` (gVisor's --file-access=exclusive, the default for the root filesystem:
+nothing outside the sandbox changes the tree while it runs) an inode's attributes are
+fetched from the host once and served from the Sentry afterwards; without it (bind
+mounts, --file-access=shared) every stat asks the host.
 This module (with netstack/hostinet) is where OSError becomes SysError.
 """
 
@@ -58,9 +62,11 @@ class HostFS(FileSystem):
     read_only = True
     inode_class: type[HostInode]  # set below (WritableHostFS: its own kind)
 
-    def __init__(self, root: str, max_dir_fds: int = MAX_DIR_FDS) -> None:
+    def __init__(self, root: str, max_dir_fds: int = MAX_DIR_FDS,
+                 exclusive: bool = False) -> None:
         super().__init__()
         self.root_path = root
+        self.exclusive = exclusive  # attributes may be cached (see the module doc)
         self.max_dir_fds = max_dir_fds
         self.open_dirs: OrderedDict[HostInode, None] = OrderedDict()
         self.idle_files: OrderedDict[HostInode, None] = OrderedDict()
@@ -117,6 +123,8 @@ class HostInode(Inode):
         self._id = (st.st_dev, st.st_ino)
         self._dir = pystat.S_ISDIR(st.st_mode)
         self._file_fd = -1  # regular files: the fd HostFiles share (acquire_file_fd)
+        self._st: os.stat_result | None = None  # exclusive fs: the host's attributes
+        self._st_raw: bytes | None = None  # exclusive fs: the same as a struct stat
         self._file_users = 0
         if fd >= 0:
             fs.opened(self)
@@ -156,18 +164,26 @@ class HostInode(Inode):
         return self._mode
 
     def host_stat(self) -> os.stat_result:
+        if self._st is not None:
+            return self._st
         try:
             if self._dir:
-                return os.fstat(self.dirfd())
-            return os.stat(self.name, dir_fd=self.parent.dirfd(), follow_symlinks=False)
+                st = os.fstat(self.dirfd())
+            else:
+                st = os.stat(self.name, dir_fd=self.parent.dirfd(), follow_symlinks=False)
         except OSError as e:
             raise sys_error(e) from None
+        if self.fs.exclusive:
+            self._st = st
+        return st
 
     def stat(self) -> Stat:
         return Stat.from_host(self.host_stat())
 
     def stat_bytes(self) -> bytes:
         """The host's struct stat as is (what stat() passes through, without the objects)."""
+        if self._st_raw is not None:
+            return self._st_raw
         if self._dir:
             rc = lib.st_fstatat_raw(self.dirfd(), b"", _AT_EMPTY_PATH, _stat_buf)
         else:
@@ -176,7 +192,10 @@ class HostInode(Inode):
         if rc < 0:
             cls = BY_NUMBER.get(-rc)
             raise cls() if cls else EIO()
-        return _stat_bytes(_stat_buf, 144)[:]
+        raw = _stat_bytes(_stat_buf, 144)[:]
+        if self.fs.exclusive:
+            self._st_raw = raw
+        return raw
 
     def access_stat(self) -> Stat:
         return self._perm
