@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sentry.abi.errno import EACCES, ENOENT, ENOTDIR, SysError
@@ -85,8 +85,20 @@ def run_do(
     network: str = "none",
     sentry_seccomp: str = "kill",
     file_access: str = "exclusive",
+    max_tasks: int = 0,
+    upper_pages: int | None = None,
+    on_launch: Callable[[int], None] | None = None,
+    rmdir_dirfds: tuple[int, ...] = (),
 ) -> int:
     """Runs argv in a new sandbox; returns the exit status to propagate.
+
+    Limits: `max_tasks` caps the sandbox's tasks (clone gets EAGAIN beyond; 0: the
+    kernel's TASKS_LIMIT); `upper_pages` is the in-memory upper layer's size in pages
+    (ENOSPC beyond; None: half of RAM, as a Linux tmpfs; 0: none). `on_launch(host_pid)`
+    runs once the first task exists, before any of the workload runs (`do` moves it into
+    its cgroups there: the tasks it clones follow, the Sentry stays out). `rmdir_dirfds`
+    are directories the Sentry may still remove entries of under its own filter
+    (sentry_filter.build).
 
     `sentry_seccomp` is the Sentry's own filter (sentry/platform/sentry_filter.py): "kill"
     (the default), "log" (allow and log what is not listed) or "off". `file_access`
@@ -102,7 +114,10 @@ def run_do(
     netstack.set_network(network)
     kernel = Kernel(get_platform(platform), hostname=os.uname().nodename, strace=strace,
                     report=report)
-    root = build_do_root(rootfs, exclusive=file_access == "exclusive")
+    if max_tasks > 0:
+        kernel.max_tasks = max_tasks
+    kernel.on_init_launched = on_launch
+    root = build_do_root(rootfs, upper_pages, exclusive=file_access == "exclusive")
     fds = FdTable()
     stdio = stdio_files((0, 1, 2), root)
     for f in stdio:
@@ -125,7 +140,7 @@ def run_do(
     try:
         kernel.start_init(plan)
         # Set-up is done (the task launched, the root open): the Sentry restricts itself.
-        sentry_filter.install(sentry_seccomp, network=network)
+        sentry_filter.install(sentry_seccomp, network=network, rmdir_dirfds=rmdir_dirfds)
         return kernel.run()
     finally:
         signal.signal(signal.SIGINT, old)
@@ -159,6 +174,7 @@ class ContainerConfig:
     stdio: tuple[int, int, int] = (0, 1, 2)
     sentry_seccomp: str = "kill"  # the Sentry's own filter (sentry_filter.py)
     file_access: str = "exclusive"  # the rootfs: "exclusive" caches attributes (hostfs.py)
+    max_tasks: int = 0  # linux.resources.pids.limit, the task table's cap (0: TASKS_LIMIT)
 
 
 class ContainerSandbox:
@@ -173,6 +189,8 @@ class ContainerSandbox:
         self.cfg = cfg
         self.kernel = Kernel(get_platform(cfg.platform), hostname=cfg.hostname or "runsc",
                              strace=cfg.strace)
+        if cfg.max_tasks > 0:
+            self.kernel.max_tasks = cfg.max_tasks
         self.root = build_container_root(cfg.rootfs, cfg.readonly, cfg.mounts,
                                          cfg.masked_paths, cfg.readonly_paths, self.kernel,
                                          exclusive=cfg.file_access == "exclusive")

@@ -78,7 +78,15 @@ def sentry_config(spec: Spec, opts: Any):
         masked_paths=spec.masked_paths, readonly_paths=spec.readonly_paths,
         platform=opts.platform, strace=opts.strace, network=opts.network,
         sentry_seccomp=getattr(opts, "sentry_seccomp", "kill"),
-        file_access=getattr(opts, "file_access", "exclusive"))
+        file_access=getattr(opts, "file_access", "exclusive"),
+        max_tasks=_pids_limit(spec.resources))
+
+
+def _pids_limit(resources: dict[str, Any]) -> int:
+    """linux.resources.pids.limit (0 if unset or unlimited): the Sentry's task table cap too,
+    so a guest's clone beyond it gets EAGAIN even where no pids cgroup is mounted."""
+    limit = (resources.get("pids") or {}).get("limit")
+    return limit if isinstance(limit, int) and limit > 0 else 0
 
 
 class Spawn:

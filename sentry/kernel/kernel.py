@@ -51,6 +51,9 @@ PTRACE_EVENT_EXEC = 4
 CLONE_EVENTS = (1, 2, 3)  # PTRACE_EVENT_FORK, _VFORK, _CLONE
 PTRACE_EVENT_STOP = 128
 SIGSYS = 31
+# The task table's cap when the runtime sets none, as gVisor's kernel.TasksLimit: clone gets
+# EAGAIN beyond it whatever the caller's credentials (sentry/kernel/process.py).
+TASKS_LIMIT = 1 << 16
 EXIT_SENTRY_BUG = 128 + 9
 _ENOSYS = -ENOSYS.errno
 
@@ -106,6 +109,8 @@ class Kernel:
         self.launching: dict[int, Any] = {}  # host tid → exec plan, before the stub's exec
         self.exec_pending: dict[int, Any] = {}  # host tid → exec plan, stub exec under way
         self.early_stops: set[int] = set()  # new tasks stopped before their parent's event
+        self.max_tasks = TASKS_LIMIT  # host tasks of the sandbox, zombies included (pids.max)
+        self.cloning: set[Task] = set()  # tasks whose clone the host runs (child not seen yet)
         self.stats: dict[tuple[int, str], int] = {}
         if strace:
             from sentry.kernel import strace as strace_mod

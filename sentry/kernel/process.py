@@ -17,7 +17,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from sentry.abi.errno import EINVAL, EPERM
+from sentry.abi.errno import EAGAIN, EINVAL, EPERM
 from sentry.kernel import posix_timers
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
@@ -60,6 +60,24 @@ def check_clone_flags(flags: int) -> int:
     if flags & CLONE_PIDFD:
         raise EINVAL()  # a pidfd would be a host fd in the task: not supported yet
     return flags & ~(CLONE_UNTRACED | CLONE_PTRACE)
+
+
+def reserve_task(k: Kernel, t: Task) -> None:
+    """The task table's cap (k.max_tasks, the sandbox's pids.max): EAGAIN if one more task
+    would pass it, whatever the caller's credentials (root included, as a pids cgroup or
+    Linux's threads-max). Counted: live tasks, zombies (their host pid stays taken until
+    the pinned reap), and clones the host is running (the caller stays in k.cloning until
+    its child's event, or until the call's exit stop shows it failed: ctx.rerun cleared)."""
+    cloning = k.cloning
+    cloning.discard(t)  # a task runs one clone at a time: its last one is over
+    limit = k.max_tasks
+    if len(k.tasks) + len(k.thread_groups) + len(cloning) >= limit:  # an upper bound
+        for x in [x for x in cloning if not x.ctx.rerun or x.host_tid not in k.tasks]:
+            cloning.discard(x)
+        zombies = sum(1 for tg in k.thread_groups.values() if not tg.tasks)
+        if len(k.tasks) + zombies + len(cloning) >= limit:
+            raise EAGAIN()
+    cloning.add(t)
 
 
 def ns_tid(host_tid: int) -> int:
@@ -114,6 +132,7 @@ def on_clone_event(k: Kernel, parent: Task) -> None:
         k.platform.resume(parent.ctx)
         return
     flags = parent.ctx.clone_flags
+    k.cloning.discard(parent)  # counted from now on as the child itself
     child = new_child(k, parent, int(msg[0]), flags)
     if child.host_tid in k.early_stops:
         k.early_stops.discard(child.host_tid)
@@ -155,6 +174,7 @@ def on_first_stop(k: Kernel, host_tid: int) -> None:
 def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     """A host task is gone: the Sentry's bookkeeping, zombies and reparenting."""
     k.tasks.pop(t.host_tid, None)
+    k.cloning.discard(t)
     k.cancel(t)
     tg = t.tg
     if t in tg.tasks:

@@ -298,8 +298,11 @@ class Platform(abc.ABC):
         """Runs the call the task is stopped at on the host as issued, then resumes it."""
 
     @abc.abstractmethod
-    def rerun_start(self, ctx: Context) -> None:
-        """Lets the host run the call the task is trapped at (its events come later)."""
+    def rerun_start(self, ctx: Context, watch_exit: bool = False) -> None:
+        """Lets the host run the call the task is trapped at (its events come later).
+        With `watch_exit` the Sentry sees the call's exit stop (ctx.rerun is set until then:
+        the kernel's loop clears it there), so it learns that the call is over even if the
+        call failed without an event (a clone the host refused)."""
 
     def skip_to_exit(self, ctx: Context, nr: int) -> None:
         """Moves a task parked at a seccomp stop (the call not run yet) to that call's exit

@@ -28,9 +28,10 @@ class PtracePlatform(Platform):
             return "notify"
         return "allow" if is_allowed(nr, args) else "trace"  # ptrace_filter(): TRACE default
 
-    def rerun_start(self, ctx) -> None:
+    def rerun_start(self, ctx, watch_exit: bool = False) -> None:
         """SYSEMU skipped the call: rewind onto it and run it under PTRACE_SYSCALL; the
-        kernel follows the stops (skipped call's exit, the entry, events, the exit)."""
+        kernel follows the stops (skipped call's exit, the entry, events, the exit), so
+        the exit is always watched."""
         check(lib.st_rerun_start(ctx.tid), "rerun")
         ctx.rerun = "skipped_exit"
 

@@ -40,9 +40,13 @@ class SeccompPlatform(Platform):
             if e.errno not in (errno.EINVAL, errno.ENOTTY):
                 raise
 
-    def rerun_start(self, ctx) -> None:
-        """At a seccomp stop the call has not run yet: continuing runs it on the host."""
-        check(lib.st_resume(ctx.tid, lib.ST_CONT, 0), "resume into the call")
+    def rerun_start(self, ctx, watch_exit: bool = False) -> None:
+        """At a seccomp stop the call has not run yet: continuing runs it on the host
+        (to its exit stop with `watch_exit`, as the ptrace platform's re-run)."""
+        if watch_exit:
+            ctx.rerun = "running"
+        check(lib.st_resume(ctx.tid, lib.ST_SYSCALL if watch_exit else lib.ST_CONT, 0),
+              "resume into the call")
 
     def run_trapped_on_host(self, ctx) -> None:
         self.rerun_start(ctx)

@@ -103,9 +103,16 @@ def allowed_names(network: str = "none", container: bool = False) -> list[str]:
     return sorted(names)
 
 
-def build(mode: str = "kill", network: str = "none",
-          container: bool = False) -> sc.SyscallFilter:
-    """The filter; `mode` is the default action: kill the Sentry, or log (and allow)."""
+AT_REMOVEDIR = 0x200
+
+
+def build(mode: str = "kill", network: str = "none", container: bool = False,
+          rmdir_dirfds: tuple[int, ...] = ()) -> sc.SyscallFilter:
+    """The filter; `mode` is the default action: kill the Sentry, or log (and allow).
+
+    `rmdir_dirfds`: directories held open by the Sentry under which it may still remove
+    a directory, by unlinkat(fd, name, AT_REMOVEDIR) with exactly that fd and flag (`do`
+    removes its cgroups after the run: runsc_py/container/workload_cgroup.py)."""
     import pyseccomp as sc  # on use: its import runs ldconfig twice (start-up time)
 
     default = sc.KILL_PROCESS if mode == "kill" else sc.LOG
@@ -116,18 +123,22 @@ def build(mode: str = "kill", network: str = "none",
             f.add_rule(sc.ALLOW, name)
         except Exception as e:  # a name this libseccomp does not know: a list bug
             raise ValueError(f"sentry filter: unknown syscall {name!r}") from e
+    for fd in rmdir_dirfds:
+        f.add_rule(sc.ALLOW, "unlinkat", sc.Arg(0, sc.EQ, fd), sc.Arg(2, sc.EQ, AT_REMOVEDIR))
     return f
 
 
-def install(mode: str = "kill", network: str = "none", container: bool = False) -> None:
+def install(mode: str = "kill", network: str = "none", container: bool = False,
+            rmdir_dirfds: tuple[int, ...] = ()) -> None:
     """Restricts the calling process (the Sentry) for the rest of its life; `container`
     adds what the sandbox process of the OCI runtime needs (CONTAINER_CALLS)."""
     if mode == "off":
         return
     if mode not in MODES:
         raise ValueError(f"sentry filter mode {mode!r} (one of {', '.join(MODES)})")
-    build(mode, network, container).load()  # sets no_new_privs first, as libseccomp does by default
+    # load() sets no_new_privs first, as libseccomp does by default.
+    build(mode, network, container, rmdir_dirfds).load()
 
 
-__all__ = ["CONTAINER_CALLS", "HOST_NETWORK_CALLS", "MODES", "SENTRY_CALLS", "allowed_names",
-           "build", "install"]
+__all__ = ["AT_REMOVEDIR", "CONTAINER_CALLS", "HOST_NETWORK_CALLS", "MODES", "SENTRY_CALLS",
+           "allowed_names", "build", "install"]

@@ -55,8 +55,9 @@ def _check_nproc(t: Task) -> None:
 def _run_clone(t: Task, flags: int) -> int:
     """Lets the host run the trapped clone-family call; the child comes as a ptrace event."""
     _check_nproc(t)
+    process.reserve_task(t.kernel, t)
     t.ctx.clone_flags = flags
-    t.kernel.platform.rerun_start(t.ctx)
+    t.kernel.platform.rerun_start(t.ctx, watch_exit=True)
     return DETACHED
 
 

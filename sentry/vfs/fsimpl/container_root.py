@@ -37,7 +37,7 @@ from sentry.vfs.fsimpl.overlay import OverlayFS
 from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
 from sentry.vfs.fsimpl.rootfs import SandboxRoot
-from sentry.vfs.fsimpl.tmpfs import TmpfsFS, parse_inodes, parse_size
+from sentry.vfs.fsimpl.tmpfs import TmpfsFS, default_tmpfs_pages, parse_inodes, parse_size
 from sentry.vfs.resolve import Walker, lookup_child
 from sentry.vfs.vfs import VFS
 
@@ -68,7 +68,8 @@ def build_container_root(rootfs: str, readonly: bool, mounts: list[MountSpec],
     lower = HostFS(rootfs, exclusive=exclusive)
     # Read-only roots too get the memory layer, for the mountpoints the mounts need (as
     # runc makes them before it remounts the root read-only); then the mount goes ro.
-    overlay = OverlayFS(lower.root, TmpfsFS())
+    # Its size is Linux tmpfs's default (half of RAM): a write beyond gets ENOSPC.
+    overlay = OverlayFS(lower.root, TmpfsFS(default_tmpfs_pages(), default_tmpfs_pages()))
     vfs = VFS(overlay, overlay.root)
     register_devices(vfs)
     register_fifo_opener()

@@ -30,7 +30,7 @@ from sentry.vfs.fsimpl.host.stream import HostStreamFile
 from sentry.vfs.fsimpl.overlay import OverlayFS
 from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
-from sentry.vfs.fsimpl.tmpfs import TmpfsFS, TmpfsInode
+from sentry.vfs.fsimpl.tmpfs import TmpfsFS, TmpfsInode, default_tmpfs_pages
 from sentry.vfs.inode import FileSystem, Inode
 from sentry.vfs.resolve import Walker, lookup_child
 from sentry.vfs.vfs import VFS
@@ -109,11 +109,16 @@ class HostTtyNode(TmpfsInode):
         return self.file.reopen(flags & ~O_NOCTTY)
 
 
-def build_do_root(host_root: str = "/", exclusive: bool = False) -> SandboxRoot:
+def build_do_root(host_root: str = "/", upper_pages: int | None = None,
+                  exclusive: bool = False) -> SandboxRoot:
     """The host's tree read-only under a memory upper layer, plus our /proc, /dev, /sys;
-    `exclusive`: nothing else changes the host tree meanwhile (HostFS caches attributes)."""
+    `exclusive`: nothing else changes the host tree meanwhile (HostFS caches attributes).
+
+    The upper layer is a tmpfs of `upper_pages` pages (None: Linux tmpfs's default, half
+    of RAM; 0: no limit) and Linux's default inode count: writes beyond get ENOSPC."""
     lower = HostFS(host_root, exclusive=exclusive)
-    overlay = OverlayFS(lower.root, TmpfsFS())
+    pages = default_tmpfs_pages() if upper_pages is None else upper_pages
+    overlay = OverlayFS(lower.root, TmpfsFS(pages, default_tmpfs_pages()))
     vfs = VFS(overlay, overlay.root)
     register_devices(vfs)
     register_fifo_opener()

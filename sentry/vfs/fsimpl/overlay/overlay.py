@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sentry.abi.errno import ENOENT, ENOTEMPTY, EXDEV
+from sentry.abi.errno import ENOENT, ENOSPC, ENOTEMPTY, EXDEV
 from sentry.abi.stat import S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, StatFs
 from sentry.vfs.constants import O_ACCMODE, O_RDONLY, RENAME_EXCHANGE
 from sentry.vfs.file import DirectoryFile
@@ -29,6 +29,7 @@ from sentry.vfs.inode import DirEntry, FileSystem, Inode, SetAttr
 OVERLAYFS_SUPER_MAGIC = 0x794C7630
 OPAQUE = b"trusted.overlay.opaque"
 _COPY_CHUNK = 1 << 20
+_PAGE = 4096
 
 
 def is_whiteout(i: TmpfsInode) -> bool:
@@ -117,7 +118,12 @@ class OverlayInode(Inode):
         if kind == S_IFLNK:
             up.target = self.lower.readlink(t)
         elif kind == S_IFREG:
+            # The copy takes the file's pages in the upper layer: ENOSPC if they do not
+            # fit its size (as Linux's overlayfs on a full upper), counted once copied.
+            if -(-low.size // _PAGE) > up.fs.room():
+                raise ENOSPC()
             self._copy_data(t, up)
+            up.account()
         up.atime, up.mtime = low.atime_ns, low.mtime_ns
         stale = parent_up.children.get(self.name)
         if stale is not None and is_whiteout(stale):

@@ -101,6 +101,11 @@ def _memparse(val: str) -> int:
     return int(val[:-1] if val[-1:].isalpha() else val, 0) * mul
 
 
+def default_tmpfs_pages() -> int:
+    """Linux tmpfs's default size and inode count alike: half of the RAM's pages."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // PAGE // 2
+
+
 def parse_size(options: list[str]) -> int:
     """The page limit of tmpfs mount options size=N[kmgtpe] or N% (of RAM), nr_blocks=N;
     0 without one (unlimited, as size=0). ValueError for a malformed value."""
