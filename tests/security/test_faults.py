@@ -53,7 +53,7 @@ def _children(pid: int) -> list[int]:
 def test_sentry_killed_takes_every_workload_process(platform, runsc_argv, common_env):
     """kill -9 of the Sentry: the init task (PR_SET_PDEATHSIG, PTRACE_O_EXITKILL) and with
     it the whole PID namespace (two sleepers forked in the background) die; no process of
-    the sandbox remains on the host."""
+    the sandbox remains on the host, and the next `do` removes its cgroups."""
     script = "sleep 300 & sleep 301 & echo started; wait"
     sentry = subprocess.Popen(runsc_argv(platform, ["/bin/sh", "-c", script]),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -77,6 +77,12 @@ def test_sentry_killed_takes_every_workload_process(platform, runsc_argv, common
         time.sleep(0.05)
     assert [p for p in members if _alive(p)] == []
     assert [p for p in _in_ns(ns) if _alive(p)] == []
+    # Its cgroups (do's --pids-limit/--memory) outlived it; the next `do` removes them.
+    name = f"runsc_py-do-{sentry.pid}"
+    left = [os.path.join(r, name) for r, dirs, _ in os.walk("/sys/fs/cgroup") if name in dirs]
+    subprocess.run(runsc_argv(platform, ["/bin/true"]), env=common_env, check=True,
+                   stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    assert [d for d in left if os.path.isdir(d)] == []
 
 
 @pytest.mark.parametrize("call", ["getuid", "fork"])
