@@ -190,11 +190,13 @@ static void memory_root(void) {
     char *p = malloc(8 * MiB);
     printf("parent alive, malloc after: %s\n", p && memset(p, 1, 8 * MiB) ? "ok" : "failed");
     /* Pages of a (sparse) file of the upper layer dirtied through a shared mapping are the
-     * workload's too (its page faults allocate them): the same OOM killer. */
+     * workload's too (its page faults allocate them): the same OOM killer. The file is
+     * unlinked at once, so that its pages go with the killed child (else they would keep
+     * the cgroup at its limit). */
     pid = fork();
     if (pid == 0) {
         int fd = open("/shared-bomb", O_RDWR | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0 || ftruncate(fd, 4096 * MiB) < 0) _exit(2);
+        if (fd < 0 || unlink("/shared-bomb") < 0 || ftruncate(fd, 4096 * MiB) < 0) _exit(2);
         char *m = mmap(NULL, 4096 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (m == MAP_FAILED) _exit(3);
         memset(m, 1, 4096 * MiB);
@@ -203,7 +205,8 @@ static void memory_root(void) {
     waitpid(pid, &st, 0);
     if (WIFSIGNALED(st)) printf("shared mapping bomb: killed by %s\n", sigabbrev_np(WTERMSIG(st)));
     else printf("shared mapping bomb: exited %d\n", WEXITSTATUS(st));
-    printf("unlink it: %s\n", unlink("/shared-bomb") < 0 ? strerrorname_np(errno) : "ok");
+    p = malloc(8 * MiB);
+    printf("malloc after: %s\n", p && memset(p, 1, 8 * MiB) ? "ok" : "failed");
 }
 
 /* Run with `do --overlay-size 1m`: writes into the root's upper layer get ENOSPC, as in a
