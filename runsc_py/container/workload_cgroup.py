@@ -141,9 +141,10 @@ def _open_parent(h: Hierarchy, parent: str, ctls: set[str]) -> int:
     """An fd of `parent` (made if it is the shared one), its controllers delegated (v2);
     -1 if it cannot serve."""
     try:
-        if not os.path.isdir(parent):
-            if h.version == 2:
-                _delegate(h.mountpoint, ctls)
+        shared = parent == os.path.join(h.mountpoint, "runsc_py")
+        if h.version == 2 and shared:
+            _delegate(h.mountpoint, ctls)  # the root may: no-internal-process rule exempts it
+        if shared and not os.path.isdir(parent):
             os.mkdir(parent, 0o755)
         if h.version == 2:
             _delegate(parent, ctls)
