@@ -60,6 +60,15 @@ class MountSpec:
         return out
 
 
+def _tmpfs_limits(options: list[str]) -> tuple[int, int]:
+    """(pages, inodes) of a tmpfs mount: size=/nr_blocks= and nr_inodes= if given (0:
+    unlimited), else Linux's defaults (half of RAM, half of its pages)."""
+    given = {o.partition("=")[0] for o in options}
+    pages = parse_size(options) if given & {"size", "nr_blocks"} else default_tmpfs_pages()
+    inodes = parse_inodes(options) if "nr_inodes" in given else default_tmpfs_pages()
+    return pages, inodes
+
+
 def build_container_root(rootfs: str, readonly: bool, mounts: list[MountSpec],
                          masked: list[str] = (), readonly_paths: list[str] = (),
                          kernel: Any = None, exclusive: bool = False) -> SandboxRoot:
@@ -104,7 +113,7 @@ def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
         sr.dev_root = dev_root
     elif kind == "tmpfs":
         try:
-            fs = TmpfsFS(parse_size(m.options), parse_inodes(m.options))
+            fs = TmpfsFS(*_tmpfs_limits(m.options))
         except ValueError:
             raise EINVAL() from None  # a malformed size= or nr_inodes=: skipped, as the mount fails
         sr.mount(fs, fs.root(_mode(m.options)), dest, flags)
