@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from sentry.abi.errno import EINVAL, EPERM, SysError
+from sentry.abi.errno import EINVAL, EPERM, ESRCH, SysError
 from sentry.netstack.socket import (
     MSG_CMSG_CLOEXEC, MSG_CTRUNC, SOL_SOCKET, Control, Ucred,
 )
@@ -62,13 +62,25 @@ def _one(t: Any, control: Control, ctype: int, body: bytes, unix: bool) -> None:
         if len(body) != 12:
             raise EINVAL()
         pid, uid, gid = struct.unpack("<iII", body)
-        c = t.creds
-        if c.euid != 0 and (pid != t.tg.vpid or uid not in (c.uid, c.euid, c.suid)
-                            or gid not in (c.gid, c.egid, c.sgid)):
-            raise EPERM()
+        _check_creds(t, pid, uid, gid)
         control.creds = Ucred(pid, uid, gid)
         return
     raise EINVAL()
+
+
+def _check_creds(t: Any, pid: int, uid: int, gid: int) -> None:
+    """Linux's scm_check_creds, then the pid lookup: EINVAL for uid/gid -1, EPERM for
+    another's pid or ids without privilege (root has CAP_SYS_ADMIN/SETUID/SETGID in the
+    sandbox), ESRCH for a pid that names no thread in the sandbox."""
+    if uid == 0xFFFFFFFF or gid == 0xFFFFFFFF:
+        raise EINVAL()
+    c = t.creds
+    if c.euid != 0 and (pid != t.tg.vpid or uid not in (c.uid, c.euid, c.suid)
+                        or gid not in (c.gid, c.egid, c.sgid)):
+        raise EPERM()
+    if pid != t.tg.vpid and t.kernel.thread_groups.get(pid) is None \
+            and not any(task.vtid == pid for task in t.kernel.tasks.values()):
+        raise ESRCH()
 
 
 def build(t: Any, control: Control | None, space: int, flags: int, passcred: bool,

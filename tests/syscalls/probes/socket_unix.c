@@ -1,5 +1,6 @@
 // AF_UNIX sockets: socketpair, stream/dgram/seqpacket, path and abstract names, errno cases,
-// poll bits, peer close (EOF, EPIPE + SIGPIPE, ECONNRESET), SCM_RIGHTS, SO_PEERCRED/PASSCRED.
+// poll bits, peer close (EOF, EPIPE + SIGPIPE, ECONNRESET), SCM_RIGHTS, SO_PEERCRED/PASSCRED,
+// SCM_CREDENTIALS the sender states (checked: EPERM, ESRCH, EINVAL).
 // covers: socket, socketpair, bind, listen, accept, accept4, connect, shutdown, sendto, recvfrom, sendmsg, recvmsg, sendmmsg, recvmmsg, getsockname, getpeername, getsockopt, setsockopt
 // area: sockets
 // usage: socket_unix SCRATCH   (SCRATCH must not exist yet; its parent must)
@@ -307,6 +308,72 @@ static void seqpacket(void) {
     close(sv[1]);
 }
 
+static long send_creds(int fd, pid_t pid, uid_t uid, gid_t gid) {
+    struct ucred uc = {pid, uid, gid};
+    char cb[CMSG_SPACE(sizeof uc)];
+    struct iovec io = {"c", 1};
+    struct msghdr m = {0};
+    m.msg_iov = &io;
+    m.msg_iovlen = 1;
+    m.msg_control = cb;
+    m.msg_controllen = sizeof cb;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_CREDENTIALS;
+    c->cmsg_len = CMSG_LEN(sizeof uc);
+    memcpy(CMSG_DATA(c), &uc, sizeof uc);
+    return sendmsg(fd, &m, 0);
+}
+
+static void show_creds(const char *what, int fd) {
+    char buf[8], cb[CMSG_SPACE(sizeof(struct ucred))];
+    struct iovec io = {buf, sizeof buf};
+    struct msghdr m = {0};
+    m.msg_iov = &io;
+    m.msg_iovlen = 1;
+    m.msg_control = cb;
+    m.msg_controllen = sizeof cb;
+    long n = recvmsg(fd, &m, MSG_DONTWAIT);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    if (n < 0 || !c) {
+        printf("%s: n=%ld %s\n", what, n, n < 0 ? probe_errname(errno) : "no cmsg");
+        return;
+    }
+    struct ucred uc;
+    memcpy(&uc, CMSG_DATA(c), sizeof uc);
+    printf("%s: n=%ld type=%d pid is self=%d uid is self=%d uid=%u gid=%u\n", what, n,
+           c->cmsg_type, uc.pid == getpid(), uc.uid == getuid(),
+           uc.uid == getuid() ? 0 : uc.uid, uc.gid == getgid() ? 0 : uc.gid);
+}
+
+/* SCM_CREDENTIALS the sender states: checked (EPERM/ESRCH/EINVAL), delivered with
+ * SO_PASSCRED only. Other ids need CAP_SETUID (root here has it, as in the sandbox). */
+static void explicit_creds(void) {
+    int sv[2], one = 1;
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+    SHOW("own creds, no SO_PASSCRED", send_creds(sv[0], getpid(), getuid(), getgid()));
+    show_creds("  received", sv[1]);
+    setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    SHOW("own creds", send_creds(sv[0], getpid(), getuid(), getgid()));
+    show_creds("  received", sv[1]);
+    SHOW("other ids", send_creds(sv[0], getpid(), 4321, 8765));
+    show_creds("  received", sv[1]);
+    SHOW("pid 0", send_creds(sv[0], 0, getuid(), getgid()));
+    SHOW("missing pid", send_creds(sv[0], 0x3ffffff0, getuid(), getgid()));
+    SHOW("uid -1", send_creds(sv[0], getpid(), (uid_t)-1, getgid()));
+    show_creds("  nothing queued", sv[1]);
+    close(sv[0]);
+    close(sv[1]);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    SHOW("stream other ids", send_creds(sv[0], getpid(), 4321, 8765));
+    show_creds("  received", sv[1]);
+    send(sv[0], "p", 1, 0);
+    show_creds("  plain send received", sv[1]);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 static void rights(const char *dir) {
     int sv[2], p[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
@@ -383,6 +450,7 @@ static void rights(const char *dir) {
            uc.uid == getuid());
     close(sv[0]);
     close(sv[1]);
+    explicit_creds();
     (void)dir;
 }
 
