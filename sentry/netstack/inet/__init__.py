@@ -21,7 +21,7 @@ def _factory(family: int) -> Any:
         if stype == SOCK_STREAM:
             if protocol not in (0, IPPROTO_TCP):
                 raise EPROTONOSUPPORT()
-            return TCPSocket(family, IPPROTO_TCP, nonblock)
+            return TCPSocket(family, IPPROTO_TCP, nonblock, t.kernel.timers)
         if stype == SOCK_DGRAM:
             if protocol in (IPPROTO_ICMP, IPPROTO_ICMPV6):
                 raise EACCES()  # ping sockets: net.ipv4.ping_group_range is "1 0"

@@ -8,6 +8,9 @@ sends FIN (the peer reads EOF, POLLRDHUP; its next send is answered by RST: that
 succeeds, the one after says EPIPE), or RST if unread data was thrown away or SO_LINGER
 is on with 0 (the peer reads what it had, then ECONNRESET). shutdown(SHUT_WR) is a FIN.
 Windows: a sender may have `capacity` unread bytes at the peer (EAGAIN beyond).
+TCP_CORK and MSG_MORE hold a partial segment back (`held`): full segments (MSS) go out,
+the rest when the cork is pulled, TCP_NODELAY is set, a send without MSG_MORE comes
+uncorked, at FIN, or 200 ms later (Linux's ceiling); a RST throws it away.
 
 Differences: a connector waiting on a full backlog is established as soon as accept makes
 room (Linux: at its next SYN retransmission, a second or more later); TCP_INFO reports
@@ -32,7 +35,7 @@ from sentry.netstack.inet import addr as A
 from sentry.netstack.inet import ports
 from sentry.netstack.inet.socket import InetSocket
 from sentry.netstack.socket import (
-    MSG_PEEK, RCV_SHUTDOWN, SEND_SHUTDOWN, SOCK_STREAM, SOL_TCP, SOMAXCONN, Control,
+    MSG_MORE, MSG_PEEK, RCV_SHUTDOWN, SEND_SHUTDOWN, SOCK_STREAM, SOL_TCP, SOMAXCONN, Control,
     Received, int_opt,
 )
 
@@ -49,6 +52,8 @@ _TCP_DEFAULTS = {
     TCP_QUICKACK: 1, TCP_USER_TIMEOUT: 0, TCP_FASTOPEN: 0, TCP_NOTSENT_LOWAT: 0,
 }
 _TCPI_STATE = {ESTABLISHED: 1, SYN_SENT: 2, CLOSED: 7, LISTEN: 10}
+MSS = 65483  # loopback: MTU 65536 less the IP and TCP headers
+CORK_CEILING = 0.2  # seconds a corked partial segment waits at most (TCP_CORK(7))
 
 
 class TCPSocket(InetSocket):
@@ -56,8 +61,12 @@ class TCPSocket(InetSocket):
 
     table = ports.TCP
 
-    def __init__(self, family: int, protocol: int = 6, nonblock: bool = False) -> None:
+    def __init__(self, family: int, protocol: int = 6, nonblock: bool = False,
+                 timers: Any = None) -> None:
         super().__init__(family, SOCK_STREAM, protocol, nonblock)
+        self.timers = timers  # the kernel's Timers: the cork ceiling (None: no ceiling)
+        self.held = bytearray()  # corked bytes not sent yet
+        self.cork_timer: Any = None
         self.state = CLOSED
         self.sock_state = "unconnected"  # the socket layer's view (connect's answers)
         self.peer: TCPSocket | None = None
@@ -107,7 +116,7 @@ class TCPSocket(InetSocket):
                 self._establish(client)
 
     def _establish(self, client: TCPSocket) -> None:
-        child = TCPSocket(self.family, self.protocol)
+        child = TCPSocket(self.family, self.protocol, timers=self.timers)
         child.uid, child.gid = self.uid, self.gid
         child.rcvbuf, child.sndbuf = self.rcvbuf, self.sndbuf
         child.bool_opts = dict(self.bool_opts)
@@ -203,13 +212,59 @@ class TCPSocket(InetSocket):
         if self.peer_gone or peer is None:
             self._reset_by_peer(EPIPE.errno)  # the data went out and drew a RST
             return len(data)
-        room = peer.rx.capacity - peer.rx.size
+        room = peer.rx.capacity - peer.rx.size - len(self.held)
         if room <= 0:
             raise EAGAIN()
         chunk = data[:room] if room < len(data) else data
-        peer.rx.push(chunk)
-        peer.queue.notify(POLLIN | POLLRDNORM)
+        if self.tcp_opts.get(TCP_CORK) or flags & MSG_MORE:
+            self._hold(peer, chunk)
+        elif self.held:
+            self.held += chunk
+            self._flush()
+        else:
+            peer.rx.push(chunk)
+            peer.queue.notify(POLLIN | POLLRDNORM)
         return len(chunk)
+
+    # --- corking ---------------------------------------------------------------------
+    def _hold(self, peer: TCPSocket, chunk: bytes) -> None:
+        """Queues corked bytes: whole segments go out now, the rest waits."""
+        self.held += chunk
+        full = len(self.held) - len(self.held) % MSS
+        if full:
+            peer.rx.push(bytes(self.held[:full]))
+            del self.held[:full]
+            peer.queue.notify(POLLIN | POLLRDNORM)
+        if self.held and self.cork_timer is None and self.timers is not None:
+            self.cork_timer = self.timers.add(self.timers.clock() + CORK_CEILING,
+                                              self._cork_expired)
+
+    def _cork_expired(self) -> None:
+        self.cork_timer = None
+        self._flush()
+
+    def _flush(self) -> None:
+        """Sends the held bytes (if the connection still stands)."""
+        if self.cork_timer is not None:
+            self.timers.cancel(self.cork_timer)
+            self.cork_timer = None
+        if not self.held:
+            return
+        data, self.held = bytes(self.held), bytearray()
+        peer = self.peer
+        if self.state != ESTABLISHED:
+            return
+        if self.peer_gone or peer is None:
+            self._reset_by_peer(EPIPE.errno)
+            return
+        peer.rx.push(data)
+        peer.queue.notify(POLLIN | POLLRDNORM)
+
+    def _drop_held(self) -> None:
+        if self.cork_timer is not None:
+            self.timers.cancel(self.cork_timer)
+            self.cork_timer = None
+        self.held.clear()
 
     def recvmsg(self, t: Any, n: int, flags: int) -> Received:
         if self.state == LISTEN:
@@ -237,7 +292,7 @@ class TCPSocket(InetSocket):
         return self.rx.size
 
     def unsent_bytes(self) -> int:
-        return 0
+        return len(self.held)
 
     # --- teardown ------------------------------------------------------------------------
     def shutdown(self, how: int) -> None:
@@ -248,6 +303,8 @@ class TCPSocket(InetSocket):
         if self.state not in (ESTABLISHED, SYN_SENT):
             raise ENOTCONN()
         self.shutdown_state |= mask
+        if mask & SEND_SHUTDOWN:
+            self._flush()
         if mask & SEND_SHUTDOWN and self.peer is not None:
             self._send_fin(self.peer)
         self.queue.notify(POLLIN | POLLOUT | POLLRDHUP)
@@ -259,6 +316,7 @@ class TCPSocket(InetSocket):
         peer.queue.notify(POLLIN | POLLRDNORM | POLLRDHUP)
 
     def _reset_by_peer(self, err: int) -> None:
+        self._drop_held()
         self.error = err
         self.state = CLOSED
         self.shutdown_state = SHUTDOWN_MASK
@@ -285,12 +343,15 @@ class TCPSocket(InetSocket):
         peer = self.peer
         if peer is not None and self.state == ESTABLISHED:
             if reset or self.rx.size or self.linger == (1, 0):
+                self._drop_held()
                 peer._reset_by_peer(ECONNRESET.errno)
             else:
+                self._flush()
                 if not self.shutdown_state & SEND_SHUTDOWN:
                     self._send_fin(peer)
                 peer.peer_gone = True
                 peer.peer = None
+        self._drop_held()
         self.rx.clear()
         self.peer = None
         self.state = CLOSED
@@ -310,7 +371,7 @@ class TCPSocket(InetSocket):
                 ev |= POLLIN | POLLRDNORM
             peer = self.peer
             if self.shutdown_state & SEND_SHUTDOWN or peer is None \
-                    or peer.rx.size < peer.rx.capacity:
+                    or peer.rx.size + len(self.held) < peer.rx.capacity:
                 ev |= POLLOUT | POLLWRNORM
         return ev
 
@@ -353,6 +414,8 @@ class TCPSocket(InetSocket):
         if name in (TCP_NODELAY, TCP_CORK, TCP_QUICKACK):
             v = int(v != 0)
         self.tcp_opts[name] = v
+        if name == TCP_CORK and not v or name == TCP_NODELAY and v:
+            self._flush()  # (Linux pushes pending frames on both)
 
 
 __all__ = ["TCPSocket"]

@@ -141,3 +141,50 @@ def test_listener_close_resets_queued_connections(t: Any) -> None:
     call(t, sys_file.sys_close, s)
     assert recv(t, c1) is ECONNRESET
     assert t.fds.get(c2).error == ECONNREFUSED.errno
+
+
+def test_cork_holds_a_partial_segment_until_uncork_fin_or_the_ceiling(t: Any) -> None:
+    from sentry.netstack.inet.tcp import CORK_CEILING, MSS, TCP_CORK
+    from sentry.netstack.socket import MSG_MORE, SOL_TCP
+
+    s, port = listener(t)
+    c, _ = connect(t, port)
+    x = call(t, sys_socket.sys_accept, s, 0, 0)
+    cs, xs = t.fds.get(c), t.fds.get(x)
+    cork = t.put(struct.pack("<i", 1))
+    uncork = t.put(struct.pack("<i", 0))
+    call(t, sys_socket.sys_setsockopt, c, SOL_TCP, TCP_CORK, cork, 4)
+    assert send(t, c, b"ab") == 2
+    assert xs.readable_bytes() == 0 and cs.unsent_bytes() == 2
+    assert recv(t, x, flags=0x40) is EAGAIN  # MSG_DONTWAIT
+    call(t, sys_socket.sys_setsockopt, c, SOL_TCP, TCP_CORK, uncork, 4)
+    assert recv(t, x) == b"ab" and cs.unsent_bytes() == 0
+    # MSG_MORE holds until a plain send; whole segments go out at once
+    assert send(t, c, b"m", MSG_MORE) == 1
+    assert xs.readable_bytes() == 0
+    assert send(t, c, b"x" * MSS, MSG_MORE) == MSS
+    assert xs.readable_bytes() == MSS and cs.unsent_bytes() == 1
+    assert send(t, c, b"n") == 1
+    assert xs.readable_bytes() == MSS + 2
+    recv(t, x, MSS + 2)
+    # the ceiling: the kernel's timer sends what is held
+    call(t, sys_socket.sys_setsockopt, c, SOL_TCP, TCP_CORK, cork, 4)
+    send(t, c, b"late")
+    timers = t.kernel.timers
+    assert len(timers) == 1 and xs.readable_bytes() == 0
+    deadline = timers.pending[0].deadline
+    timers.clock = lambda: deadline
+    timers.fire_due()
+    assert recv(t, x) == b"late" and len(timers) == 0
+    assert CORK_CEILING == 0.2
+    # a FIN sends it first; a RST (close with unread data) throws it away
+    send(t, c, b"fin")
+    call(t, sys_socket.sys_shutdown, c, 1)
+    assert recv(t, x) == b"fin" and recv(t, x) == b""
+    c2, _ = connect(t, port)
+    x2 = call(t, sys_socket.sys_accept, s, 0, 0)
+    call(t, sys_socket.sys_setsockopt, c2, SOL_TCP, TCP_CORK, cork, 4)
+    send(t, x2, b"unread")
+    send(t, c2, b"lost")
+    call(t, sys_file.sys_close, c2)
+    assert recv(t, x2) is ECONNRESET and len(timers) == 0

@@ -21,6 +21,7 @@ from sentry.kernel.creds import Credentials
 from sentry.kernel.fd_table import FdTable
 from sentry.kernel.memory import BufferBackend, Memory
 from sentry.kernel.task import Task
+from sentry.kernel.wait import Timers
 from sentry.vfs.fsimpl.rootfs import SandboxRoot, build_do_root
 
 SCRATCH = 0x100000
@@ -41,6 +42,7 @@ class FakeKernel:
     def __init__(self) -> None:
         self.thread_groups: dict[int, Any] = {}
         self.hostname = "sandbox"
+        self.timers = Timers()
 
     async def wait(self, t: Any, source: Any, events: int) -> None:
         await Park(source, events)
