@@ -20,8 +20,9 @@ from sentry.kernel.wait import WaitSet
 from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP
 from sentry.netstack import cmsg
 from sentry.netstack.socket import (
-    AF_UNIX, MSG_CTRUNC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK,
-    MSG_TRUNC, MSG_WAITALL, MSG_WAITFORONE, SOCK_STREAM, Control, Received, Socket,
+    AF_INET, AF_INET6, AF_UNIX, MSG_CTRUNC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL,
+    MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, MSG_WAITFORONE, SOCK_STREAM, Control,
+    Received, Socket,
 )
 from sentry.syscalls.sys_read_write import (
     _CUT_SHORT, MAX_RW_COUNT, _copy_out, _resumed_count, _sigpipe,
@@ -208,6 +209,12 @@ class _WaitAll:
         return s.recvmsg(self.t, self.n, self.flags)
 
 
+def _discards(s: Socket, flags: int) -> bool:
+    """TCP's MSG_TRUNC: the bytes are consumed (or peeked) but not copied (tcp_recvmsg)."""
+    return bool(flags & MSG_TRUNC) and s.stype == SOCK_STREAM and s.family in (AF_INET,
+                                                                              AF_INET6)
+
+
 def _ret(s: Socket, r: Received, flags: int) -> int:
     if flags & MSG_TRUNC and s.stype != SOCK_STREAM and r.full >= 0:
         return r.full
@@ -225,7 +232,7 @@ def sys_recvfrom(t: Task, a: Args) -> Any:
     def finish(r: Received) -> int:
         if r.control is not None and not flags & MSG_PEEK:
             r.control.drop()
-        if r.data:
+        if r.data and not _discards(s, flags):
             _copy_out(t, s, [(buf, length)], r.data)
         if addr:
             if r.addr:
@@ -240,7 +247,7 @@ def sys_recvfrom(t: Task, a: Args) -> Any:
 def _finish_msg(t: Task, s: Socket, p: int, hdr: tuple[Any, ...],
                 iovs: list[tuple[int, int]], flags: int, r: Received) -> int:
     name, namelen, _, _, control, controllen, _ = hdr
-    if r.data:
+    if r.data and not _discards(s, flags):
         try:
             _copy_out(t, s, iovs, r.data)
         except EFAULT:
