@@ -23,13 +23,13 @@ from sentry.abi.errno import (
 from sentry.netstack.inet import addr as A
 from sentry.netstack.inet.socket import check_port
 from sentry.netstack.socket import (
-    AF_INET, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SO_PASSCRED,
-    SO_PEERCRED, SO_RCVTIMEO, SO_SNDTIMEO, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6,
+    AF_INET, MSG_DONTWAIT, MSG_MORE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
+    SO_PASSCRED, SO_PEERCRED, SO_RCVTIMEO, SO_SNDTIMEO, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6,
     SOL_SOCKET, SOL_TCP, Control, Received, Socket,
 )
 
-FIONREAD = 0x541B
-_RECV_FLAGS = MSG_PEEK | MSG_TRUNC | MSG_WAITALL
+FIONREAD, SIOCATMARK = 0x541B, 0x8905
+_RECV_FLAGS = MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_OOB
 # (level, name) pairs passed through to the host socket.
 _PASS = {
     SOL_SOCKET: {2, 3, 4, 6, 7, 8, 9, 10, 13, 15, 30, 38, 39},
@@ -164,7 +164,7 @@ class HostSocket(Socket):
         if control is not None:
             control.drop()
             raise EINVAL()
-        host_flags = MSG_DONTWAIT | MSG_NOSIGNAL | (flags & 0x8000)  # MSG_MORE
+        host_flags = MSG_DONTWAIT | MSG_NOSIGNAL | (flags & (MSG_MORE | MSG_OOB))
         try:
             if addr:
                 return self.sock.sendto(data, host_flags, _host_addr(self.family, addr))
@@ -188,11 +188,20 @@ class HostSocket(Socket):
                         len(data) + (1 if msg_flags & MSG_TRUNC else 0))
 
     def readable_bytes(self) -> int:
+        return self._int_ioctl(FIONREAD)
+
+    def _int_ioctl(self, cmd: int) -> int:
         try:
-            buf = fcntl.ioctl(self.fd, FIONREAD, b"\0\0\0\0")
+            buf = fcntl.ioctl(self.fd, cmd, b"\0\0\0\0")
         except OSError as e:
             raise _sys(e) from None
         return struct.unpack("<i", buf)[0]
+
+    def ioctl(self, t: Any, cmd: int, arg: int) -> int:
+        if cmd == SIOCATMARK and self.stype == SOCK_STREAM:
+            t.mem.write_i32(arg, self._int_ioctl(SIOCATMARK))
+            return 0
+        return super().ioctl(t, cmd, arg)
 
     # --- readiness and lifetime ----------------------------------------------------------
     def poll_events(self) -> int:

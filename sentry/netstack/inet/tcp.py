@@ -11,10 +11,11 @@ Windows: a sender may have `capacity` unread bytes at the peer (EAGAIN beyond).
 TCP_CORK and MSG_MORE hold a partial segment back (`held`): full segments (MSS) go out,
 the rest when the cork is pulled, TCP_NODELAY is set, a send without MSG_MORE comes
 uncorked, at FIN, or 200 ms later (Linux's ceiling); a RST throws it away.
+MSG_OOB marks the last byte sent urgent (urgent.py keeps the receiver's mark).
 
 Differences: a connector waiting on a full backlog is established as soon as accept makes
 room (Linux: at its next SYN retransmission, a second or more later); TCP_INFO reports
-the state only.
+the state only; urgent data sends no SIGURG, and MSG_WAITALL does not stop at the mark.
 """
 
 from __future__ import annotations
@@ -28,15 +29,17 @@ from sentry.abi.errno import (
     EISCONN, ENOPROTOOPT, ENOTCONN, EPIPE, BY_NUMBER, SysError,
 )
 from sentry.kernel.waiter import (
-    POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM,
+    POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM,
 )
 from sentry.netstack.buffer import StreamQueue
 from sentry.netstack.inet import addr as A
 from sentry.netstack.inet import ports
 from sentry.netstack.inet.socket import InetSocket
+from sentry.netstack.inet.urgent import VALID as URG_VALID
+from sentry.netstack.inet.urgent import Urgent
 from sentry.netstack.socket import (
-    MSG_MORE, MSG_PEEK, RCV_SHUTDOWN, SEND_SHUTDOWN, SOCK_STREAM, SOL_TCP, SOMAXCONN, Control,
-    Received, int_opt,
+    MSG_MORE, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SO_OOBINLINE,
+    SOCK_STREAM, SOL_TCP, SOMAXCONN, Control, Received, int_opt,
 )
 
 CLOSED, LISTEN, SYN_SENT, ESTABLISHED = "closed", "listen", "syn_sent", "established"
@@ -52,6 +55,7 @@ _TCP_DEFAULTS = {
     TCP_QUICKACK: 1, TCP_USER_TIMEOUT: 0, TCP_FASTOPEN: 0, TCP_NOTSENT_LOWAT: 0,
 }
 _TCPI_STATE = {ESTABLISHED: 1, SYN_SENT: 2, CLOSED: 7, LISTEN: 10}
+SIOCATMARK = 0x8905
 MSS = 65483  # loopback: MTU 65536 less the IP and TCP headers
 CORK_CEILING = 0.2  # seconds a corked partial segment waits at most (TCP_CORK(7))
 
@@ -66,6 +70,7 @@ class TCPSocket(InetSocket):
         super().__init__(family, SOCK_STREAM, protocol, nonblock)
         self.timers = timers  # the kernel's Timers: the cork ceiling (None: no ceiling)
         self.held = bytearray()  # corked bytes not sent yet
+        self.urg = Urgent()  # the urgent mark in rx
         self.cork_timer: Any = None
         self.state = CLOSED
         self.sock_state = "unconnected"  # the socket layer's view (connect's answers)
@@ -216,7 +221,12 @@ class TCPSocket(InetSocket):
         if room <= 0:
             raise EAGAIN()
         chunk = data[:room] if room < len(data) else data
-        if self.tcp_opts.get(TCP_CORK) or flags & MSG_MORE:
+        if flags & MSG_OOB:  # pushed at once, its last byte urgent
+            self.held += chunk
+            self._flush()
+            peer.urg.arrive(peer.rx.size - 1, chunk[-1])
+            peer.queue.notify(POLLPRI)
+        elif self.tcp_opts.get(TCP_CORK) or flags & MSG_MORE:
             self._hold(peer, chunk)
         elif self.held:
             self.held += chunk
@@ -269,11 +279,12 @@ class TCPSocket(InetSocket):
     def recvmsg(self, t: Any, n: int, flags: int) -> Received:
         if self.state == LISTEN:
             raise ENOTCONN()
+        if flags & MSG_OOB:
+            return self._recv_urgent(n, flags)
         if self.rx.size:
-            data, _ = self.rx.pop(n, bool(flags & MSG_PEEK))
-            if not flags & MSG_PEEK and self.peer is not None:
-                self.peer.queue.notify(POLLOUT | POLLWRNORM)
-            return Received(data)
+            data = self._take(n, bool(flags & MSG_PEEK))
+            if data or n <= 0:
+                return Received(data)  # (else only a skipped urgent byte was there)
         if self.done:
             return Received(b"")
         if self.error:
@@ -286,10 +297,35 @@ class TCPSocket(InetSocket):
             return Received(b"")
         raise EAGAIN()
 
+    def _take(self, n: int, peek: bool) -> bytes:
+        """A normal read: stops at the urgent mark, skips the urgent byte at the head."""
+        n, skip = self.urg.plan(n, bool(self.option(SO_OOBINLINE)))
+        data, _ = self.rx.pop(n + skip, peek)
+        data = data[skip:]
+        if not peek:
+            self.urg.consumed(len(data) + skip)
+            if self.peer is not None:
+                self.peer.queue.notify(POLLOUT | POLLWRNORM)
+        return data
+
+    def _recv_urgent(self, n: int, flags: int) -> Received:
+        byte = self.urg.take(bool(flags & MSG_PEEK), bool(self.option(SO_OOBINLINE)))
+        if byte is None:
+            raise EINVAL()
+        if n <= 0:
+            return Received(b"", flags=MSG_OOB | MSG_TRUNC)
+        return Received(bytes([byte]), flags=MSG_OOB)
+
     def readable_bytes(self) -> int:
         if self.state == LISTEN:
             raise EINVAL()
-        return self.rx.size
+        return self.urg.inq(self.rx.size, bool(self.option(SO_OOBINLINE)))
+
+    def ioctl(self, t: Any, cmd: int, arg: int) -> int:
+        if cmd == SIOCATMARK:
+            t.mem.write_i32(arg, self.urg.at_mark())
+            return 0
+        return super().ioctl(t, cmd, arg)
 
     def unsent_bytes(self) -> int:
         return len(self.held)
@@ -352,6 +388,7 @@ class TCPSocket(InetSocket):
                 peer.peer_gone = True
                 peer.peer = None
         self._drop_held()
+        self.urg = Urgent()
         self.rx.clear()
         self.peer = None
         self.state = CLOSED
@@ -367,8 +404,10 @@ class TCPSocket(InetSocket):
         if self.shutdown_state & RCV_SHUTDOWN:
             ev |= POLLIN | POLLRDNORM | POLLRDHUP
         if self.state != SYN_SENT:
-            if self.rx.size:
+            if self.rx.size > self.urg.hole(bool(self.option(SO_OOBINLINE))):
                 ev |= POLLIN | POLLRDNORM
+            if self.urg.state == URG_VALID:
+                ev |= POLLPRI
             peer = self.peer
             if self.shutdown_state & SEND_SHUTDOWN or peer is None \
                     or peer.rx.size + len(self.held) < peer.rx.capacity:

@@ -20,7 +20,7 @@ from sentry.netstack.inet import addr as A
 from sentry.netstack.inet import ports
 from sentry.netstack.inet.socket import InetSocket
 from sentry.netstack.socket import (
-    AF_INET, MSG_PEEK, RCV_SHUTDOWN, SO_BROADCAST, SOCK_DGRAM, SOL_UDP, Control, Received,
+    AF_INET, MSG_OOB, MSG_PEEK, RCV_SHUTDOWN, SO_BROADCAST, SOCK_DGRAM, SOL_UDP, Control, Received,
 )
 
 MAX_UDP4, MAX_UDP6 = 65507, 65527
@@ -51,6 +51,8 @@ class UDPSocket(InetSocket):
                 control: Control | None) -> int:
         if control is not None:
             control.drop()
+        if flags & MSG_OOB:
+            raise EOPNOTSUPP()
         if addr:
             dst = self.parse(addr)
         elif self.remote is not None:

@@ -1,7 +1,8 @@
 // TCP and UDP on loopback, the rest of issue 5's list: SO_DOMAIN/SO_SNDBUF/SO_REUSEPORT,
 // the rest of 127.0.0.0/8, MSG_TRUNC on TCP (discards), TCP_CORK and MSG_MORE (held until
 // uncork, FIN or the 200 ms ceiling), SO_LINGER {1, 0} (RST), broadcast on lo to
-// 127.255.255.255, sendmmsg/recvmmsg on UDP with names, epoll bits of TCP (RDHUP, ERR|HUP).
+// 127.255.255.255, sendmmsg/recvmmsg on UDP with names, epoll bits of TCP (RDHUP, ERR|HUP),
+// urgent data (MSG_OOB, the mark, SIOCATMARK, POLLPRI, SO_OOBINLINE).
 // Nothing here depends on timing: a corked send is only observed once it must have left.
 // covers: socket, bind, listen, accept, connect, shutdown, sendto, recvfrom, recvmsg, sendmmsg, recvmmsg, getsockname, getsockopt, setsockopt, epoll_ctl, epoll_wait
 // area: sockets
@@ -340,6 +341,90 @@ static void epoll_tcp(void) {
     close(l);
 }
 
+static int pribits(int fd) {
+    struct pollfd p = {fd, POLLIN | POLLPRI, 0};
+    poll(&p, 1, 0);
+    return p.revents;
+}
+
+static int atmark(int fd) {
+    int v = -1;
+    return ioctl(fd, SIOCATMARK, &v) < 0 ? -errno : v;
+}
+
+static void rd(const char *what, int fd, int n, int flags) {
+    char b[64];
+    long r = recv(fd, b, n, flags);
+    if (r < 0)
+        printf("%s: -1 %s\n", what, probe_errname(errno));
+    else
+        printf("%s: %ld '%.*s'\n", what, r, (int)r, b);
+}
+
+/* Waits until the urgent byte is there (POLLPRI). */
+static void wait_pri(int fd) {
+    struct pollfd p = {fd, POLLPRI, 0};
+    poll(&p, 1, 10000);
+}
+
+static void urgent(void) {
+    struct sockaddr_in a;
+    int l = listener(INADDR_LOOPBACK, &a), c, x = pair(l, &a, &c), one = 1, zero = 0, n;
+    rd("recv OOB, none", x, 10, MSG_OOB | MSG_DONTWAIT);
+    printf("SIOCATMARK fresh=%d\n", atmark(x));
+    SHOW("send MSG_OOB", send(c, "abc", 3, MSG_OOB));
+    wait_pri(x);
+    ioctl(x, FIONREAD, &n);
+    printf("FIONREAD=%d poll=%#x atmark=%d\n", n, pribits(x), atmark(x));
+    rd("peek OOB", x, 10, MSG_OOB | MSG_PEEK);
+    rd("normal read stops at the mark", x, 10, 0);
+    printf("poll=%#x atmark=%d\n", pribits(x), atmark(x));
+    rd("OOB", x, 10, MSG_OOB);
+    printf("poll=%#x atmark=%d\n", pribits(x), atmark(x));
+    rd("OOB again", x, 10, MSG_OOB);
+    send(c, "de", 2, 0);
+    rd("normal skips the urgent byte", x, 10, 0);
+    send(c, "fgh", 3, MSG_OOB);
+    send(c, "ij", 2, 0);
+    wait_pri(x);
+    rd("normal 1", x, 10, 0);
+    printf("poll=%#x atmark=%d\n", pribits(x), atmark(x));
+    rd("normal 2", x, 10, 0);
+    printf("poll=%#x atmark=%d\n", pribits(x), atmark(x));
+    rd("OOB after it was skipped", x, 10, MSG_OOB | MSG_DONTWAIT);
+    send(c, "kl", 2, MSG_OOB);
+    send(c, "mn", 2, MSG_OOB);
+    wait_pri(x);
+    rd("OOB of two", x, 10, MSG_OOB);
+    rd("normal of two", x, 10, 0);
+    rd("and nothing", x, 10, MSG_DONTWAIT);
+    setsockopt(x, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
+    send(c, "op", 2, MSG_OOB);
+    send(c, "q", 1, 0);
+    wait_pri(x);
+    printf("inline poll=%#x atmark=%d\n", pribits(x), atmark(x));
+    rd("inline OOB", x, 10, MSG_OOB);
+    rd("inline normal", x, 10, 0);
+    printf("inline poll=%#x atmark=%d\n", pribits(x), atmark(x));
+    rd("inline normal 2", x, 10, MSG_DONTWAIT);
+    setsockopt(x, SOL_SOCKET, SO_OOBINLINE, &zero, sizeof zero);
+    send(c, "r", 1, MSG_OOB);
+    wait_pri(x);
+    rd("OOB into 0 bytes", x, 0, MSG_OOB);
+    rd("OOB after", x, 10, MSG_OOB);
+    close(x);
+    close(c);
+    close(l);
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in ua = ip4(INADDR_LOOPBACK, 0);
+    bind(u, (struct sockaddr *)&ua, sizeof ua);
+    socklen_t len = sizeof ua;
+    getsockname(u, (struct sockaddr *)&ua, &len);
+    SHOW("udp send MSG_OOB", sendto(u, "x", 1, MSG_OOB, (struct sockaddr *)&ua, sizeof ua));
+    printf("udp SIOCATMARK=%d\n", atmark(u));
+    close(u);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     options();
@@ -351,5 +436,6 @@ int main(void) {
     broadcast();
     mmsg_udp();
     epoll_tcp();
+    urgent();
     return 0;
 }
