@@ -71,6 +71,12 @@ class UnixSocket(Socket):
     def getsockname(self) -> bytes:
         return names.sockaddr(self.name)
 
+    def _passcred_autobind(self, t: Any) -> None:
+        """With SO_PASSCRED an unbound socket gets a name when it connects or sends a
+        datagram (Linux's unix_autobind there), so the receiver can name the sender."""
+        if self.passcred and self.name is None and t is not None:
+            self.name, self.bind_key = names.bind(t, self, b"")
+
     def getpeername(self) -> bytes:
         peer = self.peer
         if peer is None or (self.connection and not self.connected):
@@ -103,6 +109,7 @@ class UnixSocket(Socket):
         name = names.parse(addr)
         if not name:
             raise EINVAL()
+        self._passcred_autobind(t)
         if not self.connection:
             other = names.lookup(t, name)
             self._check_dgram_target(other)
@@ -210,9 +217,11 @@ class UnixSocket(Socket):
             name = names.parse(addr)
             if not name:
                 raise EINVAL()  # a bare sa_family names nothing to send to
+            self._passcred_autobind(t)
             target = names.lookup(t, name)
             self._check_dgram_target(target)
         else:
+            self._passcred_autobind(t)
             target = self.peer
             if target is None:
                 raise ENOTCONN()

@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static int pollbits(int fd) {
@@ -206,6 +207,25 @@ static void cork(void) {
     n = recv(x, buf, sizeof buf, MSG_WAITALL);
     printf("recv after corked close: %ld %.*s\n", n, (int)(n > 0 ? n : 0), buf);
     close(x);
+    close(l);
+}
+
+static void timeouts(void) {
+    struct sockaddr_in a;
+    int l = listener(INADDR_LOOPBACK, &a), c, x;
+    struct timeval tv = {0, 30000};
+    setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    SHOW("accept with SO_RCVTIMEO", accept(l, NULL, NULL));
+    x = pair(l, &a, &c);
+    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    static char big[1 << 16];
+    long total = 0, r;
+    while ((r = send(c, big, sizeof big, 0)) > 0)
+        total += r;
+    printf("send with SO_SNDTIMEO stops: %s (some=%d)\n", probe_errname(errno), total > 0);
+    printf("full sender poll=%#x\n", pollbits(c) & POLLOUT);
+    close(x);
+    close(c);
     close(l);
 }
 
@@ -432,6 +452,7 @@ int main(void) {
     reuseport();
     trunc_stream();
     cork();
+    timeouts();
     linger0();
     broadcast();
     mmsg_udp();

@@ -454,6 +454,80 @@ static void rights(const char *dir) {
     (void)dir;
 }
 
+/* seqpacket records and names, socketpair credentials, SO_PASSCRED's autobind */
+static void records_and_names(const char *dir) {
+    int sv[2];
+    char buf[16];
+    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+    struct ucred uc;
+    socklen_t len = sizeof uc;
+    SHOW("socketpair SO_PEERCRED", getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, &uc, &len));
+    printf("pid is self=%d uid is self=%d\n", uc.pid == getpid(), uc.uid == geteuid());
+    send(sv[0], "abcdef", 6, MSG_EOR);
+    struct iovec io = {buf, 3};
+    struct msghdr m = {0};
+    m.msg_iov = &io;
+    m.msg_iovlen = 1;
+    SHOW("seqpacket recvmsg short", recvmsg(sv[1], &m, 0));
+    printf("msg_flags trunc=%d eor=%d\n", !!(m.msg_flags & MSG_TRUNC), !!(m.msg_flags & MSG_EOR));
+    send(sv[0], "abcdef", 6, 0);
+    SHOW("seqpacket recv MSG_TRUNC", recv(sv[1], buf, 2, MSG_TRUNC));
+    SHOW("seqpacket send 0", send(sv[0], "", 0, 0));
+    SHOW("seqpacket recv 0-length record", recv(sv[1], buf, sizeof buf, MSG_DONTWAIT));
+    SHOW("seqpacket recv empty", recv(sv[1], buf, sizeof buf, MSG_DONTWAIT));
+    close(sv[0]);
+    close(sv[1]);
+
+    struct sockaddr_un a;
+    char path[256];
+    snprintf(path, sizeof path, "%s/sq", dir);
+    socklen_t alen = mkaddr(&a, path);
+    int l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    SHOW("seqpacket bind", bind(l, (struct sockaddr *)&a, alen));
+    SHOW("seqpacket listen", listen(l, 2));
+    int c = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    SHOW("seqpacket connect", connect(c, (struct sockaddr *)&a, alen));
+    int x = accept(l, NULL, NULL);
+    send(c, "rec1", 4, 0);
+    send(c, "rec2", 4, 0);
+    SHOW("seqpacket accepted recv", recv(x, buf, sizeof buf, 0));
+    close(c);
+    SHOW("seqpacket recv after peer close (one left)", recv(x, buf, sizeof buf, 0));
+    SHOW("seqpacket recv eof", recv(x, buf, sizeof buf, 0));
+    close(x);
+    close(l);
+
+    int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un au = {AF_UNIX};
+    SHOW("autobind dgram", bind(d, (struct sockaddr *)&au, offsetof(struct sockaddr_un, sun_path)));
+    len = sizeof au;
+    getsockname(d, (struct sockaddr *)&au, &len);
+    printf("autobind len=%d\n", len);
+    int one = 1, plain = socket(AF_UNIX, SOCK_DGRAM, 0), pc = socket(AF_UNIX, SOCK_DGRAM, 0);
+    setsockopt(pc, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    struct sockaddr_un from;
+    socklen_t flen = sizeof from;
+    sendto(plain, "z", 1, 0, (struct sockaddr *)&au, len);
+    recvfrom(d, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
+    printf("from an unbound sender: len=%d\n", flen);
+    SHOW("sendto with SO_PASSCRED, unbound", sendto(pc, "z", 1, 0, (struct sockaddr *)&au, len));
+    flen = sizeof from;
+    recvfrom(d, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
+    printf("from the SO_PASSCRED sender: len=%d abstract=%d\n", flen, from.sun_path[0] == 0);
+    int sc = socket(AF_UNIX, SOCK_STREAM, 0);
+    setsockopt(sc, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    snprintf(path, sizeof path, "%s/nothing-here", dir);
+    alen = mkaddr(&a, path);
+    SHOW("stream connect with SO_PASSCRED to nothing", connect(sc, (struct sockaddr *)&a, alen));
+    len = sizeof au;
+    getsockname(sc, (struct sockaddr *)&au, &len);
+    printf("it got a name anyway: len=%d\n", len);
+    close(sc);
+    close(pc);
+    close(plain);
+    close(d);
+}
+
 static void on_alarm(int sig) { (void)sig; }
 
 static void epoll_and_select(void) {
@@ -579,6 +653,7 @@ int main(int argc, char **argv) {
     dgram(argv[1]);
     named(argv[1]);
     seqpacket();
+    records_and_names(argv[1]);
     rights(argv[1]);
     mmsg_and_signals();
     epoll_and_select();
