@@ -7,11 +7,27 @@
 // usage: sigchld_reap SCRATCH   (unused; "exec-child" re-runs it after an exec)
 #include "probe.h"
 #include <signal.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static void on_chld(int s) { (void)s; }
+
+/* Returns once the child has exited, without reaping it (its pidfd turns readable;
+ * ESRCH: it is gone already, reaped automatically). */
+static void wait_exit(pid_t c) {
+    int fd = (int)syscall(SYS_pidfd_open, c, 0);
+    if (fd < 0 && errno == ESRCH) return;
+    if (fd < 0) {
+        printf("pidfd_open: %s\n", probe_errname(errno));
+        return;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    close(fd);
+}
 
 static void set_chld(void (*h)(int), int flags) {
     struct sigaction sa;
@@ -38,7 +54,7 @@ static void reaping(const char *label, void (*h)(int), int flags) {
     set_chld(h, flags);
     pid_t c = fork();
     if (c == 0) _exit(3);
-    usleep(100000);
+    wait_exit(c);
     errno = 0;
     snprintf(what, sizeof what, "%s: WNOHANG after the exit", label);
     show_wait(what, c, waitpid(c, &st, WNOHANG), &st);
@@ -59,7 +75,7 @@ int main(int argc, char **argv) {
         int st = 0;
         pid_t c = fork();
         if (c == 0) _exit(5);
-        usleep(100000);
+        wait_exit(c);
         show_wait("after exec: WNOHANG", c, waitpid(c, &st, WNOHANG), &st);
         return 0;
     }
@@ -75,15 +91,14 @@ int main(int argc, char **argv) {
         int st = 0;
         pid_t c = fork();
         if (c == 0) _exit(6);
-        usleep(100000);
+        wait_exit(c);
         show_wait("forked child: WNOHANG", c, waitpid(c, &st, WNOHANG), &st);
         _exit(0);
     }
-    usleep(400000);
-    set_chld(SIG_DFL, 0);
-    int st;
-    waitpid(mid, &st, 0);
-    printf("forked child exited: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    /* The parent still has SA_NOCLDWAIT: its blocked wait ends with ECHILD at the exit. */
+    int st = 0;
+    errno = 0;
+    show_wait("parent: blocked wait for the forked child", mid, waitpid(mid, &st, 0), &st);
 
     /* Cleared by exec. */
     set_chld(SIG_DFL, SA_NOCLDWAIT);
@@ -93,10 +108,9 @@ int main(int argc, char **argv) {
         execv("/proc/self/exe", args);
         _exit(127);
     }
-    usleep(500000);
+    errno = 0;
+    show_wait("parent: blocked wait for the exec child", mid, waitpid(mid, &st, 0), &st);
     set_chld(SIG_DFL, 0);
-    waitpid(mid, &st, 0);
-    printf("exec child exited: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 
     /* errno cases */
     struct sigaction sa;
