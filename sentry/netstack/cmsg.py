@@ -16,6 +16,7 @@ from sentry.abi.errno import EINVAL, EPERM, SysError
 from sentry.netstack.socket import (
     MSG_CMSG_CLOEXEC, MSG_CTRUNC, SOL_SOCKET, Control, Ucred,
 )
+from sentry.kernel.creds import CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN, capable
 
 SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
 SCM_MAX_FD = 253
@@ -63,8 +64,9 @@ def _one(t: Any, control: Control, ctype: int, body: bytes, unix: bool) -> None:
             raise EINVAL()
         pid, uid, gid = struct.unpack("<iII", body)
         c = t.creds
-        if c.euid != 0 and (pid != t.tg.vpid or uid not in (c.uid, c.euid, c.suid)
-                            or gid not in (c.gid, c.egid, c.sgid)):
+        if (pid != t.tg.vpid and not capable(c, CAP_SYS_ADMIN)
+                or uid not in (c.uid, c.euid, c.suid) and not capable(c, CAP_SETUID)
+                or gid not in (c.gid, c.egid, c.sgid) and not capable(c, CAP_SETGID)):
             raise EPERM()
         control.creds = Ucred(pid, uid, gid)
         return

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sentry.abi.errno import EACCES, EPERM
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_ISVTX, Stat
-from sentry.kernel.creds import Credentials
+from sentry.kernel.creds import (
+    CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, Credentials, capable,
+)
 
 MAY_EXEC = 1
 MAY_WRITE = 2
@@ -14,21 +16,28 @@ MAY_READ = 4
 def can_access(creds: Credentials, st: Stat, want: int) -> bool:
     """Whether `creds` may `want` (MAY_* bits) on a file with attributes `st`.
 
-    fsuid 0 stands for CAP_DAC_OVERRIDE: read and write always, search on directories,
-    exec on other files only if some x bit is set.
+    The mode bits first, then the capabilities (generic_permission): CAP_DAC_READ_SEARCH
+    reads any file and reads or searches any directory; CAP_DAC_OVERRIDE reads and writes
+    anything, searches directories, and executes other files if some x bit is set.
     """
     mode = st.mode
-    if creds.fsuid == 0:
-        if want & MAY_EXEC and mode & S_IFMT != S_IFDIR and not mode & 0o111:
-            return False
-        return True
     if creds.fsuid == st.uid:
         bits = mode >> 6
     elif creds.in_group(st.gid):
         bits = mode >> 3
     else:
         bits = mode
-    return bits & want & 7 == want
+    if bits & want & 7 == want:
+        return True
+    if mode & S_IFMT == S_IFDIR:
+        if not want & MAY_WRITE and capable(creds, CAP_DAC_READ_SEARCH):
+            return True
+        return capable(creds, CAP_DAC_OVERRIDE)
+    if want == MAY_READ and capable(creds, CAP_DAC_READ_SEARCH):
+        return True
+    if want & MAY_EXEC and not mode & 0o111:
+        return False
+    return capable(creds, CAP_DAC_OVERRIDE)
 
 
 def check_access(creds: Credentials, st: Stat, want: int) -> None:
@@ -38,8 +47,8 @@ def check_access(creds: Credentials, st: Stat, want: int) -> None:
 
 
 def is_owner(creds: Credentials, st: Stat) -> bool:
-    """Whether creds own the file or are root (CAP_FOWNER)."""
-    return creds.fsuid == 0 or creds.fsuid == st.uid
+    """Whether creds own the file or hold CAP_FOWNER (inode_owner_or_capable)."""
+    return creds.fsuid == st.uid or capable(creds, CAP_FOWNER)
 
 
 def check_sticky(creds: Credentials, dir_st: Stat, child_st: Stat) -> None:

@@ -18,6 +18,7 @@ import pytest
 from sentry.abi.errno import SysError
 from sentry.kernel.args import Args
 from sentry.kernel.creds import Credentials
+from sentry.kernel.sysctl import Sysctl
 from sentry.kernel.fd_table import FdTable
 from sentry.kernel.memory import BufferBackend, Memory
 from sentry.kernel.task import Task
@@ -41,6 +42,7 @@ class FakeKernel:
     def __init__(self) -> None:
         self.thread_groups: dict[int, Any] = {}
         self.hostname = "sandbox"
+        self.sysctl = Sysctl()
 
     async def wait(self, t: Any, source: Any, events: int) -> None:
         await Park(source, events)
