@@ -14,6 +14,7 @@ from typing import Any
 
 from sentry.abi.errno import EACCES, EINVAL, ENOENT
 from sentry.kernel import sysctl
+from sentry.kernel.creds import CAP_NET_ADMIN, capable
 from sentry.abi.stat import S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, dtype_of
 from sentry.vfs.constants import O_ACCMODE, O_RDONLY
 from sentry.vfs.dentry import Dentry, VirtualDentry
@@ -221,6 +222,12 @@ class SysctlFile(ProcInode):
         self.name = name
 
     def open(self, t: Any, vd: Any, flags: int) -> Any:
+        """Linux's sysctl permission replaces the mode check: writers are euid 0, or for
+        net.* CAP_NET_ADMIN (CAP_DAC_OVERRIDE does not count)."""
+        c = t.creds
+        if flags & O_ACCMODE != O_RDONLY and c.euid != 0 and not (
+                self.name.startswith("net.") and capable(c, CAP_NET_ADMIN)):
+            raise EACCES()
         return SysctlOpen(flags, vd, t.kernel.sysctl, self.name)
 
 
