@@ -3,7 +3,7 @@
 // CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SYS_CHROOT), and the transitions of setuid (with and
 // without keep-caps), setfsuid and execve, each scenario in a child of a root process.
 // Masks are printed with the low 24 capabilities only (the host may lack others).
-// covers: capget, capset, prctl, setresuid, setfsuid, chown, bind, chroot, execve
+// covers: capget, capset, prctl, setresuid, setfsuid, chown, bind, chroot, execve, link
 // area: processes and credentials
 #include "probe.h"
 #include <fcntl.h>
@@ -104,6 +104,19 @@ static void dac(void) {
     c.e = c.p;
     set(c);
     SHOW("chown with CAP_CHOWN", chown(scratch, 0, 0));
+    // protected_hardlinks: a non-owner links only to a file it may read and write
+    char other[4096];
+    snprintf(other, sizeof other, "%s.link", scratch);
+    chown(scratch, 1234, 1234);
+    chmod(scratch, 0600);
+    drop_eff(CAP_FOWNER);
+    SHOW("link to another's file with CAP_DAC_OVERRIDE", link(scratch, other));
+    unlink(other);
+    drop_eff(CAP_DAC_OVERRIDE);
+    SHOW("link to another's 0600 file without CAP_FOWNER", link(scratch, other));
+    c = get();
+    c.e = c.p;
+    set(c);
     unlink(scratch);
 }
 
