@@ -30,7 +30,7 @@ from sentry.kernel.creds import (
     CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FSETID, CAP_MKNOD, cap_mask, capable,
 )
 from sentry.vfs.perm import (
-    MAY_EXEC, MAY_READ, MAY_WRITE, can_access, check_access, check_sticky, is_owner,
+    MAY_EXEC, MAY_READ, MAY_WRITE, check_access, check_hardlink, check_sticky, is_owner,
 )
 from sentry.vfs.resolve import Walker, lookup_child
 
@@ -340,9 +340,7 @@ def link_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes
     parent, name = _new_name(t, newdirfd, newpath)
     if old.mount is not parent.mount:
         raise EXDEV()
-    st = old.dentry.inode.stat()
-    if not is_owner(t.creds, st) and not _safe_hardlink_source(t.creds, st):
-        raise EPERM()  # fs.protected_hardlinks = 1, Linux's default
+    check_hardlink(t.creds, old.dentry.inode.stat())
     if old.dentry.inode.is_dir():
         raise EPERM()
     if old.dentry.dead and not getattr(old.dentry.inode, "is_tmpfile", False):
@@ -351,14 +349,6 @@ def link_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes
     _add(parent, name, parent.dentry.inode.link(t, name, old.dentry.inode))
     if fsnotify.active:
         fsnotify.linked(parent, name, old.dentry.inode)
-
-
-def _safe_hardlink_source(creds: Any, st: Any) -> bool:
-    """A file anyone may link to: regular, not set-id, readable and writable by creds."""
-    mode = st.mode
-    if mode & S_IFMT != S_IFREG or mode & S_ISUID or mode & (S_ISGID | 0o010) == S_ISGID | 0o010:
-        return False
-    return can_access(creds, st, MAY_READ | MAY_WRITE)
 
 
 def _removable(t: Any, parent: VirtualDentry, child: VirtualDentry) -> None:

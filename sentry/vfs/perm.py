@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sentry.abi.errno import EACCES, EPERM
-from sentry.abi.stat import S_IFDIR, S_IFMT, S_ISVTX, Stat
+from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, Stat
 from sentry.kernel.creds import (
     CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, Credentials, capable,
 )
@@ -54,4 +54,17 @@ def is_owner(creds: Credentials, st: Stat) -> bool:
 def check_sticky(creds: Credentials, dir_st: Stat, child_st: Stat) -> None:
     """EPERM when removing/renaming `child` out of a sticky dir the caller does not own."""
     if dir_st.mode & S_ISVTX and not is_owner(creds, child_st) and creds.fsuid != dir_st.uid:
+        raise EPERM()
+
+
+def check_hardlink(creds: Credentials, st: Stat) -> None:
+    """EPERM for a link to a file that is neither the caller's (or CAP_FOWNER) nor one
+    anyone may link to: regular, not set-id, readable and writable by the caller
+    (fs.protected_hardlinks = 1, Linux's default)."""
+    if is_owner(creds, st):
+        return
+    mode = st.mode
+    setgid_exec = mode & (S_ISGID | 0o010) == S_ISGID | 0o010
+    if mode & S_IFMT != S_IFREG or mode & S_ISUID or setgid_exec or not can_access(
+            creds, st, MAY_READ | MAY_WRITE):
         raise EPERM()
