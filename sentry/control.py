@@ -1,7 +1,8 @@
 """The Sentry's control socket: `runsc_py exec` starts a process inside a running sandbox.
 
 Protocol (unix stream socket, one connection per exec'd process, JSON lines):
-  client → {"args": [...], "env": [...], "cwd": "/", "uid": 0, "gid": 0, "groups": []}
+  client → {"args": [...], "env": [...], "cwd": "/", "uid": 0, "gid": 0, "groups": [],
+            "capabilities": {"effective": <mask>, ...} (optional: else config.json's)}
            with its stdio (3 fds) attached by SCM_RIGHTS;
   Sentry → {"pid": <guest pid>, "host_pid": <host pid>}  or  {"error": "..."};
   Sentry → {"exit": <code>} when that process has exited (128+N for signal N).
@@ -63,6 +64,7 @@ class ControlServer:
         self.root = root
         self.path = path
         self.zygote: Context | None = None
+        self.default_caps: dict[str, int] | None = None  # process.capabilities of config.json
         self.zygote_done = False  # the attempt to fork it was made
         self.queue: collections.deque[tuple[socket.socket, dict[str, Any], list[int]]] = (
             collections.deque())
@@ -164,8 +166,10 @@ class ControlServer:
             return {"error": "no program given"}
         env = [os.fsencode(e) for e in req.get("env", [])]
         uid, gid = int(req.get("uid", 0)), int(req.get("gid", 0))
-        creds = Credentials(uid, gid, uid, gid, uid, gid, uid, gid,
-                            [int(g) for g in req.get("groups", [])])
+        creds = Credentials.for_ids(uid, gid, [int(g) for g in req.get("groups", [])])
+        caps = req.get("capabilities", self.default_caps)  # runc: the container's if absent
+        if caps is not None:
+            creds.set_caps({k: int(v) for k, v in caps.items()})
         table = FdTable()
         stdio = stdio_files(tuple(fds), self.root)
         for f in stdio:

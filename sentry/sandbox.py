@@ -3,7 +3,9 @@
 `ContainerSandbox` is an OCI container (`runsc_py create`/`start`).
 `run_do` is `runsc_py do`: the host's root read-only under an in-memory writable layer,
 the caller's cwd and environment, its stdio passed through, and the workload's exit status
-returned (128+N for a signal), like `runsc do`.
+returned (128+N for a signal), like `runsc do`. The workload runs as root with the
+caller's capability sets when the caller is root (so a `do` run sees what a native run
+sees; gVisor's `runsc do` gives all capabilities instead), else with all of them.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from sentry.kernel import loader
 from sentry.kernel.creds import Credentials
 from sentry.kernel.fd_table import FdTable
 from sentry.kernel.kernel import Kernel
+from sentry.kernel.sysctl import Sysctl
 from sentry.kernel.thread_group import RLIMIT_NOFILE
 from sentry.platform import get_platform, sentry_filter
 from sentry.vfs.fsimpl.container_root import MountSpec
+from sentry.vfs.fsimpl.host.machine import own_capabilities
 from sentry.vfs.fsimpl.rootfs import build_do_root, controlling_tty, stdio_files
 
 log = logging.getLogger("sentry")
@@ -122,7 +126,10 @@ def run_do(
     stdio = stdio_files((0, 1, 2), root)
     for f in stdio:
         fds.install(f)
-    t = kernel.new_init_task(fds, root.fs_context(os.fsencode(cwd)))
+    creds = Credentials()
+    if os.geteuid() == 0 and (own := own_capabilities()) is not None:
+        creds.set_caps(own)
+    t = kernel.new_init_task(fds, root.fs_context(os.fsencode(cwd)), creds)
     t.tg.controlling_tty = controlling_tty(stdio)
     if t.tg.controlling_tty is not None:
         # The session `do` was started in, outside the PID namespace (0 inside).
@@ -165,6 +172,9 @@ class ContainerConfig:
     groups: list[int] = field(default_factory=list)
     hostname: str = ""
     rlimits: list[tuple[int, int, int]] = field(default_factory=list)  # (resource, soft, hard)
+    # process.capabilities as masks by set name; None (no field): root keeps all of them
+    capabilities: dict[str, int] | None = None
+    sysctl: dict[str, str] = field(default_factory=dict)  # linux.sysctl, validated
     mounts: list[MountSpec] = field(default_factory=list)
     masked_paths: list[str] = field(default_factory=list)
     readonly_paths: list[str] = field(default_factory=list)
@@ -191,6 +201,7 @@ class ContainerSandbox:
                              strace=cfg.strace)
         if cfg.max_tasks > 0:
             self.kernel.max_tasks = cfg.max_tasks
+        self.kernel.sysctl = Sysctl(cfg.sysctl)
         self.root = build_container_root(cfg.rootfs, cfg.readonly, cfg.mounts,
                                          cfg.masked_paths, cfg.readonly_paths, self.kernel,
                                          exclusive=cfg.file_access == "exclusive")
@@ -198,8 +209,9 @@ class ContainerSandbox:
         stdio = stdio_files(cfg.stdio, self.root)
         for f in stdio:
             fds.install(f)
-        creds = Credentials(cfg.uid, cfg.gid, cfg.uid, cfg.gid, cfg.uid, cfg.gid, cfg.uid,
-                            cfg.gid, list(cfg.groups))
+        creds = Credentials.for_ids(cfg.uid, cfg.gid, cfg.groups)
+        if cfg.capabilities is not None:
+            creds.set_caps(cfg.capabilities)  # then execve's rules apply, as after runc's
         t = self.kernel.new_init_task(fds, self.root.fs_context(os.fsencode(cfg.cwd)), creds)
         t.tg.controlling_tty = controlling_tty(stdio)
         for res, soft, hard in cfg.rlimits:

@@ -17,6 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def features() -> dict:
     from runsc_py.container.spec import HOOK_KINDS, NAMESPACE_TYPES
+    from sentry.abi.capability import CAP_NAMES
 
     return {
         "ociVersionMin": "1.0.0",
@@ -25,7 +26,7 @@ def features() -> dict:
         "mountOptions": ["ro", "rw", "bind", "rbind", "nosuid", "nodev", "noexec", "mode"],
         "linux": {
             "namespaces": list(NAMESPACE_TYPES[:5]),
-            "capabilities": [],
+            "capabilities": list(CAP_NAMES),
             "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False},
             "seccomp": {"enabled": False},
             "apparmor": {"enabled": False},

@@ -79,6 +79,10 @@ def _connect_and_start(path: str, proc: dict[str, Any], console_socket: str | No
     req = {"args": proc["args"], "env": proc.get("env") or [], "cwd": proc.get("cwd") or "/",
            "uid": user.get("uid", 0), "gid": user.get("gid", 0),
            "groups": user.get("additionalGids") or []}
+    if proc.get("capabilities") is not None:
+        from runsc_py.container.spec import capabilities
+
+        req["capabilities"] = capabilities(proc["capabilities"], "process.capabilities")
     slave = -1
     if proc.get("terminal"):
         slave = sandbox.open_terminal(console_socket or "")

@@ -73,7 +73,7 @@ def sentry_config(spec: Spec, opts: Any):
     return ContainerConfig(
         rootfs=spec.root_path, readonly=spec.root_readonly, args=p.args, env=p.env, cwd=p.cwd,
         uid=p.uid, gid=p.gid, groups=p.additional_gids, hostname=spec.hostname,
-        rlimits=p.rlimits,
+        rlimits=p.rlimits, capabilities=p.capabilities, sysctl=spec.sysctl,
         mounts=[MountSpec(m.destination, m.type, m.source, m.options) for m in spec.mounts],
         masked_paths=spec.masked_paths, readonly_paths=spec.readonly_paths,
         platform=opts.platform, strace=opts.strace, network=opts.network,
@@ -233,6 +233,7 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
 
     # Listening before `create` returns: an exec right after `start` finds the socket.
     server = ControlServer(sb.kernel, sb.root, os.path.join(state_dir, CONTROL_SOCK))
+    server.default_caps = sb.cfg.capabilities
     fifo = os.open(os.path.join(state_dir, START_FIFO),
                    os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
     _tell(w, "ok")

@@ -47,13 +47,15 @@ class Process:
     def __init__(self, args: list[str], env: list[str], cwd: str, uid: int = 0, gid: int = 0,
                  additional_gids: list[int] | None = None, terminal: bool = False,
                  rlimits: list[tuple[int, int, int]] | None = None,  # (resource, soft, hard)
-                 no_new_privileges: bool = False, oom_score_adj: int | None = None) -> None:
+                 no_new_privileges: bool = False, oom_score_adj: int | None = None,
+                 capabilities: dict[str, int] | None = None) -> None:
         self.args, self.env, self.cwd, self.uid, self.gid = args, env, cwd, uid, gid
         self.additional_gids = [] if additional_gids is None else additional_gids
         self.terminal = terminal
         self.rlimits = [] if rlimits is None else rlimits
         self.no_new_privileges = no_new_privileges
         self.oom_score_adj = oom_score_adj
+        self.capabilities = capabilities  # set name -> mask; None: no field (keep root's)
 
 
 class Spec:
@@ -62,13 +64,14 @@ class Spec:
                  masked_paths: list[str], readonly_paths: list[str],
                  annotations: dict[str, str], hooks: dict[str, list[dict[str, Any]]],
                  cgroups_path: str, resources: dict[str, Any],
-                 namespaces: list[dict[str, str]]) -> None:
+                 namespaces: list[dict[str, str]], sysctl: dict[str, str] | None = None) -> None:
         self.raw, self.bundle = raw, bundle
         self.root_path = root_path  # absolute
         self.root_readonly, self.process, self.hostname = root_readonly, process, hostname
         self.mounts, self.masked_paths, self.readonly_paths = mounts, masked_paths, readonly_paths
         self.annotations, self.hooks = annotations, hooks
         self.cgroups_path, self.resources, self.namespaces = cgroups_path, resources, namespaces
+        self.sysctl = {} if sysctl is None else sysctl
 
     def env_dict(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -175,6 +178,7 @@ def parse(raw: dict[str, Any], bundle: str) -> Spec:
         cgroups_path=_get(linux, "cgroupsPath", "linux.", str, default=""),
         resources=_get(linux, "resources", "linux.", dict, default={}),
         namespaces=_namespaces(_get(linux, "namespaces", "linux.", list, default=[])),
+        sysctl=_sysctl(_get(linux, "sysctl", "linux.", dict, default={})),
     )
 
 
@@ -212,7 +216,41 @@ def _process(p: dict[str, Any]) -> Process:
         rlimits=rlimits,
         no_new_privileges=bool(_get(p, "noNewPrivileges", "process.", bool, default=False)),
         oom_score_adj=_oom(p.get("oomScoreAdj")),
+        capabilities=capabilities(p.get("capabilities"), "process.capabilities"),
     )
+
+
+CAP_SETS = ("bounding", "effective", "inheritable", "permitted", "ambient")
+
+
+def capabilities(v: Any, path: str) -> dict[str, int] | None:
+    """process.capabilities as masks; a set not given is empty (as in runc). Unknown names
+    are ignored, as runc does (a newer kernel's capability on an older one)."""
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        raise _field(path, "must be an object")
+    from sentry.abi.capability import parse_cap_names
+
+    out = {}
+    for name in CAP_SETS:
+        mask, _unknown = parse_cap_names(_strings(v.get(name, []) or [], f"{path}.{name}"))
+        out[name] = mask
+    return out
+
+
+def _sysctl(v: dict[str, Any]) -> dict[str, str]:
+    """linux.sysctl: only the namespaced sysctls the Sentry has, with values Linux takes."""
+    from sentry.kernel.sysctl import SysctlError, normalize
+
+    for k, value in v.items():
+        if not isinstance(value, str):
+            raise _field(f"linux.sysctl.{k}", "must be a string")
+        try:
+            normalize(k, value)
+        except SysctlError as e:
+            raise _field(f"linux.sysctl.{k}", str(e)) from None
+    return dict(v)
 
 
 def _oom(v: Any) -> int | None:

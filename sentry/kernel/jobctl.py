@@ -29,6 +29,7 @@ from sentry.abi.errno import EINVAL, EIO, ENOTTY, EPERM, ESRCH, Restart
 from sentry.kernel import signals
 from sentry.kernel.waiter import POLLIN
 from sentry.platform.native import lib
+from sentry.kernel.creds import CAP_SYS_ADMIN, capable
 
 if TYPE_CHECKING:
     from sentry.kernel.kernel import Kernel
@@ -148,7 +149,7 @@ class TtyJobControl:
                 return 0  # a session leader asking again for its own terminal
             raise EPERM()
         if self.sid is not None:
-            if not (steal == 1 and t.creds.euid == 0):
+            if not (steal == 1 and capable(t.creds, CAP_SYS_ADMIN)):
                 raise EPERM()
             self._drop_session(t.kernel)
         self.sid, self.pgrp = tg.sid, tg.pgid

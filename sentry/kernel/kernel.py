@@ -28,6 +28,7 @@ from sentry.abi.errno import ENOSYS, SysError
 from sentry.abi.sysno import NAMES
 from sentry.kernel import jobctl, process, signals, task_syscall
 from sentry.kernel.creds import Credentials
+from sentry.kernel.sysctl import Sysctl
 from sentry.kernel.memory import Memory
 from sentry.kernel.report import Report
 from sentry.kernel.task import Task
@@ -94,6 +95,7 @@ class Kernel:
                  report: bool = False) -> None:
         self.platform = platform
         self.hostname = hostname
+        self.sysctl = Sysctl()  # the guest's /proc/sys values (linux.sysctl sets some)
         self.strace = strace
         self.report = Report(platform.name) if report else None  # runsc_py do --report
         self.handlers = task_syscall.build_handlers(os.environ.get(task_syscall.TEST_FAULT_ENV))

@@ -383,6 +383,7 @@ def _load(t: Task, plan: ExecPlan) -> None:
     phdr = elf.phdr_vaddr if elf.phdr_vaddr is not None else (
         min(s.vaddr - s.offset for s in elf.segments) + elf.phoff)
     c = t.creds
+    c.on_exec()  # the capability sets of execve (no file capabilities, no set-id bits)
     aux = {k: stub_aux[k] for k in HOST_AUXV if k in stub_aux}
     aux.update({AT_PHDR: phdr + bias, AT_PHENT: _PHDR.size, AT_PHNUM: elf.phnum,
                 AT_PAGESZ: PAGE, AT_BASE: base, AT_FLAGS: 0, AT_ENTRY: entry, AT_UID: c.uid,

@@ -16,6 +16,7 @@ from sentry.abi.errno import EINVAL, EPERM, ESRCH, SysError
 from sentry.netstack.socket import (
     MSG_CMSG_CLOEXEC, MSG_CTRUNC, SOL_SOCKET, Control, Ucred,
 )
+from sentry.kernel.creds import CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN, capable
 
 SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
 SCM_MAX_FD = 253
@@ -70,13 +71,14 @@ def _one(t: Any, control: Control, ctype: int, body: bytes, unix: bool) -> None:
 
 def _check_creds(t: Any, pid: int, uid: int, gid: int) -> None:
     """Linux's scm_check_creds, then the pid lookup: EINVAL for uid/gid -1, EPERM for
-    another's pid or ids without privilege (root has CAP_SYS_ADMIN/SETUID/SETGID in the
-    sandbox), ESRCH for a pid that names no thread in the sandbox."""
+    another's pid without CAP_SYS_ADMIN, or others' ids without CAP_SETUID/CAP_SETGID),
+    ESRCH for a pid that names no thread in the sandbox."""
     if uid == 0xFFFFFFFF or gid == 0xFFFFFFFF:
         raise EINVAL()
     c = t.creds
-    if c.euid != 0 and (pid != t.tg.vpid or uid not in (c.uid, c.euid, c.suid)
-                        or gid not in (c.gid, c.egid, c.sgid)):
+    if (pid != t.tg.vpid and not capable(c, CAP_SYS_ADMIN)
+            or uid not in (c.uid, c.euid, c.suid) and not capable(c, CAP_SETUID)
+            or gid not in (c.gid, c.egid, c.sgid) and not capable(c, CAP_SETGID)):
         raise EPERM()
     if pid != t.tg.vpid and t.kernel.thread_groups.get(pid) is None \
             and not any(task.vtid == pid for task in t.kernel.tasks.values()):

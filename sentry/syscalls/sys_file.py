@@ -23,6 +23,7 @@ from sentry.vfs.fsimpl.pipe import PipeFile, wait_partner
 from sentry.vfs.locks import fcntl_lock, flock, is_lock_cmd, release_posix
 from sentry.vfs.perm import MAY_EXEC, check_access
 from sentry.vfs.resolve import path_of
+from sentry.kernel.creds import CAP_DAC_READ_SEARCH, CAP_SYS_CHROOT, capable
 
 CLOSE_RANGE_UNSHARE = 2
 CLOSE_RANGE_CLOEXEC = 4
@@ -205,7 +206,7 @@ def sys_chroot(t: Task, a: Args) -> int:
     if not vd.dentry.inode.is_dir():
         raise ENOTDIR()
     check_access(t.creds, vd.dentry.inode.stat(), MAY_EXEC)
-    if t.creds.euid != 0:
+    if not capable(t.creds, CAP_SYS_CHROOT):
         raise EPERM()
     t.fs.root = vd
     return 0
@@ -322,8 +323,8 @@ def sys_linkat(t: Task, a: Args) -> int:
     flags = a.int(4)
     if flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH):
         raise EINVAL()
-    if flags & AT_EMPTY_PATH and not old and t.creds.euid != 0:
-        raise ENOENT()  # Linux requires CAP_DAC_READ_SEARCH for this form
+    if flags & AT_EMPTY_PATH and not old and not capable(t.creds, CAP_DAC_READ_SEARCH):
+        raise ENOENT()
     ops.link_at(t, olddirfd, old, newdirfd, new, bool(flags & AT_SYMLINK_FOLLOW), flags)
     return 0
 

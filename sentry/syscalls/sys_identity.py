@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sentry.abi.errno import EINVAL, EPERM
 from sentry.kernel.args import Args
+from sentry.kernel.creds import CAP_SETGID, CAP_SETUID, capable
 from sentry.kernel.task import Task
 
 NGROUPS_MAX = 65536
@@ -58,19 +59,31 @@ def sys_getgroups(t: Task, a: Args) -> int:
     return len(groups)
 
 
-# --- changing ids: Linux's rules, with "privileged" meaning the guest's euid is 0 ---------
+# --- changing ids: Linux's rules; privileged means CAP_SETUID (uids) or CAP_SETGID (gids) --
 
 _UNSET = 0xFFFFFFFF
-
-
-def _priv(t: Task) -> bool:
-    return t.creds.euid == 0
-
 
 # The user and the group sets of ids follow the same rules: each helper takes the names of
 # the (real, effective, saved, filesystem) fields it works on.
 UIDS = ("uid", "euid", "suid", "fsuid")
 GIDS = ("gid", "egid", "sgid", "fsgid")
+
+
+def _priv(t: Task, names: tuple[str, ...]) -> bool:
+    return capable(t.creds, CAP_SETUID if names is UIDS else CAP_SETGID)
+
+
+def _changing(t: Task, names: tuple[str, ...]) -> tuple[int, int, int]:
+    """The uids before a change, for _fix_caps (unused for gids)."""
+    c = t.creds
+    return c.uid, c.euid, c.suid
+
+
+def _fix_caps(t: Task, names: tuple[str, ...], old: tuple[int, int, int]) -> None:
+    """A uid change's effect on the capability sets (capabilities(7)). As in Linux, the
+    fsuid that follows the euid here does not raise or drop the fs caps on its own."""
+    if names is UIDS:
+        t.creds.fix_setuid(*old)
 
 
 def _set_id(t: Task, names: tuple[str, ...], v: int) -> int:
@@ -79,7 +92,8 @@ def _set_id(t: Task, names: tuple[str, ...], v: int) -> int:
     real, eff, saved, fs = names
     if v == _UNSET:
         raise EINVAL()
-    if _priv(t):
+    old = _changing(t, names)
+    if _priv(t, names):
         for n in names:
             setattr(c, n, v)
     elif v in (getattr(c, real), getattr(c, saved)):
@@ -87,6 +101,7 @@ def _set_id(t: Task, names: tuple[str, ...], v: int) -> int:
         setattr(c, fs, v)
     else:
         raise EPERM()
+    _fix_caps(t, names, old)
     return 0
 
 
@@ -95,7 +110,8 @@ def _set_re(t: Task, names: tuple[str, ...], r: int, e: int) -> int:
     c = t.creds
     real, eff, saved, fs = names
     old_real, old_eff = getattr(c, real), getattr(c, eff)
-    if not _priv(t):
+    old = _changing(t, names)
+    if not _priv(t, names):
         if r != _UNSET and r not in (old_real, old_eff):
             raise EPERM()
         if e != _UNSET and e not in (old_real, old_eff, getattr(c, saved)):
@@ -107,6 +123,7 @@ def _set_re(t: Task, names: tuple[str, ...], r: int, e: int) -> int:
     if r != _UNSET or (e != _UNSET and e != old_real):
         setattr(c, saved, getattr(c, eff))
     setattr(c, fs, getattr(c, eff))
+    _fix_caps(t, names, old)
     return 0
 
 
@@ -114,12 +131,14 @@ def _set_res(t: Task, names: tuple[str, ...], new: tuple[int, int, int]) -> int:
     """setresuid/setresgid: unprivileged, each new id must be one of the current three."""
     c = t.creds
     current = tuple(getattr(c, n) for n in names[:3])
-    if not _priv(t) and any(v != _UNSET and v not in current for v in new):
+    old = _changing(t, names)
+    if not _priv(t, names) and any(v != _UNSET and v not in current for v in new):
         raise EPERM()
     for name, v in zip(names[:3], new, strict=True):
         if v != _UNSET:
             setattr(c, name, v)
     setattr(c, names[3], getattr(c, names[1]))
+    _fix_caps(t, names, old)
     return 0
 
 
@@ -127,18 +146,20 @@ def _set_fs(t: Task, names: tuple[str, ...], v: int) -> int:
     """setfsuid/setfsgid: returns the previous value whether or not it changed."""
     c = t.creds
     old = getattr(c, names[3])
-    if v != _UNSET and (_priv(t) or v in tuple(getattr(c, n) for n in names)):
+    if v != _UNSET and (_priv(t, names) or v in tuple(getattr(c, n) for n in names)):
         setattr(c, names[3], v)
+        if names is UIDS and v != old:
+            c.fix_setfsuid(old)
     return old
 
 
 def sys_setuid(t: Task, a: Args) -> int:
-    """Implements setuid(2). Differences: privilege is euid 0 (no separate capabilities)."""
+    """Implements setuid(2)."""
     return _set_id(t, UIDS, a.uint(0))
 
 
 def sys_setgid(t: Task, a: Args) -> int:
-    """Implements setgid(2). Differences: privilege is euid 0 (no separate capabilities)."""
+    """Implements setgid(2)."""
     return _set_id(t, GIDS, a.uint(0))
 
 
@@ -177,7 +198,7 @@ def sys_setgroups(t: Task, a: Args) -> int:
     size = a.int(0)
     if not 0 <= size <= NGROUPS_MAX:
         raise EINVAL()
-    if not _priv(t):
+    if not _priv(t, GIDS):
         raise EPERM()
     data = t.mem.read(a.ptr(1), 4 * size)
     groups = {int.from_bytes(data[i : i + 4], "little") for i in range(0, 4 * size, 4)}

@@ -21,7 +21,8 @@ def _uts_field(v: str | bytes) -> bytes:
 def sys_uname(t: Task, a: Args) -> int:
     """Implements uname(2): the host's release and machine, the sandbox's hostname."""
     host = os.uname()
-    fields = ("Linux", t.kernel.hostname, host.release, host.version, host.machine, "(none)")
+    fields = ("Linux", t.kernel.hostname, host.release, host.version, host.machine,
+              t.kernel.sysctl.get("kernel.domainname"))
     t.mem.write(a.ptr(0), b"".join(_uts_field(f) for f in fields))
     return 0
 

@@ -19,6 +19,7 @@ from sentry.abi.errno import (E2BIG, EAGAIN, EBADF, ECHILD, EFAULT, EINVAL, ENAM
 from sentry.abi.sysno import SYS_execveat, SYS_wait4
 from sentry.kernel import loader, posix_timers, process
 from sentry.kernel.args import Args
+from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cap_mask
 from sentry.kernel.kernel import DETACHED
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
@@ -39,13 +40,14 @@ ARG_MAX = 2 * 1024 * 1024
 MAX_ARGS = 0x7FFFFFFF
 STRING_BLOCK_MAX = 1 << 16  # _string_block reads at most this much at once
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")  # struct clone_args (through cgroup)
+_NPROC_EXEMPT = cap_mask(CAP_SYS_RESOURCE, CAP_SYS_ADMIN)
 
 
 def _check_nproc(t: Task) -> None:
     """RLIMIT_NPROC: the tasks of the caller's real uid, threads included, as Linux counts;
-    a real uid of 0 is exempt (it has CAP_SYS_RESOURCE in the guest's view)."""
+    a real uid of 0 is exempt, and so is CAP_SYS_RESOURCE or CAP_SYS_ADMIN."""
     uid = t.creds.uid
-    if uid == 0:
+    if uid == 0 or t.creds.effective & _NPROC_EXEMPT:
         return
     soft = t.tg.rlimits[RLIMIT_NPROC][0]
     if sum(1 for x in t.kernel.tasks.values() if x.creds.uid == uid) >= soft:

@@ -21,6 +21,7 @@ from sentry.kernel.args import Args
 from sentry.kernel.kernel import HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIM_INFINITY, RLIMIT_NAMES, RLIMIT_NOFILE, ThreadGroup
+from sentry.kernel.creds import CAP_SYS_RESOURCE, capable
 
 _RLIMIT = struct.Struct("<QQ")
 NR_OPEN = 1 << 20  # fs.nr_open: the ceiling for RLIMIT_NOFILE
@@ -40,7 +41,7 @@ def _target(t: Task, pid: int) -> ThreadGroup:
 def _check(t: Task, tg: ThreadGroup, resource: int, soft: int, hard: int) -> None:
     if soft > hard:
         raise EINVAL()
-    if hard > tg.rlimits[resource][1] and t.creds.euid != 0:
+    if hard > tg.rlimits[resource][1] and not capable(t.creds, CAP_SYS_RESOURCE):
         raise EPERM()
     if resource == RLIMIT_NOFILE and hard > NR_OPEN and hard != RLIM_INFINITY:
         raise EPERM()

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from sentry.abi.errno import BY_NUMBER, EFAULT, EINVAL, ESRCH
+from sentry.abi.errno import BY_NUMBER, EFAULT, EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
+from sentry.kernel.creds import CAP_SYS_NICE, capable
 from sentry.kernel.task import Task
 from sentry.platform.native import ffi, lib
 
 MAX_MASK = 1 << 16  # bytes: far more CPUs than any host has
 
 
-def _host_tid(t: Task, tid: int) -> int:
+def _task(t: Task, tid: int) -> Task:
     if tid == 0:
-        return t.host_tid
+        return t
     for task in t.kernel.tasks.values():
         if task.vtid == tid:
-            return task.host_tid
+            return task
     raise ESRCH()
+
+
+def _host_tid(t: Task, tid: int) -> int:
+    return _task(t, tid).host_tid
 
 
 def sys_sched_getaffinity(t: Task, a: Args) -> int:
@@ -39,7 +44,11 @@ def sys_sched_setaffinity(t: Task, a: Args) -> int:
     tid, size, ptr = a.int(0), a.size(1), a.ptr(2)
     n = min(size, MAX_MASK)
     data = t.mem.read(ptr, n)
-    r = lib.st_affinity(_host_tid(t, tid), 1, n, data)
+    target = _task(t, tid)
+    c, tc = t.creds, target.creds
+    if c.euid not in (tc.euid, tc.uid) and not capable(c, CAP_SYS_NICE):
+        raise EPERM()  # check_same_owner
+    r = lib.st_affinity(target.host_tid, 1, n, data)
     if r < 0:
         raise BY_NUMBER[-r]()
     return 0

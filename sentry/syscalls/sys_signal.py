@@ -16,6 +16,7 @@ from sentry.kernel.signals import ns_init_accepts
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import ThreadGroup
 from sentry.platform.native import lib
+from sentry.kernel.creds import CAP_KILL, capable
 
 NSIG = 64
 SIGCONT = 18
@@ -29,9 +30,10 @@ def _check_sig(sig: int) -> None:
 
 
 def _may_signal(t: Task, target: ThreadGroup) -> bool:
-    """kill(2)'s permission rule: same real/effective uid as the target's real/saved, or root."""
+    """kill(2)'s permission rule: same real/effective uid as the target's real/saved, or
+    CAP_KILL."""
     c, tc = t.creds, target.leader.creds if target.tasks else t.creds
-    return c.euid == 0 or {c.uid, c.euid} & {tc.uid, tc.suid} != set()
+    return capable(c, CAP_KILL) or {c.uid, c.euid} & {tc.uid, tc.suid} != set()
 
 
 def _deliver(t: Task, tg: ThreadGroup, sig: int, task: Task | None = None,

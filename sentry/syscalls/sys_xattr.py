@@ -18,6 +18,7 @@ from sentry.vfs import ops
 from sentry.vfs.constants import AT_FDCWD, MS_RDONLY
 from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.perm import MAY_READ, MAY_WRITE, check_access
+from sentry.kernel.creds import CAP_SYS_ADMIN, capable
 
 XATTR_NAME_MAX = 255
 XATTR_SIZE_MAX = 65536
@@ -54,7 +55,7 @@ def _vd_fd(t: Task, a: Args) -> VirtualDentry:
 def _check(t: Task, vd: VirtualDentry, name: bytes, want: int) -> None:
     """Namespace rules; raises what Linux raises for a read (want=READ) or a write."""
     st = vd.dentry.inode.stat()
-    if name.startswith(b"trusted.") and t.creds.euid != 0:
+    if name.startswith(b"trusted.") and not capable(t.creds, CAP_SYS_ADMIN):
         raise ENODATA() if want == MAY_READ else EPERM()
     if name.startswith(b"user."):
         if st.mode & S_IFMT not in (S_IFREG, S_IFDIR):
@@ -81,7 +82,7 @@ def _get(t: Task, vd: VirtualDentry, a: Args) -> int:
 def _list(t: Task, vd: VirtualDentry, a: Args) -> int:
     buf, size = a.ptr(1), a.size(2)
     names = vd.dentry.inode.listxattr()
-    if t.creds.euid != 0:
+    if not capable(t.creds, CAP_SYS_ADMIN):
         names = [n for n in names if not n.startswith(b"trusted.")]
     data = b"".join(n + b"\0" for n in names)
     if size == 0:
@@ -100,7 +101,7 @@ def _set(t: Task, vd: VirtualDentry, a: Args) -> int:
         raise E2BIG()
     data = t.mem.read(value, size)
     _check(t, vd, name, MAY_WRITE)
-    if name.startswith((b"system.", b"security.")) and t.creds.euid != 0:
+    if name.startswith((b"system.", b"security.")) and not capable(t.creds, CAP_SYS_ADMIN):
         raise EPERM()
     vd.dentry.inode.setxattr(name, data, flags)
     if fsnotify.active:

@@ -26,7 +26,12 @@ from sentry.vfs import fsnotify
 from sentry.vfs.dentry import Dentry, VirtualDentry
 from sentry.vfs.file import FileDescription, PathFile
 from sentry.vfs.inode import SetAttr
-from sentry.vfs.perm import MAY_EXEC, MAY_READ, MAY_WRITE, check_access, check_sticky, is_owner
+from sentry.kernel.creds import (
+    CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FSETID, CAP_MKNOD, cap_mask, capable,
+)
+from sentry.vfs.perm import (
+    MAY_EXEC, MAY_READ, MAY_WRITE, check_access, check_hardlink, check_sticky, is_owner,
+)
 from sentry.vfs.resolve import Walker, lookup_child
 
 UTIME_NOW = (1 << 30) - 1
@@ -55,14 +60,15 @@ def walker(t: Any, dirfd: int, path: bytes) -> Walker:
 
 
 _WALKS_MAX = 4096
+_SEARCH_ANY = cap_mask(CAP_DAC_READ_SEARCH, CAP_DAC_OVERRIDE)
 
 
 def resolve_path(t: Any, dirfd: int, path: bytes, follow: bool) -> VirtualDentry:
     """walker(t, dirfd, path).resolve(follow), remembered in the VFS's walk cache.
 
     Only walks from the root or the cwd are kept, and only pure ones (Walker.pure). The
-    key holds the credentials the searches were checked against; fsuid 0 may search
-    every directory, so its key ignores the ids.
+    key holds the credentials the searches were checked against; CAP_DAC_READ_SEARCH or
+    CAP_DAC_OVERRIDE may search every directory, so a key with either ignores the ids.
     """
     root = t.fs.root
     if path[:1] == b"/":
@@ -73,7 +79,7 @@ def resolve_path(t: Any, dirfd: int, path: bytes, follow: bool) -> VirtualDentry
         return walker(t, dirfd, path).resolve(follow)
     c = t.creds
     key = (path, follow, root, start,
-           0 if c.fsuid == 0 else (c.fsuid, c.fsgid, tuple(c.groups)))
+           0 if c.effective & _SEARCH_ANY else (c.fsuid, c.fsgid, tuple(c.groups)))
     walks = root.mount.vfs.walks
     vd = walks.get(key)
     if vd is not None:
@@ -302,7 +308,7 @@ def mknod_at(t: Any, dirfd: int, path: bytes, mode: int, rdev: int) -> None:
     kind = mode & S_IFMT or S_IFREG
     if kind not in (S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK):
         raise EINVAL()
-    if kind in (S_IFCHR, S_IFBLK) and t.creds.euid != 0:
+    if kind in (S_IFCHR, S_IFBLK) and not capable(t.creds, CAP_MKNOD):
         raise EPERM()
     parent, name = _new_name(t, dirfd, path)
     check_dir_write(t, parent)
@@ -334,6 +340,7 @@ def link_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes
     parent, name = _new_name(t, newdirfd, newpath)
     if old.mount is not parent.mount:
         raise EXDEV()
+    check_hardlink(t.creds, old.dentry.inode.stat())
     if old.dentry.inode.is_dir():
         raise EPERM()
     if old.dentry.dead and not getattr(old.dentry.inode, "is_tmpfile", False):
@@ -416,8 +423,8 @@ def rename_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: byt
         flags & RENAME_EXCHANGE and flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)
     ):
         raise EINVAL()
-    if flags & RENAME_WHITEOUT and t.creds.euid != 0:
-        raise EPERM()  # Linux: CAP_MKNOD
+    if flags & RENAME_WHITEOUT and not capable(t.creds, CAP_MKNOD):
+        raise EPERM()
     ow, nw = walker(t, olddirfd, oldpath), walker(t, newdirfd, newpath)
     op, oname = ow.parent()
     np_, nname = nw.parent()
@@ -522,7 +529,7 @@ def chmod_vd(t: Any, vd: VirtualDentry, mode: int) -> None:
     if not is_owner(t.creds, st):
         raise EPERM()
     mode &= 0o7777
-    if t.creds.fsuid != 0 and not t.creds.in_group(st.gid):
+    if not t.creds.in_group(st.gid) and not capable(t.creds, CAP_FSETID):
         mode &= ~S_ISGID
     vd.dentry.inode.setattr(t, SetAttr(mode=st.mode & S_IFMT | mode))
     vd.mount.vfs.walks.clear()  # search permission may have changed
@@ -536,7 +543,7 @@ def chown_vd(t: Any, vd: VirtualDentry, uid: int, gid: int) -> None:
     uid = None if uid == 0xFFFFFFFF else uid  # uid_t: (uid_t)-1 means "unchanged"
     gid = None if gid == 0xFFFFFFFF else gid
     c = t.creds
-    if c.fsuid != 0:
+    if not capable(c, CAP_CHOWN):
         if uid is not None and uid != st.uid:
             raise EPERM()
         if gid is not None and gid != st.gid and (c.fsuid != st.uid or not c.in_group(gid)):
@@ -609,8 +616,7 @@ def access_at(t: Any, dirfd: int, path: bytes, mode: int, follow: bool, effectiv
         return
     creds = t.creds
     if not effective:
-        creds = creds.copy()
-        creds.fsuid, creds.fsgid = creds.uid, creds.gid
+        creds = creds.for_real_ids()
     st = vd.dentry.inode.stat()
     if mode & 2 and _read_only(vd) and st.mode & S_IFMT in (S_IFREG, S_IFDIR, S_IFLNK):
         raise EROFS()

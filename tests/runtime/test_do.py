@@ -160,3 +160,22 @@ def test_file_access_mode(access: str, tmp_path: Path, describe) -> None:
     size = b"3" if access == "exclusive" else b"6"
     # The contents are always the host's: only attributes are cached.
     assert (out, p.returncode) == (size + b"\nabcdef\n", 0), (out, err[-2000:])
+
+
+def test_proc_sys_writes_follow_linux(sandbox_platform: str, run_sandboxed, describe) -> None:
+    # The sandbox's own sysctls: root writes them (a value Linux refuses is EINVAL, dash's
+    # "I/O error"); a non-root user, even with CAP_DAC_OVERRIDE, may not (python drops to
+    # uid 1000 keeping the capabilities, then opens for write).
+    drop = ("import ctypes, os; libc = ctypes.CDLL(None); libc.prctl(8, 1); "
+            "os.setresuid(1000, 1000, 1000); "
+            "hdr = (ctypes.c_uint32 * 2)(0x20080522, 0); data = (ctypes.c_uint32 * 6)(); "
+            "libc.capget(hdr, data); data[0] = data[1]; data[3] = data[4]; "
+            "libc.capset(hdr, data)\n"
+            "try:\n open('/proc/sys/kernel/shmmni', 'w')\n"
+            "except PermissionError:\n print('non-root: EACCES')")
+    script = ("f=/proc/sys/net/ipv4/ip_unprivileged_port_start; echo 80 > $f; cat $f; "
+              "echo 99999 > $f || echo refused; cat $f; "
+              f"/usr/bin/python3 -c \"{drop}\"")
+    p = run_sandboxed(sandbox_platform, ["/bin/sh", "-c", script])
+    out = p.stdout.decode().splitlines()
+    assert out == ["80", "refused", "80", "non-root: EACCES"], describe(p)

@@ -6,6 +6,7 @@ import struct
 from typing import Any
 
 from sentry.abi.errno import EINVAL, ENOPROTOOPT, ENOTCONN
+from sentry.kernel.creds import CAP_NET_BIND_SERVICE, capable
 from sentry.netstack.inet import addr as A
 from sentry.netstack.inet.ports import PortTable
 from sentry.netstack.socket import (
@@ -16,14 +17,16 @@ IPV6_V6ONLY = 26
 IP_TOS, IP_TTL, IP_MTU_DISCOVER, IP_RECVERR, IP_PKTINFO = 1, 2, 10, 11, 8
 IPV6_UNICAST_HOPS, IPV6_RECVERR, IPV6_TCLASS, IPV6_RECVPKTINFO = 16, 25, 67, 49
 _INT = struct.Struct("<i")
-UNPRIVILEGED_PORT_START = 1024
 _IP_DEFAULTS = {IP_TTL: 64, IP_MTU_DISCOVER: 1}
 _IPV6_DEFAULTS = {IPV6_UNICAST_HOPS: 64}
 
 
 def check_port(t: Any, port: int) -> None:
-    """EACCES for a port below net.ipv4.ip_unprivileged_port_start (1024) unless root."""
-    if 0 < port < UNPRIVILEGED_PORT_START and t is not None and t.creds.euid != 0:
+    """EACCES for a port below net.ipv4.ip_unprivileged_port_start without
+    CAP_NET_BIND_SERVICE."""
+    if t is None or port <= 0 or capable(t.creds, CAP_NET_BIND_SERVICE):
+        return
+    if port < t.kernel.sysctl.int("net.ipv4.ip_unprivileged_port_start"):
         from sentry.abi.errno import EACCES
 
         raise EACCES()

@@ -53,6 +53,16 @@ def test_minimal_config_loads_with_defaults(tmp_path) -> None:
     (lambda c: c.update(hooks={"prestart": [{"path": "rel"}]}), "hooks.prestart[0].path"),
     (lambda c: c.update(hostname=5), "hostname: must be a string"),
     (lambda c: c.update(linux={"namespaces": [{"type": "bogus"}]}), "linux.namespaces[0].type"),
+    (lambda c: c["process"].update(capabilities=["CAP_KILL"]),
+     "process.capabilities: must be an object"),
+    (lambda c: c["process"].update(capabilities={"bounding": [5]}),
+     "process.capabilities.bounding[0]: must be a string"),
+    (lambda c: c.update(linux={"sysctl": {"vm.swappiness": "1"}}),
+     "linux.sysctl.vm.swappiness: sysctl 'vm.swappiness' is not in a separate kernel namespace"),
+    (lambda c: c.update(linux={"sysctl": {"kernel.shmmni": 5}}),
+     "linux.sysctl.kernel.shmmni: must be a string"),
+    (lambda c: c.update(linux={"sysctl": {"kernel.shmmni": "x"}}), "is not a number"),
+    (lambda c: c.update(linux={"sysctl": {"kernel.sem": "1 2 3 4 5"}}), "is out of range"),
 ])
 def test_invalid_config_names_the_field(tmp_path, change, field) -> None:
     cfg = minimal(tmp_path)
@@ -78,6 +88,35 @@ def test_rlimits_and_user(tmp_path) -> None:
     s = parse(cfg, str(tmp_path))
     assert (s.process.uid, s.process.gid, s.process.additional_gids) == (1000, 100, [5, 6])
     assert s.process.rlimits == [(7, 64, 128)]
+
+
+def test_capabilities_and_sysctl(tmp_path) -> None:
+    cfg = minimal(tmp_path)
+    assert parse(cfg, str(tmp_path)).process.capabilities is None  # no field: root keeps all
+    cfg["process"]["capabilities"] = {"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NEWER"],
+                                      "effective": ["CAP_KILL"]}
+    cfg["linux"] = {"sysctl": {"net.ipv4.ip_unprivileged_port_start": "0",
+                               "kernel.sem": "1 2 3 4"}}
+    s = parse(cfg, str(tmp_path))
+    assert s.process.capabilities == {"bounding": 0b100001, "effective": 0b100000,
+                                      "inheritable": 0, "permitted": 0, "ambient": 0}
+    assert s.sysctl["kernel.sem"] == "1 2 3 4"
+
+
+def test_sysctl_values() -> None:
+    from sentry.kernel.sysctl import Sysctl, SysctlError
+
+    v = Sysctl({"kernel.sem": "1 2 3 4"})
+    assert v.get("kernel.sem") == "1\t2\t3\t4"
+    v.set("kernel.sem", "9\n")  # a partial write keeps the others
+    assert v.get("kernel.sem") == "9\t2\t3\t4"
+    v.set("kernel.domainname", "example.org\n")
+    assert v.get("kernel.domainname") == "example.org"
+    assert v.int("net.ipv4.ip_unprivileged_port_start") == 1024
+    with pytest.raises(SysctlError):
+        v.set("net.ipv4.ip_unprivileged_port_start", "65536")
+    with pytest.raises(SysctlError):
+        v.set("kernel.domainname", "x" * 65)
 
 
 def test_status_guards() -> None:

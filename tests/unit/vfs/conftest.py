@@ -18,6 +18,7 @@ import pytest
 from sentry.abi.errno import SysError
 from sentry.kernel.args import Args
 from sentry.kernel.creds import Credentials
+from sentry.kernel.sysctl import Sysctl
 from sentry.kernel.fd_table import FdTable
 from sentry.kernel.memory import BufferBackend, Memory
 from sentry.kernel.task import Task
@@ -43,6 +44,7 @@ class FakeKernel:
         self.thread_groups: dict[int, Any] = {}
         self.hostname = "sandbox"
         self.timers = Timers()
+        self.sysctl = Sysctl()
 
     async def wait(self, t: Any, source: Any, events: int) -> None:
         await Park(source, events)

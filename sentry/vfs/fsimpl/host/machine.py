@@ -36,9 +36,19 @@ def host_proc_stat() -> bytes:
         return b""
 
 
-def cap_last_cap() -> int:
+def own_capabilities() -> dict[str, int] | None:
+    """The Sentry process's own capability sets on the host (`do` gives its caller's sets to
+    the guest), None if they cannot be read."""
+    names = {"CapInh": "inheritable", "CapPrm": "permitted", "CapEff": "effective",
+             "CapBnd": "bounding", "CapAmb": "ambient"}
     try:
-        with open("/proc/sys/kernel/cap_last_cap", "rb") as f:
-            return int(f.read())
-    except (OSError, ValueError):
-        return 40
+        with open("/proc/self/status", "rb") as f:
+            text = f.read().decode()
+    except OSError:
+        return None
+    out = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key in names:
+            out[names[key]] = int(value.strip(), 16)
+    return out if len(out) == len(names) else None

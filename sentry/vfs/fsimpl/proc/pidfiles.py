@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from sentry.vfs.fsimpl.host.machine import cap_last_cap, task_proc_file
+from sentry.vfs.fsimpl.host.machine import task_proc_file
 from sentry.vfs.fsimpl.proc import maps as _maps
 
 
@@ -45,10 +45,9 @@ def _host_status(tg: Any) -> dict[str, str]:
 
 
 def _caps(c: Any) -> list[str]:
-    full = (1 << (cap_last_cap() + 1)) - 1
-    have = full if c.euid == 0 else 0
-    return [f"CapInh:\t{0:016x}", f"CapPrm:\t{have:016x}", f"CapEff:\t{have:016x}",
-            f"CapBnd:\t{full:016x}", f"CapAmb:\t{0:016x}"]
+    return [f"CapInh:\t{c.inheritable:016x}", f"CapPrm:\t{c.permitted:016x}",
+            f"CapEff:\t{c.effective:016x}", f"CapBnd:\t{c.bounding:016x}",
+            f"CapAmb:\t{c.ambient:016x}"]
 
 
 def status(t: Any, tg: Any) -> bytes:

@@ -12,7 +12,9 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from sentry.abi.errno import EACCES, ENOENT
+from sentry.abi.errno import EACCES, EINVAL, ENOENT
+from sentry.kernel import sysctl
+from sentry.kernel.creds import CAP_NET_ADMIN, capable
 from sentry.abi.stat import S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, dtype_of
 from sentry.vfs.constants import O_ACCMODE, O_RDONLY
 from sentry.vfs.dentry import Dentry, VirtualDentry
@@ -185,15 +187,64 @@ def _root_entries(t: Any, d: ProcDir) -> dict[bytes, Callable[[], Inode]]:
 
 
 def _sys_entries(t: Any, d: ProcDir) -> dict[bytes, Callable[[], Inode]]:
-    fs = d.fs
+    return _sysctl_dir("")(t, d)
 
-    def kernel_dir(t: Any, d: ProcDir) -> dict[bytes, Callable[[], Inode]]:
-        return {
-            name.encode(): (lambda n=name, g=gen: ProcFile(fs, "sys/kernel/" + n, g))
-            for name, gen in machine.SYS_KERNEL.items()
-        }
 
-    return {b"kernel": lambda: ProcDir(fs, "sys/kernel", 0o555, kernel_dir)}
+def _sysctl_dir(prefix: str) -> Callable[[Any, ProcDir], dict[bytes, Callable[[], Inode]]]:
+    """/proc/sys/<prefix as a path>: the sysctls under `prefix` (sentry/kernel/sysctl.py),
+    and in kernel/ the machine's read-only names too."""
+    def entries(t: Any, d: ProcDir) -> dict[bytes, Callable[[], Inode]]:
+        fs = d.fs
+        out: dict[bytes, Callable[[], Inode]] = {}
+        if prefix == "kernel.":
+            for name, gen in machine.SYS_KERNEL.items():
+                out[name.encode()] = lambda n=name, g=gen: ProcFile(fs, "sys/kernel/" + n, g)
+        for key in sysctl.KEYS:
+            if not key.startswith(prefix):
+                continue
+            head, dot, _ = key[len(prefix):].partition(".")
+            sub = prefix + head
+            if dot:
+                out[head.encode()] = lambda s=sub: ProcDir(
+                    fs, "sys/" + s.replace(".", "/"), 0o555, _sysctl_dir(s + "."))
+            else:
+                out[head.encode()] = lambda s=sub: SysctlFile(fs, s)
+        return out
+
+    return entries
+
+
+class SysctlFile(ProcInode):
+    """A /proc/sys file: the sandbox's value of one sysctl, writable by root (0644)."""
+
+    def __init__(self, fs: ProcFS, name: str) -> None:
+        super().__init__(fs, "sys/" + name.replace(".", "/"), S_IFREG | 0o644)
+        self.name = name
+
+    def open(self, t: Any, vd: Any, flags: int) -> Any:
+        """Linux's sysctl permission replaces the mode check: writers are euid 0, or for
+        net.* CAP_NET_ADMIN (CAP_DAC_OVERRIDE does not count)."""
+        c = t.creds
+        if flags & O_ACCMODE != O_RDONLY and c.euid != 0 and not (
+                self.name.startswith("net.") and capable(c, CAP_NET_ADMIN)):
+            raise EACCES()
+        return SysctlOpen(flags, vd, t.kernel.sysctl, self.name)
+
+
+class SysctlOpen(BytesFile):
+    def __init__(self, flags: int, vd: Any, values: Any, name: str) -> None:
+        super().__init__(flags, vd, values.get(name).encode() + b"\n")
+        self.values, self.name = values, name
+
+    def pwrite_at(self, data: bytes, off: int) -> int:
+        """A whole value at offset 0 (Linux's sysctl_writes_strict); later writes are
+        ignored. EINVAL for a value Linux refuses."""
+        if off == 0:
+            try:
+                self.values.set(self.name, data.decode())
+            except (sysctl.SysctlError, UnicodeDecodeError):
+                raise EINVAL() from None
+        return len(data)
 
 
 def _pid_dir(fs: ProcFS, t: Any, pid: int) -> ProcDir:
