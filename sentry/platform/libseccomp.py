@@ -31,11 +31,11 @@ _NR_SCMP_ERROR = -1
 MAX_ARGS = 6
 
 
-def ERRNO(x: int) -> int:  # noqa: N802 - libseccomp's (and pyseccomp's) name
+def ERRNO(x: int) -> int:  # libseccomp's (and pyseccomp's) name
     return 0x00050000 | (x & 0xFFFF)
 
 
-def TRACE(x: int) -> int:  # noqa: N802
+def TRACE(x: int) -> int:
     return 0x7FF00000 | (x & 0xFFFF)
 
 
