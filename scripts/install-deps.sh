@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
     gcc make libc6-dev linux-libc-dev  # native/ (cffi extension, stub), C probes, syscall headers
-    libseccomp2                        # pyseccomp builds the BPF filter with libseccomp.so.2
+    libseccomp2                        # the BPF filters are built with libseccomp.so.2 (ctypes)
     python3-venv python3-dev           # `make setup` creates .venv; headers for the extension
     busybox-static                     # static workloads for tests
     proot                              # the C ptrace peer the benchmarks compare against

@@ -59,7 +59,10 @@ MAX_REQUEST = 1 << 20
 
 
 class ControlServer:
-    def __init__(self, kernel: Kernel, root: SandboxRoot, path: str) -> None:
+    def __init__(self, kernel: Kernel, root: SandboxRoot, path: str, *,
+                 start: bool = True) -> None:
+        """Listens on `path` at once (a client may connect from then on: it waits in the
+        backlog); the thread that accepts starts now, or with start=False at start()."""
         self.kernel = kernel
         self.root = root
         self.path = path
@@ -80,6 +83,10 @@ class ControlServer:
         kernel.fd_handlers[self.efd] = self._serve
         kernel.on_init_stub = self._make_zygote
         self.thread = threading.Thread(target=self._accept_loop, name="control", daemon=True)
+        if start:
+            self.start()
+
+    def start(self) -> None:
         # Born with SIGCHLD blocked: the loop's handler must never run on this thread.
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
         try:

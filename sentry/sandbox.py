@@ -198,7 +198,7 @@ class ContainerSandbox:
         netstack.set_network(cfg.network)  # ValueError for a mode that does not exist yet
         self.cfg = cfg
         self.kernel = Kernel(get_platform(cfg.platform), hostname=cfg.hostname or "runsc",
-                             strace=cfg.strace)
+                             strace=cfg.strace, defer_handlers=True)
         if cfg.max_tasks > 0:
             self.kernel.max_tasks = cfg.max_tasks
         self.kernel.sysctl = Sysctl(cfg.sysctl)
@@ -228,7 +228,8 @@ class ContainerSandbox:
             raise _launch_error(path, e) from None
 
     def prepare(self) -> None:
-        """What the launch needs that can be made while `start` is awaited."""
+        """What the launch and the run need that can be made while `start` is awaited."""
+        self.kernel.load_handlers()
         self.kernel.platform.prepare()
 
     def run(self) -> int:

@@ -13,8 +13,6 @@ test_fastpath.py checks that both parsers agree.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -76,7 +74,15 @@ def _flags(argv: Sequence[str], i: int, flags: dict[str, tuple[str, bool]],
     return i
 
 
-def parse(argv: Sequence[str]) -> SimpleNamespace | None:
+class Options:
+    """The parsed command line, as attributes (argparse.Namespace's part that is used; the
+    `types` module, for SimpleNamespace, is one more import)."""
+
+    def __init__(self, **kw: object) -> None:
+        self.__dict__.update(kw)
+
+
+def parse(argv: Sequence[str]) -> Options | None:
     out: dict[str, object] = dict(GLOBAL_DEFAULTS)
     i = _flags(argv, 0, GLOBAL_FLAGS, out, None)
     if i is None or i >= len(argv) or argv[i] not in COMMANDS:
@@ -93,4 +99,4 @@ def parse(argv: Sequence[str]) -> SimpleNamespace | None:
         return None
     for (name, default), value in zip(wanted, given + [None] * len(wanted), strict=False):
         out[name] = default if value is None else value
-    return SimpleNamespace(**out)
+    return Options(**out)

@@ -3,8 +3,7 @@ the hook's own args (args[0] is argv[0]) and env, killed after its timeout."""
 
 from __future__ import annotations
 
-import json
-
+from runsc_py.container import jsonfast
 from runsc_py.log import log
 
 TYPE_CHECKING = False
@@ -25,7 +24,7 @@ def run(kind: str, hooks: dict[str, list[dict[str, Any]]], state: dict[str, Any]
         return
     import subprocess
 
-    data = json.dumps(state).encode()
+    data = jsonfast.dumps(state).encode()
     for i, h in enumerate(items):
         args = h.get("args") or [h["path"]]
         try:

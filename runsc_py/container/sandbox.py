@@ -191,8 +191,14 @@ def _close_inherited(keep: set[int]) -> None:
 
 def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
            go_r: int, w: int, preserve_fds: int) -> int:
+    import gc
+
     from runsc_py import log as cli_log
 
+    # No cyclic collections while the Sentry's modules load and the container is built
+    # (they would walk the growing heap again and again, ~5 ms of the wait in `create`);
+    # enabled again for the run, where Kernel.run() freezes what start-up made.
+    gc.disable()
     cli_log.activate()  # the Sentry's loggers write to --log too
     os.setsid()
     keep = {go_r, w} | cli_log.log_fds() | set(range(3, 3 + preserve_fds))
@@ -231,12 +237,15 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
         raise SpawnError(f"exec: {spec.process.args[0]!r}: {e}") from None
     from sentry.control import ControlServer
 
-    # Listening before `create` returns: an exec right after `start` finds the socket.
-    server = ControlServer(sb.kernel, sb.root, os.path.join(state_dir, CONTROL_SOCK))
+    # Listening before `create` returns: an exec right after `start` finds the socket (and
+    # waits in its backlog until the thread that accepts runs, started after "ok").
+    server = ControlServer(sb.kernel, sb.root, os.path.join(state_dir, CONTROL_SOCK),
+                           start=False)
     server.default_caps = sb.cfg.capabilities
     fifo = os.open(os.path.join(state_dir, START_FIFO),
                    os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
     _tell(w, "ok")
+    server.start()
     # While `create` returns and `start` comes: the launch (the platform's seccomp filter,
     # the first task in its namespaces up to its stub stop, the exec zygote). The task is
     # held there, nothing of the workload's program loaded, until `start` writes the fifo.
@@ -260,6 +269,7 @@ def _child(spec: Spec, state_dir: str, opts: Any, console_socket: str | None,
 
     sb.kernel.fd_handlers[fifo] = on_start
     platform.watch_fd(fifo, POLLIN)
+    gc.enable()
     try:
         code = sb.run()
     finally:

@@ -8,8 +8,9 @@ result keeps the raw document (`spec.raw`) for hooks and annotations.
 
 from __future__ import annotations
 
-import json
 import os
+
+from runsc_py.container import jsonfast
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def _read(bundle: str) -> dict[str, Any]:
     path = os.path.join(bundle, "config.json")
     try:
         with open(path, "rb") as f:
-            raw = json.load(f)
+            raw = jsonfast.loads(f.read())
     except FileNotFoundError:
         raise ConfigError(f"config.json: not found in bundle {bundle}") from None
     except OSError as e:

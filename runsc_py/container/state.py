@@ -7,34 +7,58 @@ temporary file and renamed. A saved pid is trusted only while /proc/<pid>/stat s
 shows the start time recorded with it (PID reuse), so `state` and `list` are right after
 a crash of the sandbox process.
 
-Every runtime command loads this module, so it keeps to what `json` loads anyway (no
-dataclasses, datetime, typing or shutil: each is milliseconds of start-up).
+Every runtime command loads this module, so it keeps to modules that cost no start-up:
+no json package (runsc_py/container/jsonfast.py), re, enum, dataclasses, datetime, typing
+or shutil (each is milliseconds, on each of the shim's calls).
 """
 
 from __future__ import annotations
 
-import enum
 import errno
 import fcntl
-import json
 import os
-import re
 import time
+
+from runsc_py.container import jsonfast
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 OCI_VERSION = "1.0.2"
-ID_RE = re.compile(r"^[\w+\-.]+$")
+ID_PUNCTUATION = frozenset("_+-.")  # with letters and digits (regexp [\w+\-.])
 
 
-class Status(enum.Enum):
-    CREATING = "creating"
-    CREATED = "created"
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPED = "stopped"
+class Status:
+    """A container's status: one instance per OCI name (Status.CREATED ...; Status("created")
+    finds it), compared with `is`, as an enum's members are."""
+
+    __slots__ = ("name", "value")
+    _members: dict[str, Status] = {}
+    CREATING: Status
+    CREATED: Status
+    RUNNING: Status
+    PAUSED: Status
+    STOPPED: Status
+
+    def __new__(cls, value: str) -> Status:
+        try:
+            return cls._members[value]
+        except (KeyError, TypeError):
+            raise ValueError(f"{value!r} is not a valid Status") from None
+
+    @classmethod
+    def _add(cls, name: str, value: str) -> None:
+        member = object.__new__(cls)
+        member.name, member.value = name, value
+        cls._members[value] = member
+        setattr(cls, name, member)
+
+    def __repr__(self) -> str:
+        return f"<Status.{self.name}: {self.value!r}>"
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return Status, (self.value,)
 
     def can_start(self) -> bool:
         return self is Status.CREATED
@@ -49,6 +73,10 @@ class Status(enum.Enum):
         return self in (Status.CREATED, Status.RUNNING)
 
 
+for _name in ("CREATING", "CREATED", "RUNNING", "PAUSED", "STOPPED"):
+    Status._add(_name, _name.lower())
+
+
 class ContainerError(Exception):
     """A lifecycle error; the message says which container and what went wrong."""
 
@@ -58,7 +86,8 @@ class NotFound(ContainerError):
 
 
 def check_id(cid: str) -> str:
-    if not cid or not ID_RE.match(cid) or cid in (".", ".."):
+    if (not cid or cid in (".", "..")
+            or not all(c.isalnum() or c in ID_PUNCTUATION for c in cid)):
         raise ContainerError(f"invalid container id {cid!r}")
     return cid
 
@@ -161,7 +190,7 @@ class Store:
         path = os.path.join(self.dir(cid), "state.json")
         try:
             with open(path, "rb") as f:
-                data = json.load(f)
+                data = jsonfast.loads(f.read())
         except FileNotFoundError:
             raise NotFound(f"container {cid} does not exist") from None
         except ValueError as e:
@@ -175,7 +204,7 @@ class Store:
         # Written whole, then renamed: a reader sees the old file or the new one. No
         # fsync: the state lives as long as the boot (/run), as runc's does.
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(st.to_dict(), f)
+            f.write(jsonfast.dumps(st.to_dict()))
         os.rename(tmp, os.path.join(d, "state.json"))
 
     def remove(self, cid: str) -> None:

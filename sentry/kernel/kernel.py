@@ -92,13 +92,18 @@ def exit_code(status: int) -> int:
 
 class Kernel:
     def __init__(self, platform: Any, *, hostname: str = "runsc", strace: bool = False,
-                 report: bool = False) -> None:
+                 report: bool = False, defer_handlers: bool = False) -> None:
         self.platform = platform
         self.hostname = hostname
         self.sysctl = Sysctl()  # the guest's /proc/sys values (linux.sysctl sets some)
         self.strace = strace
         self.report = Report(platform.name) if report else None  # runsc_py do --report
-        self.handlers = task_syscall.build_handlers(os.environ.get(task_syscall.TEST_FAULT_ENV))
+        # The handlers (the syscall modules' import): now, or with defer_handlers by
+        # load_handlers() before the first task runs (a runtime's sandbox process does it
+        # once `create` has returned).
+        self.handlers: list[Any] = []
+        if not defer_handlers:
+            self.load_handlers()
         self.tasks: dict[int, Task] = {}  # host tid → task
         self.thread_groups: dict[int, ThreadGroup] = {}  # vpid → thread group
         self.parked: dict[Task, tuple[Parked, int | None]] = {}  # task → (call, notif id)
@@ -135,6 +140,11 @@ class Kernel:
         # Sentry sent from outside the PID namespace, where the host's si_pid is 0.
         self.signal_senders: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self.stop_requests: dict[Task, Any] = {}  # task → callback() at its next ptrace stop
+
+    def load_handlers(self) -> None:
+        if not self.handlers:
+            self.handlers = task_syscall.build_handlers(
+                os.environ.get(task_syscall.TEST_FAULT_ENV))
 
     # -- tasks ---------------------------------------------------------------------
 
@@ -190,6 +200,7 @@ class Kernel:
         # Start-up objects (modules, tables, the rootfs) live as long as the Sentry: out of
         # the collector's generations, the full collections the loop's churn of short-lived
         # objects triggers no longer walk them.
+        self.load_handlers()
         gc.freeze()
         try:
             self._loop()

@@ -1,4 +1,4 @@
-"""Builds the workload's seccomp filter with libseccomp (pyseccomp) and exports it as BPF.
+"""Builds the workload's seccomp filter with libseccomp (libseccomp.py) and exports it as BPF.
 
 seccomp platform, three lanes:
   ALLOW  the allow-list (sentry/platform/allowlist.py), argument conditions included;
@@ -22,15 +22,15 @@ from sentry.syscalls.table import TABLE, TRACE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import pyseccomp as sc
+    from sentry.platform import libseccomp as sc
 
 
 def _sc():
-    """pyseccomp, imported on first use: its import runs ldconfig twice, which a runtime
-    does while it waits for `start` (Platform.prepare), not on the way to it."""
-    import pyseccomp
+    """libseccomp, loaded on first use (a runtime does it while it waits for `start`, in
+    Platform.prepare, not on the way to it)."""
+    from sentry.platform import libseccomp
 
-    return pyseccomp
+    return libseccomp
 
 # Calls that always take the TRACE lane on the seccomp platform (register surgery).
 TRACED = ("execve", "execveat", "clone", "clone3", "fork", "vfork")
@@ -112,12 +112,7 @@ def ptrace_filter() -> sc.SyscallFilter:
 
 
 def export_bpf(f: sc.SyscallFilter) -> bytes:
-    import tempfile
-
-    with tempfile.TemporaryFile() as t:
-        f.export_bpf(t)
-        t.seek(0)
-        return t.read()
+    return f.export_bpf_bytes()
 
 
 def export_pfc(f: sc.SyscallFilter) -> str:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import pyseccomp as sc
+    from sentry.platform import libseccomp as sc
 
 MODES = ("kill", "log", "off")
 
@@ -113,7 +113,7 @@ def build(mode: str = "kill", network: str = "none", container: bool = False,
     `rmdir_dirfds`: directories held open by the Sentry under which it may still remove
     a directory, by unlinkat(fd, name, AT_REMOVEDIR) with exactly that fd and flag (`do`
     removes its cgroups after the run: runsc_py/container/workload_cgroup.py)."""
-    import pyseccomp as sc  # on use: its import runs ldconfig twice (start-up time)
+    from sentry.platform import libseccomp as sc
 
     default = sc.KILL_PROCESS if mode == "kill" else sc.LOG
     f = sc.SyscallFilter(default)
