@@ -29,6 +29,9 @@ from sentry.syscalls.table import TABLE
 TIMEOUT = 60  # a probe takes about a second; a hung one costs this much, then "differs"
 PASS, DIFFERS, UNSUPPORTED, XFAIL, NOPROBE, ERROR = (
     "pass", "differs", "unsupported", "xfail", "no probe", "error")
+# The statuses of the calls the sandbox serves: the Sentry's table, and the host allow-list
+# (`runsc_py syscalls` spells it "host" in JSON). Each needs a probe; ENOSYS rows do not.
+SERVED = ("supported", "partial", "host")
 
 
 @dataclass

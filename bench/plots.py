@@ -6,7 +6,8 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from bench.compat import DIFFERS, NOPROBE, PASS, UNSUPPORTED, XFAIL
+from bench.compat import DIFFERS, NOPROBE, PASS, SERVED, UNSUPPORTED, XFAIL
+from bench.report import base as base_of
 
 COLORS = {"native": "#4d4d4d", "seccomp": "#1f77b4", "ptrace": "#ff7f0e", "proot": "#2ca02c"}
 EXTRA = ["#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -17,15 +18,15 @@ def _color(runtime: str, i: int) -> str:
 
 
 def _ratio_plot(plt, benches: dict, names: list[str], runtimes: list[str], title: str,
-                path: Path) -> None:
-    others = [r for r in runtimes if r != "native"]
+                path: Path, base: str = "native") -> None:
+    others = [r for r in runtimes if r != base]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(names) * max(1, len(others)) / 2 + 1.5))
     h = 0.8 / max(1, len(others))
     for i, r in enumerate(others):
         ys, xs = [], []
         for j, n in enumerate(names):
             b = benches[n]
-            s, nat = b["samples"].get(r), b["samples"].get("native")
+            s, nat = b["samples"].get(r), b["samples"].get(base)
             if s and nat:
                 ys.append(j + i * h)
                 xs.append(statistics.median(s) / statistics.median(nat))
@@ -39,7 +40,7 @@ def _ratio_plot(plt, benches: dict, names: list[str], runtimes: list[str], title
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.axvline(1, color="black", lw=0.8)
-    ax.set_xlabel("median time relative to native (log scale; 1 = native)")
+    ax.set_xlabel(f"median time relative to {base} (log scale; 1 = {base})")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
@@ -74,7 +75,7 @@ def _throughput_plot(plt, benches: dict, names: list[str], runtimes: list[str],
 def _compat_plot(plt, compat: dict, path: Path) -> None:
     runtimes = [r for r in compat["runtimes"] if r != "native"]
     impl = [row for row in compat["syscalls"].values()
-            if row["status"] in ("supported", "partial")]
+            if row["status"] in SERVED]
     verdicts = [(PASS, "#2ca02c"), (XFAIL, "#bcbd22"), (DIFFERS, "#d62728"),
                 (UNSUPPORTED, "#7f7f7f"), (NOPROBE, "#c7c7c7")]
     fig, ax = plt.subplots(figsize=(8, 0.6 * len(runtimes) + 1.5))
@@ -87,7 +88,7 @@ def _compat_plot(plt, compat: dict, path: Path) -> None:
                 ax.text(left[i] + c / 2, i, str(c), va="center", ha="center", fontsize=8)
         left = [a + b for a, b in zip(left, counts, strict=True)]
     ax.invert_yaxis()
-    ax.set_xlabel(f"syscalls the table marks supported or partial ({len(impl)})")
+    ax.set_xlabel(f"syscalls the sandbox serves: supported, partial or host ({len(impl)})")
     ax.set_title("Probe verdicts per runtime")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=5, fontsize=8)
     fig.tight_layout()
@@ -107,9 +108,9 @@ def make(res: dict, out_dir: Path) -> dict[str, str]:
     benches = res.get("bench", {}).get("benchmarks", {})
     runtimes = list(res.get("bench", {}).get("runtimes", {}))
 
-    def names(*kinds: str) -> list[str]:
+    def names(*kinds: str, base: str = "native") -> list[str]:
         return [n for n, b in benches.items() if b["kind"] in kinds
-                and b["samples"].get("native")]
+                and b["samples"].get(base)]
 
     if names("latency"):
         _ratio_plot(plt, benches, names("latency"), runtimes, "Per-call latency vs native",
@@ -124,10 +125,14 @@ def make(res: dict, out_dir: Path) -> dict[str, str]:
         made["workload"] = "workloads.png"
     others = sorted({b["kind"] for b in benches.values()}
                     - {"latency", "throughput", "startup", "workload"})
-    for kind in others:
-        if names(kind):
-            _ratio_plot(plt, benches, names(kind), runtimes, f"{kind} vs native",
-                        out_dir / f"{kind}.png")
+    for kind in others:  # e.g. oci: runsc_py vs runc, no native column (as in its table)
+        rows = [b for b in benches.values() if b["kind"] == kind]
+        base = base_of(rows[0])
+        if names(kind, base=base):
+            cols = [r for r in runtimes if any(r in b["samples"] for b in rows)]
+            cols += [r for b in rows for r in b["samples"] if r not in cols]
+            _ratio_plot(plt, benches, names(kind, base=base), list(dict.fromkeys(cols)),
+                        f"{kind} vs {base}", out_dir / f"{kind}.png", base=base)
             made[kind] = f"{kind}.png"
     if "compat" in res:
         _compat_plot(plt, res["compat"], out_dir / "compat.png")

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from bench import report
-from bench.compat import DIFFERS, UNSUPPORTED, XFAIL
+from bench.compat import DIFFERS, SERVED, UNSUPPORTED, XFAIL
 
 REPO = Path(__file__).resolve().parent.parent
 LAST = REPO / "bench" / "last-run"
@@ -44,7 +44,7 @@ def compatibility(res: dict) -> list[str]:
     for r in runtimes:
         bad = [(n, row["results"][r]) for n, row in sorted(c["syscalls"].items(),
                                                             key=lambda kv: kv[1]["nr"])
-               if row["status"] in ("supported", "partial")
+               if row["status"] in SERVED
                and row["results"].get(r) in (DIFFERS, UNSUPPORTED, XFAIL)]
         if bad:
             out.append(f"- {r}: " + ", ".join(f"{n} ({v})" for n, v in bad))
@@ -66,11 +66,16 @@ def performance(res: dict) -> list[str]:
            "compare ratios within the run, not figures across runs. In the sandbox, files "
            "written land in an in-memory upper layer, so fsync-bound work (sqlite) can beat "
            "native.", ""]
-    plots = {k: f"bench/last-run/{v}" for k, v in {
-        "latency": "latency.png", "throughput": "throughput.png",
-        "workload": "workloads.png"}.items() if (LAST / v).exists()}
+    plots = {k: f"bench/last-run/{v}" for k, v in last_plots().items() if k != "compat"}
     out += [line.replace("### ", "#### ") for line in report.bench_tables(res, plots, short=True)]
     return out
+
+
+def last_plots() -> dict[str, str]:
+    """{report section: file name} of the plots in bench/last-run/ (as plots.make names
+    them: workloads.png is the "workload" section, any other NAME.png the NAME one)."""
+    return {("workload" if f.stem == "workloads" else f.stem): f.name
+            for f in sorted(LAST.glob("*.png"))}
 
 
 def replace(text: str, key: str, body: list[str]) -> str:
@@ -106,10 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             if f.suffix == ".png":
                 shutil.copy(f, LAST / f.name)
     (LAST / "results.json").write_text(json.dumps(res, indent=1))
-    made = {k: v for k, v in {"latency": "latency.png", "throughput": "throughput.png",
-                              "workload": "workloads.png", "compat": "compat.png"}.items()
-            if (LAST / v).exists()}
-    report.write(res, LAST, made, None)
+    report.write(res, LAST, last_plots(), None)
     readme = REPO / "README.md"
     text = readme.read_text()
     text = replace(text, "compatibility", compatibility(res))

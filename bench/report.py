@@ -10,10 +10,10 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from bench.compat import DIFFERS, NOPROBE, PASS, UNSUPPORTED, XFAIL
+from bench.compat import DIFFERS, NOPROBE, PASS, SERVED, UNSUPPORTED, XFAIL
 
 KINDS = [("latency", "Per-call latency (in-guest, per iteration)"),
-         ("throughput", "Throughput (in-guest, 64 KiB calls)"),
+         ("throughput", "Throughput (in-guest)"),
          ("startup", "Start-up"),
          ("workload", "Whole workloads (wall time of one run)")]
 MARK = {PASS: "pass", DIFFERS: "**differs**", UNSUPPORTED: "**unsupported**",
@@ -40,6 +40,11 @@ def fmt(value: float, unit: str) -> str:
     return f"{_g(value / 1000)} µs" if value >= 1000 else f"{value:.0f} ns"
 
 
+def base(b: dict) -> str:
+    """The runtime a row's ratios are to: native, or runc for the container rows."""
+    return "native" if "native" in b["samples"] else "runc"
+
+
 def cell(b: dict, runtime: str) -> str:
     if runtime in b["failed"]:
         return "failed"
@@ -47,9 +52,9 @@ def cell(b: dict, runtime: str) -> str:
     if not s:
         return "–"
     text = fmt(med(s), b["unit"])
-    base = "native" if "native" in b["samples"] else "runc"  # the container rows: to runc
-    ref = b["samples"].get(base)
-    if runtime != base and ref:
+    base_ = base(b)
+    ref = b["samples"].get(base_)
+    if runtime != base_ and ref:
         text += f" (×{med(s) / med(ref):.3g})"
     lo, hi = min(s), max(s)
     if b["unit"] == "ns/MiB":
@@ -81,6 +86,11 @@ def bench_tables(res: dict, plots: dict[str, str], short: bool = False) -> list[
             row = [cell(b, r) if not short else cell(b, r).split("<br>")[0] for r in cols]
             out.append(f"| {n} | " + " | ".join(row) + " |")
         out.append("")
+        whats = [(n, benches[n].get("what", "")) for n in names]
+        if not short and any(w for _, w in whats):
+            out += ["<details><summary>what each row measures</summary>", ""]
+            out += [f"- {n}: {w}" for n, w in whats if w]
+            out += ["", "</details>", ""]
         failed = [(n, r, m) for n in names for r, m in benches[n]["failed"].items()]
         for n, r, m in failed:
             out.append(f"- {n} under {r} failed: `{m}`")
@@ -92,7 +102,8 @@ def bench_tables(res: dict, plots: dict[str, str], short: bool = False) -> list[
 def compat_summary(compat: dict) -> list[str]:
     runtimes = [r for r in compat["runtimes"] if r != "native"]
     rows = compat["syscalls"]
-    impl = {n: r for n, r in rows.items() if r["status"] in ("supported", "partial")}
+    impl = {n: r for n, r in rows.items() if r["status"] in SERVED}
+    on_host = sum(1 for r in impl.values() if r["status"] == "host")
     out = ["| runtime | " + " | ".join(MARK[v].strip("*") for v in
                                          (PASS, XFAIL, DIFFERS, UNSUPPORTED, NOPROBE)) + " |",
            "|---|---|---|---|---|---|"]
@@ -107,11 +118,12 @@ def compat_summary(compat: dict) -> list[str]:
                 hung.setdefault(name, []).append(r)
     lacking = sorted(impl, key=lambda n: impl[n]["nr"])
     lacking = [n for n in lacking if not impl[n]["probes"]]
-    out += ["", f"Counted over the {len(impl)} syscalls the table marks supported or partial; "
-            f"{len(compat['probes'])} probes, "
+    out += ["", f"Counted over the {len(impl)} syscalls the sandbox serves "
+            f"({len(impl) - on_host} supported or partial in the Sentry's table, {on_host} run "
+            f"on the host by the allow-list); {len(compat['probes'])} probes, "
             f"{sum(p['runs']['native']['total'] for p in compat['probes'].values())} checks. "
-            + ("**Supported or partial without a probe:** " + ", ".join(lacking)
-               if lacking else "Every supported or partial syscall has a probe."), ""]
+            + ("**Served without a probe:** " + ", ".join(lacking)
+               if lacking else "Every one of them has a probe."), ""]
     if hung:
         which = "; ".join(f"{n} under {', '.join(rs)}" for n, rs in hung.items())
         out += ["Timed out (killed at the time limit, so every call they cover counts as "
@@ -147,7 +159,7 @@ def compat_sections(compat: dict, plots: dict[str, str]) -> list[str]:
         if row["status"] == "ENOSYS":
             enosys.append(f"{name}" + (f" ({', '.join(row['probes'])})" if row["probes"] else ""))
             continue
-        flag = " ⚠" if row["status"] in ("supported", "partial") and not row["probes"] else ""
+        flag = " ⚠" if row["status"] in SERVED and not row["probes"] else ""
         cells = [MARK.get(row["results"].get(r, ""), "–") for r in runtimes]
         note = row["note"].replace("|", "\\|")
         out.append(f"| {row['nr']} | {name}{flag} | {row['status']} | {row['lane']} | "

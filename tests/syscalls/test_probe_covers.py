@@ -1,6 +1,7 @@
 """Each differential probe says which syscalls it checks (`// covers: a, b`), and says true:
-strace shows the probe making every call it claims, natively. Every call the table marks
-supported or partial is covered by some probe (the compatibility report depends on it).
+strace shows the probe making every call it claims, natively. Every call the sandbox serves
+(the table marks it supported or partial, or the host allow-list runs it) is covered by some
+probe (the compatibility report depends on it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from bench import probelib
 from sentry.abi.sysno import NAMES, NUMBERS
+from sentry.platform.allowlist import ALLOW
 from sentry.syscalls.table import PARTIAL, SUPPORTED, TABLE
 
 PROBES = probelib.differential_probes()
@@ -60,5 +62,16 @@ def test_every_supported_syscall_has_a_probe() -> None:
     ]
     assert not lacking, (
         "supported/partial syscalls no probe in tests/syscalls/probes/ covers "
+        f"(add one, with a `// covers:` line): {', '.join(lacking)}"
+    )
+
+
+def test_every_host_allowed_syscall_has_a_probe() -> None:
+    """The allow-list's calls run on the host, but the sandbox still answers for them: the
+    report lists each with a verdict, so each needs a probe too."""
+    covered = {c for m in PROBES for c in m.covers}
+    lacking = [f"{nr} {NAMES[nr]}" for nr in sorted(ALLOW) if NAMES[nr] not in covered]
+    assert not lacking, (
+        "host allow-list syscalls no probe in tests/syscalls/probes/ covers "
         f"(add one, with a `// covers:` line): {', '.join(lacking)}"
     )

@@ -128,3 +128,57 @@ def test_plain_pytest_benchmarks_join_the_results(tmp_path: Path) -> None:
     assert res["benchmarks"]["getpid"]["samples"]["native"] == [100, 110, 120]
     text = report.write({**_results(5000), "bench": res}, tmp_path, {}, None).read_text()
     assert "| benchmark | runc |" in text and "| test_ctr_run_true | 600 ms" in text
+
+
+def test_report_lists_every_syscall_of_the_table_with_a_verdict_per_platform() -> None:
+    """The acceptance of issue 7: every row of `runsc_py syscalls` is in the report, the
+    served ones (supported, partial, host) with a verdict per platform, the rest as ENOSYS."""
+    from runsc_py.cli.syscalls import rows
+
+    table = rows()
+    served = [str(r["name"]) for r in table if r["status"] in compat.SERVED]
+    run = {"same": True, "differing": [], "matched": 1, "total": 1, "diff": "",
+           "returncode": 0, "xfail_same": False}
+    probes = {"all": {"title": "", "area": "x", "covers": served[1:], "xfail": "",
+                      "xfail_lines": [], "native_ok": True,
+                      "runs": {"native": run, "seccomp": run, "ptrace": run}}}
+    runtimes = ["native", "seccomp", "ptrace"]
+    c = {"runtimes": runtimes, "probes": probes, "syscalls": compat.verdicts(probes, runtimes)}
+    text = "\n".join(report.compat_sections(c, {}))
+    listed = {line.split("|")[2].strip(): line.split("|")[6:8]
+              for line in text.splitlines() if line[:2] == "| " and line[2].isdigit()}
+    assert set(listed) == {f"{n} ⚠" if n == served[0] else n for n in served}
+    assert listed[f"{served[0]} ⚠"] == [" no probe ", " no probe "]
+    assert all(v == [" pass ", " pass "] for n, v in listed.items() if n in served[1:])
+    enosys = text.split("ENOSYS (", 1)[1].split("\n", 1)[0]
+    assert all(f" {r['name']}," in enosys + "," for r in table if r["status"] == "ENOSYS")
+    summary = "\n".join(report.compat_summary(c))
+    assert f"| seccomp | {len(served) - 1} | 0 | 0 | 0 | 1 |" in summary
+    assert f"**Served without a probe:** {served[0]}" in summary
+
+
+def test_peers_from_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.__main__ import runtimes
+
+    monkeypatch.setattr("shutil.which", lambda prog: f"/usr/bin/{prog}")
+    rt = runtimes(["proot -r /", "mine=/opt/x/run --flag", "env A=1"])
+    assert rt["proot"] == ["proot", "-r", "/"]
+    assert rt["mine"] == ["/opt/x/run", "--flag"]
+    assert rt["env"] == ["env", "A=1"]
+    assert list(rt)[:3] == ["native", "seccomp", "ptrace"]
+    monkeypatch.setattr("shutil.which", lambda prog: None)
+    with pytest.raises(SystemExit, match="not installed"):
+        runtimes(["nosuch -x"])
+
+
+def test_rows_without_native_are_plotted_against_their_table_base(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    res = _results(5000)
+    res["bench"]["benchmarks"]["ctr run --rm /bin/true"] = {
+        "kind": "oci", "unit": "s", "what": "", "failed": {},
+        "samples": {"runc": [0.1, 0.11], "runsc_py": [0.25, 0.26]}}
+    made = plots.make(res, tmp_path)
+    assert made["oci"] == "oci.png"
+    assert (tmp_path / "oci.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = report.write(res, tmp_path, made, None).read_text()
+    assert "![oci (bench/test_oci.py)](oci.png)" in text and "(×2.43)" in text
