@@ -95,6 +95,14 @@ def test_report_tables_and_regressions(tmp_path: Path) -> None:
     regressions = report.regressions(new, old)
     assert len(regressions) == 1 and "getpid" in regressions[0]
     assert report.regressions(old, new) == []
+    # Native alone moving (load, CPU placement) flags nothing: the sandbox's median held.
+    noisy = _results(5000)
+    noisy["bench"]["benchmarks"]["getpid"]["samples"]["native"] = [30, 31, 32]
+    assert report.regressions(noisy, old) == []
+    # Everything twice as slow (a loaded machine): the cost held, nothing flagged.
+    slow = _results(10000)
+    slow["bench"]["benchmarks"]["getpid"]["samples"]["native"] = [200, 220, 240]
+    assert report.regressions(slow, old) == []
     failed = _results(5000, failed={"seccomp": "exit 1: boom"})
     del failed["bench"]["benchmarks"]["file read 1 MiB"]["samples"]["seccomp"]
     text = report.write(failed, tmp_path, {}, None).read_text()
