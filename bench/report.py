@@ -76,6 +76,8 @@ def bench_tables(res: dict, plots: dict[str, str], short: bool = False) -> list[
         out += [f"### {title}", ""]
         if kind in plots:
             out += [f"![{title}]({plots[kind]})", ""]
+        elif kind == "startup" and "workload" in plots:
+            out += ["(Plotted with the whole workloads, below.)", ""]
         present = [r for b in (benches[n] for n in names) for r in (*b["samples"], *b["failed"])]
         cols = [r for r in runtimes if r in present]
         cols += [r for r in dict.fromkeys(present) if r not in cols]
