@@ -264,6 +264,10 @@ def write(res: dict, out_dir: Path, plots: dict[str, str], old: dict | None) -> 
              f"({meta['cpus']} CPUs): other work on the machine slows every runtime; the "
              "rounds are interleaved so it hits all of them alike, and the ratios are the "
              "figures to compare.", ""]
+    if "compat_run" in meta:
+        c = meta["compat_run"]
+        lines += [f"The compatibility half comes from another run: `{c['command']}` on "
+                  f"{c['date']} ({c['seconds']:.0f} s; commit {c['commit']}).", ""]
     if old:
         lines += compare(res, old)
     if "compat" in res:

@@ -190,3 +190,15 @@ def test_rows_without_native_are_plotted_against_their_table_base(tmp_path: Path
     assert (tmp_path / "oci.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = report.write(res, tmp_path, made, None).read_text()
     assert "![oci (bench/test_oci.py)](oci.png)" in text and "(×2.43)" in text
+
+
+def test_readme_sections_name_the_run_each_half_comes_from(tmp_path: Path) -> None:
+    from bench import readme
+
+    res = _results(5000)
+    res["meta"]["compat_run"] = {**res["meta"], "command": "python -m bench --only compat",
+                                 "date": "2026-01-02 00:00 UTC", "commit": "def"}
+    assert "`python -m bench --only compat` on 2026-01-02" in readme.provenance(res, "compat")
+    assert "`python -m bench` on 2026-01-01" in readme.provenance(res)
+    text = report.write(res, tmp_path, {}, None).read_text()
+    assert "compatibility half comes from another run: `python -m bench --only compat`" in text
