@@ -2,7 +2,7 @@
 // last thread of a process), set_tid_address (its return value, the clear-tid word zeroed and
 // woken when the thread exits) and restart_syscall (called directly, and the kernel's own
 // restart of a relative nanosleep across SIGSTOP/SIGCONT, which has no handler to run).
-// covers: exit, set_tid_address, restart_syscall, nanosleep, futex
+// covers: exit, set_tid_address, restart_syscall, nanosleep
 // area: processes and credentials
 #include "probe.h"
 #include <linux/futex.h>
@@ -38,7 +38,7 @@ static void thread_exit(void) {
     for (uint32_t v; (v = __atomic_load_n(&tid_word, __ATOMIC_SEQ_CST)) != 0 && rounds < 20;
          rounds++)
         syscall(SYS_futex, &tid_word, FUTEX_WAIT, v, &ts, NULL, 0);
-    printf("clear-tid word after the thread's exit: %u\n", tid_word);
+    printf("set_tid_address: clear-tid word after the thread's exit: %u\n", tid_word);
     YESNO("set_tid_address returned the caller's tid", seen_ret == seen_tid && seen_tid > 0);
     YESNO("exit(thread) left the process running", 1);
     SHOW("set_tid_address(NULL) in main", syscall(SYS_set_tid_address, NULL) == getpid());
@@ -76,9 +76,9 @@ static void restart(void) {
         /* Stopped and continued: no handler runs, so the kernel restarts the sleep
          * (restart_syscall) for the time left and it returns 0, not EINTR. */
         long r = syscall(SYS_nanosleep, &req, &rem);
-        printf("nanosleep(1 s) across SIGSTOP/SIGCONT: %ld%s%s\n", r, r ? " " : "",
-               r ? probe_errname(errno) : "");
-        YESNO("slept the whole second", now() - t0 >= 0.99);
+        printf("nanosleep(1 s) across SIGSTOP/SIGCONT (restart_syscall): %ld%s%s\n", r,
+               r ? " " : "", r ? probe_errname(errno) : "");
+        YESNO("nanosleep, restart_syscall: slept the whole second", now() - t0 >= 0.99);
         fflush(stdout);
         _exit(0);
     }
