@@ -47,6 +47,7 @@ class Run:
     stderr_tail: str = ""
     seconds: float = 0.0
     xfail_same: bool = False  # the lines an xfail-line marks match natively now
+    xfail_stale: list[str] = field(default_factory=list)  # marks whose own lines all match
 
 
 def env() -> dict[str, str]:
@@ -105,7 +106,7 @@ def run_suite(runtimes: dict[str, list[str]], jobs: int = 2,
             c = probelib.compare(meta, natives[name], p, label=r)
             runs[name][r] = Run(p.returncode, c.same, c.matched, c.total, c.diff, c.differing,
                                 p.stderr.decode(errors="replace")[-600:] if not c.same else "",
-                                secs, c.xfail_same)
+                                secs, c.xfail_same, c.xfail_stale)
             step(f"{name} {r}")
     probes = {
         m.name: {
@@ -132,8 +133,10 @@ def _verdict(name: str, probe: dict, run: dict) -> str:
     mine = [line for line in run["differing"] if _about(line, name, probe["covers"])]
     if mine:
         return UNSUPPORTED if any("ENOSYS" in line for line in mine) else DIFFERS
+    stale = run.get("xfail_stale")  # absent in older results.json: all marks or none
     if not run.get("xfail_same") and any(
-            _about(x["prefix"], name, probe["covers"]) for x in probe["xfail_lines"]):
+            _about(x["prefix"], name, probe["covers"])
+            and (stale is None or x["prefix"] not in stale) for x in probe["xfail_lines"]):
         return XFAIL
     return PASS
 

@@ -145,6 +145,11 @@ class Comparison:
     xfail_same: bool  # the xfail-line lines happen to match too
     matched: int
     total: int
+    xfail_stale: list[str] = field(default_factory=list)  # marks whose lines all match
+
+
+def _marked(lines: list[str], prefix: str) -> list[str]:
+    return [line for line in lines if line.startswith(prefix)]
 
 
 def compare(meta: ProbeMeta, native: subprocess.CompletedProcess,
@@ -162,7 +167,9 @@ def compare(meta: ProbeMeta, native: subprocess.CompletedProcess,
         line = f"exit status: native {native.returncode}, {label} {boxed.returncode}"
         differing.append(line)
         text = (text + "\n" + line).strip()
-    return Comparison(not differing, text, differing, ax == bx, matched, len(a))
+    stale = [x.prefix for x in meta.xfail_lines
+             if _marked(ax, x.prefix) and _marked(ax, x.prefix) == _marked(bx, x.prefix)]
+    return Comparison(not differing, text, differing, ax == bx, matched, len(a), stale)
 
 
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -65,9 +65,9 @@ def test_probe(
             pytest.fail(f"marked xfail ({meta.xfail}) but matches natively: drop the mark")
         pytest.xfail(meta.xfail)
     assert cmp.same, f"output differs:\n{cmp.diff}\n" + describe(boxed)
-    if meta.xfail_lines and cmp.xfail_same:
-        pytest.fail("the lines marked xfail-line match natively now: drop the marks "
-                    f"({', '.join(x.prefix for x in meta.xfail_lines)})")
+    if cmp.xfail_stale:
+        pytest.fail("the lines these xfail-line marks name match natively now: drop the "
+                    f"marks ({', '.join(cmp.xfail_stale)})")
 
 
 def test_probe_is_deterministic(

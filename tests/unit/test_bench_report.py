@@ -202,3 +202,23 @@ def test_readme_sections_name_the_run_each_half_comes_from(tmp_path: Path) -> No
     assert "`python -m bench` on 2026-01-01" in readme.provenance(res)
     text = report.write(res, tmp_path, {}, None).read_text()
     assert "compatibility half comes from another run: `python -m bench --only compat`" in text
+
+
+def test_a_fixed_xfail_mark_is_stale_on_its_own(tmp_path: Path) -> None:
+    """Each xfail-line mark is judged by its own lines: once they match natively the call it
+    names passes (and tests/syscalls/test_probes.py asks to drop the mark), while the other
+    marks of the probe stay xfail."""
+    meta = _probe(tmp_path, "// covers: waitid, ppoll\n// xfail-line: waitid(WSTOPPED) -- x\n"
+                  "// xfail-line: ppoll(sigmask -- y\n")
+
+    def done(out: str) -> subprocess.CompletedProcess:
+        return subprocess.CompletedProcess([], 0, out.encode(), b"")
+
+    native = done("waitid(WSTOPPED): 0\nppoll(sigmask): -1 EINTR\n")
+    c = probelib.compare(meta, native, done("waitid(WSTOPPED): 0\nppoll(sigmask): 0\n"))
+    assert c.same and not c.xfail_same and c.xfail_stale == ["waitid(WSTOPPED)"]
+    probe = {"covers": meta.covers, "xfail": "",
+             "xfail_lines": [{"prefix": x.prefix, "reason": x.reason} for x in meta.xfail_lines]}
+    run = {**_run(True, []), "xfail_same": c.xfail_same, "xfail_stale": c.xfail_stale}
+    assert compat._verdict("waitid", probe, run) == compat.PASS
+    assert compat._verdict("ppoll", probe, run) == compat.XFAIL

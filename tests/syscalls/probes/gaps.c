@@ -4,10 +4,9 @@
 // covers: openat, epoll_ctl, ppoll, pselect6, epoll_pwait, waitid, pipe2, clone
 // area: partial rows
 // xfail-line: epoll_ctl(EPOLLET) -- partial: EPOLLET acts level-triggered
-// xfail-line: ppoll(sigmask -- partial: sigmask checked, not applied
-// xfail-line: pselect6(sigmask -- partial: sigmask checked, not applied
-// xfail-line: epoll_pwait(sigmask -- partial: sigmask not applied
-// xfail-line: waitid(WSTOPPED) -- partial: WEXITED only
+// xfail-line: ppoll(sigmask -- partial: sigmask ends the wait, no handler
+// xfail-line: pselect6(sigmask -- partial: sigmask ends the wait, no handler
+// xfail-line: epoll_pwait(sigmask -- partial: sigmask ends the wait, no handler
 // xfail-line: clone(CLONE_PIDFD) -- partial: no CLONE_PIDFD
 // usage: gaps SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
