@@ -222,3 +222,17 @@ def test_a_fixed_xfail_mark_is_stale_on_its_own(tmp_path: Path) -> None:
     run = {**_run(True, []), "xfail_same": c.xfail_same, "xfail_stale": c.xfail_stale}
     assert compat._verdict("waitid", probe, run) == compat.PASS
     assert compat._verdict("ppoll", probe, run) == compat.XFAIL
+
+
+def test_xfail_marks_are_the_sentrys_not_other_runtimes() -> None:
+    """A mark names a known Sentry bug: under proot or a --peer the same difference differs."""
+    probe = {"covers": ["statfs", "fstatfs"], "xfail": "",
+             "xfail_lines": [{"prefix": "fstatfs(pipe)", "reason": "x"}]}
+    run = _run(False, ["fstatfs(pipe): 0", "fstatfs(pipe): -1 EINVAL"])
+    assert compat._verdict("fstatfs", probe, run, "proot") == compat.DIFFERS
+    assert compat._verdict("statfs", probe, run, "proot") == compat.PASS
+    whole = {**probe, "xfail": "a known bug"}
+    assert compat._verdict("statfs", whole, _run(False, ["x: 1", "x: 2"]), "ptrace") == \
+        compat.XFAIL
+    assert compat._verdict("statfs", whole, _run(False, ["x: 1", "x: 2"]), "proot") == \
+        compat.DIFFERS
