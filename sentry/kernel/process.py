@@ -184,6 +184,7 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     if tg.killed_by is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:
         status = tg.killed_by  # killed by the Sentry on the guest's behalf: report that signal
     tg.exit_status = status
+    tg.exit_uid = t.creds.uid
     tg.exit_waitq.notify(POLLIN | POLLHUP)
     posix_timers.delete_all(tg)
     if not any(x.fds is t.fds for x in k.tasks.values()):

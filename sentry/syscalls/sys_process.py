@@ -302,7 +302,7 @@ def _siginfo(c: ThreadGroup, code: int) -> bytes:
         code, status = process.exit_code_of(c.exit_status)
     else:
         status = SIGCONT if code == CLD_CONTINUED else c.wait_stop or 0
-    uid = c.leader.creds.uid if c.tasks else 0
+    uid = c.leader.creds.uid if c.tasks else c.exit_uid
     return struct.pack("<iii4xiIi", SIGCHLD, 0, code, c.vpid, uid, status).ljust(128, b"\0")
 
 
