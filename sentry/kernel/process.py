@@ -180,6 +180,7 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     if t in tg.tasks:
         tg.tasks.remove(t)
     if tg.tasks:
+        tg.exit_waitq.notify(POLLIN)  # its thread pidfds (PIDFD_THREAD)
         return
     if tg.killed_by is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:
         status = tg.killed_by  # killed by the Sentry on the guest's behalf: report that signal
@@ -195,8 +196,10 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     if tg.vpid == 1:
         return
     parent = tg.parent
-    if parent is not None and parent.tasks and ignores_sigchld(parent):
-        # A parent that ignores SIGCHLD gets no zombies (Linux auto-reaps; so did the host).
+    if parent is not None and parent.tasks and tg.exit_signal == SIGCHLD \
+            and ignores_sigchld(parent):
+        # A parent that ignores SIGCHLD gets no zombies of its SIGCHLD children (Linux
+        # auto-reaps; so did the host).
         parent.children.discard(tg)
         k.thread_groups.pop(tg.vpid, None)
         parent.child_waitq.notify(POLLIN)  # a blocked wait4 rechecks: maybe ECHILD now
@@ -213,6 +216,8 @@ def _exit_signal_discarded(child: ThreadGroup, parent: ThreadGroup) -> bool:
     makes queue even ignored signals, still stops the parent for it; the Sentry lets it go.)"""
     from sentry.kernel.signals import sigchld_discarded
 
+    if not child.exit_signal:
+        return True  # a clone child without an exit signal: none is sent
     return child.exit_signal == SIGCHLD and sigchld_discarded([t.host_tid for t in parent.tasks])
 
 

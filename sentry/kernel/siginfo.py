@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from sentry.kernel.kernel import Kernel
     from sentry.kernel.task import Task
 
-SI_USER, SI_KERNEL, SI_QUEUE, SI_TKILL = 0, 0x80, -1, -6
+SI_USER, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_SIGIO, SI_TKILL = 0, 0x80, -1, -2, -5, -6
 SIGCHLD, SIGRTMIN = 17, 32
 CLD_EXITED, CLD_CONTINUED = 1, 6
 SIGINFO_SIZE = 128
@@ -54,10 +54,11 @@ def user_sender(t: Task, code: int = SI_USER) -> Sender:
 KERNEL_SENDER: Sender = (SI_KERNEL, 0, 0)  # SEND_SIG_PRIV: the kernel's own signals
 
 
-def info_sender(info: bytes) -> Sender:
-    """What a caller's own siginfo (rt_sigqueueinfo's, pidfd_send_signal's) says."""
+def info_sender(info: bytes) -> Sender | None:
+    """What a caller's own siginfo (pidfd_send_signal's) says in its si_pid and si_uid
+    words, which the host zeroes; None for the codes whose layout has no si_pid."""
     code, pid, uid = struct.unpack_from("<i4xiI", info, 8)
-    return code, pid, uid
+    return None if code in (SI_TIMER, SI_SIGIO) else (code, pid, uid)
 
 
 def send(k: Kernel, host_pid: int, host_tid: int, sig: int, sender: Sender | None,
@@ -74,6 +75,11 @@ def send(k: Kernel, host_pid: int, host_tid: int, sig: int, sender: Sender | Non
             del k.signal_senders[key]  # stale: taken without a stop, or discarded
         merged = pending and sig < SIGRTMIN
     if info is not None:
+        code = struct.unpack_from("<i", info, 8)[0]
+        if code >= 0 or code == SI_TKILL:
+            # A code the host takes only from the target itself (the caller signalling
+            # its own process): sent as SI_QUEUE, the caller's code restored when taken.
+            info = info[:8] + struct.pack("<i", SI_QUEUE) + info[12:]
         rc = lib.st_sigqueueinfo(host_pid, host_tid, sig, info)
     else:
         rc = lib.st_tgkill(host_pid, host_tid, sig) if host_tid else lib.st_kill(host_pid, sig)
@@ -105,6 +111,17 @@ def _uid_of(k: Kernel, pid: int) -> int | None:
     return tg.tasks[0].creds.uid if tg.tasks else tg.exit_uid
 
 
+def _from_child(k: Kernel, t: Task, sig: int, code: int, pid: int) -> bool:
+    """Whether the siginfo is a child's CLD_* report: SIGCHLD's, or the exit signal of a
+    clone child (whose siginfo is the same; other signals with these codes are faults)."""
+    if not CLD_EXITED <= code <= CLD_CONTINUED:
+        return False
+    if sig == SIGCHLD:
+        return True
+    child = k.thread_groups.get(pid)
+    return child is not None and child.parent is t.tg and child.exit_signal == sig
+
+
 def guest_info(k: Kernel, t: Task, info: bytes) -> bytes | None:
     """The siginfo `info` (the host's, of a signal taken by `t`) as the guest would see
     it; None if it is right as it is."""
@@ -115,7 +132,7 @@ def guest_info(k: Kernel, t: Task, info: bytes) -> bytes | None:
         if sender is None:
             return None  # from outside the sandbox: 0, as Linux says for an ancestor
         code, pid, new_uid = sender
-    elif code in (SI_USER, SI_TKILL) or sig == SIGCHLD and CLD_EXITED <= code <= CLD_CONTINUED:
+    elif code in (SI_USER, SI_TKILL) or _from_child(k, t, sig, code, pid):
         new_uid = _uid_of(k, pid)  # raised by the host for a sandbox task: the guest's uid
     else:
         return None
