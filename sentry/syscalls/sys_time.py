@@ -3,17 +3,17 @@
 System-wide clocks (and the caller's own CPU clocks) are allow-listed host calls; the
 filter sends every other clock id here. A negative id names a process or thread CPU clock
 (Linux's encoding: ~pid << 3 | perthread << 2 | which); the Sentry translates the guest
-pid to the host's and reads the host clock.
+pid to the host's and reads the host clock (a thread's from /proc: sentry/kernel/cputime.py).
 """
 
 from __future__ import annotations
 
 import struct
 
-from sentry.abi.errno import BY_NUMBER, EINVAL
+from sentry.abi.errno import EINVAL
+from sentry.kernel import cputime
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
-from sentry.platform.native import ffi, lib
 
 CPUCLOCK_PERTHREAD = 4
 CPUCLOCK_WHICH_MASK = 3
@@ -46,11 +46,10 @@ def host_clock(t: Task, clockid: int) -> int:
 
 
 def _read(t: Task, clockid: int, res: bool) -> bytes:
-    sec, nsec = ffi.new("long long *"), ffi.new("long long *")
-    rc = lib.st_clock(host_clock(t, clockid), int(res), sec, nsec)
-    if rc < 0:
-        raise BY_NUMBER[-rc]()
-    return _TIMESPEC.pack(sec[0], nsec[0])
+    ns = cputime.read_ns(host_clock(t, clockid), res)
+    if ns is None:
+        raise EINVAL()  # its task is gone
+    return _TIMESPEC.pack(*divmod(ns, 1_000_000_000))
 
 
 def sys_clock_gettime(t: Task, a: Args) -> int:
