@@ -51,7 +51,8 @@ def host_signal(tg: ThreadGroup, sig: int, host_tid: int = 0) -> int:
     (setsid, a container shim), whatever the guest's own groups are. So such a stop goes
     as SIGSTOP, and the group-stop is reported as `sig` (task_stopped).
 
-    Differences: the parent's SIGCHLD siginfo from the host carries SIGSTOP in si_status.
+    The parent's SIGCHLD siginfo from the host carries SIGSTOP in si_status: the Sentry
+    puts `sig` back when it is taken (siginfo.guest_info; not for a host sigwaitinfo).
     """
     if sig not in HOST_DISCARDED_STOPS or not signals.default_action_now(
             host_tid or tg.host_pid, sig):

@@ -18,7 +18,7 @@ import os
 from typing import TYPE_CHECKING
 
 from sentry.abi.errno import EAGAIN, EINVAL, EPERM
-from sentry.kernel import posix_timers
+from sentry.kernel import posix_timers, siginfo
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
@@ -177,9 +177,13 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     k.cloning.discard(t)
     k.cancel(t)
     tg = t.tg
+    if t.host_tid != tg.host_pid:
+        siginfo.forget(k, t.host_tid)  # host ids come back: the records go with the task
     if t in tg.tasks:
         tg.tasks.remove(t)
-    if tg.tasks:
+    if not tg.tasks:
+        siginfo.forget(k, tg.host_pid)
+    else:
         tg.exit_waitq.notify(POLLIN)  # its thread pidfds (PIDFD_THREAD)
         return
     if tg.killed_by is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
 SI_USER, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_SIGIO, SI_TKILL = 0, 0x80, -1, -2, -5, -6
 SIGCHLD, SIGRTMIN = 17, 32
-CLD_EXITED, CLD_CONTINUED = 1, 6
+CLD_EXITED, CLD_STOPPED, CLD_CONTINUED = 1, 5, 6
+SIGSTOP = 19
 SIGINFO_SIZE = 128
 QUEUED = (SI_QUEUE, -3, -4, -7, -60)  # the other user codes with si_pid (not SI_TIMER, SI_SIGIO)
 KEPT = 64  # records per target and signal at most (the host's RLIMIT_SIGPENDING bounds it)
@@ -90,6 +91,13 @@ def send(k: Kernel, host_pid: int, host_tid: int, sig: int, sender: Sender | Non
     return rc
 
 
+def forget(k: Kernel, host_id: int) -> None:
+    """A host thread (or process) is gone: its records go too (its id may come back)."""
+    if k.signal_senders:
+        for key in [key for key in k.signal_senders if key[0] == host_id]:
+            del k.signal_senders[key]
+
+
 def take_sender(k: Kernel, t: Task, sig: int) -> Sender | None:
     """The oldest recorded sender of `sig` to `t` (its thread first, then its process, the
     order the host dequeues in)."""
@@ -136,11 +144,24 @@ def guest_info(k: Kernel, t: Task, info: bytes) -> bytes | None:
         new_uid = _uid_of(k, pid)  # raised by the host for a sandbox task: the guest's uid
     else:
         return None
-    if new_uid is None or (code, pid, new_uid) == host:
+    status = _stop_signal(k, sig, code, pid, info)
+    if new_uid is None or (code, pid, new_uid) == host and status is None:
         return None
     out = bytearray(info)
     struct.pack_into("<i4xiI", out, 8, code, pid, new_uid)
+    if status is not None:
+        struct.pack_into("<i", out, 24, status)
     return bytes(out)
+
+
+def _stop_signal(k: Kernel, sig: int, code: int, pid: int, info: bytes) -> int | None:
+    """A CLD_STOPPED report's stop signal when the Sentry stopped the child with SIGSTOP
+    in place of another (jobctl.host_signal); None if the host's is right."""
+    if sig != SIGCHLD or code != CLD_STOPPED or struct.unpack_from("<i", info, 24)[0] != SIGSTOP:
+        return None
+    child = k.thread_groups.get(pid)
+    real = child and (child.stop_as or child.wait_stop)
+    return real if real and real != SIGSTOP else None
 
 
 def fix_at_delivery(k: Kernel, t: Task) -> None:

@@ -65,3 +65,14 @@ def test_a_queued_siginfo_keeps_the_callers_uid() -> None:
     k, t = _kernel()
     assert siginfo.guest_info(k, t, _info(10, siginfo.SI_QUEUE, 7, 99)) is None
     assert siginfo.guest_info(k, t, _info(14, 0x80, 0, 0)) is None  # SI_KERNEL
+
+
+def test_a_stop_the_sentry_sent_as_sigstop_is_reported_as_itself() -> None:
+    k, t = _kernel()
+    k.thread_groups[9] = SimpleNamespace(vpid=9, tasks=[t], stop_as=None, wait_stop=20,
+                                         parent=None, exit_signal=17)
+    stopped = _info(17, 5, 9, 1000, struct.pack("<i", 19))  # CLD_STOPPED, SIGSTOP
+    fixed = siginfo.guest_info(k, t, stopped)
+    assert fixed is not None and struct.unpack_from("<i", fixed, 24)[0] == 20  # SIGTSTP
+    k.thread_groups[9].wait_stop = 19
+    assert siginfo.guest_info(k, t, stopped) is None
