@@ -106,6 +106,7 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         # are 0 (outside the namespace), and its children share them.
         tg.pgid, tg.sid = parent.tg.pgid, parent.tg.sid
         tg.parent = ptg
+        tg.parent_thread = None if flags & CLONE_PARENT else parent
         # The host's CLONE_PARENT makes the caller's own host parent the child's.
         tg.host_parent = parent.tg.host_parent if flags & CLONE_PARENT else parent.tg
         tg.seq = next(_fork_order)
@@ -244,6 +245,7 @@ def reparent(k: Kernel, child: ThreadGroup, init: ThreadGroup | None) -> None:
     if old is not None:
         old.children.discard(child)
     child.parent = new
+    child.parent_thread = None
     child.ppid = new.vpid if new else 0
     if new is not None:
         new.children.add(child)

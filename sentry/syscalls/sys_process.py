@@ -173,10 +173,21 @@ def sys_execveat(t: Task, a: Args) -> int:
     return _execve(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4))
 
 
+def _parent_thread(c: ThreadGroup) -> Task | None:
+    """The thread whose child `c` is: the one that made it while it lives, then (as Linux
+    reparents to a live thread of the group) the first live thread of the parent."""
+    p = c.parent
+    if p is None or not p.tasks:
+        return None
+    return c.parent_thread if c.parent_thread in p.tasks else p.tasks[0]
+
+
 def _matches(t: Task, c: ThreadGroup, idtype: int, ident: int, options: int) -> bool:
     # Linux's eligible_child: a "clone" child (its exit signal is not SIGCHLD) only for
     # __WCLONE, the others only without it; __WALL takes both.
     if not options & WALL and (c.exit_signal != SIGCHLD) != bool(options & WCLONE):
+        return False
+    if options & WNOTHREAD and _parent_thread(c) is not t:
         return False
     if idtype == P_ALL:
         return True

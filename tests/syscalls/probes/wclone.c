@@ -1,9 +1,11 @@
 // wait4/waitid and children whose exit signal is not SIGCHLD ("clone" children): only
 // __WCLONE waits see them, __WALL sees every child; the exit signal they send (none, or
 // SIGUSR1 with the CLD_EXITED siginfo); no auto-reap of them under SIGCHLD's SIG_IGN.
+// __WNOTHREAD: only the children the calling thread made.
 // covers: clone, wait4, waitid
 // area: processes
 #include "probe.h"
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -43,6 +45,26 @@ static void show_wait(const char *what, pid_t r, pid_t a, pid_t b, int st) {
         printf("%s: -1 %s\n", what, probe_errname(errno));
     else
         printf("%s: %s status %#x\n", what, who(r, a, b), r > 0 ? st : 0);
+}
+
+static volatile pid_t thread_child;
+static siginfo_t thread_si;
+static long thread_r;
+static volatile int ready, go;
+static volatile pid_t forker_tid;
+
+// Forks a child, then (told to go) waits for its own children only.
+static void *forker(void *arg) {
+    forker_tid = gettid();
+    thread_child = fork();
+    if (thread_child == 0)
+        _exit(9);
+    exited(thread_child);
+    ready = 1;
+    while (!go)
+        usleep(1000);
+    thread_r = waitid(P_ALL, 0, &thread_si, WEXITED | WNOHANG | WNOWAIT | __WNOTHREAD);
+    return NULL;
 }
 
 #define W(what, call, a, b) do { st = 0; pid_t r_ = (call); show_wait(what, r_, a, b, st); } while (0)
@@ -94,5 +116,25 @@ int main(void) {
     W("ignored: waitpid b __WALL", waitpid(b, &st, __WALL | WNOHANG), 0, b);
     SHOW("__WCLONE|__WALL|__WNOTHREAD bits", wait4(-1, &st, WNOHANG | __WALL | __WCLONE
                                                    | __WNOTHREAD, NULL));
+
+    // __WNOTHREAD: a child another thread forked is not the caller's own; the thread that
+    // forked it takes it; once that thread is gone, the first live thread of the process.
+    signal(SIGCHLD, SIG_DFL);
+    pthread_t th;
+    pthread_create(&th, NULL, forker, NULL);
+    while (!ready)
+        usleep(1000);
+    W("__WNOTHREAD, another thread's child", wait4(-1, &st, WNOHANG | __WNOTHREAD, NULL),
+      thread_child, 0);
+    siginfo_t si2 = {0};
+    SHOW("no __WNOTHREAD, WNOWAIT", waitid(P_ALL, 0, &si2, WEXITED | WNOHANG | WNOWAIT));
+    printf("  pid %s\n", who(si2.si_pid, thread_child, 0));
+    go = 1;
+    pthread_join(th, NULL);
+    printf("__WNOTHREAD in the forking thread: %ld pid %s\n", thread_r,
+           who(thread_si.si_pid, thread_child, 0));
+    while (syscall(SYS_tgkill, getpid(), forker_tid, 0) == 0)  // gone for good, not just joined
+        usleep(1000);
+    W("__WNOTHREAD, forker gone", wait4(-1, &st, WNOHANG | __WNOTHREAD, NULL), thread_child, 0);
     return 0;
 }
