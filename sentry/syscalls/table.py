@@ -181,7 +181,7 @@ TABLE: dict[int, Entry] = {
     228: S("clock_gettime", "sys_time:sys_clock_gettime"),
     229: S("clock_getres", "sys_time:sys_clock_getres"),
     230: P("clock_nanosleep", "sys_time:sys_clock_nanosleep",
-           "no sleeping on another task's CPU clock"),
+           "another process's CPU clock: up to 2 ms late; a bad rem at EINTR unreported"),
     232: S("epoll_wait", "sys_epoll:sys_epoll_wait"),
     233: P("epoll_ctl", "sys_epoll:sys_epoll_ctl",
            "EPOLLET acts level-triggered; no nested epoll"),

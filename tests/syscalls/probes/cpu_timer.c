@@ -1,12 +1,14 @@
 // POSIX timers on CPU-time clocks: CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID and
 // clock_getcpuclockid's clock of another process fire once that CPU time is used, not
-// while the process sleeps; intervals, timer_gettime, TIMER_ABSTIME and the errors.
-// covers: timer_create, timer_settime, timer_gettime, timer_delete, clock_gettime, clock_getres
+// while the process sleeps; intervals, timer_gettime, TIMER_ABSTIME and the errors;
+// clock_nanosleep on another process's CPU clock.
+// covers: timer_create, timer_settime, timer_gettime, timer_delete, clock_gettime, clock_getres, clock_nanosleep
 // area: signals and time
 #include "probe.h"
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,6 +180,33 @@ int main(void) {
     clock_gettime(cc, &ts);
     printf("child clock: %d signal, value %d\n", fired, value);
     YESNO("child used 60 ms", ts.tv_sec * 1000000000LL + ts.tv_nsec >= 60 * MS);
+
+    // Sleeping on the child's clock: until it has used that much more CPU.
+    long long before = now_ns(cc);
+    struct timespec req = {0, 50 * MS};
+    SHOW("clock_nanosleep child clock", clock_nanosleep(cc, 0, &req, NULL));
+    YESNO("  the child ran 50 ms meanwhile", now_ns(cc) - before >= 50 * MS);
+    req.tv_nsec = 1 * MS;
+    SHOW("clock_nanosleep child clock, abstime passed", clock_nanosleep(cc, TIMER_ABSTIME,
+                                                                        &req, NULL));
+    req.tv_nsec = -1;
+    SHOW("clock_nanosleep bad time", clock_nanosleep(cc, 0, &req, NULL));
+    req.tv_nsec = 1 * MS;
+    SHOW("clock_nanosleep thread clock", clock_nanosleep(tc, 0, &req, NULL));
+
+    // Interrupted by a handler: EINTR, with the time left (nothing else runs meanwhile).
+    kill(child, SIGSTOP);
+    struct sigaction alrm = {0};
+    alrm.sa_sigaction = on_sig;
+    alrm.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(SIGALRM, &alrm, NULL);
+    struct itimerval it = {.it_value = {0, 50000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    req.tv_sec = 1;
+    req.tv_nsec = 0;
+    struct timespec left = {0, 0};
+    SHOW("clock_nanosleep stopped child's clock, SIGALRM", clock_nanosleep(cc, 0, &req, &left));
+    YESNO("  rem: about 1 s", left.tv_sec == 1 || (left.tv_sec == 0 && left.tv_nsec > 900 * MS));
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     timer_delete(id);
