@@ -26,9 +26,9 @@ static volatile pid_t thread_tid, main_tid, got_tid;
 static volatile sig_atomic_t got_code, got_sig, stop;
 
 static void on_sig(int sig, siginfo_t *si, void *uc) {
-    got_sig = sig;
     got_code = si->si_code;
     got_tid = gettid();
+    got_sig = sig;  // last: main may be watching from another thread
 }
 
 static void *thread_main(void *arg) {
