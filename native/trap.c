@@ -49,6 +49,7 @@ extern long ptrace(int request, ...);
 #define PT_SYSEMU 31
 #define PT_SEIZE 0x4206
 #define PT_GETSIGINFO 0x4202
+#define PT_SETSIGINFO 0x4203
 #define PT_GETEVENTMSG 0x4201
 #define PT_INTERRUPT 0x4207
 #define PT_LISTEN 0x4208
@@ -433,6 +434,11 @@ int st_getsiginfo(int tid, int *code) {
     if (ptrace(PT_GETSIGINFO, tid, 0, &si) < 0) return -errno;
     *code = si.si_code;
     return si.si_signo;
+}
+
+int st_siginfo(int tid, int set, void *info) {
+    if (ptrace(set ? PT_SETSIGINFO : PT_GETSIGINFO, tid, 0, info) < 0) return -errno;
+    return 0;
 }
 
 int st_clock(int clockid, int res, long long *sec, long long *nsec) {

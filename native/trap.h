@@ -113,6 +113,7 @@ int st_wait_task(int tid, int *status);
  * the previous one in *old. */
 int st_swap_sigmask(int tid, unsigned long long mask, unsigned long long *old);
 int st_getsiginfo(int tid, int *code);           /* the stopped signal's si_signo; si_code */
+int st_siginfo(int tid, int set, void *info);    /* the stopped signal's 128-byte siginfo: get, set */
 int st_geteventmsg(int tid, unsigned long *msg); /* a ptrace event's message (new tid …) */
 int st_interrupt(int tid);                       /* PTRACE_INTERRUPT: a stop at the next chance */
 int st_sigqueueinfo(int tgid, int tid, int sig, const void *info); /* tid 0: the process */

@@ -26,9 +26,8 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EINVAL, EIO, ENOTTY, EPERM, ESRCH, Restart
-from sentry.kernel import signals
+from sentry.kernel import siginfo, signals
 from sentry.kernel.waiter import POLLIN
-from sentry.platform.native import lib
 from sentry.kernel.creds import CAP_SYS_ADMIN, capable
 
 if TYPE_CHECKING:
@@ -52,7 +51,8 @@ def host_signal(tg: ThreadGroup, sig: int, host_tid: int = 0) -> int:
     (setsid, a container shim), whatever the guest's own groups are. So such a stop goes
     as SIGSTOP, and the group-stop is reported as `sig` (task_stopped).
 
-    Differences: the parent's SIGCHLD siginfo from the host carries SIGSTOP in si_status.
+    The parent's SIGCHLD siginfo from the host carries SIGSTOP in si_status: the Sentry
+    puts `sig` back when it is taken (siginfo.guest_info; not for a host sigwaitinfo).
     """
     if sig not in HOST_DISCARDED_STOPS or not signals.default_action_now(
             host_tid or tg.host_pid, sig):
@@ -103,7 +103,11 @@ def _notify_parent(tg: ThreadGroup) -> None:
 def signal_pgrp(k: Kernel, pgid: int, sig: int) -> None:
     """Sends `sig` to every process of group `pgid` as the Sentry sends signals."""
     for tg in list(k.thread_groups.values()):
-        if tg.pgid == pgid and tg.tasks and lib.st_kill(tg.host_pid, host_signal(tg, sig)) == 0:
+        if not (tg.pgid == pgid and tg.tasks):
+            continue
+        host_sig = host_signal(tg, sig)
+        sender = siginfo.KERNEL_SENDER if host_sig == sig else None
+        if siginfo.send(k, tg.host_pid, 0, host_sig, sender) == 0:
             if sig == SIGCONT:
                 group_continued(tg)
             k.signals_sent(tg)

@@ -26,7 +26,7 @@ from typing import Any
 
 from sentry.abi.errno import ENOSYS, SysError
 from sentry.abi.sysno import NAMES
-from sentry.kernel import jobctl, process, signals, task_syscall
+from sentry.kernel import jobctl, process, siginfo, signals, task_syscall
 from sentry.kernel.creds import Credentials
 from sentry.kernel.sysctl import Sysctl
 from sentry.kernel.memory import Memory
@@ -136,9 +136,9 @@ class Kernel:
         self.exit_hooks: dict[ThreadGroup, Any] = {}  # thread group → callback(tg) at exit
         self.current: Task | None = None  # the task whose call runs now (signalfd's poll)
         self.signal_queue = WaitQueue()  # signalfd waiters: notified when signals may be due
-        # (target host tid or pid, signo) → senders (guest pid, uid) of the kills the
-        # Sentry sent from outside the PID namespace, where the host's si_pid is 0.
-        self.signal_senders: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        # (target host tid or pid, signo) → senders (si_code, guest pid, uid) of the
+        # signals the Sentry sent from outside the PID namespace (siginfo.py).
+        self.signal_senders: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
         self.stop_requests: dict[Task, Any] = {}  # task → callback() at its next ptrace stop
 
     def load_handlers(self) -> None:
@@ -516,6 +516,8 @@ class Kernel:
                 lib.st_kill(t.tg.host_pid, signal.SIGKILL)
             if action != signals.DELIVER:
                 sig = 0
+        if sig:
+            siginfo.fix_at_delivery(self, t)
         self.platform.resume(t.ctx, sig)
 
     def on_exit(self, t: Task, status: int) -> None:

@@ -12,19 +12,27 @@ dequeued. The Sentry cannot change a siginfo the host has queued: it looks at th
 pending set at expiry, counts an expiration whose signal is still pending as an overrun,
 and hands the count over with the next signal it sends.
 
+CPU-time clocks (a process's or a thread's; `CpuTimer`): the host counts the task's CPU
+time, and the Sentry reads that host clock. It looks again no sooner than the time left
+could be used up (the time left divided by the CPUs the clock can run on, a thread's on
+one), at least every CPU_POLL_MIN seconds, and fires when the clock has reached the
+deadline: never early, late by at most that much (Linux checks them at each tick). A
+timer whose clock's task is gone stops.
+
 Differences: si_overrun and timer_getoverrun count the expirations before the signal
 was sent, not until it was delivered (see above); CLOCK_REALTIME timers do not follow a
-change of the real-time clock; the CPU-time clocks are not supported (EINVAL).
+change of the real-time clock; a CPU-time timer may fire up to CPU_POLL_MIN late.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sentry.kernel import signals
+from sentry.kernel import cputime, signals
 from sentry.platform.native import lib
 
 if TYPE_CHECKING:
@@ -37,6 +45,7 @@ SI_TIMER = -2
 DELAYTIMER_MAX = 0x7FFFFFFF
 # The clocks a timer may use, with the host clock that reads them.
 CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 7: time.CLOCK_BOOTTIME}
+CPU_POLL_MIN = 0.002  # seconds: how late a CPU-time timer may fire at most
 
 
 @dataclass(eq=False)
@@ -113,6 +122,61 @@ class PosixTimer:
         if lib.st_sigqueueinfo(self.tg.host_pid, target.host_tid if target else 0,
                                self.signo, info) == 0:
             k.signals_sent(self.tg)
+
+
+@dataclass(eq=False)
+class CpuTimer(PosixTimer):
+    """A timer on a CPU-time clock: `clock` is the host's id of that clock (the task's
+    host pid or tid encoded); deadline and interval are CPU seconds."""
+
+    def _cpu_now(self) -> float | None:
+        ns = cputime.read_ns(self.clock)
+        return None if ns is None else ns / 1e9  # None: the task is gone
+
+    def settime(self, value: float, interval: float, absolute: bool) -> tuple[float, float]:
+        old = self.gettime()
+        self.disarm()
+        self.interval = interval
+        self.overrun = 0
+        now = self._cpu_now()
+        if value > 0 and now is not None:
+            self.deadline = value if absolute else now + value
+            self._schedule(now)
+        return old
+
+    def gettime(self) -> tuple[float, float]:
+        now = self._cpu_now() if self.deadline is not None else None
+        if self.deadline is None or now is None:
+            return 0.0, self.interval
+        return max(self.deadline - now, 1e-9), self.interval
+
+    def _schedule(self, now: float) -> None:
+        k = self.kernel
+        assert k is not None and self.deadline is not None
+        cpus = 1 if self.clock & cputime.CPUCLOCK_PERTHREAD else len(os.sched_getaffinity(0))
+        wait = max((self.deadline - now) / cpus, CPU_POLL_MIN)
+        self.pending = k.timers.add(k.timers.clock() + wait, self._expired)
+
+    def _expired(self) -> None:
+        k = self.kernel
+        assert k is not None and self.deadline is not None
+        self.pending = None
+        now = self._cpu_now()
+        if now is None or not self.tg.tasks:
+            self.deadline = None
+            return
+        if now < self.deadline:
+            self._schedule(now)  # not yet: the task has not run enough
+            return
+        fired = 1
+        if self.interval > 0:
+            fired += int((now - self.deadline) // self.interval)
+            self.deadline += fired * self.interval
+            self._schedule(now)
+        else:
+            self.deadline = None
+        if self.notify != SIGEV_NONE:
+            self._signal(k, fired)
 
 
 def delete_all(tg: ThreadGroup) -> None:

@@ -18,7 +18,7 @@ import os
 from typing import TYPE_CHECKING
 
 from sentry.abi.errno import EAGAIN, EINVAL, EPERM
-from sentry.kernel import posix_timers
+from sentry.kernel import posix_timers, siginfo
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
@@ -106,6 +106,7 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         # are 0 (outside the namespace), and its children share them.
         tg.pgid, tg.sid = parent.tg.pgid, parent.tg.sid
         tg.parent = ptg
+        tg.parent_thread = None if flags & CLONE_PARENT else parent
         # The host's CLONE_PARENT makes the caller's own host parent the child's.
         tg.host_parent = parent.tg.host_parent if flags & CLONE_PARENT else parent.tg
         tg.seq = next(_fork_order)
@@ -177,13 +178,19 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     k.cloning.discard(t)
     k.cancel(t)
     tg = t.tg
+    if t.host_tid != tg.host_pid:
+        siginfo.forget(k, t.host_tid)  # host ids come back: the records go with the task
     if t in tg.tasks:
         tg.tasks.remove(t)
-    if tg.tasks:
+    if not tg.tasks:
+        siginfo.forget(k, tg.host_pid)
+    else:
+        tg.exit_waitq.notify(POLLIN)  # its thread pidfds (PIDFD_THREAD)
         return
     if tg.killed_by is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:
         status = tg.killed_by  # killed by the Sentry on the guest's behalf: report that signal
     tg.exit_status = status
+    tg.exit_uid = t.creds.uid
     tg.exit_waitq.notify(POLLIN | POLLHUP)
     posix_timers.delete_all(tg)
     if not any(x.fds is t.fds for x in k.tasks.values()):
@@ -194,8 +201,10 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     if tg.vpid == 1:
         return
     parent = tg.parent
-    if parent is not None and parent.tasks and ignores_sigchld(parent):
-        # A parent that ignores SIGCHLD gets no zombies (Linux auto-reaps; so did the host).
+    if parent is not None and parent.tasks and tg.exit_signal == SIGCHLD \
+            and ignores_sigchld(parent):
+        # A parent that ignores SIGCHLD gets no zombies of its SIGCHLD children (Linux
+        # auto-reaps; so did the host).
         parent.children.discard(tg)
         k.thread_groups.pop(tg.vpid, None)
         parent.child_waitq.notify(POLLIN)  # a blocked wait4 rechecks: maybe ECHILD now
@@ -212,6 +221,8 @@ def _exit_signal_discarded(child: ThreadGroup, parent: ThreadGroup) -> bool:
     makes queue even ignored signals, still stops the parent for it; the Sentry lets it go.)"""
     from sentry.kernel.signals import sigchld_discarded
 
+    if not child.exit_signal:
+        return True  # a clone child without an exit signal: none is sent
     return child.exit_signal == SIGCHLD and sigchld_discarded([t.host_tid for t in parent.tasks])
 
 
@@ -234,6 +245,7 @@ def reparent(k: Kernel, child: ThreadGroup, init: ThreadGroup | None) -> None:
     if old is not None:
         old.children.discard(child)
     child.parent = new
+    child.parent_thread = None
     child.ppid = new.vpid if new else 0
     if new is not None:
         new.children.add(child)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from sentry.platform.native import ffi, lib
 
 if TYPE_CHECKING:
-    from sentry.kernel.kernel import Kernel
     from sentry.kernel.task import Task
 
 DELIVER, DROP, KILL = "deliver", "drop", "kill"
@@ -111,29 +110,6 @@ def dequeue(t: Task, mask: int, scratch: int) -> bytes | None:
             return None
         raise SentryError(f"injected rt_sigtimedwait failed: {r}")
     return t.mem.read(scratch, 128)
-
-
-SENDERS_KEPT = 64
-
-
-def record_sender(k: Kernel, host_id: int, sig: int, sender: Task) -> None:
-    """The Sentry sent `sig` to host tid/pid `host_id` for `sender`: the host's si_pid is 0
-    (sent from outside the PID namespace), signalfd's ssi_pid comes from this record."""
-    senders = k.signal_senders.setdefault((host_id, sig), [])
-    senders.append((sender.tg.vpid, sender.creds.uid))
-    del senders[:-SENDERS_KEPT]
-
-
-def take_sender(k: Kernel, t: Task, sig: int) -> tuple[int, int] | None:
-    """The oldest recorded sender of `sig` to `t` (its thread first, then its process)."""
-    for key in ((t.host_tid, sig), (t.tg.host_pid, sig)):
-        senders = k.signal_senders.get(key)
-        if senders:
-            sender = senders.pop(0)
-            if not senders:
-                del k.signal_senders[key]
-            return sender
-    return None
 
 
 class SentryError(RuntimeError):

@@ -53,8 +53,10 @@ class ThreadGroup:
     rlimits: list[tuple[int, int]] = field(default_factory=host_rlimits)
     mm: MM = field(default_factory=MM)
     exit_status: int | None = None  # the wait status once every task is gone (a zombie)
+    exit_uid: int = 0  # its real uid then (a zombie's siginfo)
     killed_by: int | None = None  # a signal the Sentry killed it for (reported instead of 9)
     parent: ThreadGroup | None = None  # the guest parent (getppid)
+    parent_thread: Task | None = None  # the parent's thread that made it (__WNOTHREAD)
     host_parent: ThreadGroup | None = None  # whose host zombie it becomes
     children: set[ThreadGroup] = field(default_factory=set)
     child_waitq: WaitQueue = field(default_factory=WaitQueue)

@@ -20,6 +20,7 @@ from sentry.abi.sysno import SYS_execveat, SYS_wait4
 from sentry.kernel import loader, posix_timers, process
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cap_mask
+from sentry.vfs.constants import O_NONBLOCK
 from sentry.kernel.kernel import DETACHED
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
@@ -172,7 +173,22 @@ def sys_execveat(t: Task, a: Args) -> int:
     return _execve(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4))
 
 
-def _matches(t: Task, c: ThreadGroup, idtype: int, ident: int) -> bool:
+def _parent_thread(c: ThreadGroup) -> Task | None:
+    """The thread whose child `c` is: the one that made it while it lives, then (as Linux
+    reparents to a live thread of the group) the first live thread of the parent."""
+    p = c.parent
+    if p is None or not p.tasks:
+        return None
+    return c.parent_thread if c.parent_thread in p.tasks else p.tasks[0]
+
+
+def _matches(t: Task, c: ThreadGroup, idtype: int, ident: int, options: int) -> bool:
+    # Linux's eligible_child: a "clone" child (its exit signal is not SIGCHLD) only for
+    # __WCLONE, the others only without it; __WALL takes both.
+    if not options & WALL and (c.exit_signal != SIGCHLD) != bool(options & WCLONE):
+        return False
+    if options & WNOTHREAD and _parent_thread(c) is not t:
+        return False
     if idtype == P_ALL:
         return True
     if idtype == P_PID:
@@ -185,7 +201,7 @@ def _find_report(t: Task, idtype: int, ident: int,
     """The child whose change the host would report first (children oldest first, each
     checked for exit, then stop, then continue) and its CLD_* code; ECHILD when no child
     matches at all."""
-    candidates = sorted((c for c in t.tg.children if _matches(t, c, idtype, ident)),
+    candidates = sorted((c for c in t.tg.children if _matches(t, c, idtype, ident, options)),
                         key=lambda c: c.seq)
     if not candidates:
         raise ECHILD()
@@ -258,9 +274,8 @@ def _selector(pid: int) -> tuple[int, int]:
 
 async def sys_wait4(t: Task, a: Args) -> int:
     """Implements wait4(2). Differences: rusage is zero for stop/continue reports and for
-    children the host did not parent (orphans taken by a subreaper); __WCLONE children
-    are not told apart (every child counts as a SIGCHLD child)."""
-    pid, status_ptr, options, rusage = a.int(0), a.ptr(1), a.int(2), a.ptr(3)
+    children the host did not parent (orphans taken by a subreaper)."""
+    pid, status_ptr, options, rusage = a.int(0), a.ptr(1), a.uint(2), a.ptr(3)
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE):
         raise EINVAL()
     idtype, ident = _selector(pid)
@@ -285,14 +300,17 @@ async def sys_wait4(t: Task, a: Args) -> int:
         await t.wait_on(t.tg.child_waitq, POLLIN)
 
 
-def _pidfd_target(t: Task, fd: int) -> ThreadGroup:
-    """The process a pidfd names (EBADF if `fd` is not one)."""
+def _pidfd_target(t: Task, fd: int) -> tuple[ThreadGroup, bool]:
+    """The process a pidfd names (EBADF if `fd` is not one; ECHILD for a PIDFD_THREAD one
+    naming a thread other than the leader, never a child) and whether it is O_NONBLOCK."""
     from sentry.vfs.fsimpl.pidfd import PidFd
 
     f = t.fds.get(fd)
     if not isinstance(f, PidFd):
         raise EBADF()
-    return f.tg
+    if f.thread and f.task is not None and f.task.vtid != f.tg.vpid:
+        raise ECHILD()
+    return f.tg, bool(f.flags & O_NONBLOCK)
 
 
 def _siginfo(c: ThreadGroup, code: int) -> bytes:
@@ -302,20 +320,22 @@ def _siginfo(c: ThreadGroup, code: int) -> bytes:
         code, status = process.exit_code_of(c.exit_status)
     else:
         status = SIGCONT if code == CLD_CONTINUED else c.wait_stop or 0
-    uid = c.leader.creds.uid if c.tasks else 0
+    uid = c.leader.creds.uid if c.tasks else c.exit_uid
     return struct.pack("<iii4xiIi", SIGCHLD, 0, code, c.vpid, uid, status).ljust(128, b"\0")
 
 
 async def sys_waitid(t: Task, a: Args) -> int:
-    """Implements waitid(2). Differences: __WCLONE as in wait4; rusage as in wait4."""
-    idtype, ident, infop, options, rusage = a.int(0), a.int(1), a.ptr(2), a.int(3), a.ptr(4)
+    """Implements waitid(2). Differences: rusage as in wait4."""
+    idtype, ident, infop, options, rusage = a.int(0), a.int(1), a.ptr(2), a.uint(3), a.ptr(4)
     if options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL
                    | WCLONE) or not options & (WEXITED | WUNTRACED | WCONTINUED):
         raise EINVAL()
     if idtype not in (P_ALL, P_PID, P_PGID, P_PIDFD) or (idtype == P_PID and ident <= 0):
         raise EINVAL()
+    nonblock = False
     if idtype == P_PIDFD:
-        idtype, ident = P_PID, _pidfd_target(t, ident).vpid
+        target, nonblock = _pidfd_target(t, ident)
+        idtype, ident = P_PID, target.vpid
     while True:
         found = _find_report(t, idtype, ident, options)
         if found is not None:
@@ -330,8 +350,10 @@ async def sys_waitid(t: Task, a: Args) -> int:
             if infop:
                 t.mem.write(infop, info)
             return 0
-        if options & WNOHANG:
+        if options & WNOHANG or nonblock:
             if infop:
                 t.mem.write(infop, bytes(128))
+            if nonblock and not options & WNOHANG:
+                raise EAGAIN()  # an O_NONBLOCK pidfd's child still running
             return 0
         await t.wait_on(t.tg.child_waitq, POLLIN)

@@ -13,13 +13,13 @@ from typing import Any
 
 from sentry.abi.errno import EAGAIN, EBADF, EFAULT, EINVAL, EISDIR, EPIPE, SysError
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG
+from sentry.kernel import siginfo
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 from sentry.kernel.wait import WaitSet
 from sentry.kernel.waiter import POLLIN, POLLOUT
 from sentry.vfs import fsnotify
 from sentry.vfs.constants import O_APPEND, SEEK_HOLE
-from sentry.platform.native import lib
 from sentry.vfs.file import DIRECT_READ_MAX, FileDescription, SeekableFile
 
 MAX_RW_COUNT = 0x7FFFF000  # Linux clamps every read/write to this
@@ -158,7 +158,7 @@ def _sigpipe(t: Task) -> None:
 
     t.commit = commit
     _SIGPIPE_SENT.add(t)
-    lib.st_tgkill(host_pid, t.host_tid, SIGPIPE)
+    siginfo.send(t.kernel, host_pid, t.host_tid, SIGPIPE, siginfo.user_sender(t))
 
 
 def _accessed(f: FileDescription, n: int) -> int:

@@ -1,7 +1,8 @@
 """Sending signals: the Sentry translates guest pids and sends with the host's tgkill.
 
 Dispositions, masks and frames stay with the host (rt_sigaction & co. are allow-listed;
-SIGCHLD's rt_sigaction passes here first, for SA_NOCLDWAIT).
+SIGCHLD's rt_sigaction passes here first, for SA_NOCLDWAIT). The receiver's siginfo names
+the sender as Linux would (its guest pid and uid: sentry/kernel/siginfo.py).
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 import struct
 
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
-from sentry.kernel import jobctl, signals
+from sentry.kernel import jobctl, siginfo
 from sentry.kernel.args import Args
 from sentry.kernel.kernel import HOST
 from sentry.kernel.signals import ns_init_accepts
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import ThreadGroup
-from sentry.platform.native import lib
 from sentry.kernel.creds import CAP_KILL, capable
 
 NSIG = 64
@@ -47,15 +47,14 @@ def _deliver(t: Task, tg: ThreadGroup, sig: int, task: Task | None = None,
         return
     tid = task.host_tid if task else 0
     if info is not None:
-        rc = lib.st_sigqueueinfo(tg.host_pid, tid, sig, info)
-    elif task is not None:
-        rc = lib.st_tgkill(tg.host_pid, tid, jobctl.host_signal(tg, sig, tid))
+        rc = siginfo.send(t.kernel, tg.host_pid, tid, sig, siginfo.info_sender(info), info)
     else:
-        rc = lib.st_kill(tg.host_pid, jobctl.host_signal(tg, sig))
+        host_sig = jobctl.host_signal(tg, sig, tid)
+        sender = siginfo.user_sender(t, SI_TKILL if task else siginfo.SI_USER)
+        rc = siginfo.send(t.kernel, tg.host_pid, tid, host_sig,
+                          sender if host_sig == sig else None)
     if rc < 0:
         raise ESRCH()
-    if info is None:
-        signals.record_sender(t.kernel, tid or tg.host_pid, sig, t)
     if sig == SIGCONT:
         jobctl.group_continued(tg)
     t.kernel.signals_sent(tg)

@@ -3,22 +3,27 @@
 System-wide clocks (and the caller's own CPU clocks) are allow-listed host calls; the
 filter sends every other clock id here. A negative id names a process or thread CPU clock
 (Linux's encoding: ~pid << 3 | perthread << 2 | which); the Sentry translates the guest
-pid to the host's and reads the host clock.
+pid to the host's and reads the host clock (a thread's from /proc: sentry/kernel/cputime.py).
 """
 
 from __future__ import annotations
 
+import os
 import struct
 
-from sentry.abi.errno import BY_NUMBER, EINVAL
+from sentry.abi.errno import EINVAL
+from sentry.kernel import cputime
 from sentry.kernel.args import Args
+from sentry.kernel.posix_timers import CPU_POLL_MIN
+from sentry.kernel.wait import WaitSet
 from sentry.kernel.task import Task
-from sentry.platform.native import ffi, lib
 
 CPUCLOCK_PERTHREAD = 4
 CPUCLOCK_WHICH_MASK = 3
 CLOCKFD = 3  # dynamic (fd-based) clocks: none in the sandbox
 _TIMESPEC = struct.Struct("<qq")
+NS = 1_000_000_000
+TIMER_ABSTIME = 1
 
 
 def host_clock(t: Task, clockid: int) -> int:
@@ -46,11 +51,10 @@ def host_clock(t: Task, clockid: int) -> int:
 
 
 def _read(t: Task, clockid: int, res: bool) -> bytes:
-    sec, nsec = ffi.new("long long *"), ffi.new("long long *")
-    rc = lib.st_clock(host_clock(t, clockid), int(res), sec, nsec)
-    if rc < 0:
-        raise BY_NUMBER[-rc]()
-    return _TIMESPEC.pack(sec[0], nsec[0])
+    ns = cputime.read_ns(host_clock(t, clockid), res)
+    if ns is None:
+        raise EINVAL()  # its task is gone
+    return _TIMESPEC.pack(*divmod(ns, 1_000_000_000))
 
 
 def sys_clock_gettime(t: Task, a: Args) -> int:
@@ -68,11 +72,32 @@ def sys_clock_getres(t: Task, a: Args) -> int:
     return 0
 
 
-def sys_clock_nanosleep(t: Task, a: Args) -> int:
-    """Implements clock_nanosleep(2) for the ids the host does not serve directly.
+async def sys_clock_nanosleep(t: Task, a: Args) -> int:
+    """Implements clock_nanosleep(2) for the ids the host does not serve directly: a
+    process's CPU clock (a thread's is EINVAL, as Linux), until it has reached the time.
+    The clock is looked at as posix_timers.CpuTimer does (up to CPU_POLL_MIN late); a
+    signal handler ends the sleep with EINTR and the time left in `rem` (relative).
 
-    Differences: sleeping on another process's CPU clock is not supported (EINVAL), as for
-    thread CPU clocks in Linux.
+    Differences: a bad `rem` at the interruption is not reported (EINTR all the same).
     """
-    host_clock(t, a.int(0))
-    raise EINVAL()
+    clockid, flags, req, rem = a.int(0), a.int(1), a.ptr(2), a.ptr(3)
+    clock = host_clock(t, clockid)
+    sec, nsec = _TIMESPEC.unpack(t.mem.read(req, _TIMESPEC.size))
+    if clock & CPUCLOCK_PERTHREAD or sec < 0 or not 0 <= nsec < NS:
+        raise EINVAL()
+    now = cputime.read_ns(clock)
+    if now is None:
+        raise EINVAL()
+    target = sec * NS + nsec + (0 if flags & TIMER_ABSTIME else now)
+    cpus = len(os.sched_getaffinity(0))
+    try:
+        while now is not None and now < target:  # None: the process is gone (Linux: 0)
+            wait = max((target - now) / NS / cpus, CPU_POLL_MIN)
+            await t.wait_on(WaitSet([], t.kernel.timers.clock() + wait, no_restart=True), 0)
+            now = cputime.read_ns(clock)
+    except GeneratorExit:  # interrupted: the time left, for a relative sleep
+        if rem and not flags & TIMER_ABSTIME and now is not None:
+            left = max(target - (cputime.read_ns(clock) or now), 0)
+            t.mem.write_partial(rem, _TIMESPEC.pack(*divmod(left, NS)))
+        raise
+    return 0

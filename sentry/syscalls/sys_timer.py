@@ -8,9 +8,10 @@ import struct
 from sentry.abi.errno import EAGAIN, EINVAL
 from sentry.kernel.args import Args
 from sentry.kernel.posix_timers import (
-    CLOCKS, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, PosixTimer,
+    CLOCKS, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, CpuTimer, PosixTimer,
 )
 from sentry.kernel.task import Task
+from sentry.syscalls.sys_time import host_clock
 from sentry.syscalls.sys_timerfd import _ITIMERSPEC, _pack, to_seconds
 
 SIGALRM = 14
@@ -18,6 +19,18 @@ NSIG = 64
 TIMER_ABSTIME = 1
 MAX_TIMERS = 1 << 15
 SIGEVENT = struct.Struct("<qiii")  # sigev_value, sigev_signo, sigev_notify, sigev_notify_thread_id
+CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 2, 3
+CPUCLOCK_SCHED, CPUCLOCK_PERTHREAD = 2, 4
+
+
+def _cpu_clock(t: Task, clockid: int) -> int | None:
+    """The host id of a CPU-time clock (the caller's, or one clock_getcpuclockid or
+    pthread_getcpuclockid made: EINVAL for a bad one), None for the other clocks."""
+    if clockid == CLOCK_PROCESS_CPUTIME_ID:
+        return (~t.tg.host_pid << 3) | CPUCLOCK_SCHED
+    if clockid == CLOCK_THREAD_CPUTIME_ID:
+        return (~t.host_tid << 3) | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED
+    return host_clock(t, clockid) if clockid < 0 else None
 
 
 def _timer(t: Task, timerid: int) -> PosixTimer:
@@ -28,10 +41,11 @@ def _timer(t: Task, timerid: int) -> PosixTimer:
 
 
 def sys_timer_create(t: Task, a: Args) -> int:
-    """Implements timer_create(2). Differences: CLOCK_REALTIME, CLOCK_MONOTONIC and
-    CLOCK_BOOTTIME only (the CPU-time and alarm clocks: EINVAL)."""
+    """Implements timer_create(2). Differences: the alarm clocks are EINVAL; CPU-time
+    timers may fire a little late (posix_timers.CpuTimer)."""
     clockid, sevp, idp = a.int(0), a.ptr(1), a.ptr(2)
-    if clockid not in CLOCKS:
+    cpu_clock = _cpu_clock(t, clockid)
+    if cpu_clock is None and clockid not in CLOCKS:
         raise EINVAL()
     tg = t.tg
     tid = next((i for i in range(MAX_TIMERS) if i not in tg.posix_timers), None)
@@ -48,8 +62,12 @@ def sys_timer_create(t: Task, a: Args) -> int:
             target = next((x for x in tg.tasks if x.vtid == thread), None)
             if target is None:
                 raise EINVAL()
-    timer = PosixTimer(tid, tg, CLOCKS[clockid], notify, signo, value, target,
-                       kernel=t.kernel)
+    if cpu_clock is not None:
+        timer: PosixTimer = CpuTimer(tid, tg, cpu_clock, notify, signo, value, target,
+                                     kernel=t.kernel)
+    else:
+        timer = PosixTimer(tid, tg, CLOCKS[clockid], notify, signo, value, target,
+                           kernel=t.kernel)
     t.mem.write_i32(idp, tid)  # EFAULT before the timer exists
     tg.posix_timers[tid] = timer
     return 0

@@ -30,6 +30,7 @@ OSERROR_ALLOWED_FILES: dict[str, str] = {
     "sentry/kernel/kernel.py": "host calls on a task that died meanwhile (ESRCH)",
     "sentry/kernel/loader.py": "an injected host syscall failed while building a task",
     "sentry/kernel/signals.py": "reads a traced task's dispositions from the host's /proc",
+    "sentry/kernel/cputime.py": "reads a task's CPU time from the host's /proc",
     "sentry/control.py": "the runtime's control socket and the host's /proc (exec), never "
     "a workload's call",
 }

@@ -16,9 +16,7 @@ On the seccomp platform a read arrives through the notify lane, where the task c
 an injected call: it is interrupted and its read restarted, and the dequeue happens at
 that stop (SignalFd._take_at_stop). On the ptrace platform the task is stopped already.
 
-Differences: a signal the Sentry sent from outside the PID namespace (kill, tgkill from
-another process) has si_pid 0 on the host; the Sentry fills in the sender it recorded
-(signals.record_sender), and si_uid is the sender's guest uid while it lives. A bad read
+The sender's pid and uid are the guest's (sentry.kernel.siginfo.guest_info). A bad read
 buffer is EFAULT with the signal left pending (Linux loses it). readv needs its first
 buffer to hold one record. /proc/<pid>/fdinfo (and its sigmask line) is not in our procfs.
 """
@@ -27,11 +25,10 @@ from __future__ import annotations
 
 import struct
 import weakref
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EAGAIN, EINVAL, SysError
-from sentry.kernel import signals
+from sentry.kernel import siginfo, signals
 from sentry.kernel.waiter import POLLIN
 from sentry.vfs.constants import O_NONBLOCK, O_RDWR
 from sentry.vfs.fsimpl.eventfd import AnonFile
@@ -79,22 +76,15 @@ def _layout(sig: int, code: int) -> str:
     return "rt" if code < 0 else "kill"
 
 
-def to_signalfd_siginfo(info: bytes, sender: tuple[int, int] | None = None,
-                        uid_of: Callable[[int, int], int] | None = None) -> bytes:
-    """A host siginfo_t (the reader's view) as a struct signalfd_siginfo, field by field
-    per the siginfo's layout (signalfd_copyinfo). `sender` (pid, uid) replaces a zero
-    si_pid of a kill/tkill the Sentry sent on the guest's behalf; `uid_of(pid, host_uid)`
-    gives the guest's uid of a sender inside the sandbox."""
+def to_signalfd_siginfo(info: bytes) -> bytes:
+    """A siginfo_t (the reader's view) as a struct signalfd_siginfo, field by field per
+    the siginfo's layout (signalfd_copyinfo)."""
     signo, errno_, code = struct.unpack_from("<iii", info, 0)
     out = bytearray(SIGINFO_SIZE)
     struct.pack_into("<Iii", out, 0, signo, errno_, code)
     layout = _layout(signo, code)
     if layout in ("kill", "chld", "rt"):
         pid, uid = struct.unpack_from("<iI", info, 16)
-        if pid == 0 and sender is not None and layout == "kill":
-            pid, uid = sender
-        elif uid_of is not None and pid > 0:
-            uid = uid_of(pid, uid)
         struct.pack_into("<II", out, 12, pid & 0xFFFFFFFF, uid)  # ssi_pid, ssi_uid
     if layout == "chld":
         status = struct.unpack_from("<i", info, 24)[0]
@@ -221,17 +211,7 @@ class SignalFd(AnonFile):
         info = signals.dequeue(t, self.mask, scratch)
         if info is None:
             return None
-        signo, _errno, code, pid = struct.unpack_from("<iiii", info, 0)
-        sender = None
-        if pid == 0 and code in (SI_USER, SI_TKILL):
-            sender = signals.take_sender(self.kernel, t, signo)
-        return to_signalfd_siginfo(info, sender, self._guest_uid)
-
-    def _guest_uid(self, pid: int, host_uid: int) -> int:
-        """The real uid of sandbox process `pid` as the guest sees it (the host's si_uid
-        is the host's view); the host's value for a process that is gone."""
-        tg = self.kernel.thread_groups.get(pid)
-        return tg.leader.creds.uid if tg is not None and tg.tasks else host_uid
+        return to_signalfd_siginfo(siginfo.guest_info(self.kernel, t, info) or info)
 
     def poll_events(self) -> int:
         t = self.kernel.current

@@ -47,11 +47,3 @@ def test_sigsys_gives_call_syscall_arch() -> None:
 def test_sigchld_gives_status_and_times() -> None:
     f = _fields(to_signalfd_siginfo(_info(17, 1, struct.pack("<iIi4xqq", 7, 0, 3, 11, 12))))
     assert (f["pid"], f["status"], f["utime"], f["stime"]) == (7, 3, 11, 12)
-
-
-def test_a_zero_pid_kill_takes_the_recorded_sender_and_uid_is_translated() -> None:
-    kill = _info(10, 0, struct.pack("<iI", 0, 0))
-    assert _fields(to_signalfd_siginfo(kill, (5, 1000)))["pid"] == 5
-    queued = _info(34, -1, struct.pack("<iIi", 4, 0, 99))  # SI_QUEUE: never a recorded one
-    f = _fields(to_signalfd_siginfo(queued, (5, 1000), lambda pid, uid: 1000 + pid))
-    assert (f["pid"], f["uid"], f["int"]) == (4, 1004, 99)

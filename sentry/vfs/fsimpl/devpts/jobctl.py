@@ -16,6 +16,7 @@ from typing import Any
 
 from sentry.abi.errno import ENOTTY
 from sentry.kernel import jobctl as kjob
+from sentry.kernel import siginfo
 
 TIOCSCTTY, TIOCGPGRP, TIOCSPGRP, TIOCNOTTY, TIOCGSID = 0x540E, 0x540F, 0x5410, 0x5422, 0x5429
 
@@ -45,10 +46,8 @@ def hangup(term: Any) -> None:
     leader = k.thread_groups.get(sid)
     job._drop_session(k)
     if leader is not None and leader.tasks:
-        from sentry.platform.native import lib
-
         for sig in (signal.SIGHUP, signal.SIGCONT):
-            if lib.st_kill(leader.host_pid, sig) == 0:
+            if siginfo.send(k, leader.host_pid, 0, sig, siginfo.KERNEL_SENDER) == 0:
                 if sig == signal.SIGCONT:
                     kjob.group_continued(leader)
                 k.signals_sent(leader)
