@@ -694,14 +694,18 @@ static int wait_reaping(int tid, int exec_tid, int *st, int *others, int n) {
     }
 }
 
+static void refuse_notif(unsigned long long id) {
+    ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &(struct seccomp_notif_resp){.id = id, .error = -EPERM});
+}
+
 /* waitpid(tid) for a TRACE-lane call resumed with PTRACE_CONT, before its seccomp stop.
  * Workload code at the stub's ip (another thread may have mapped its own page there) could
  * make a notify-lane call instead, which nobody would answer while the Sentry blocks in
  * waitpid: so the listener is watched too, and SIGCHLD (held off between the check and
- * ppoll) ends the wait. Returns as waitpid does, or 0 when `tid` sent a notification: not
- * the Sentry's call (answered EPERM here; the caller kills the task). Other tasks'
- * notifications are queued for the loop. */
-static int wait_traced(int tid, int *st) {
+ * ppoll) ends the wait. Returns as waitpid does, or 0 when `tid` sent a notification
+ * (copied to *mine, unanswered: the caller decides). Other tasks' notifications are
+ * queued for the loop. */
+static int wait_traced(int tid, int *st, struct seccomp_notif *mine) {
     sigset_t chld, old, during;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -723,8 +727,7 @@ static int wait_traced(int tid, int *st) {
         int r = recv_notif(&nt);
         if (r == -ENOENT || r == -EINTR) continue;
         if (r == 0 && (int)nt.pid == tid) {
-            ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &(struct seccomp_notif_resp){
-                .id = nt.id, .error = -EPERM});
+            *mine = nt;
             w = 0;
             break;
         }
@@ -777,8 +780,12 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
             }
         }
         if (traced && !seen_entry) {
-            w = wait_traced(tid, &st);
-            if (w == 0) return kill_task(tid, status); /* a notify-lane call: not ours */
+            struct seccomp_notif nt;
+            w = wait_traced(tid, &st, &nt);
+            if (w == 0) { /* a notify-lane call: not ours */
+                refuse_notif(nt.id);
+                return kill_task(tid, status);
+            }
         } else {
             w = wait_reaping(tid, exec_tid, &st, others, n_others);
         }
@@ -857,6 +864,106 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
     /* After a successful exec the old registers mean nothing: keep the new image's. */
     if ((nr == SYS_execve || nr == SYS_execveat) && *result == 0) return 0;
     if (ptrace(PT_SETREGS, tid, 0, &saved) < 0) return -errno;
+    return 0;
+}
+
+/* Runs the stub's batch (native/stub.c): rip = `rip`, rbx = `table`, r12 = `base`, resumed
+ * with PTRACE_CONT until the batch's int3 (ip `trap_ip` once taken). On the way: the
+ * doorbells of the table (notifications of `doorbell_nr` at `sys_ip`) are answered in turn
+ * with ADDFD|SEND of fds[0], fds[1], ... (onto ST_DONATE_SLOT), and the file mmaps stop at
+ * their seccomp stop (TRACE lane) and are let through. Anything else the task does there
+ * (another call, a fault) kills it. Signals are held as in st_inject (*sig). Returns 0
+ * at the int3, -ESRCH if the task died (*status), -ENOTRECOVERABLE if killed, or -errno. */
+int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
+                 unsigned long long base, unsigned long long sys_ip,
+                 unsigned long long trap_ip, long long doorbell_nr, const int *fds, int nfds,
+                 int *sig, int *status) {
+    struct user_regs_struct r;
+    int k = 0;
+    *sig = 0;
+    *status = -1;
+    if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
+    r.rip = rip, r.rbx = table, r.r12 = base;
+    r.rax = 0, r.orig_rax = (unsigned long long)-1;
+    if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
+    if (ptrace(PT_CONT, tid, 0, 0L) < 0) return -errno;
+    for (;;) {
+        struct seccomp_notif nt;
+        int st, w = wait_traced(tid, &st, &nt);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (w == 0) {
+            if ((long long)nt.data.nr != doorbell_nr || nt.data.instruction_pointer != sys_ip ||
+                k >= nfds) {
+                refuse_notif(nt.id);
+                return kill_task(tid, status);
+            }
+            int e = addfd_send(nt.id, fds[k], 0);
+            if (e == 0)
+                k++;
+            else if (e != -ENOENT && e != -EINPROGRESS && e != -ESRCH)
+                return e;
+            /* else a signal ended the wait first: the call restarts and notifies again */
+            continue;
+        }
+        if (WIFEXITED(st) || WIFSIGNALED(st)) {
+            *status = st;
+            return -ESRCH;
+        }
+        if (!WIFSTOPPED(st)) continue;
+        int s = WSTOPSIG(st), event = st >> 16;
+        if (s == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
+            struct ptrace_syscall_info info;
+            memset(&info, 0, sizeof info);
+            if (ptrace(PT_GET_SYSCALL_INFO, tid, sizeof info, &info) < 0) return -errno;
+            if (info.op != PTRACE_SYSCALL_INFO_SECCOMP || info.seccomp.nr != SYS_mmap ||
+                info.instruction_pointer != sys_ip || info.arch != AUDIT_ARCH_X86_64)
+                return kill_task(tid, status);
+        } else if (s == SIGTRAP && event == 0) {
+            siginfo_t si;
+            if (ptrace(PT_GETSIGINFO, tid, 0, &si) < 0) return -errno;
+            if (si.si_code == SI_KERNEL) {
+                if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
+                if (r.rip == trap_ip) return 0; /* the batch is done (stopped, not resumed) */
+                return kill_task(tid, status);
+            }
+            if (!*sig) *sig = s;
+        } else if (event == 0 && is_fault(s)) {
+            return kill_task(tid, status); /* the batch faulted: fail closed */
+        } else if (event == 0 && !*sig) {
+            *sig = s; /* re-delivered by the caller on resume */
+        }
+        /* Exit and group-stop events: carry on (a death is reported next). */
+        if (ptrace(PT_CONT, tid, 0, 0L) < 0) return -errno;
+    }
+}
+
+/* At a seccomp stop: lets the host run the trapped call in place with r8 = `r8`, the call
+ * returning to `tramp_ip` (the stub's st_r8_return) with rcx = the task's return address
+ * and r11 = its own r8, which the trampoline puts back. (rcx != rip makes the kernel
+ * return through IRET, which restores rcx and r11 as set here.) */
+int st_run_in_place_r8(int tid, unsigned long long r8, unsigned long long tramp_ip) {
+    struct user_regs_struct r;
+    if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
+    r.r11 = r.r8, r.rcx = r.rip;
+    r.r8 = r8, r.rip = tramp_ip;
+    if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
+    if (ptrace(PT_CONT, tid, 0, 0L) < 0) return -errno;
+    return 0;
+}
+
+/* Rewinds a task stopped after a syscall onto that syscall (its number from orig_rax)
+ * and resumes it (PTRACE_CONT): the call is made again, and trapped again. */
+int st_retrap(int tid) {
+    struct user_regs_struct r;
+    if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
+    r.rax = r.orig_rax;
+    r.orig_rax = (unsigned long long)-1;
+    r.rip -= 2;
+    if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
+    if (ptrace(PT_CONT, tid, 0, 0L) < 0) return -errno;
     return 0;
 }
 

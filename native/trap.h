@@ -155,6 +155,26 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
               unsigned long long stub_ip, long long nr, const unsigned long long *args,
               int notif, int donate_fd, long long *result, int *sig, int *status);
 
+/* Runs the stub's batch of host calls (native/stub.c) in stopped tracee `tid`: rip, rbx
+ * (the table's address) and r12 (the base) set, resumed until the batch's int3 (`trap_ip`
+ * once taken; the task stays stopped there). The table's doorbells (`doorbell_nr`,
+ * issued at `sys_ip`) get fds[0..nfds) in turn on ST_DONATE_SLOT; its file mmaps pass
+ * their seccomp stop. Results are in the table. *sig, *status and the return value as
+ * for st_inject. */
+int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
+                 unsigned long long base, unsigned long long sys_ip,
+                 unsigned long long trap_ip, long long doorbell_nr, const int *fds, int nfds,
+                 int *sig, int *status);
+
+/* At a seccomp stop (seccomp platform): runs the trapped call on the host in place with
+ * r8 replaced, returning through the stub's st_r8_return (`tramp_ip`), which restores
+ * the task's r8; the task is resumed. 0 or -errno. */
+int st_run_in_place_r8(int tid, unsigned long long r8, unsigned long long tramp_ip);
+
+/* Rewinds a task stopped after a syscall (an injection's exit, registers restored) onto
+ * its syscall instruction, number from orig_rax, and resumes it: the call traps again. */
+int st_retrap(int tid);
+
 /* clock_gettime/clock_getres of a host clock id on the Sentry's behalf (CPU clocks of
  * tasks, with host pids). Fill sec/nsec; 0 or -errno. */
 int st_clock(int clockid, int res, long long *sec, long long *nsec);

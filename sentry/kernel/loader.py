@@ -16,15 +16,15 @@ import itertools
 import logging
 import os
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError
-from sentry.abi.sysno import SYS_mmap
+from sentry.abi.sysno import SYS_mmap, SYS_mprotect
 from sentry.kernel.thread_group import MM
 from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
+from sentry.platform.native import lib
 
 log = logging.getLogger("sentry")
 
@@ -43,6 +43,7 @@ ET_EXEC, ET_DYN = 2, 3
 EM_X86_64 = 62
 BINPRM_BUF_SIZE = 256
 MAX_INTERP_DEPTH = 4  # binfmt_script's limit on nested #! interpreters
+ST_DONATE_SLOT = lib.ST_DONATE_SLOT
 PIE_BASE = 0x555555554000  # ELF_ET_DYN_BASE on x86-64 (without randomisation)
 MAX_STACK_DATA = 120 * 1024  # the stub's stack VMA has >= 128 KiB below its rsp
 
@@ -213,69 +214,113 @@ def release_plan(plan: ExecPlan) -> None:
         release(plan.interp.file)
 
 
-class _Injector:
-    """Injected host calls for one load, with the errno turned into an exception."""
+class Batch:
+    """The host calls of one load, run by the stub's batch runner (native/stub.c) with no
+    ptrace stop per call: rows of {nr, flags, six args}. Flag bit i makes argument i
+    relative to the base, the result of the last row with SET_BASE (an ELF's reservation),
+    since where the kernel puts it is known only when it runs."""
 
-    def __init__(self, t: Task) -> None:
-        self.t = t
-        self.platform = t.kernel.platform
+    SET_BASE = 0x40
+    ROW = struct.Struct("<qQ6Q")
 
-    def call(self, nr: int, *args: int) -> int:
-        return self._check(nr, self.platform.inject(self.t.ctx, nr, *args))
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, tuple[int, ...]]] = []
+        self.fds: list[int] = []  # host fds for the doorbells, in order
 
-    def donate(self, host_fd: int, before: Callable[[], None]) -> int:
-        """host_fd in the task's donation slot (left there: the next donation replaces it)."""
-        return self._check(DOORBELL, self.platform.donate(self.t.ctx, host_fd, before))
+    def add(self, nr: int, *args: int, rel: int = 0) -> int:
+        """Appends a call; `rel` holds the flag bits. Returns its row number."""
+        full = (args + (0,) * 6)[:6]
+        self.rows.append((nr, rel, tuple(a & 0xFFFFFFFFFFFFFFFF for a in full)))
+        return len(self.rows) - 1
 
-    @staticmethod
-    def _check(nr: int, r: int) -> int:
-        if r < 0 and r > -4096:
-            raise OSError(-r, f"injected syscall {nr} failed: {os.strerror(-r)}")
-        return r
+    def donate(self, host_fd: int) -> None:
+        """host_fd onto the task's donation slot (a doorbell), replacing what it held."""
+        self.fds.append(host_fd)
+        self.add(DOORBELL, 0, 0, 0, 0, 0, 0)
+
+    def table(self) -> bytes:
+        body = b"".join(self.ROW.pack(nr, fl, *a) for nr, fl, a in self.rows)
+        return body + self.ROW.pack(-1, 0, 0, 0, 0, 0, 0, 0)
+
+    def run(self, t: Task, rsp: int) -> list[int]:
+        """Runs the batch in the stopped stub below its stack pointer; returns the results
+        (of the rows that ran). OSError for the first failed call."""
+        table = self.table()
+        addr = (rsp - 256 - len(table)) & ~63
+        if rsp - addr > MAX_STACK_DATA:
+            raise OSError(E2BIG.errno, "too many segments for the stub's batch")
+        t.mem.write(addr, table)
+        t.kernel.platform.run_batch(t.ctx, addr, 0, self.fds)
+        back = t.mem.read(addr, len(table) - self.ROW.size)
+        out = []
+        for i, (nr, _fl, _a) in enumerate(self.rows):
+            r = self.ROW.unpack_from(back, i * self.ROW.size)[0]
+            if -4096 < r < 0:
+                raise OSError(-r, f"batched syscall {nr} failed: {os.strerror(-r)}")
+            out.append(r)
+        return out
 
 
-def map_elf(inj: _Injector, t: Task, elf: Elf, hint: int) -> tuple[int, int]:
-    """Maps an ELF's PT_LOAD segments; returns (load bias, end of its highest segment)."""
+@dataclass
+class Placement:
+    """Where map_elf's rows put an ELF, once the batch has run."""
+
+    elf: Elf
+    base_row: int | None  # the reservation's row (ET_DYN), whose result is the base
+    tails: list[tuple[int, int]]  # (unbiased address, length) of partial bss pages
+
+    def bias(self, results: list[int]) -> int:
+        return 0 if self.base_row is None else results[self.base_row] - self.elf.span[0]
+
+
+def map_elf(batch: Batch, elf: Elf, hint: int) -> Placement:
+    """Adds the rows that map an ELF's PT_LOAD segments from the donation slot.
+
+    An ET_DYN's first mapping reserves its whole span (binfmt_elf's total_mapping_size);
+    a segment whose file offset keeps the same distance to its address lies in that file
+    mapping already and only needs its protection (mprotect, an allow-lane call), so a
+    typical ld.so takes one file mmap, not four. Other segments are mapped MAP_FIXED."""
     lo, hi = elf.span
-    host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
-    # Noted for /proc/<pid>/maps when donated.
-    fd = inj.donate(host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, elf.file))
-    first = None
-    if elf.type == ET_DYN and _no_holes(elf):
-        # The first segment's mapping reserves the span (as binfmt_elf's total_mapping_size
-        # does); the others overwrite the rest of it, leaving none of it behind.
+    dyn = elf.type == ET_DYN
+    rel = 1 if dyn else 0  # the address argument is relative to the base
+
+    def at(x: int) -> int:
+        return x - lo if dyn else x
+
+    fd = ST_DONATE_SLOT
+    first = cover = base_row = None
+    if dyn and _no_holes(elf):
         first = elf.segments[0]
-        base = inj.call(SYS_mmap, hint, hi - lo, first.prot, MAP_PRIVATE, fd,
-                        first.offset - (first.vaddr - lo))
-        bias = base - lo
-    elif elf.type == ET_DYN:  # an anonymous reservation: holes stay PROT_NONE
-        base = inj.call(SYS_mmap, hint, hi - lo, 0, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        bias = base - lo
-    else:
-        bias = 0
+        base_row = batch.add(SYS_mmap, hint, hi - lo, first.prot, MAP_PRIVATE, fd,
+                             first.offset - (first.vaddr - lo), rel=Batch.SET_BASE)
+        cover = first.vaddr - first.offset
+    elif dyn:  # an anonymous reservation: holes stay PROT_NONE
+        base_row = batch.add(SYS_mmap, hint, hi - lo, 0, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+                             rel=Batch.SET_BASE)
+    anon: list[tuple[int, int]] = []
+    tails = []
     for s in elf.segments:
-        start = bias + s.vaddr
-        map_start = page_down(start)
-        file_end = start + s.filesz
-        mem_end = page_up(start + s.memsz)
-        if s is first:
-            anon_start = page_up(file_end)  # mapped with the span
-            tail = anon_start - file_end
-            if s.memsz > s.filesz and tail:
-                t.mem.backend.poke(file_end, bytes(tail))
-        elif s.filesz:
-            inj.call(SYS_mmap, map_start, page_up(file_end) - map_start, s.prot,
-                     MAP_PRIVATE | MAP_FIXED, fd, s.offset - (start - map_start))
-            tail = page_up(file_end) - file_end
-            if s.memsz > s.filesz and tail:
-                t.mem.backend.poke(file_end, bytes(tail))  # the partial bss page
+        map_start = page_down(s.vaddr)
+        file_end = s.vaddr + s.filesz
+        mem_end = page_up(s.vaddr + s.memsz)
+        anon_start = map_start
+        if s.filesz:
             anon_start = page_up(file_end)
-        else:
-            anon_start = map_start
+            if s is first:
+                pass
+            elif cover == s.vaddr - s.offset and not any(
+                    a < anon_start and map_start < b for a, b in anon):
+                batch.add(SYS_mprotect, at(map_start), anon_start - map_start, s.prot, rel=rel)
+            else:
+                batch.add(SYS_mmap, at(map_start), anon_start - map_start, s.prot,
+                          MAP_PRIVATE | MAP_FIXED, fd, s.offset - (s.vaddr - map_start), rel=rel)
+            if s.memsz > s.filesz and anon_start > file_end:
+                tails.append((file_end, anon_start - file_end))  # the partial bss page
         if mem_end > anon_start:
-            inj.call(SYS_mmap, anon_start, mem_end - anon_start, s.prot,
-                     MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0)
-    return bias, bias + hi
+            batch.add(SYS_mmap, at(anon_start), mem_end - anon_start, s.prot,
+                      MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0, rel=rel)
+            anon.append((anon_start, mem_end))
+    return Placement(elf, base_row, tails)
 
 
 def _no_holes(elf: Elf) -> bool:
@@ -360,16 +405,31 @@ def load(t: Task, plan: ExecPlan) -> None:
 
 
 def _load(t: Task, plan: ExecPlan) -> None:
-    inj = _Injector(t)
     p = t.kernel.platform
     regs = p.getregs(t.ctx)
+    vfs = t.fs.root.mount.vfs
     try:
         stub_aux = _read_stub_auxv(t, regs.rsp)
-        bias, end = map_elf(inj, t, plan.elf, PIE_BASE)
+        batch = Batch()
+        placed = []
+        for elf, hint in ((plan.elf, PIE_BASE), (plan.interp, 0)):
+            if elf is None:
+                continue
+            host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
+            vfs.map_names.note(host_fd, elf.file)  # for /proc/<pid>/maps
+            batch.donate(host_fd)
+            placed.append(map_elf(batch, elf, hint))
+        results = batch.run(t, regs.rsp)
+        for pl in placed:
+            b = pl.bias(results)
+            for addr, n in pl.tails:
+                t.mem.backend.poke(b + addr, bytes(n))
+        bias = placed[0].bias(results)
+        end = bias + plan.elf.span[1]
         entry = plan.elf.entry + bias
         base = 0
         if plan.interp is not None:
-            ibias, _ = map_elf(inj, t, plan.interp, 0)
+            ibias = placed[1].bias(results)
             base = ibias + plan.interp.span[0]
             start = plan.interp.entry + ibias
         else:

@@ -66,6 +66,23 @@ def _stub_zero_byte(image: bytes) -> int:
     raise RuntimeError("the stub has no PT_LOAD at offset 0")
 
 
+def _stub_text_addr(image: bytes, pattern: bytes) -> int:
+    """The address of the one occurrence of `pattern` in the stub's code (native/stub.c)."""
+    at = image.find(pattern)
+    if at < 0 or image.find(pattern, at + 1) >= 0:
+        raise RuntimeError(f"the stub's code lacks a unique {pattern.hex()}")
+    phoff, phnum = int.from_bytes(image[32:40], "little"), int.from_bytes(image[56:58], "little")
+    for i in range(phnum):
+        ph = image[phoff + 56 * i : phoff + 56 * (i + 1)]
+        ptype, off, vaddr, filesz = (int.from_bytes(ph[0:4], "little"),
+                                     int.from_bytes(ph[8:16], "little"),
+                                     int.from_bytes(ph[16:24], "little"),
+                                     int.from_bytes(ph[32:40], "little"))
+        if ptype == 1 and off <= at < off + filesz:
+            return vaddr + at - off
+    raise RuntimeError("the stub's code is outside its PT_LOADs")
+
+
 class TaskDied(Exception):
     """The task died while the Sentry acted on it; `status` is its wait status."""
 
@@ -167,6 +184,12 @@ class Platform(abc.ABC):
         # The stub's entry point is its `syscall` instruction (native/stub.c).
         self.stub_ip = int.from_bytes(self.stub[24:32], "little")
         self.empty_string_addr = _stub_zero_byte(self.stub)
+        # The batch runner (native/stub.c): its start, the ip after its `syscall` (where
+        # its calls are seen) and after its final int3 (where it stops).
+        self.batch_ip = self.stub_ip + 16
+        self.batch_sys_ip = _stub_text_addr(self.stub, b"\x0f\x05\x48\x89\x03") + 2
+        self.batch_trap_ip = _stub_text_addr(self.stub, b"\xcc\x0f\x0b") + 1
+        self.r8_return_ip = _stub_text_addr(self.stub, b"\x4d\x89\xd8\xff\xe1")
         self.stub_fd = os.memfd_create("runsc-stub", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.write(self.stub_fd, self.stub)
         # Every task holds it (ST_STUB_SLOT): sealed, nobody can change the stub.
@@ -388,6 +411,51 @@ class Platform(abc.ABC):
             raise TaskDied(self._status[0])
         check(rc, f"inject syscall {nr}")
         return self._res[0]
+
+    def run_batch(self, ctx: Context, table: int, base: int, fds: list[int]) -> None:
+        """Runs the stub's batch (native/stub.c) whose table the caller wrote at `table`
+        in the stopped task, the stub alone in a fresh address space (after its exec).
+        Its doorbells get `fds` in turn; the results are in the table. The task stays
+        stopped at the batch's end."""
+        c_fds = ffi.new("int[]", fds) if fds else ffi.NULL
+        rc = lib.st_run_batch(ctx.tid, self.batch_ip, table, base, self.batch_sys_ip,
+                              self.batch_trap_ip, bpf.DOORBELL, c_fds, len(fds), self._sig,
+                              self._status)
+        ctx.where = ST_AT_OTHER
+        if self._sig[0]:
+            ctx.deferred_signals.append(self._sig[0])
+        if rc == -errno.ENOTRECOVERABLE:
+            log.error("task (host tid %d) left the stub's batch: killed", ctx.tid)
+            raise TaskDied(self._status[0])
+        if rc == -errno.ESRCH and self._status[0] != -1:
+            raise TaskDied(self._status[0])
+        check(rc, "stub batch")
+
+    # Whether a call trapped at its seccomp stop can run in place with r8 replaced
+    # (run_in_place_r8): the seccomp platform's TRACE lane, not ptrace's SYSEMU stops.
+    in_place = False
+
+    def can_run_in_place(self, ctx: Context) -> bool:
+        """Whether run_in_place_r8 / retrap may resume the task now: stopped at a call's
+        entry (or right after a call injected there), no signal held for it."""
+        return self.in_place and not ctx.deferred_signals
+
+    def run_in_place_r8(self, ctx: Context, r8: int) -> None:
+        """Lets the host run the call the task is trapped at (a seccomp stop) with r8
+        replaced, as issued otherwise, and resumes it: the result goes straight to the
+        task, and the stub's st_r8_return puts its r8 back (no exit stop)."""
+        rc = lib.st_run_in_place_r8(ctx.tid, r8, self.r8_return_ip)
+        ctx.where = ST_AT_OTHER
+        if rc != -errno.ESRCH:  # died meanwhile: its exit event follows
+            check(rc, "run in place")
+
+    def retrap(self, ctx: Context) -> None:
+        """After an injection ran in place of the trapped call: the task makes the call
+        again (rewound onto its syscall instruction), which traps again."""
+        rc = lib.st_retrap(ctx.tid)
+        ctx.where = ST_AT_OTHER
+        if rc != -errno.ESRCH:
+            check(rc, "retrap")
 
     def donate(self, ctx: Context, host_fd: int, before: Callable[[], None] | None = None) -> int:
         """Gives the stopped task the Sentry's host_fd, for a host call that names it (a
