@@ -23,6 +23,7 @@ SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1
 class SeccompPlatform(Platform):
     name = "seccomp"
     resume_how = lib.ST_CONT
+    in_place = True
 
     def __init__(self) -> None:
         super().__init__()

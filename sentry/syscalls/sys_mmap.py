@@ -12,7 +12,9 @@ from __future__ import annotations
 from sentry.abi.errno import BY_NUMBER, EINVAL, ENOMEM
 from sentry.abi.sysno import SYS_mmap, SYS_munmap
 from sentry.kernel.args import Args
+from sentry.kernel.kernel import DETACHED
 from sentry.kernel.task import Task
+from sentry.platform.base import ST_AT_ENTRY
 
 PAGE = 4096
 PROT_READ, PROT_WRITE = 1, 2
@@ -52,8 +54,17 @@ def sys_mmap(t: Task, a: Args) -> int:
     if getattr(f, "mmap_anonymous", False):  # /dev/zero: an anonymous mapping, as Linux does
         return _inject(t, SYS_mmap, addr, length, prot, flags | MAP_ANONYMOUS, -1, 0)
     host_fd = f.mmap_fd(prot, flags)
-    task_fd = _check(t.kernel.platform.donate(  # noted for /proc/<pid>/maps when donated
+    p = t.kernel.platform
+    in_place = t.ctx.where == ST_AT_ENTRY and p.can_run_in_place(t.ctx)
+    task_fd = _check(p.donate(  # noted for /proc/<pid>/maps when donated
         t.ctx, host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, f)))
+    if in_place and p.can_run_in_place(t.ctx):
+        # No exit stop: the call runs as issued but on the donated fd (seccomp platform).
+        if t.ctx.where == ST_AT_ENTRY:
+            p.run_in_place_r8(t.ctx, task_fd)
+        else:  # the donation took the call's place: the task makes it again, and it traps
+            p.retrap(t.ctx)  # again, now finding the file in the slot
+        return DETACHED
     return _inject(t, SYS_mmap, addr, length, prot, flags, task_fd, off)
 
 
