@@ -749,7 +749,8 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
     struct ptrace_syscall_info info;
     /* A TRACE-lane call is resumed with PTRACE_CONT: its seccomp stop is its entry. */
     int traced = (notif & ST_INJECT_TRACED) && !n_others && exec_tid == tid;
-    notif &= ~ST_INJECT_TRACED;
+    int at_exec_event = notif & ST_INJECT_EXEC_EVENT;
+    notif &= ~(ST_INJECT_TRACED | ST_INJECT_EXEC_EVENT);
     int answered = notif == ST_NOTIF_NONE;
     *sig = 0;
     *status = -1;
@@ -826,6 +827,9 @@ static int run_to_exit(int tid, int exec_tid, int *others, int n_others, long lo
             } else if (info.op != PTRACE_SYSCALL_INFO_EXIT) {
                 return kill_task(tid, status); /* a call that is not ours */
             }
+        } else if (s == SIGTRAP && event == PTRACE_EVENT_EXEC && at_exec_event && seen_entry) {
+            *result = 0; /* the exec succeeded; the task stays at this stop */
+            return 0;
         } else if (s == SIGTRAP && event == PTRACE_EVENT_EXIT) {
             /* Killed meanwhile: let it die and report the death. */
             if (ptrace(PT_CONT, tid, 0, 0L) < 0) return -errno;

@@ -27,6 +27,10 @@
 /* Or'ed into `notif`: the call is in the TRACE lane of the task's filter, so its seccomp
  * stop marks its entry (no syscall-entry stop: one stop fewer). */
 #define ST_INJECT_TRACED 16
+/* Or'ed into `notif` for an exec: the injection ends at its PTRACE_EVENT_EXEC stop (the
+ * new image's registers are set; only rax is still to be written, with 0), not at its
+ * syscall-exit stop: one stop fewer when what follows resumes the task anyway. */
+#define ST_INJECT_EXEC_EVENT 32
 
 /* The task's host fd number a donated fd lands on (ADDFD with SETFD: it replaces the one
  * donated before, close-on-exec). The guest never names host fds: all its fd calls are

@@ -3,11 +3,13 @@
 The host only ever execs the stub. `prepare` resolves the program in the Sentry's VFS
 (following `#!` interpreter lines, as binfmt_script does), validates the ELF and its
 PT_INTERP loader, and fails early with Linux's errno (ENOENT, EACCES, ENOEXEC, ELOOP).
-`load` runs at the stub's execve syscall-exit stop: it maps the PT_LOAD segments of the
-program and of its loader from host fds donated into the task, zeroes bss, sets the
-program break, builds the stack (argv, envp, auxv) below the stub's own stack pointer
-and points rip at the entry. (At the PTRACE_EVENT_EXEC stop a change to rax is lost, so
-this is done at the exit stop.)
+`load` runs with the task stopped in the stub just after its exec (at the exec's
+PTRACE_EVENT_EXEC stop, or the first task at its syscall-exit stop): one batch run by the
+stub (Batch, native/stub.c) maps the PT_LOAD segments of the program and of its loader
+from host fds donated into the task; then the Sentry zeroes bss, sets the program break,
+builds the stack (argv, envp, auxv) below the stub's own stack pointer and points rip at
+the entry. (The registers are set at the batch's final stop, after the exec has written
+its rax.)
 """
 
 from __future__ import annotations
@@ -397,7 +399,7 @@ def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
 
 
 def load(t: Task, plan: ExecPlan) -> None:
-    """Loads `plan` into the task stopped at the stub's execve exit; sets its registers."""
+    """Loads `plan` into the task stopped in the stub after its exec; sets its registers."""
     try:
         _load(t, plan)
     finally:

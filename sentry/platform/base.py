@@ -374,12 +374,15 @@ class Platform(abc.ABC):
         "notify"."""
 
     def inject(self, ctx: Context, nr: int, *args: int, donate_fd: int = -1,
-               exec_tid: int = 0, others: tuple[int, ...] = (), stub_slot: bool = False) -> int:
+               exec_tid: int = 0, others: tuple[int, ...] = (), stub_slot: bool = False,
+               to_exec_event: bool = False) -> int:
         """Runs host syscall `nr` inside the stopped task; returns its raw result (-errno).
 
         For an exec: `exec_tid` is the tid the task has on the host once the exec succeeds
         (its leader's), and `others` the host tids of its other threads, which the exec
         kills; their exits are reaped during the call and never reach next_event().
+        `to_exec_event` ends a successful exec at its PTRACE_EVENT_EXEC stop (registers
+        but rax are the new image's), not at its syscall exit.
         `donate_fd` goes on ST_DONATE_SLOT (close-on-exec), or on ST_STUB_SLOT, kept across
         exec, with `stub_slot` (donate(), donate_stub()).
         """
@@ -396,6 +399,8 @@ class Platform(abc.ABC):
             notif = lib.ST_NOTIF_NONE | lib.ST_INJECT_TRACED
         else:
             notif = lib.ST_NOTIF_NONE
+        if to_exec_event:
+            notif |= lib.ST_INJECT_EXEC_EVENT
         tids = ffi.new("int[]", others) if others else ffi.NULL
         rc = lib.st_inject(ctx.tid, exec_tid or ctx.tid, tids, len(others), ctx.where,
                            self.stub_ip, nr, a, notif, donate_fd, self._res,

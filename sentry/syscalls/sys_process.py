@@ -141,7 +141,7 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
         fd = p.donate_stub(t.ctx)
         others = tuple(x.host_tid for x in t.tg.tasks if x is not t and x is not t.tg.leader)
         r = p.inject(t.ctx, SYS_execveat, fd, p.empty_string_addr, 0, 0, loader.AT_EMPTY_PATH,
-                     exec_tid=t.tg.host_pid, others=others)
+                     exec_tid=t.tg.host_pid, others=others, to_exec_event=True)
     except BaseException:
         loader.release_plan(plan)
         raise
