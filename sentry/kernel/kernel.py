@@ -118,6 +118,7 @@ class Kernel:
         self.early_stops: set[int] = set()  # new tasks stopped before their parent's event
         self.max_tasks = TASKS_LIMIT  # host tasks of the sandbox, zombies included (pids.max)
         self.cloning: set[Task] = set()  # tasks whose clone the host runs (child not seen yet)
+        self.pidns_fd = -1  # the sandbox's PID namespace (process.ns_tid), opened at need
         self.stats: dict[tuple[int, str], int] = {}
         if strace:
             from sentry.kernel import strace as strace_mod
