@@ -269,7 +269,7 @@ class Placement:
 
     elf: Elf
     base_row: int | None  # the reservation's row (ET_DYN), whose result is the base
-    tails: list[tuple[int, int]]  # (unbiased address, length) of partial bss pages
+    tails: list[tuple[int, int, int]]  # (unbiased address, length, prot): partial bss pages
 
     def bias(self, results: list[int]) -> int:
         return 0 if self.base_row is None else results[self.base_row] - self.elf.span[0]
@@ -317,7 +317,7 @@ def map_elf(batch: Batch, elf: Elf, hint: int) -> Placement:
                 batch.add(SYS_mmap, at(map_start), anon_start - map_start, s.prot,
                           MAP_PRIVATE | MAP_FIXED, fd, s.offset - (s.vaddr - map_start), rel=rel)
             if s.memsz > s.filesz and anon_start > file_end:
-                tails.append((file_end, anon_start - file_end))  # the partial bss page
+                tails.append((file_end, anon_start - file_end, s.prot))  # partial bss page
         if mem_end > anon_start:
             batch.add(SYS_mmap, at(anon_start), mem_end - anon_start, s.prot,
                       MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0, rel=rel)
@@ -346,25 +346,20 @@ def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
     """The host's auxv for the stub: vDSO address, hwcaps and the like come from it.
 
     The stack is read a page at a time (what lies between rsp and its page's end, then
-    whole pages: all of it is the stack's), not a word at a time."""
-    buf = bytearray(t.mem.read(rsp, PAGE - (rsp & (PAGE - 1))))
-
-    def word(i: int) -> int:
-        while 8 * i + 8 > len(buf):
-            buf.extend(t.mem.read(rsp + len(buf), PAGE))
-        return int.from_bytes(buf[8 * i:8 * i + 8], "little")
-
-    i = word(0) + 2  # argc, argv[], NULL
-    while word(i):
-        i += 1
-    i += 1
-    out = {}
+    whole pages: all of it is the stack's), not a word at a time, and parsed whole."""
+    buf = t.mem.read(rsp, PAGE - (rsp & (PAGE - 1)))
     while True:
-        k, v = word(i), word(i + 1)
-        if k == AT_NULL:
+        words = struct.unpack_from(f"<{len(buf) // 8}Q", buf)
+        try:
+            i = words.index(0, words[0] + 1) + 1  # argc, argv[], NULL
+            i = words.index(0, i) + 1  # envp[], NULL
+            out = {}
+            while words[i] != AT_NULL:
+                out[words[i]] = words[i + 1]
+                i += 2
             return out
-        out[k] = v
-        i += 2
+        except (IndexError, ValueError):  # runs past what was read: read on
+            buf += t.mem.read(rsp + len(buf), PAGE)
 
 
 def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
@@ -424,8 +419,10 @@ def _load(t: Task, plan: ExecPlan) -> None:
         results = batch.run(t, regs.rsp)
         for pl in placed:
             b = pl.bias(results)
-            for addr, n in pl.tails:
-                t.mem.backend.poke(b + addr, bytes(n))
+            for addr, n, prot in pl.tails:
+                # A writable page takes process_vm_writev; else /proc/<pid>/mem (3 calls).
+                if not (prot & PROT_WRITE and t.mem.backend.write_raw(b + addr, bytes(n)) == n):
+                    t.mem.backend.poke(b + addr, bytes(n))
         bias = placed[0].bias(results)
         end = bias + plan.elf.span[1]
         entry = plan.elf.entry + bias
