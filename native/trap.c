@@ -20,6 +20,7 @@
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -971,8 +972,17 @@ int st_retrap(int tid) {
     return 0;
 }
 
+/* getpid() is a syscall (glibc no longer caches it): the Sentry's pid is kept, and
+ * forgotten in a forked child. */
+static pid_t self_pid;
+
+static void forget_self_pid(void) { self_pid = 0; }
+
 int st_slot_holds(int tid, int sentry_fd, int slot) {
-    long r = syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, sentry_fd, slot);
+    static int atfork_set;
+    if (!atfork_set) atfork_set = pthread_atfork(NULL, NULL, forget_self_pid) == 0;
+    if (!self_pid) self_pid = getpid();
+    long r = syscall(SYS_kcmp, self_pid, tid, KCMP_FILE, sentry_fd, slot);
     if (r < 0) return errno == EBADF ? 0 : -errno;
     return r == 0;
 }
