@@ -636,6 +636,10 @@ class Kernel:
                     except TaskDied as d:
                         self.on_exit(task, d.status)
                         continue
+                    except OSError as e:
+                        if e.errno != errno.ESRCH:
+                            raise
+                        continue  # killed meanwhile (SIGKILL): its exit event follows
                 self.platform.interrupt_stop(task.ctx, restart)
             else:
                 task.restart_answered = True  # not a call the host interrupted unreceived
