@@ -638,23 +638,27 @@ static int await_notif(int tid, long long nr, unsigned long long ip, unsigned lo
     }
 }
 
-/* ADDFD with SEND: installs `donate_fd` in the task and makes it the result of the
- * notified call. Signals (SIGCHLD above all) are held off meanwhile: the kernel marks the notification
+/* ADDFD (SETFD onto `slot`), with SEND: installs `donate_fd` in the task and makes it the
+ * result of the notified call (without: the call still waits, for more fds). Signals (SIGCHLD above all) are held off meanwhile: the kernel marks the notification
  * replied before the task has taken the fd, and an ioctl interrupted then (and restarted
  * by SA_RESTART) withdraws the fd but leaves the call replied, so it returns 0 with no fd
  * installed and the restarted ioctl finds no notification (ENOENT). Under load that gave
  * ld.so an mmap result of 0 and the injection a call that was not its own. */
-static int addfd_send(unsigned long long id, int donate_fd, int stub) {
+static int addfd_slot(unsigned long long id, int donate_fd, int slot, int send) {
     struct seccomp_notif_addfd a = {
-        .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND | SECCOMP_ADDFD_FLAG_SETFD,
-        .srcfd = (unsigned)donate_fd, .newfd = stub ? ST_STUB_SLOT : ST_DONATE_SLOT,
-        .newfd_flags = stub ? 0 : O_CLOEXEC};
+        .id = id, .flags = SECCOMP_ADDFD_FLAG_SETFD | (send ? SECCOMP_ADDFD_FLAG_SEND : 0),
+        .srcfd = (unsigned)donate_fd, .newfd = (unsigned)slot,
+        .newfd_flags = slot == ST_STUB_SLOT ? 0 : O_CLOEXEC};
     sigset_t all, old;
     sigfillset(&all);
     if (sigprocmask(SIG_BLOCK, &all, &old) < 0) return -errno;
     int e = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 ? -errno : 0;
     sigprocmask(SIG_SETMASK, &old, NULL);
     return e;
+}
+
+static int addfd_send(unsigned long long id, int donate_fd, int stub) {
+    return addfd_slot(id, donate_fd, stub ? ST_STUB_SLOT : ST_DONATE_SLOT, 1);
 }
 
 /* Drives a tracee through one host syscall to its exit stop. The call is recognised by
@@ -874,17 +878,17 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
 
 /* Runs the stub's batch (native/stub.c): rip = `rip`, rbx = `table`, r12 = `base`, resumed
  * with PTRACE_CONT until the batch's int3 (ip `trap_ip` once taken). On the way: the
- * doorbells of the table (notifications of `doorbell_nr` at `sys_ip`) are answered in turn
- * with ADDFD|SEND of fds[0], fds[1], ... (onto ST_DONATE_SLOT), and the file mmaps stop at
- * their seccomp stop (TRACE lane) and are let through. Anything else the task does there
- * (another call, a fault) kills it. Signals are held as in st_inject (*sig). Returns 0
- * at the int3, -ESRCH if the task died (*status), -ENOTRECOVERABLE if killed, or -errno. */
+ * table's doorbell (a notification of `doorbell_nr` at `sys_ip`) is answered with ADDFD of
+ * fds[i] onto slots[i] for each i, the last with SEND; the file mmaps stop at their
+ * seccomp stop (TRACE lane) and are let through. Anything else the task does there
+ * (another call, a fault) kills it. Signals are held as in st_inject (*sig). Returns 0 at
+ * the int3, -ESRCH if the task died (*status), -ENOTRECOVERABLE if killed, or -errno. */
 int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
                  unsigned long long base, unsigned long long sys_ip,
-                 unsigned long long trap_ip, long long doorbell_nr, const int *fds, int nfds,
-                 int *sig, int *status) {
+                 unsigned long long trap_ip, long long doorbell_nr, const int *fds,
+                 const int *slots, int nfds, int *sig, int *status) {
     struct user_regs_struct r;
-    int k = 0;
+    int done = 0;
     *sig = 0;
     *status = -1;
     if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
@@ -901,16 +905,19 @@ int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
         }
         if (w == 0) {
             if ((long long)nt.data.nr != doorbell_nr || nt.data.instruction_pointer != sys_ip ||
-                k >= nfds) {
+                done || !nfds) {
                 refuse_notif(nt.id);
                 return kill_task(tid, status);
             }
-            int e = addfd_send(nt.id, fds[k], 0);
+            int e = 0;
+            for (int i = 0; i < nfds && !e; i++)
+                e = addfd_slot(nt.id, fds[i], slots[i], i == nfds - 1);
             if (e == 0)
-                k++;
+                done = 1;
             else if (e != -ENOENT && e != -EINPROGRESS && e != -ESRCH)
                 return e;
-            /* else a signal ended the wait first: the call restarts and notifies again */
+            /* else a signal ended the wait first: the call restarts and notifies again
+             * (the fds installed meanwhile are installed again, over themselves) */
             continue;
         }
         if (WIFEXITED(st) || WIFSIGNALED(st)) {

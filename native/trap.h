@@ -40,6 +40,9 @@
  * the children it forks keep it, and their execs find it there (one donation per task
  * tree instead of one per exec). */
 #define ST_STUB_SLOT 1
+/* Where an exec's ELF loader (PT_INTERP) is donated, beside the program on
+ * ST_DONATE_SLOT, so that one doorbell serves both (close-on-exec). */
+#define ST_INTERP_SLOT 2
 
 /* Where a stopped tracee is, for st_inject(). */
 #define ST_AT_ENTRY 0     /* seccomp stop at syscall entry: the call can be replaced in place */
@@ -161,14 +164,14 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
 
 /* Runs the stub's batch of host calls (native/stub.c) in stopped tracee `tid`: rip, rbx
  * (the table's address) and r12 (the base) set, resumed until the batch's int3 (`trap_ip`
- * once taken; the task stays stopped there). The table's doorbells (`doorbell_nr`,
- * issued at `sys_ip`) get fds[0..nfds) in turn on ST_DONATE_SLOT; its file mmaps pass
- * their seccomp stop. Results are in the table. *sig, *status and the return value as
- * for st_inject. */
+ * once taken; the task stays stopped there). The table's doorbell (`doorbell_nr`, issued
+ * at `sys_ip`) gets fds[i] onto slots[i] for every i < nfds (close-on-exec, the last one
+ * with the answer); its file mmaps pass their seccomp stop. Results are in the table.
+ * *sig, *status and the return value as for st_inject. */
 int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
                  unsigned long long base, unsigned long long sys_ip,
-                 unsigned long long trap_ip, long long doorbell_nr, const int *fds, int nfds,
-                 int *sig, int *status);
+                 unsigned long long trap_ip, long long doorbell_nr, const int *fds,
+                 const int *slots, int nfds, int *sig, int *status);
 
 /* At a seccomp stop (seccomp platform): runs the trapped call on the host in place with
  * r8 replaced, returning through the stub's st_r8_return (`tramp_ip`), which restores

@@ -45,7 +45,7 @@ ET_EXEC, ET_DYN = 2, 3
 EM_X86_64 = 62
 BINPRM_BUF_SIZE = 256
 MAX_INTERP_DEPTH = 4  # binfmt_script's limit on nested #! interpreters
-ST_DONATE_SLOT = lib.ST_DONATE_SLOT
+ST_DONATE_SLOT, ST_INTERP_SLOT = lib.ST_DONATE_SLOT, lib.ST_INTERP_SLOT
 PIE_BASE = 0x555555554000  # ELF_ET_DYN_BASE on x86-64 (without randomisation)
 MAX_STACK_DATA = 120 * 1024  # the stub's stack VMA has >= 128 KiB below its rsp
 
@@ -227,7 +227,7 @@ class Batch:
 
     def __init__(self) -> None:
         self.rows: list[tuple[int, int, tuple[int, ...]]] = []
-        self.fds: list[int] = []  # host fds for the doorbells, in order
+        self.donations: list[tuple[int, int]] = []  # (host fd, task slot), by one doorbell
 
     def add(self, nr: int, *args: int, rel: int = 0) -> int:
         """Appends a call; `rel` holds the flag bits. Returns its row number."""
@@ -235,10 +235,14 @@ class Batch:
         self.rows.append((nr, rel, tuple(a & 0xFFFFFFFFFFFFFFFF for a in full)))
         return len(self.rows) - 1
 
-    def donate(self, host_fd: int) -> None:
-        """host_fd onto the task's donation slot (a doorbell), replacing what it held."""
-        self.fds.append(host_fd)
-        self.add(DOORBELL, 0, 0, 0, 0, 0, 0)
+    def donate(self, host_fd: int, slot: int) -> None:
+        """host_fd onto a slot of the task, replacing what it held. Every donation is
+        made by the batch's first row, one doorbell: donate before adding rows."""
+        if not self.donations:
+            if self.rows:
+                raise RuntimeError("Batch.donate after the first row")
+            self.add(DOORBELL)
+        self.donations.append((host_fd, slot))
 
     def table(self) -> bytes:
         body = b"".join(self.ROW.pack(nr, fl, *a) for nr, fl, a in self.rows)
@@ -252,7 +256,7 @@ class Batch:
         if rsp - addr > MAX_STACK_DATA:
             raise OSError(E2BIG.errno, "too many segments for the stub's batch")
         t.mem.write(addr, table)
-        t.kernel.platform.run_batch(t.ctx, addr, 0, self.fds)
+        t.kernel.platform.run_batch(t.ctx, addr, 0, self.donations)
         back = t.mem.read(addr, len(table) - self.ROW.size)
         out = []
         for i, (nr, _fl, _a) in enumerate(self.rows):
@@ -275,13 +279,14 @@ class Placement:
         return 0 if self.base_row is None else results[self.base_row] - self.elf.span[0]
 
 
-def map_elf(batch: Batch, elf: Elf, hint: int) -> Placement:
+def map_elf(batch: Batch, elf: Elf, hint: int, fd: int) -> Placement:
     """Adds the rows that map an ELF's PT_LOAD segments from the donation slot.
 
     An ET_DYN's first mapping reserves its whole span (binfmt_elf's total_mapping_size);
     a segment whose file offset keeps the same distance to its address lies in that file
     mapping already and only needs its protection (mprotect, an allow-lane call), so a
-    typical ld.so takes one file mmap, not four. Other segments are mapped MAP_FIXED."""
+    typical ld.so takes one file mmap, not four. Other segments are mapped MAP_FIXED.
+    `fd` is the task's fd (a donation slot) for the file."""
     lo, hi = elf.span
     dyn = elf.type == ET_DYN
     rel = 1 if dyn else 0  # the address argument is relative to the base
@@ -289,7 +294,6 @@ def map_elf(batch: Batch, elf: Elf, hint: int) -> Placement:
     def at(x: int) -> int:
         return x - lo if dyn else x
 
-    fd = ST_DONATE_SLOT
     first = cover = base_row = None
     if dyn and _no_holes(elf):
         first = elf.segments[0]
@@ -409,13 +413,14 @@ def _load(t: Task, plan: ExecPlan) -> None:
         stub_aux = _read_stub_auxv(t, regs.rsp)
         batch = Batch()
         placed = []
-        for elf, hint in ((plan.elf, PIE_BASE), (plan.interp, 0)):
+        for elf, hint, slot in ((plan.elf, PIE_BASE, ST_DONATE_SLOT),
+                                (plan.interp, 0, ST_INTERP_SLOT)):
             if elf is None:
                 continue
             host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
             vfs.map_names.note(host_fd, elf.file)  # for /proc/<pid>/maps
-            batch.donate(host_fd)
-            placed.append(map_elf(batch, elf, hint))
+            batch.donate(host_fd, slot)
+            placed.append(map_elf(batch, elf, hint, slot))
         results = batch.run(t, regs.rsp)
         for pl in placed:
             b = pl.bias(results)

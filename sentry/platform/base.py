@@ -417,15 +417,17 @@ class Platform(abc.ABC):
         check(rc, f"inject syscall {nr}")
         return self._res[0]
 
-    def run_batch(self, ctx: Context, table: int, base: int, fds: list[int]) -> None:
+    def run_batch(self, ctx: Context, table: int, base: int,
+                  donations: list[tuple[int, int]]) -> None:
         """Runs the stub's batch (native/stub.c) whose table the caller wrote at `table`
         in the stopped task, the stub alone in a fresh address space (after its exec).
-        Its doorbells get `fds` in turn; the results are in the table. The task stays
-        stopped at the batch's end."""
-        c_fds = ffi.new("int[]", fds) if fds else ffi.NULL
+        Its doorbell gets the (host fd, slot) `donations`; the results are in the table.
+        The task stays stopped at the batch's end."""
+        fds = ffi.new("int[]", [fd for fd, _ in donations]) if donations else ffi.NULL
+        slots = ffi.new("int[]", [s for _, s in donations]) if donations else ffi.NULL
         rc = lib.st_run_batch(ctx.tid, self.batch_ip, table, base, self.batch_sys_ip,
-                              self.batch_trap_ip, bpf.DOORBELL, c_fds, len(fds), self._sig,
-                              self._status)
+                              self.batch_trap_ip, bpf.DOORBELL, fds, slots, len(donations),
+                              self._sig, self._status)
         ctx.where = ST_AT_OTHER
         if self._sig[0]:
             ctx.deferred_signals.append(self._sig[0])
