@@ -158,6 +158,10 @@ def on_clone_event(k: Kernel, parent: Task) -> None:
         k.early_stops.discard(child.host_tid)
         child.ctx.started = True
         k.platform.resume(child.ctx)
+    if k.platform.name == "seccomp" and parent.ctx.rerun == "running":
+        # The event shows the clone succeeded: its exit stop (rerun_start's watch_exit)
+        # has nothing more to tell, so the parent goes on without it (one stop fewer).
+        parent.ctx.rerun = None
     k.platform.resume(parent.ctx)
 
 
