@@ -54,8 +54,11 @@ def sys_mmap(t: Task, a: Args) -> int:
     if getattr(f, "mmap_anonymous", False):  # /dev/zero: an anonymous mapping, as Linux does
         return _inject(t, SYS_mmap, addr, length, prot, flags | MAP_ANONYMOUS, -1, 0)
     host_fd = f.mmap_fd(prot, flags)
-    p = t.kernel.platform
-    in_place = t.ctx.where == ST_AT_ENTRY and p.can_run_in_place(t.ctx)
+    k = t.kernel
+    p = k.platform
+    # (Not under --strace or --report, which show each call once with its result.)
+    in_place = (t.ctx.where == ST_AT_ENTRY and p.can_run_in_place(t.ctx)
+                and not (k.strace or k.report))
     task_fd = _check(p.donate(  # noted for /proc/<pid>/maps when donated
         t.ctx, host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, f)))
     if in_place and p.can_run_in_place(t.ctx):
