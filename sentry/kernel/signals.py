@@ -146,33 +146,6 @@ def ignored_or_blocked(host_tid: int, sig: int) -> tuple[bool, bool]:
     return bool(_mask(st, b"SigIgn") & bit), bool(_mask(st, b"SigBlk") & bit)
 
 
-def sigchld_ignored(host_pid: int) -> bool:
-    """Whether the process set SIGCHLD to SIG_IGN (its children are then never zombies).
-
-    (SA_NOCLDWAIT is not visible in /proc: sys_rt_sigaction notes it on the thread group.)
-    """
-    try:
-        ign, _cgt = _masks(host_pid)
-    except OSError:
-        return False
-    return bool(ign & 1 << (signal.SIGCHLD - 1))
-
-
-def sigchld_discarded(host_tids: list[int]) -> bool:
-    """Whether a SIGCHLD to the process of these threads is discarded at once, as Linux
-    does with an ignored signal: its action is the default (ignore) and no thread blocks
-    it (a blocked one stays pending: a handler may be set meanwhile)."""
-    bit = 1 << (signal.SIGCHLD - 1)
-    for tid in host_tids:
-        try:
-            st = read_status(tid)
-        except OSError:
-            return False
-        if (_mask(st, b"SigCgt") | _mask(st, b"SigBlk") | _mask(st, b"SigIgn")) & bit:
-            return False
-    return True
-
-
 def ns_init_accepts(host_tid: int, sig: int) -> bool:
     """Whether init takes `sig` sent from inside its namespace: only with a handler, or
     blocked.
