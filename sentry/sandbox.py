@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from sentry.record import dataclass, field
 
 from sentry.abi.errno import EACCES, ENOENT, ENOTDIR, SysError
 from sentry.kernel import loader

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
+from sentry.record import dataclass
 
 S_IFMT = 0o170000
 S_IFSOCK = 0o140000

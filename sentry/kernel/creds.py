@@ -14,7 +14,7 @@ fork copies the credentials (Credentials.copy).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from sentry.record import dataclass, field
 
 from sentry.abi.capability import (  # noqa: F401 (re-exported for the checks)
     ALL_CAPS, CAP_BY_NAME, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from sentry.record import dataclass
 
 from sentry.vfs.dentry import VirtualDentry
 

@@ -18,7 +18,7 @@ import itertools
 import logging
 import os
 import struct
-from dataclasses import dataclass, field
+from sentry.record import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError

@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import struct
 import time
-from dataclasses import dataclass, field
+from sentry.record import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sentry.kernel import cputime, signals

@@ -9,7 +9,7 @@ and is invisible to the Sentry: the report says so rather than guess.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from sentry.record import dataclass, field
 
 from sentry.abi.sysno import NAMES
 

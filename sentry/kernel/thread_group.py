@@ -4,7 +4,7 @@ Sentry keeps for them (brk)."""
 from __future__ import annotations
 
 import resource
-from dataclasses import dataclass, field
+from sentry.record import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sentry.kernel.waiter import WaitQueue

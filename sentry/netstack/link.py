@@ -6,7 +6,7 @@ as a fresh network namespace's loopback after `ip link set lo up`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from sentry.record import dataclass, field
 
 IFF_UP, IFF_BROADCAST, IFF_LOOPBACK, IFF_RUNNING = 0x1, 0x2, 0x8, 0x40
 IFF_LOWER_UP = 0x10000

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import struct
 import time
-from dataclasses import dataclass, field
+from sentry.record import dataclass, field
 from typing import Any
 
 from sentry.abi.errno import (

@@ -12,7 +12,7 @@ platform stops on every call and re-executes these on the host itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from sentry.record import dataclass
 
 from sentry.abi.sysno import NUMBERS
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from sentry.record import dataclass
 
 from sentry.abi.sysno import NAMES
 

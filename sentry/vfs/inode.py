@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
+from sentry.record import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EINVAL, ENODATA, ENOTDIR, ENXIO, EPERM, ENOTSUP

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 import weakref
-from dataclasses import dataclass
+from sentry.record import dataclass
 from typing import Any
 
 from sentry.abi.errno import EAGAIN, EBADF, EINVAL

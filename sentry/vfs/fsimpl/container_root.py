@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from sentry.record import dataclass
 from types import SimpleNamespace
 from typing import Any
 

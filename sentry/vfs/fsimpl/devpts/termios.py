@@ -4,7 +4,7 @@ with the flag bits the line discipline uses and Linux's defaults for a new pty."
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from sentry.record import dataclass, field
 
 # c_iflag
 IGNBRK, BRKINT, IGNPAR, PARMRK, INPCK, ISTRIP = 0o1, 0o2, 0o4, 0o10, 0o20, 0o40
