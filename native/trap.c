@@ -471,16 +471,20 @@ int st_listen(int tid) {
     return 0;
 }
 
-int st_rerun_start(int tid) {
+/* Rewinds a task stopped after a syscall onto that syscall (its number from orig_rax)
+ * and resumes it with `request` (PT_SYSCALL or PT_CONT): the call is made again. */
+static int rewind_and_resume(int tid, int request) {
     struct user_regs_struct r;
     if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
     r.rax = r.orig_rax;
     r.orig_rax = (unsigned long long)-1;
     r.rip -= 2;
     if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
-    if (ptrace(PT_SYSCALL, tid, 0, 0L) < 0) return -errno;
+    if (ptrace(request, tid, 0, 0L) < 0) return -errno;
     return 0;
 }
+
+int st_rerun_start(int tid) { return rewind_and_resume(tid, PT_SYSCALL); }
 
 int st_affinity(int tid, int set, unsigned long len, unsigned char *mask) {
     long r = syscall(set ? SYS_sched_setaffinity : SYS_sched_getaffinity, tid, len, mask);
@@ -966,18 +970,8 @@ int st_run_in_place_r8(int tid, unsigned long long r8, unsigned long long tramp_
     return 0;
 }
 
-/* Rewinds a task stopped after a syscall onto that syscall (its number from orig_rax)
- * and resumes it (PTRACE_CONT): the call is made again, and trapped again. */
-int st_retrap(int tid) {
-    struct user_regs_struct r;
-    if (ptrace(PT_GETREGS, tid, 0, &r) < 0) return -errno;
-    r.rax = r.orig_rax;
-    r.orig_rax = (unsigned long long)-1;
-    r.rip -= 2;
-    if (ptrace(PT_SETREGS, tid, 0, &r) < 0) return -errno;
-    if (ptrace(PT_CONT, tid, 0, 0L) < 0) return -errno;
-    return 0;
-}
+/* The call made again under PTRACE_CONT: trapped again by the filter. */
+int st_retrap(int tid) { return rewind_and_resume(tid, PT_CONT); }
 
 /* getpid() is a syscall (glibc no longer caches it): the Sentry's pid is kept, and
  * forgotten in a forked child. */

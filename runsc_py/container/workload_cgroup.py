@@ -27,7 +27,7 @@ import errno
 import os
 import time
 
-from runsc_py.container.cgroups import Hierarchy, hierarchies
+from runsc_py.container.cgroups import Hierarchy, _read, _write, hierarchies
 from runsc_py.log import log
 
 PREFIX = "runsc_py-do-"
@@ -192,12 +192,3 @@ def _collect_stale(fd: int) -> None:
         except OSError:
             pass
 
-
-def _read(path: str) -> str:
-    with open(path, encoding="utf-8") as f:
-        return f.read().strip()
-
-
-def _write(path: str, value: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(value)
