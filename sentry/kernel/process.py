@@ -82,6 +82,14 @@ def reserve_task(k: Kernel, t: Task) -> None:
     cloning.add(t)
 
 
+def task_by_vtid(k: Kernel, vtid: int) -> Task | None:
+    """The task whose tid in the sandbox's PID namespace is vtid, if it is alive."""
+    for task in k.tasks.values():
+        if task.vtid == vtid:
+            return task
+    return None
+
+
 def ns_tid(host_tid: int, pidns_fd: int = -1) -> int:
     """The task's tid in the sandbox's PID namespace (its guest tid): one ioctl on the
     namespace's nsfs fd (NS_GET_PID_IN_PIDNS, Linux 6.10+), else from /proc (~10x the

@@ -17,6 +17,7 @@ from sentry.netstack.socket import (
     MSG_CMSG_CLOEXEC, MSG_CTRUNC, SOL_SOCKET, Control, Ucred,
 )
 from sentry.kernel.creds import CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN, capable
+from sentry.kernel.process import task_by_vtid
 
 SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
 SCM_MAX_FD = 253
@@ -81,7 +82,7 @@ def _check_creds(t: Any, pid: int, uid: int, gid: int) -> None:
             or gid not in (c.gid, c.egid, c.sgid) and not capable(c, CAP_SETGID)):
         raise EPERM()
     if pid != t.tg.vpid and t.kernel.thread_groups.get(pid) is None \
-            and not any(task.vtid == pid for task in t.kernel.tasks.values()):
+            and task_by_vtid(t.kernel, pid) is None:
         raise ESRCH()
 
 

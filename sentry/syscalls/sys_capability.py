@@ -7,6 +7,7 @@ import struct
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
 from sentry.kernel.creds import ALL_CAPS, CAP_SETPCAP, capable
+from sentry.kernel.process import task_by_vtid
 from sentry.kernel.task import Task
 
 LINUX_CAPABILITY_VERSION_1 = 0x19980330
@@ -30,12 +31,10 @@ def _header(t: Task, hdr: int) -> tuple[int, int]:
 
 
 def _target(t: Task, pid: int) -> Task:
-    if pid == 0 or pid == t.vtid:
-        return t
-    for x in t.kernel.tasks.values():
-        if x.vtid == pid:
-            return x
-    raise ESRCH()
+    task = t if pid == 0 else task_by_vtid(t.kernel, pid)
+    if task is None:
+        raise ESRCH()
+    return task
 
 
 def sys_capget(t: Task, a: Args) -> int:

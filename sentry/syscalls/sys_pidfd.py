@@ -9,6 +9,7 @@ import struct
 
 from sentry.abi.errno import EBADF, EINVAL, ENOENT, EPERM, ESRCH
 from sentry.kernel.args import Args
+from sentry.kernel.process import task_by_vtid
 from sentry.kernel.task import Task
 from sentry.syscalls import sys_signal
 from sentry.vfs.constants import O_EXCL, O_NONBLOCK
@@ -20,20 +21,13 @@ PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP = 1, 
 SI_TKILL = -6
 
 
-def _thread(t: Task, tid: int) -> Task | None:
-    for task in t.kernel.tasks.values():
-        if task.vtid == tid:
-            return task
-    return None
-
-
 def sys_pidfd_open(t: Task, a: Args) -> int:
     """Implements pidfd_open(2), PIDFD_THREAD included (Linux 6.9)."""
     pid, flags = a.int(0), a.uint(1)
     if flags & ~(PIDFD_NONBLOCK | PIDFD_THREAD) or pid <= 0:
         raise EINVAL()
     tg = t.kernel.thread_groups.get(pid)
-    thread = _thread(t, pid)
+    thread = task_by_vtid(t.kernel, pid)
     if tg is None or (not tg.tasks and tg.exit_status is None):
         if thread is None:
             raise ESRCH()
@@ -79,7 +73,7 @@ def sys_pidfd_send_signal(t: Task, a: Args) -> int:
         return _send_pgrp(t, target_id, sig, info)
     task = None
     if scope == PIDFD_SIGNAL_THREAD:
-        task = f.task if f.thread else _thread(t, tg.vpid)
+        task = f.task if f.thread else task_by_vtid(t.kernel, tg.vpid)
         if task is None or task not in tg.tasks:
             raise ESRCH()
     elif not tg.tasks:

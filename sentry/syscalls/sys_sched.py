@@ -5,6 +5,7 @@ from __future__ import annotations
 from sentry.abi.errno import BY_NUMBER, EFAULT, EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_NICE, capable
+from sentry.kernel.process import task_by_vtid
 from sentry.kernel.task import Task
 from sentry.platform.native import ffi, lib
 
@@ -12,12 +13,10 @@ MAX_MASK = 1 << 16  # bytes: far more CPUs than any host has
 
 
 def _task(t: Task, tid: int) -> Task:
-    if tid == 0:
-        return t
-    for task in t.kernel.tasks.values():
-        if task.vtid == tid:
-            return task
-    raise ESRCH()
+    task = t if tid == 0 else task_by_vtid(t.kernel, tid)
+    if task is None:
+        raise ESRCH()
+    return task
 
 
 def _host_tid(t: Task, tid: int) -> int:

@@ -15,6 +15,7 @@ from sentry.abi.errno import EINVAL
 from sentry.kernel import cputime
 from sentry.kernel.args import Args
 from sentry.kernel.posix_timers import CPU_POLL_MIN
+from sentry.kernel.process import task_by_vtid
 from sentry.kernel.wait import WaitSet
 from sentry.kernel.task import Task
 
@@ -38,7 +39,7 @@ def host_clock(t: Task, clockid: int) -> int:
         if pid == 0:
             host = t.host_tid
         else:
-            task = next((x for x in t.kernel.tasks.values() if x.vtid == pid), None)
+            task = task_by_vtid(t.kernel, pid)
             if task is None or task.tg is not t.tg:  # Linux: only threads of the caller
                 raise EINVAL()
             host = task.host_tid
