@@ -375,6 +375,17 @@ int st_notify_send_and_next(unsigned long long id, long long val, int error,
     return st_next_event(ev, timeout_ms);
 }
 
+/* The loop's hot answer: r >= 0 a value, r < 0 an errno; the next event lands in the
+ * struct registered with st_set_hot_event (one C call with two arguments). */
+static struct st_event *hot_ev;
+
+void st_set_hot_event(struct st_event *ev) { hot_ev = ev; }
+
+int st_answer_and_next(unsigned long long id, long long r) {
+    return r >= 0 ? st_notify_send_and_next(id, r, 0, hot_ev, -1)
+                  : st_notify_send_and_next(id, 0, (int)r, hot_ev, -1);
+}
+
 int st_notify_id_valid(unsigned long long id) {
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) return -errno;
     return 0;

@@ -53,6 +53,10 @@
 #define ST_LAUNCH_DROP_IDS 2
 
 struct st_event {
+    /* The six argument registers first: the Python loop reads the whole struct with one
+     * struct.unpack_from (sentry/platform/base.py, EVENT_LAYOUT), and the tuple's first six
+     * items are then the syscall's Args as they are. Keep the two in step. */
+    unsigned long long args[6];
     int kind;
     int tid;                    /* host tid (NOTIFY, SECCOMP, SYSCALL, WAIT) */
     int status;                 /* WAIT: raw status; FD: events */
@@ -62,7 +66,6 @@ struct st_event {
     unsigned long long id;      /* NOTIFY: notification id */
     unsigned long long ip;      /* instruction pointer after the syscall instruction */
     unsigned long long sp;
-    unsigned long long args[6];
 };
 
 /* Layout of struct user_regs_struct (x86-64). */
@@ -104,6 +107,9 @@ int st_notify_send(unsigned long long id, long long val, int error, unsigned int
 int st_notify_id_valid(unsigned long long id);
 int st_notify_send_and_next(unsigned long long id, long long val, int error,
                             struct st_event *ev, int timeout_ms);
+/* st_notify_send_and_next(id, r or 0, 0 or r, ev, -1) for the ev given to st_set_hot_event. */
+void st_set_hot_event(struct st_event *ev);
+int st_answer_and_next(unsigned long long id, long long r);
 int st_set_return(int tid, long long val, int skip);
 int st_resume(int tid, int how, int sig);
 int st_return_and_resume(int tid, long long val, int how);

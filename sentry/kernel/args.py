@@ -10,6 +10,8 @@ class Args:
     """The raw argument registers (rdi, rsi, rdx, r10, r8, r9) as unsigned 64-bit values.
 
     Accessors truncate the way the kernel does: an `int` argument uses the low 32 bits.
+    `raw` may be longer than six (the loop passes the whole event tuple): only its first six
+    items are the arguments.
     """
 
     __slots__ = ("raw",)
@@ -41,4 +43,4 @@ class Args:
     size = ulong
 
     def __repr__(self) -> str:
-        return "Args(" + ", ".join(hex(x) for x in self.raw) + ")"
+        return "Args(" + ", ".join(hex(x) for x in self.raw[:6]) + ")"

@@ -44,6 +44,7 @@ from sentry.platform.native import check, lib
 
 EV_NOTIFY, EV_SECCOMP, EV_SYSCALL = base.EV_NOTIFY, base.EV_SECCOMP, base.EV_SYSCALL
 EV_WAIT, EV_FD = base.EV_WAIT, base.EV_FD
+EV_KIND, EV_TID, EV_NR, EV_ID = base.EV_KIND, base.EV_TID, base.EV_NR, base.EV_ID
 
 log = logging.getLogger("sentry")
 trace_log = logging.getLogger("sentry.strace")
@@ -216,18 +217,21 @@ class Kernel:
         ev = p.next_event()
         # The notify lane's hot path, inlined: a synchronous handler's int result goes
         # straight back with the next event fetched in the same C call. Everything else
-        # (strace, coroutines, errors, unknown numbers) takes the general path.
-        send, pev, unpack = p.send_and_next_raw, p.ev, p.unpack_args
+        # (strace, coroutines, errors, unknown numbers) takes the general path. The event
+        # is read in one call (base.EVENT_LAYOUT), not field by field.
+        answer, unpack = p.answer_and_next_raw, p.unpack_args
+        fields, evbuf = base.EVENT_LAYOUT.unpack_from, p.ev_buffer
         handlers, tasks = self.handlers, self.tasks
         hot = not self.strace and not self.report
         # Woken tasks and due timers are served before the loop may block again.
         woken, timers = self._wake_queue, self.timers
         pending_timers = timers.pending  # the heap itself: no method call on the hot path
         while self.init_status is None:
-            kind = ev.kind
+            v = fields(evbuf)
+            kind = v[EV_KIND]
             if kind == EV_NOTIFY:
-                notif_id, nr = ev.id, ev.nr
-                t = tasks.get(ev.tid)
+                notif_id, nr = v[EV_ID], v[EV_NR]
+                t = tasks.get(v[EV_TID])
                 if t is None:
                     if p.notify_id_valid(notif_id):
                         raise SentryBug(f"notification from unknown host tid {ev.tid}")
@@ -237,19 +241,17 @@ class Kernel:
                     continue
                 h = handlers[nr] if hot and 0 <= nr < MAX_NR else None
                 if h is not None:
-                    args = unpack(ev.args, 6)
                     self.current = t
                     try:
-                        r = h(t, Args(args))
+                        r = h(t, Args(v))  # v's first six items are the registers
                     except SysError as e:
                         r = -e.errno
                     except Exception as e:
-                        raise self.bug(t, nr, args, e) from e
+                        raise self.bug(t, nr, v[:6], e) from e
                     if r.__class__ is not int:
                         r = self.run_coroutine(t, nr, r, notif_id)
                     elif not (woken or pending_timers or t.commit) and r != HOST:
-                        rc = send(notif_id, r, 0, pev, -1) if r >= 0 else send(
-                            notif_id, 0, r, pev, -1)
+                        rc = answer(notif_id, r)
                         if rc < 0:
                             check(rc, "notify send")
                         continue

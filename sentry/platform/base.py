@@ -18,6 +18,7 @@ import errno
 import fcntl
 import logging
 import os
+import struct
 from collections.abc import Callable
 
 from sentry.abi.errno import EFAULT, ENAMETOOLONG
@@ -35,6 +36,12 @@ EV_SYSCALL = lib.ST_EV_SYSCALL
 EV_WAIT = lib.ST_EV_WAIT
 EV_FD = lib.ST_EV_FD
 EV_TIMEOUT = lib.ST_EV_TIMEOUT
+
+# struct st_event (native/trap.h) read in one call: EVENT_LAYOUT.unpack_from(ev_buffer) is
+# (a0..a5, kind, tid, status, fd, nr, arch, id, ip, sp), and its first six items are the
+# call's argument registers, as Args takes them.
+EVENT_LAYOUT = struct.Struct("=6QiiiiiIQQQ")
+EV_KIND, EV_TID, EV_NR, EV_ID = 6, 7, 10, 12
 
 log = logging.getLogger("sentry")
 AUDIT_ARCH_X86_64 = 0xC000003E
@@ -179,6 +186,10 @@ class Platform(abc.ABC):
     def __init__(self) -> None:
         check(lib.st_loop_init(), "loop init")
         self.ev = ffi.new("struct st_event *")
+        if ffi.sizeof(self.ev[0]) != EVENT_LAYOUT.size:
+            raise RuntimeError("struct st_event and EVENT_LAYOUT disagree")
+        self.ev_buffer = ffi.buffer(self.ev)
+        lib.st_set_hot_event(self.ev)
         self.listener = -1
         self.stub = stub_image()
         # The stub's entry point is its `syscall` instruction (native/stub.c).
@@ -258,8 +269,8 @@ class Platform(abc.ABC):
         return self.ev
 
     # The hot path of answer_notify_and_next, for the loop to call itself:
-    # send_and_next_raw(id, val, error, self.ev, timeout_ms) -> rc; the event lands in self.ev.
-    send_and_next_raw = staticmethod(lib.st_notify_send_and_next)
+    # answer_and_next_raw(id, result) -> rc, with no timeout; the event lands in self.ev.
+    answer_and_next_raw = staticmethod(lib.st_answer_and_next)
 
     def answer_notify(self, notif_id: int, result: int) -> bool:
         """Answers a notification; False if it was cancelled meanwhile (signal, death)."""
