@@ -96,6 +96,12 @@ def loop_bin() -> Path:
 
 
 @pytest.fixture(scope="session")
+def floor_bin() -> Path:
+    """bench/probes/floor.c: the trap design's floor (a C stand-in for the Sentry)."""
+    return build("floor")
+
+
+@pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory with a 4 KiB file `data-4k` and a 1 MiB file `data-1m`."""
     d = tmp_path_factory.mktemp("bench-data")
@@ -118,15 +124,19 @@ def _run_once(cmd: list[str], cwd: Path | None, wall: bool) -> float:
 @pytest.fixture
 def interleaved(benchmark) -> Callable[..., None]:
     """interleaved(name, argv, kind=..., unit=..., wall=False, what="", cwd=None,
-    runtimes=None, rounds=None): every runtime once per round, the order rotating.
+    runtimes=None, rounds=None, extra=None): every runtime once per round, the order
+    rotating.
 
     `argv` may be a function of the runtime name returning the argv (for per-runtime
-    scratch paths). A runtime that fails once is dropped from the later rounds."""
+    scratch paths). `extra` adds runners for this benchmark only (name -> command prefix).
+    A runtime that fails once is dropped from the later rounds."""
 
     def run(name: str, argv: list[str] | Callable[[str], list[str]], *, kind: str,
             unit: str, wall: bool = False, what: str = "", cwd: Path | None = None,
-            runtimes: list[str] | None = None, rounds: int | None = None) -> None:
-        names = [r for r in (runtimes or list(RUNNERS)) if r in RUNNERS]
+            runtimes: list[str] | None = None, rounds: int | None = None,
+            extra: dict[str, list[str]] | None = None) -> None:
+        runners = {**RUNNERS, **(extra or {})}
+        names = [r for r in (runtimes or list(RUNNERS)) if r in RUNNERS] + list(extra or {})
         samples: dict[str, list[float]] = {r: [] for r in names}
         INFO[name] = {"kind": kind, "unit": unit, "what": what}
         state = {"round": 0}
@@ -140,7 +150,7 @@ def interleaved(benchmark) -> Callable[..., None]:
                     continue
                 args = argv(r) if callable(argv) else argv
                 try:
-                    samples[r].append(_run_once([*RUNNERS[r], *args], cwd, wall))
+                    samples[r].append(_run_once([*runners[r], *args], cwd, wall))
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
                     FAILED[(name, r)] = str(e)
 
