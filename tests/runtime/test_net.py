@@ -94,22 +94,25 @@ c.close()
 server.wait()
 """
 
+# Each receiving end reads through -e (a script on the connection). An nc whose own stdin
+# ends first half-closes the connection (the server's stdin is /dev/null in the
+# background), and the peer's nc, seeing that EOF, may quit before it has sent what it read
+# from its own stdin: with `nc -l > file` the test failed natively 5 times in 40.
 NC_DRIVER = r"""
 set -e
 d=$(mktemp -d)
-busybox nc -l -p 9101 > $d/in &
+printf '#!/bin/sh\ncat > %s/in\n' "$d" > $d/recv_in && chmod +x $d/recv_in
+printf '#!/bin/sh\ncat > %s/out\n' "$d" > $d/recv_out && chmod +x $d/recv_out
+busybox nc -l -p 9101 -e $d/recv_in &
 for i in $(seq 600); do
     echo "to server" | busybox nc 127.0.0.1 9101 2>/dev/null && break; sleep 0.1
 done
 wait
-# The client reads through -e: nc itself would quit at the EOF of its own stdin.
-printf '#!/bin/sh\ncat > %s/out\n' "$d" > $d/recv && chmod +x $d/recv
 echo "from server" | busybox nc -l -p 9102 &
-for i in $(seq 600); do busybox nc 127.0.0.1 9102 -e $d/recv 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 600); do busybox nc 127.0.0.1 9102 -e $d/recv_out 2>/dev/null && break; sleep 0.1; done
 wait
 cat $d/in $d/out
 """
-
 # Debian's busybox is built without `nc -u`: UDP both ways with OpenBSD's nc, each end
 # once the sender and once the receiver. UDP to an unbound port is lost, so senders repeat.
 NC_UDP_DRIVER = r"""
