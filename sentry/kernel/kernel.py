@@ -400,7 +400,8 @@ class Kernel:
 
     def complete_stop(self, t: Task, result: int) -> None:
         commit, t.commit = t.commit, None
-        if result == HOST and self.platform.name == "ptrace":
+        at_exit, t.commit_at_exit = t.commit_at_exit, False
+        if result == HOST and (at_exit or self.platform.name == "ptrace"):
             # The host runs the call through the loop: commit when it has run (its exit
             # stop), not if a signal makes it trap again first.
             t.rerun_commit = commit
@@ -410,7 +411,8 @@ class Kernel:
             return
         try:
             if result == HOST:
-                self.platform.run_trapped_on_host(t.ctx)
+                self.platform.rerun_start(t.ctx, watch_exit=True) if at_exit else (
+                    self.platform.run_trapped_on_host(t.ctx))
                 return
             self.platform.answer_stop(t.ctx, result)
         except OSError as e:

@@ -19,9 +19,14 @@ that finds the signal still pending records nothing (it merges); records whose s
 no longer pending at the next send are stale (the signal was taken without a stop: a
 host sigwaitinfo, or discarded as ignored) and dropped.
 
-Differences: rt_sigtimedwait runs on the host, so it sees the host's siginfo (si_pid 0 for
-a signal the Sentry sent, the host's si_uid); a signal taken by the target between the
-Sentry's look at its pending set and the send arrives without the record (si_pid 0).
+rt_sigtimedwait runs on the host (the signals are queued there) and `after_wait` rewrites
+the siginfo it wrote, at the call's exit stop.
+
+Differences: a signal taken by the target between the Sentry's look at its pending set and
+the send arrives without the record (si_pid 0); an rt_sigtimedwait without a siginfo
+buffer drops the oldest record of the signal it took, which is the one of that signal when
+the Sentry sent it (a host-raised signal of the same number, such as an itimer's SIGALRM,
+may take another's record).
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ SI_USER, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_SIGIO, SI_TKILL = 0, 0x80, -1, -2, -5
 SIGCHLD, SIGRTMIN = 17, 32
 CLD_EXITED, CLD_STOPPED, CLD_CONTINUED = 1, 5, 6
 SIGSTOP = 19
+NSIG = 64
+EINTR, ERESTARTNOINTR, MASK64 = 4, 513, (1 << 64) - 1
 SIGINFO_SIZE = 128
 QUEUED = (SI_QUEUE, -3, -4, -7, -60)  # the other user codes with si_pid (not SI_TIMER, SI_SIGIO)
 KEPT = 64  # records per target and signal at most (the host's RLIMIT_SIGPENDING bounds it)
@@ -93,6 +100,7 @@ def send(k: Kernel, host_pid: int, host_tid: int, sig: int, sender: Sender | Non
 
 def forget(k: Kernel, host_id: int) -> None:
     """A host thread (or process) is gone: its records go too (its id may come back)."""
+    signals.real_blocked.pop(host_id, None)
     if k.signal_senders:
         for key in [key for key in k.signal_senders if key[0] == host_id]:
             del k.signal_senders[key]
@@ -111,11 +119,12 @@ def take_sender(k: Kernel, t: Task, sig: int) -> Sender | None:
     return None
 
 
-def _uid_of(k: Kernel, pid: int) -> int | None:
-    """The guest's real uid of sandbox process `pid` (a zombie's as it exited)."""
+def _uid_of(k: Kernel, t: Task, pid: int) -> int | None:
+    """The guest's real uid of sandbox process `pid` (a zombie's as it exited; a child of
+    `t`'s process that it has reaped since, as remembered)."""
     tg = k.thread_groups.get(pid)
     if tg is None:
-        return None
+        return t.tg.reaped_uids.get(pid)
     return tg.tasks[0].creds.uid if tg.tasks else tg.exit_uid
 
 
@@ -141,7 +150,7 @@ def guest_info(k: Kernel, t: Task, info: bytes) -> bytes | None:
             return None  # from outside the sandbox: 0, as Linux says for an ancestor
         code, pid, new_uid = sender
     elif code in (SI_USER, SI_TKILL) or _from_child(k, t, sig, code, pid):
-        new_uid = _uid_of(k, pid)  # raised by the host for a sandbox task: the guest's uid
+        new_uid = _uid_of(k, t, pid)  # raised by the host for a sandbox task: the guest's uid
     else:
         return None
     status = _stop_signal(k, sig, code, pid, info)
@@ -162,6 +171,28 @@ def _stop_signal(k: Kernel, sig: int, code: int, pid: int, info: bytes) -> int |
     child = k.thread_groups.get(pid)
     real = child and (child.stop_as or child.wait_stop)
     return real if real and real != SIGSTOP else None
+
+
+def after_wait(k: Kernel, t: Task, info_addr: int) -> None:
+    """At the exit stop of `t`'s host rt_sigtimedwait: the siginfo it wrote at info_addr
+    in the guest's view; without a buffer, the taken signal's record is dropped. An EINTR
+    that only signals Linux would have discarded caused (the host queues them for a
+    tracee) becomes a restart of the call, so the wait goes on as on Linux (with its
+    timeout counted again from the restart)."""
+    signals.real_blocked.pop(t.host_tid, None)
+    sig = k.platform.getregs(t.ctx).rax
+    if sig == -EINTR & MASK64 and signals.only_discardable_pending(t.host_tid):
+        lib.st_set_return(t.host_tid, -ERESTARTNOINTR, 0)
+        return
+    if not 0 < sig <= NSIG:
+        return  # EAGAIN, EINTR, EFAULT, EINVAL: no signal taken
+    if not info_addr:
+        take_sender(k, t, sig)
+        return
+    info = t.mem.read_partial(info_addr, SIGINFO_SIZE)
+    fixed = guest_info(k, t, info) if len(info) == SIGINFO_SIZE else None
+    if fixed is not None:
+        t.mem.write_partial(info_addr, fixed)
 
 
 def fix_at_delivery(k: Kernel, t: Task) -> None:

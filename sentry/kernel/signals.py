@@ -136,14 +136,49 @@ def default_action_now(host_tid: int, sig: int) -> bool:
     return not (_mask(st, b"SigIgn") | _mask(st, b"SigCgt") | _mask(st, b"SigBlk")) & bit
 
 
+# Host tid -> the blocked mask it had before the host rt_sigtimedwait it is in: the
+# kernel's real_blocked, which still counts as blocked (sig_ignored) but which /proc does
+# not show, as the wait unblocks the signals it waits for (sys_signal.sys_rt_sigtimedwait).
+real_blocked: dict[int, int] = {}
+
+
 def ignored_or_blocked(host_tid: int, sig: int) -> tuple[bool, bool]:
-    """(ignored, blocked) for `sig` in the thread, from the host's view."""
+    """(ignored, blocked) for `sig` in the thread, from the host's view (a mask a wait has
+    lifted for now counting as blocked, as Linux's real_blocked does)."""
     try:
         st = read_status(host_tid)
     except OSError:
         return False, False
     bit = 1 << (sig - 1)
-    return bool(_mask(st, b"SigIgn") & bit), bool(_mask(st, b"SigBlk") & bit)
+    blocked = _mask(st, b"SigBlk") | real_blocked.get(host_tid, 0)
+    return bool(_mask(st, b"SigIgn") & bit), bool(blocked & bit)
+
+
+def blocked_now(host_tid: int) -> int:
+    """The thread's blocked mask (0 if it is gone)."""
+    try:
+        return _mask(read_status(host_tid), b"SigBlk")
+    except OSError:
+        return 0
+
+
+# Signals Linux discards at once when their action is the default (sig_kernel_ignore).
+_DEFAULT_IGNORED = (1 << signal.SIGCHLD - 1 | 1 << signal.SIGURG - 1 | 1 << signal.SIGWINCH - 1
+                    | 1 << signal.SIGCONT - 1)
+
+
+def only_discardable_pending(host_tid: int) -> bool:
+    """Whether the thread's pending unblocked signals are all ones Linux would have
+    discarded when sent (ignored, or default-ignored without a handler). The host queues
+    them for a traced task all the same (its tracer may want them), so they wake its
+    waits: rt_sigtimedwait then fails with EINTR where Linux would have waited on."""
+    try:
+        st = read_status(host_tid)
+    except OSError:
+        return False
+    pnd = (_mask(st, b"SigPnd") | _mask(st, b"ShdPnd")) & ~_mask(st, b"SigBlk")
+    discarded = _mask(st, b"SigIgn") | _DEFAULT_IGNORED & ~_mask(st, b"SigCgt")
+    return bool(pnd) and not pnd & ~discarded
 
 
 def ns_init_accepts(host_tid: int, sig: int) -> bool:

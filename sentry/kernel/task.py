@@ -51,6 +51,9 @@ class Task:
         # Set by a handler whose effect must happen only if its answer reaches the task.
         self.commit: Callable[[], None] | None = None
         self.rerun_commit: Callable[[], None] | None = None  # ptrace: after the host ran it
+        # Set with `commit` by a TRACE-lane handler answering HOST: commit once the host has
+        # run the call (at its exit stop, on both platforms), to look at what it did.
+        self.commit_at_exit = False
         # seccomp: the Sentry answered a parked call -ERESTARTSYS (signals.restart_unreceived)
         self.restart_answered = False
         self.wait_sigmask: int | None = None  # ppoll/pselect6/epoll_pwait's, while parked

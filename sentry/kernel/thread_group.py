@@ -39,6 +39,9 @@ class MM:
     brk: int = 0
 
 
+REAPED_KEPT = 64  # reaped children whose uid a thread group remembers
+
+
 @dataclass(eq=False)  # identity: thread groups live in sets (children)
 class ThreadGroup:
     vpid: int
@@ -73,10 +76,18 @@ class ThreadGroup:
     stop_as: int | None = None  # a SIGSTOP the Sentry sent in place of this (jobctl.host_signal)
     wait_cont: bool = False  # continued, until a WCONTINUED wait takes it
     posix_timers: dict[int, Any] = field(default_factory=dict)  # timer_create (posix_timers.py)
+    # Real uids of its latest reaped children (vpid -> uid): a SIGCHLD taken after the wait
+    # (rt_sigtimedwait, a handler run late) still names the child's uid (siginfo.py).
+    reaped_uids: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.pgid = self.pgid or self.vpid
         self.sid = self.sid or self.vpid
+
+    def note_reaped(self, child: ThreadGroup) -> None:
+        self.reaped_uids[child.vpid] = child.exit_uid
+        if len(self.reaped_uids) > REAPED_KEPT:
+            del self.reaped_uids[next(iter(self.reaped_uids))]
 
     @property
     def leader(self) -> Task:

@@ -60,7 +60,6 @@ _ENTRIES = [
     Allowed("rt_sigprocmask", "the calling thread's own signal mask"),
     Allowed("rt_sigreturn", "returns from the caller's own signal frame"),
     Allowed("rt_sigpending", "reads the caller's own pending set"),
-    Allowed("rt_sigtimedwait", "waits for a signal to the caller"),
     Allowed("rt_sigsuspend", "waits for a signal to the caller"),
     Allowed("sigaltstack", "the calling thread's own alternate signal stack"),
     Allowed("pause", "waits for a signal to the caller"),

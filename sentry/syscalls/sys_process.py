@@ -257,6 +257,7 @@ def _consume(t: Task, c: ThreadGroup, code: int) -> None:
 
 def _reap(t: Task, c: ThreadGroup) -> None:
     t.tg.children.discard(c)
+    t.tg.note_reaped(c)
     c.parent = None
     t.kernel.thread_groups.pop(c.vpid, None)
     c.exit_waitq.notify(POLLHUP)  # its pidfds

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
-from sentry.kernel import jobctl, siginfo
+from sentry.kernel import jobctl, siginfo, signals
 from sentry.kernel.args import Args
 from sentry.kernel.kernel import HOST
 from sentry.kernel.signals import ns_init_accepts
@@ -212,4 +212,16 @@ def sys_rt_sigaction(t: Task, a: Args) -> int:
         raise EINVAL()  # before anything, as Linux checks sigsetsize first
     if a.int(0) == SIGCHLD and act:
         t.tg.nocldwait = bool(t.mem.read_u64(act + 8) & SA_NOCLDWAIT)  # EFAULT: unchanged
+    return HOST
+
+
+def sys_rt_sigtimedwait(t: Task, a: Args) -> int:
+    """Implements rt_sigtimedwait(2): the host waits and takes the signal (signals are
+    queued there); at the call's exit the siginfo it wrote names the sender as the guest
+    sees it (siginfo.after_wait). Meanwhile the Sentry keeps the mask the wait lifted
+    (signals.real_blocked): a namespace init still takes those signals, as on Linux."""
+    info = a.ptr(1)
+    signals.real_blocked[t.host_tid] = signals.blocked_now(t.host_tid)
+    t.commit = lambda: siginfo.after_wait(t.kernel, t, info)
+    t.commit_at_exit = True
     return HOST

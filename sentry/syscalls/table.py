@@ -145,6 +145,7 @@ TABLE: dict[int, Entry] = {
     124: S("getsid", "sys_thread:sys_getsid"),
     125: S("capget", "sys_capability:sys_capget"),
     126: S("capset", "sys_capability:sys_capset"),
+    128: S("rt_sigtimedwait", "sys_signal:sys_rt_sigtimedwait", TRACE),
     129: S("rt_sigqueueinfo", "sys_signal:sys_rt_sigqueueinfo"),
     132: S("utime", "sys_stat:sys_utime"),
     133: S("mknod", "sys_file:sys_mknod"),

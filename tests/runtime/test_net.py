@@ -109,7 +109,9 @@ for i in $(seq 600); do
 done
 wait
 echo "from server" | busybox nc -l -p 9102 &
-for i in $(seq 600); do busybox nc 127.0.0.1 9102 -e $d/recv_out 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 600); do
+    busybox nc 127.0.0.1 9102 -e $d/recv_out 2>/dev/null && break; sleep 0.1
+done
 wait
 cat $d/in $d/out
 """
