@@ -558,21 +558,17 @@ long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned lo
 
 #define PREAD_MAX 65536
 long st_pread_to_task(int fd, long long off, unsigned long len, int pid,
-                      unsigned long long addr, long *delivered) {
+                      unsigned long long addr, long *got) {
     static char buf[PREAD_MAX];
-    *delivered = 0;
+    *got = 0;
     if (len > PREAD_MAX) return -EINVAL;
     ssize_t n;
     do {
         n = pread(fd, buf, len, off);
     } while (n < 0 && errno == EINTR);
     if (n < 0) return -errno;
-    if (n > 0) {
-        long w = st_mem_write(pid, addr, buf, (unsigned long)n);
-        if (w < 0) return w;
-        *delivered = w;
-    }
-    return n;
+    *got = n;
+    return n > 0 ? st_mem_write(pid, addr, buf, (unsigned long)n) : 0;
 }
 
 int st_fstatat_raw(int dirfd, const char *name, int flags, void *buf) {

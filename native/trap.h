@@ -145,11 +145,11 @@ long st_mem_read_cstr(int pid, unsigned long long addr, char *buf, unsigned long
 long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned long len);
 long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned long len);
 /* The Sentry's own pread of `len` bytes (at most 64 KiB) at `off` of host fd `fd`, copied
- * straight into the task at `addr`: the count read, or -errno of the pread; *delivered gets
- * how many of them reached the task (fewer at a bad page). Its buffer is static: the loop's
- * thread only, like every st_mem_* caller. */
+ * straight into the task at `addr`: how many reached the task (fewer than read at a bad
+ * page), or -errno; *got gets the count read. Its buffer is static: the loop's thread only,
+ * like every st_mem_* caller. */
 long st_pread_to_task(int fd, long long off, unsigned long len, int pid,
-                      unsigned long long addr, long *delivered);
+                      unsigned long long addr, long *got);
 /* fstatat(dirfd, name, flags) of a host file the Sentry holds, as the raw 144-byte x86-64
  * struct stat into buf: 0 or -errno. */
 int st_fstatat_raw(int dirfd, const char *name, int flags, void *buf);

@@ -32,7 +32,7 @@ class MemoryBackend(Protocol):
 class Memory:
     """Typed copy-in/copy-out for one task."""
 
-    __slots__ = ("backend", "read_cstr", "read_path", "write")
+    __slots__ = ("backend", "read_cstr", "read_path", "write", "pread_to")
 
     def __init__(self, backend: MemoryBackend) -> None:
         self.backend = backend
@@ -40,6 +40,8 @@ class Memory:
         self.read_cstr = getattr(backend, "read_cstr", None) or self._read_cstr
         self.read_path = getattr(backend, "read_path", None) or self._read_path
         self.write = getattr(backend, "write", None) or self._write
+        # The platforms' read straight from a host fd into the task (HostFile.read_to).
+        self.pread_to = getattr(backend, "pread_to", None)
 
     def read(self, addr: int, n: int) -> bytes:
         if n == 0:

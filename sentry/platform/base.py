@@ -118,12 +118,12 @@ class Context:
 class AddressSpace:
     """A task's memory as the MemoryBackend of sentry.kernel.memory.Memory."""
 
-    __slots__ = ("pid", "_buf", "_bufsize", "_delivered")
+    __slots__ = ("pid", "_buf", "_bufsize", "_got")
     _unpack = staticmethod(ffi.unpack)
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self._delivered = ffi.new("long *")
+        self._got = ffi.new("long *")
         self._bufsize = 1 << 16
         self._buf = ffi.new("char[]", self._bufsize)
 
@@ -164,11 +164,14 @@ class AddressSpace:
         got = lib.st_mem_write(self.pid, addr, data, len(data))
         return max(got, 0)
 
-    def pread_to(self, fd: int, off: int, n: int, addr: int) -> tuple[int, int]:
-        """The Sentry's pread of its host fd straight into this memory (n <= 64 KiB):
-        (count read or -errno, count delivered before a bad page)."""
-        got = lib.st_pread_to_task(fd, off, n, self.pid, addr, self._delivered)
-        return got, self._delivered[0]
+    def pread_to(self, fd: int, off: int, n: int, addr: int) -> int:
+        """The Sentry's pread of its host fd straight into this memory (n <= 64 KiB): the
+        count delivered (fewer than read at a bad page: see pread_got), or -errno."""
+        return lib.st_pread_to_task(fd, off, n, self.pid, addr, self._got)
+
+    def pread_got(self) -> int:
+        """How many bytes the last pread_to read from its file."""
+        return self._got[0]
 
     def poke(self, addr: int, data: bytes) -> None:
         """Writes through /proc/pid/mem, read-only pages included (the loader only)."""

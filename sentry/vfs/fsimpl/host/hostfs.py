@@ -24,7 +24,9 @@ from collections import OrderedDict
 from itertools import islice
 from typing import Any
 
-from sentry.abi.errno import BY_NUMBER, EFAULT, EIO, ENODATA, ENOENT, ENOTDIR, EROFS, SysError
+from sentry.abi.errno import (
+    BY_NUMBER, EBADF, EFAULT, EIO, ENODATA, ENOENT, ENOTDIR, EROFS, SysError,
+)
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
 from sentry.platform.native import ffi, lib
 from sentry.vfs.file import DirectoryFile, SeekableFile
@@ -348,6 +350,7 @@ class HostFile(SeekableFile):
 
     def __init__(self, flags: int, vd: Any, inode: HostInode) -> None:
         super().__init__(flags, vd)
+        self._readable = self.readable  # read_to's check (O_PATH and the access mode stay)
         self.host_fd = inode.acquire_file_fd()
         self._host_inode: HostInode | None = inode
 
@@ -378,16 +381,18 @@ class HostFile(SeekableFile):
 
     def read_to(self, mem: Any, addr: int, n: int) -> int:
         """read(2) in one C call where the memory is a task's (no bytes object between)."""
-        self._check_read()
-        pread_to = getattr(mem.backend, "pread_to", None)
+        if not self._readable:
+            raise EBADF()
+        pread_to = mem.pread_to
         if pread_to is None:
             data = self.pread_at(n, self.offset)
             got, done = len(data), mem.write_partial(addr, data)
         else:
-            got, done = pread_to(self.host_fd, self.offset, n, addr)
-            if got < 0:
-                cls = BY_NUMBER.get(-got)
+            done = pread_to(self.host_fd, self.offset, n, addr)
+            if done < 0:
+                cls = BY_NUMBER.get(-done)
                 raise cls() if cls else EIO()
+            got = done if done == n else mem.backend.pread_got()
         self.offset += done
         if got and not done:
             raise EFAULT()
