@@ -683,6 +683,10 @@ static int addfd_slot(unsigned long long id, int donate_fd, int slot, int send) 
     return e;
 }
 
+int st_notify_send_donating(unsigned long long id, int donate_fd) {
+    return addfd_slot(id, donate_fd, ST_DONATE_SLOT, 1);
+}
+
 static int addfd_send(unsigned long long id, int donate_fd, int stub) {
     return addfd_slot(id, donate_fd, stub ? ST_STUB_SLOT : ST_DONATE_SLOT, 1);
 }

@@ -22,7 +22,7 @@ from sentry.record import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError
-from sentry.abi.sysno import SYS_mmap, SYS_mprotect
+from sentry.abi.sysno import SYS_close, SYS_mmap, SYS_mprotect
 from sentry.kernel.thread_group import MM
 from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
@@ -45,7 +45,7 @@ ET_EXEC, ET_DYN = 2, 3
 EM_X86_64 = 62
 BINPRM_BUF_SIZE = 256
 MAX_INTERP_DEPTH = 4  # binfmt_script's limit on nested #! interpreters
-ST_DONATE_SLOT, ST_INTERP_SLOT = lib.ST_DONATE_SLOT, lib.ST_INTERP_SLOT
+ST_EXEC_SLOT, ST_INTERP_SLOT = lib.ST_EXEC_SLOT, lib.ST_INTERP_SLOT
 PIE_BASE = 0x555555554000  # ELF_ET_DYN_BASE on x86-64 (without randomisation)
 MAX_STACK_DATA = 120 * 1024  # the stub's stack VMA has >= 128 KiB below its rsp
 
@@ -280,13 +280,13 @@ class Placement:
 
 
 def map_elf(batch: Batch, elf: Elf, hint: int, fd: int) -> Placement:
-    """Adds the rows that map an ELF's PT_LOAD segments from the donation slot.
+    """Adds the rows that map an ELF's PT_LOAD segments from a batch slot.
 
     An ET_DYN's first mapping reserves its whole span (binfmt_elf's total_mapping_size);
     a segment whose file offset keeps the same distance to its address lies in that file
     mapping already and only needs its protection (mprotect, an allow-lane call), so a
     typical ld.so takes one file mmap, not four. Other segments are mapped MAP_FIXED.
-    `fd` is the task's fd (a donation slot) for the file."""
+    `fd` is the task's fd (a batch slot) for the file."""
     lo, hi = elf.span
     dyn = elf.type == ET_DYN
     rel = 1 if dyn else 0  # the address argument is relative to the base
@@ -413,7 +413,7 @@ def _load(t: Task, plan: ExecPlan) -> None:
         stub_aux = _read_stub_auxv(t, regs.rsp)
         batch = Batch()
         placed = []
-        for elf, hint, slot in ((plan.elf, PIE_BASE, ST_DONATE_SLOT),
+        for elf, hint, slot in ((plan.elf, PIE_BASE, ST_EXEC_SLOT),
                                 (plan.interp, 0, ST_INTERP_SLOT)):
             if elf is None:
                 continue
@@ -421,6 +421,8 @@ def _load(t: Task, plan: ExecPlan) -> None:
             vfs.map_names.note(host_fd, elf.file)  # for /proc/<pid>/maps
             batch.donate(host_fd, slot)
             placed.append(map_elf(batch, elf, hint, slot))
+        for _fd, slot in batch.donations:  # the slots are empty again before the guest runs
+            batch.add(SYS_close, slot)
         results = batch.run(t, regs.rsp)
         for pl in placed:
             b = pl.bias(results)

@@ -102,7 +102,7 @@ class Context:
     """The platform's per-task state."""
 
     __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "started", "rerun",
-                 "rerun_call")
+                 "rerun_call", "answer_fd")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -113,6 +113,7 @@ class Context:
         # ptrace platform, a call re-run on the host: "skipped_exit" → "entry" → "running"
         self.rerun: str | None = None
         self.rerun_call: tuple[int, int] = (-1, 0)  # (nr, ip) of the call trapped last
+        self.answer_fd = -1  # the host fd a DONATING answer donates
 
 
 class AddressSpace:
@@ -209,6 +210,9 @@ class Platform(abc.ABC):
         # Every task holds it (ST_STUB_SLOT): sealed, nobody can change the stub.
         fcntl.fcntl(self.stub_fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW
                     | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+        # Host fds donated by answer_notify_donating whose guest names (map_names) are
+        # not noted yet: noted at their first mmap, only if it comes.
+        self.unnamed: set[int] = set()
         self._args = ffi.new("unsigned long long[6]")
         self._res = ffi.new("long long *")
         self._sig = ffi.new("int *")
@@ -221,6 +225,10 @@ class Platform(abc.ABC):
         """The platform's seccomp filter as BPF instructions."""
 
     _bpf: bytes | None = None
+
+    def batch_prefix(self) -> bytes:
+        """The filter's first instructions: the loader's batch maps its two slots."""
+        return bpf.batch_prefix(self.batch_sys_ip, (lib.ST_EXEC_SLOT, lib.ST_INTERP_SLOT))
 
     def prepare(self) -> None:
         """Builds the filter ahead of launch (a runtime does it while `start` is awaited)."""
@@ -282,6 +290,18 @@ class Platform(abc.ABC):
         if rc == -errno.ENOENT:
             return False
         check(rc, "notify send")
+        return True
+
+    def answer_notify_donating(self, notif_id: int, host_fd: int) -> bool:
+        """Answers a notified call with 0 and donates host_fd onto the task's donation slot
+        in the same ioctl (ADDFD|SEND: the slot's number, 0, is the result); False if the
+        call was cancelled meanwhile. The file's guest name is noted at its first mmap."""
+        rc = lib.st_notify_send_donating(notif_id, host_fd)
+        if rc in (-errno.ENOENT, -errno.EINPROGRESS, -errno.ESRCH):
+            return False
+        if rc < 0:  # not donated (the task's host fd limit, say): the plain answer
+            return self.answer_notify(notif_id, 0)
+        self.unnamed.add(host_fd)
         return True
 
     def continue_notify(self, notif_id: int) -> bool:
