@@ -36,6 +36,11 @@ def _sc():
 # Calls that always take the TRACE lane on the seccomp platform (register surgery).
 TRACED = ("execve", "execveat", "clone", "clone3", "fork", "vfork")
 
+# TRACE-lane calls that with argument 0 equal to 0 take the NOTIFY lane: the Sentry
+# answers them from a notification alone. brk(0) is the query of the break each program's
+# start makes (sys_brk returns the break with no host call): a notification, not a stop.
+NOTIFY_IF_ARG0_ZERO = ("brk",)
+
 # The doorbell: an injected call answered with SECCOMP_IOCTL_NOTIF_ADDFD to move a host
 # fd into the task. Its number is only ever seen by the filter when the Sentry injects it.
 DOORBELL = NUMBERS["dup"]
@@ -91,7 +96,10 @@ def seccomp_filter() -> sc.SyscallFilter:
             if nr in traced:
                 f.add_rule(sc.TRACE(0), e.name, _negate(e.cond))
     for nr in sorted(traced - set(ALLOW)):
-        f.add_rule(sc.TRACE(0), NAMES[nr])
+        if NAMES[nr] in NOTIFY_IF_ARG0_ZERO:
+            f.add_rule(sc.TRACE(0), NAMES[nr], sc.Arg(0, sc.NE, 0))
+        else:
+            f.add_rule(sc.TRACE(0), NAMES[nr])
     return f
 
 
@@ -175,4 +183,6 @@ def lane_of(nr: int, args: tuple[int, ...] | list[int]) -> str:
 
     if is_allowed(nr, args):
         return "allow"
-    return "trace" if nr in traced_numbers() else "notify"
+    if nr not in traced_numbers() or (args[0] == 0 and NAMES[nr] in NOTIFY_IF_ARG0_ZERO):
+        return "notify"
+    return "trace"

@@ -95,7 +95,7 @@ def sys_brk(t: Task, a: Args) -> int:
     Differences: the break starts right after the program's last segment (no randomisation).
     """
     mm, want = t.tg.mm, a.ptr(0)
-    if want < mm.brk_start:
+    if want < mm.brk_start or want == 0:  # a query (brk(0) comes as a notification)
         return mm.brk
     old_top, new_top = _page_up(mm.brk), _page_up(want)
     soft = t.tg.rlimits[RLIMIT_DATA][0]

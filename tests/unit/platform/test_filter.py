@@ -36,7 +36,8 @@ def test_lanes() -> None:
     assert bpf.lane_of(mmap, (0, 4096, 1, 2, 3, 0)) == "trace"
     assert bpf.lane_of(NUMBERS["getpid"], (0,) * 6) == "notify"
     assert bpf.lane_of(NUMBERS["execve"], (0,) * 6) == "trace"
-    assert bpf.lane_of(NUMBERS["brk"], (0,) * 6) == "trace"
+    assert bpf.lane_of(NUMBERS["brk"], (0x1000,) + (0,) * 5) == "trace"
+    assert bpf.lane_of(NUMBERS["brk"], (0,) * 6) == "notify"  # a query: no stop
     assert bpf.lane_of(1000, (0,) * 6) == "notify"  # unknown: the Sentry answers ENOSYS
     cg = NUMBERS["clock_gettime"]
     assert is_allowed(cg, (1, 0, 0, 0, 0, 0))
