@@ -21,10 +21,11 @@ from sentry.kernel import loader, posix_timers, process
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cap_mask
 from sentry.vfs.constants import O_NONBLOCK
-from sentry.kernel.kernel import DETACHED
+from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
+from sentry.platform.base import ST_AT_ENTRY
 from sentry.platform.native import check, ffi, lib
 
 log = logging.getLogger("sentry")
@@ -245,6 +246,20 @@ def _reap_on_host(t: Task, c: ThreadGroup, rusage: int) -> bool:
     return bool(rusage)
 
 
+def _host_reaps_as_issued(t: Task, c: ThreadGroup, pid: int, options: int) -> bool:
+    """Whether wait4 can run on the host as the task issued it, to reap exited child `c`
+    and report it exactly as the Sentry would (no register change, no exit stop): the
+    call is still at its seccomp stop, names c's pid, and asks nothing the host would read
+    differently (__WNOTHREAD, __WCLONE); c is the host child of the caller's process and
+    its status is the host's own (ThreadGroup.host_status). The host writes the status and
+    the rusage and returns the pid (the sandbox's PID namespace numbers are the guest's)."""
+    k = t.kernel
+    return (pid == c.vpid and c.host_parent is t.tg and c.host_status
+            and t.ctx.where == ST_AT_ENTRY and k.platform.can_run_in_place(t.ctx)
+            and not options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL)
+            and (c.exit_signal == SIGCHLD or options & WALL) and not (k.strace or k.report))
+
+
 def _consume(t: Task, c: ThreadGroup, code: int) -> None:
     """Takes the report wait returned (once its answer reached the task)."""
     if code == CLD_EXITED:
@@ -284,6 +299,9 @@ async def sys_wait4(t: Task, a: Args) -> int:
         found = _find_report(t, idtype, ident, options | WEXITED)
         if found is not None:
             c, code = found
+            if code == CLD_EXITED and _host_reaps_as_issued(t, c, pid, options):
+                _consume(t, c, code)  # the task is stopped: its answer cannot be lost
+                return HOST
             if code == CLD_EXITED:
                 assert c.exit_status is not None
                 status = c.exit_status
