@@ -108,13 +108,15 @@ class ExecPlan:
     extra: dict = field(default_factory=dict)
 
 
-def parse_elf(f: Any) -> Elf:
-    """Validates an x86-64 ELF executable and reads its program headers (ENOEXEC if not)."""
-    head = f.pread(_EHDR.size, 0)
+def parse_elf(f: Any, head: bytes = b"") -> Elf:
+    """Validates an x86-64 ELF executable and reads its program headers (ENOEXEC if not).
+    `head`: the file's first bytes if the caller has read them already."""
+    if len(head) < _EHDR.size:
+        head = f.pread(_EHDR.size, 0)
     if len(head) < _EHDR.size or head[:4] != b"\x7fELF":
         raise ENOEXEC()
     (ident, etype, machine, _v, entry, phoff, _sh, _fl, _eh, phentsize, phnum,
-     *_rest) = _EHDR.unpack(head)
+     *_rest) = _EHDR.unpack_from(head)
     if ident[4] != 2 or ident[5] != 1 or machine != EM_X86_64 or etype not in (ET_EXEC, ET_DYN):
         raise ENOEXEC()
     if phentsize != _PHDR.size or not 0 < phnum <= 65536 // _PHDR.size:
@@ -181,7 +183,7 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
                 path, argv = parse_shebang(head, path, argv)
                 release(f)
                 continue
-            elf = parse_elf(f)
+            elf = parse_elf(f, head)
         except BaseException:
             release(f)
             raise
@@ -368,24 +370,17 @@ def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
 
 def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
     """Writes argv, envp, auxv and their strings below `top`; returns the new rsp."""
-    strings = bytearray()
-
-    def put(b: bytes) -> int:
-        strings.extend(b + b"\0")
-        return len(strings) - len(b) - 1
-
-    execfn = put(plan.path)
-    arg_offs = [put(a) for a in plan.argv]
-    env_offs = [put(e) for e in plan.envp]
-    platform = put(b"x86_64")
-    rnd = len(strings)
-    strings.extend(os.urandom(16))
+    # The strings back to back (execfn, argv, envp, the platform), then AT_RANDOM's bytes.
+    items = [plan.path, *plan.argv, *plan.envp, b"x86_64"]
+    strings = b"\0".join(items) + b"\0" + os.urandom(16)
     str_base = (top - len(strings)) & ~15
+    # each item's address: str_base, then past each item and its NUL
+    addrs = list(itertools.accumulate(map((1).__add__, map(len, items)), initial=str_base))
+    nargs = len(plan.argv)
     auxv = [(k, v) for k, v in aux.items()]
-    auxv += [(AT_PLATFORM, str_base + platform), (AT_RANDOM, str_base + rnd),
-             (AT_EXECFN, str_base + execfn), (AT_NULL, 0)]
-    words = [len(plan.argv)] + [str_base + o for o in arg_offs] + [0]
-    words += [str_base + o for o in env_offs] + [0]
+    auxv += [(AT_PLATFORM, addrs[-2]), (AT_RANDOM, addrs[-1]), (AT_EXECFN, addrs[0]),
+             (AT_NULL, 0)]
+    words = [nargs, *addrs[1:1 + nargs], 0, *addrs[1 + nargs:-2], 0]
     for k, v in auxv:
         words += [k, v]
     sp = (str_base - 8 * len(words)) & ~15

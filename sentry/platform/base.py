@@ -116,6 +116,9 @@ class Context:
         self.answer_fd = -1  # the host fd a DONATING answer donates
 
 
+_alloc_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
+
+
 class AddressSpace:
     """A task's memory as the MemoryBackend of sentry.kernel.memory.Memory."""
 
@@ -126,7 +129,7 @@ class AddressSpace:
         self.pid = pid
         self._got = ffi.new("long *")
         self._bufsize = 1 << 16
-        self._buf = ffi.new("char[]", self._bufsize)
+        self._buf = _alloc_uncleared("char[]", self._bufsize)  # one per task: no memset
 
     def read_raw(self, addr: int, n: int) -> bytes:
         if n > self._bufsize:

@@ -11,6 +11,7 @@ and the host reaps the chosen child by a wait4 pinned to its pid, injected in th
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import struct
 
@@ -92,6 +93,12 @@ def _read_strings(t: Task, addr: int, total: list[int]) -> list[bytes]:
         return []
     ptrs = t.mem.read_ptr_array(addr, MAX_ARGS)
     block, lo = _string_block(t, ptrs)
+    out = _packed_strings(ptrs, block, lo)
+    if out is not None:
+        total[0] += sum(map(len, out)) + len(out)
+        if total[0] > ARG_MAX:
+            raise E2BIG()
+        return out
     out = []
     for p in ptrs:
         end = block.find(b"\0", p - lo) if lo <= p < lo + len(block) else -1
@@ -107,6 +114,22 @@ def _read_strings(t: Task, addr: int, total: list[int]) -> list[bytes]:
             raise E2BIG()
         out.append(s)
     return out
+
+
+def _packed_strings(ptrs: list[int], block: bytes, lo: int) -> list[bytes] | None:
+    """The strings at `ptrs` in one split of `block` (read from `lo`) when they lie back to
+    back in it, as the kernel and libc lay out argv and envp; None otherwise, or when one
+    is too long (the caller's string-by-string reading then says E2BIG or EFAULT)."""
+    if not ptrs or not block or not lo <= ptrs[0] < lo + len(block):
+        return None
+    parts = block[ptrs[0] - lo:].split(b"\0", len(ptrs))
+    if len(parts) <= len(ptrs):
+        return None  # the last string does not end in the block
+    del parts[-1]
+    starts = list(itertools.accumulate(map((1).__add__, map(len, parts)), initial=ptrs[0]))
+    if starts[:-1] != ptrs or max(map(len, parts)) >= MAX_ARG_STRLEN:
+        return None
+    return parts
 
 
 def _string_block(t: Task, ptrs: list[int]) -> tuple[bytes, int]:
