@@ -930,7 +930,7 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
 int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
                  unsigned long long base, unsigned long long sys_ip,
                  unsigned long long trap_ip, long long doorbell_nr, const int *fds,
-                 const int *slots, int nfds, int *sig, int *status) {
+                 const int *slots, int nfds, int enter, int *sig, int *status) {
     struct user_regs_struct r;
     int done = 0;
     *sig = 0;
@@ -956,6 +956,8 @@ int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
             int e = 0;
             for (int i = 0; i < nfds && !e; i++)
                 e = addfd_slot(nt.id, fds[i], slots[i], i == nfds - 1);
+            if (e == 0 && enter)
+                return 0; /* the batch enters the program itself: the task runs on */
             if (e == 0)
                 done = 1;
             else if (e != -ENOENT && e != -EINPROGRESS && e != -ESRCH)

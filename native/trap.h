@@ -182,12 +182,14 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
  * once taken; the task stays stopped there). The table's doorbell (`doorbell_nr`, issued
  * at `sys_ip`) gets fds[i] onto slots[i] for every i < nfds (close-on-exec, the last one
  * with the answer); its mmaps of the batch slots take no stop (the filter's prefix), other
- * file mmaps pass their seccomp stop. Results are in the table.
- * *sig, *status and the return value as for st_inject. */
+ * file mmaps pass their seccomp stop. Results are in the table. With `enter` (a batch
+ * that ends by entering the program, native/stub.c) it returns once the doorbell is
+ * answered, the task running on; a failed row then stops it at the int3 as a SIGTRAP
+ * the loop sees. *sig, *status and the return value as for st_inject. */
 int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
                  unsigned long long base, unsigned long long sys_ip,
                  unsigned long long trap_ip, long long doorbell_nr, const int *fds,
-                 const int *slots, int nfds, int *sig, int *status);
+                 const int *slots, int nfds, int enter, int *sig, int *status);
 
 /* At a seccomp stop (seccomp platform): runs the trapped call on the host in place with
  * r8 replaced, returning through the stub's st_r8_return (`tramp_ip`), which restores

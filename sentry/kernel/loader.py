@@ -9,7 +9,8 @@ stub (Batch, native/stub.c) maps the PT_LOAD segments of the program and of its 
 from host fds donated into the task; then the Sentry zeroes bss, sets the program break,
 builds the stack (argv, envp, auxv) below the stub's own stack pointer and points rip at
 the entry. (The registers are set at the batch's final stop, after the exec has written
-its rax.)
+its rax.) After an execve on the seccomp platform the stack is built first and the batch
+itself clears bss, fills in the loader's base and enters the program: no final stop.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ O_RDONLY, O_CLOEXEC, O_PATH = 0, 0o2000000, 0o10000000
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH = 0x100, 0x1000
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
-MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
+MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE = 0x02, 0x10, 0x20, 0x100000
 PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
 S_IFMT, S_IFREG = 0o170000, 0o100000
 ET_EXEC, ET_DYN = 2, 3
@@ -47,6 +48,7 @@ BINPRM_BUF_SIZE = 256
 MAX_INTERP_DEPTH = 4  # binfmt_script's limit on nested #! interpreters
 ST_EXEC_SLOT, ST_INTERP_SLOT = lib.ST_EXEC_SLOT, lib.ST_INTERP_SLOT
 PIE_BASE = 0x555555554000  # ELF_ET_DYN_BASE on x86-64 (without randomisation)
+PIE_SPAN_MAX = 1 << 44  # an ET_DYN's span that leaves PIE_BASE far below the stub's stack
 MAX_STACK_DATA = 120 * 1024  # the stub's stack VMA has >= 128 KiB below its rsp
 
 # auxv keys
@@ -225,6 +227,7 @@ class Batch:
     since where the kernel puts it is known only when it runs."""
 
     SET_BASE = 0x40
+    STORE, ZERO, ENTER = 1000, 1001, 1002  # the stub's own rows (native/stub.c)
     ROW = struct.Struct("<qQ6Q")
 
     def __init__(self) -> None:
@@ -268,6 +271,16 @@ class Batch:
             out.append(r)
         return out
 
+    def run_entering(self, t: Task, rsp: int, below: int) -> None:
+        """Runs a batch that ends by entering the program (an ENTER row): its table goes
+        below `below` (the program's stack pointer), and the task runs on from there."""
+        table = self.table()
+        addr = (below - 64 - len(table)) & ~63
+        if rsp - addr > MAX_STACK_DATA + 7 * 1024:  # the stub's stack VMA: 128 KiB below rsp
+            raise OSError(E2BIG.errno, "too many segments for the stub's batch")
+        t.mem.write(addr, table)
+        t.kernel.platform.run_batch(t.ctx, addr, 0, self.donations, enter=True)
+
 
 @dataclass
 class Placement:
@@ -281,17 +294,19 @@ class Placement:
         return 0 if self.base_row is None else results[self.base_row] - self.elf.span[0]
 
 
-def map_elf(batch: Batch, elf: Elf, hint: int, fd: int) -> Placement:
+def map_elf(batch: Batch, elf: Elf, hint: int, fd: int, exact: bool = False) -> Placement:
     """Adds the rows that map an ELF's PT_LOAD segments from a batch slot.
 
     An ET_DYN's first mapping reserves its whole span (binfmt_elf's total_mapping_size);
     a segment whose file offset keeps the same distance to its address lies in that file
     mapping already and only needs its protection (mprotect, an allow-lane call), so a
     typical ld.so takes one file mmap, not four. Other segments are mapped MAP_FIXED.
-    `fd` is the task's fd (a batch slot) for the file."""
+    `fd` is the task's fd (a batch slot) for the file. With `exact` an ET_DYN's
+    reservation is at `hint` or fails (MAP_FIXED_NOREPLACE)."""
     lo, hi = elf.span
     dyn = elf.type == ET_DYN
     rel = 1 if dyn else 0  # the address argument is relative to the base
+    noreplace = MAP_FIXED_NOREPLACE if exact else 0
 
     def at(x: int) -> int:
         return x - lo if dyn else x
@@ -299,12 +314,12 @@ def map_elf(batch: Batch, elf: Elf, hint: int, fd: int) -> Placement:
     first = cover = base_row = None
     if dyn and _no_holes(elf):
         first = elf.segments[0]
-        base_row = batch.add(SYS_mmap, hint, hi - lo, first.prot, MAP_PRIVATE, fd,
+        base_row = batch.add(SYS_mmap, hint, hi - lo, first.prot, MAP_PRIVATE | noreplace, fd,
                              first.offset - (first.vaddr - lo), rel=Batch.SET_BASE)
         cover = first.vaddr - first.offset
     elif dyn:  # an anonymous reservation: holes stay PROT_NONE
-        base_row = batch.add(SYS_mmap, hint, hi - lo, 0, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
-                             rel=Batch.SET_BASE)
+        base_row = batch.add(SYS_mmap, hint, hi - lo, 0,
+                             MAP_PRIVATE | MAP_ANONYMOUS | noreplace, -1, 0, rel=Batch.SET_BASE)
     anon: list[tuple[int, int]] = []
     tails = []
     for s in elf.segments:
@@ -368,8 +383,10 @@ def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
             buf += t.mem.read(rsp + len(buf), PAGE)
 
 
-def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
-    """Writes argv, envp, auxv and their strings below `top`; returns the new rsp."""
+def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int],
+                slot: int = AT_NULL) -> tuple[int, int]:
+    """Writes argv, envp, auxv and their strings below `top`; returns the new rsp and the
+    address of the value of auxv entry `slot` (0 if none)."""
     # The strings back to back (execfn, argv, envp, the platform), then AT_RANDOM's bytes.
     items = [plan.path, *plan.argv, *plan.envp, b"x86_64"]
     strings = b"\0".join(items) + b"\0" + os.urandom(16)
@@ -381,7 +398,10 @@ def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
     auxv += [(AT_PLATFORM, addrs[-2]), (AT_RANDOM, addrs[-1]), (AT_EXECFN, addrs[0]),
              (AT_NULL, 0)]
     words = [nargs, *addrs[1:1 + nargs], 0, *addrs[1 + nargs:-2], 0]
+    at = 0
     for k, v in auxv:
+        if k == slot:
+            at = len(words) + 1
         words += [k, v]
     sp = (str_base - 8 * len(words)) & ~15
     if top - sp > MAX_STACK_DATA:
@@ -389,58 +409,89 @@ def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
     block = struct.pack(f"<{len(words)}Q", *words)
     pad = str_base - (sp + len(block))
     t.mem.write(sp, block + bytes(pad) + bytes(strings))
-    return sp
+    return sp, sp + 8 * at if at else 0
 
 
-def load(t: Task, plan: ExecPlan) -> None:
-    """Loads `plan` into the task stopped in the stub after its exec; sets its registers."""
+def load(t: Task, plan: ExecPlan, enter: bool = False) -> bool:
+    """Loads `plan` into the task stopped in the stub after its exec. With `enter`, where
+    the layout allows it (_enters_directly), the batch itself enters the program and the
+    task runs on: True. Else its registers are set and it stays stopped: False."""
     try:
-        _load(t, plan)
+        return _load(t, plan, enter and _enters_directly(t, plan))
     finally:
         release_plan(plan)
 
 
-def _load(t: Task, plan: ExecPlan) -> None:
+def _tails_writable(elf: Elf) -> bool:
+    """Whether every partial bss page of the ELF (map_elf's tails) is writable."""
+    return all(s.prot & PROT_WRITE for s in elf.segments
+               if s.filesz and s.memsz > s.filesz
+               and page_up(s.vaddr + s.filesz) > s.vaddr + s.filesz)
+
+
+def _enters_directly(t: Task, plan: ExecPlan) -> bool:
+    """Whether every address the new stack and registers hold is known, or is the loader's
+    base, before the batch runs, so that its last rows fill them in and enter the program
+    with no stop at its end: on the seccomp platform (ptrace's resumes its tasks its own
+    way), with the program at a fixed place (ET_EXEC, or an ET_DYN at PIE_BASE, far below
+    the stub's stack and vDSO) and every partial bss page writable (the stub clears it)."""
+    elf = plan.elf
+    if not t.kernel.platform.in_place or (
+            elf.type == ET_DYN and elf.span[1] - elf.span[0] > PIE_SPAN_MAX):
+        return False
+    return _tails_writable(elf) and (plan.interp is None or _tails_writable(plan.interp))
+
+
+def _load(t: Task, plan: ExecPlan, direct: bool) -> bool:
     p = t.kernel.platform
     regs = p.getregs(t.ctx)
     vfs = t.fs.root.mount.vfs
+    elf = plan.elf
     try:
         stub_aux = _read_stub_auxv(t, regs.rsp)
         batch = Batch()
         placed = []
-        for elf, hint, slot in ((plan.elf, PIE_BASE, ST_EXEC_SLOT),
-                                (plan.interp, 0, ST_INTERP_SLOT)):
-            if elf is None:
+        for e, hint, slot in ((elf, PIE_BASE, ST_EXEC_SLOT), (plan.interp, 0, ST_INTERP_SLOT)):
+            if e is None:
                 continue
-            host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
-            vfs.map_names.note(host_fd, elf.file)  # for /proc/<pid>/maps
+            host_fd = e.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
+            vfs.map_names.note(host_fd, e.file)  # for /proc/<pid>/maps
             batch.donate(host_fd, slot)
-            placed.append(map_elf(batch, elf, hint, slot))
+            pl = map_elf(batch, e, hint, slot, exact=direct and e is elf)
+            placed.append(pl)
+            for addr, n, _prot in pl.tails if direct else ():  # r12 is its base here
+                if pl.base_row is None:
+                    batch.add(Batch.ZERO, addr, n)
+                else:
+                    batch.add(Batch.ZERO, addr - e.span[0], n, rel=1)
         for _fd, slot in batch.donations:  # the slots are empty again before the guest runs
             batch.add(SYS_close, slot)
-        results = batch.run(t, regs.rsp)
-        for pl in placed:
-            b = pl.bias(results)
-            for addr, n, prot in pl.tails:
-                # A writable page takes process_vm_writev; else /proc/<pid>/mem (3 calls).
-                if not (prot & PROT_WRITE and t.mem.backend.write_raw(b + addr, bytes(n)) == n):
-                    t.mem.backend.poke(b + addr, bytes(n))
-        bias = placed[0].bias(results)
-        end = bias + plan.elf.span[1]
-        entry = plan.elf.entry + bias
+        if direct:
+            # Known: the program's place (exact); the loader's base only in the batch.
+            bias = PIE_BASE - elf.span[0] if elf.type == ET_DYN else 0
+            ibias = 0 if plan.interp is not None and placed[1].base_row is None else None
+        else:
+            results = batch.run(t, regs.rsp)
+            for pl in placed:
+                b = pl.bias(results)
+                for addr, n, prot in pl.tails:
+                    # A writable page takes process_vm_writev; else /proc/<pid>/mem.
+                    if not (prot & PROT_WRITE
+                            and t.mem.backend.write_raw(b + addr, bytes(n)) == n):
+                        t.mem.backend.poke(b + addr, bytes(n))
+            bias = placed[0].bias(results)
+            ibias = placed[1].bias(results) if plan.interp is not None else None
+        end = bias + elf.span[1]
+        entry = start = elf.entry + bias
         base = 0
-        if plan.interp is not None:
-            ibias = placed[1].bias(results)
+        if plan.interp is not None and ibias is not None:
             base = ibias + plan.interp.span[0]
             start = plan.interp.entry + ibias
-        else:
-            start = entry
     except OSError as e:
         # The task is half-built: it cannot return to the stub. Kill it (exit 128+SIGKILL).
         log.error("exec of %r failed while loading: %s", plan.exe_path, e)
         os.kill(t.host_tid, 9)
         raise TaskDied(9) from None
-    elf = plan.elf
     phdr = elf.phdr_vaddr if elf.phdr_vaddr is not None else (
         min(s.vaddr - s.offset for s in elf.segments) + elf.phoff)
     c = t.creds
@@ -450,7 +501,7 @@ def _load(t: Task, plan: ExecPlan) -> None:
                 AT_PAGESZ: PAGE, AT_BASE: base, AT_FLAGS: 0, AT_ENTRY: entry, AT_UID: c.uid,
                 AT_EUID: c.euid, AT_GID: c.gid, AT_EGID: c.egid, AT_SECURE: 0})
     try:
-        sp = build_stack(t, plan, regs.rsp - 256, aux)
+        sp, base_at = build_stack(t, plan, regs.rsp - 256, aux, slot=AT_BASE)
     except SysError:
         os.kill(t.host_tid, 9)
         raise TaskDied(9) from None
@@ -460,6 +511,20 @@ def _load(t: Task, plan: ExecPlan) -> None:
     t.comm = plan.path.rsplit(b"/", 1)[-1][:15]
     t.tg.cmdline = b"".join(a + b"\0" for a in plan.argv)
     t.tg.environ = b"".join(e + b"\0" for e in plan.envp)
+    if direct:
+        interp = plan.interp
+        if interp is not None and ibias is None:  # AT_BASE and the entry: the loader's base
+            batch.add(Batch.STORE, base_at, 0, rel=2)
+            batch.add(Batch.ENTER, sp, interp.entry - interp.span[0], rel=2)
+        else:
+            batch.add(Batch.ENTER, sp, start)
+        try:
+            batch.run_entering(t, regs.rsp, sp)
+        except OSError as e:
+            log.error("exec of %r failed while loading: %s", plan.exe_path, e)
+            os.kill(t.host_tid, 9)
+            raise TaskDied(9) from None
+        return True
     for name in ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax",
                  "rcx", "rdx", "rsi", "rdi", "fs_base", "gs_base", "ds", "es", "fs", "gs"):
         setattr(regs, name, 0)
@@ -467,3 +532,4 @@ def _load(t: Task, plan: ExecPlan) -> None:
     regs.rip = start
     regs.rsp = sp
     p.setregs(t.ctx, regs)
+    return False

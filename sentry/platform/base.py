@@ -455,19 +455,25 @@ class Platform(abc.ABC):
         return self._res[0]
 
     def run_batch(self, ctx: Context, table: int, base: int,
-                  donations: list[tuple[int, int]]) -> None:
+                  donations: list[tuple[int, int]], enter: bool = False) -> None:
         """Runs the stub's batch (native/stub.c) whose table the caller wrote at `table`
         in the stopped task, the stub alone in a fresh address space (after its exec).
         Its doorbell gets the (host fd, slot) `donations`; the results are in the table.
-        The task stays stopped at the batch's end."""
+        The task stays stopped at the batch's end; with `enter` (a batch that enters the
+        program) it runs on once the doorbell is answered, and a signal held until then
+        is sent to it again."""
         fds = ffi.new("int[]", [fd for fd, _ in donations]) if donations else ffi.NULL
         slots = ffi.new("int[]", [s for _, s in donations]) if donations else ffi.NULL
         rc = lib.st_run_batch(ctx.tid, self.batch_ip, table, base, self.batch_sys_ip,
                               self.batch_trap_ip, bpf.DOORBELL, fds, slots, len(donations),
-                              self._sig, self._status)
+                              int(enter), self._sig, self._status)
         ctx.where = ST_AT_OTHER
         if self._sig[0]:
             ctx.deferred_signals.append(self._sig[0])
+        if enter and rc == 0:  # nobody resumes it with them: they are sent again
+            for sig in ctx.deferred_signals:
+                lib.st_tgkill(ctx.tid, ctx.tid, sig)
+            ctx.deferred_signals.clear()
         if rc == -errno.ENOTRECOVERABLE:
             log.error("task (host tid %d) left the stub's batch: killed", ctx.tid)
             raise TaskDied(self._status[0])

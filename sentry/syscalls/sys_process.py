@@ -179,7 +179,8 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     t.fds.close_on_exec()
     t.tg.nocldwait = False  # exec clears every sa_flags
     posix_timers.delete_all(t.tg)
-    loader.load(t, plan)
+    if loader.load(t, plan, enter=not (k.strace or k.report)):
+        return DETACHED  # the stub's batch entered the program: the task runs
     return 0
 
 
