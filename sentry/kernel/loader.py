@@ -15,6 +15,7 @@ itself clears bss, fills in the loader's base and enters the program: no final s
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -60,6 +61,7 @@ AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN, AT_MINSIGSTKSZ = 27, 28, 51
 HOST_AUXV = (AT_HWCAP, AT_HWCAP2, AT_CLKTCK, AT_SYSINFO_EHDR, AT_MINSIGSTKSZ,
              AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN)
 
+_U64_MASK = 0xFFFFFFFFFFFFFFFF  # an argument as the register holds it
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
 
@@ -92,8 +94,8 @@ class Elf:
     interp_path: bytes | None
     phdr_vaddr: int | None
 
-    @property
-    def span(self) -> tuple[int, int]:
+    @functools.cached_property
+    def span(self) -> tuple[int, int]:  # (the segments never change once parsed)
         lo = min(s.vaddr for s in self.segments)
         hi = max(s.vaddr + s.memsz for s in self.segments)
         return page_down(lo), page_up(hi)
@@ -237,7 +239,7 @@ class Batch:
     def add(self, nr: int, *args: int, rel: int = 0) -> int:
         """Appends a call; `rel` holds the flag bits. Returns its row number."""
         full = (args + (0,) * 6)[:6]
-        self.rows.append((nr, rel, tuple(a & 0xFFFFFFFFFFFFFFFF for a in full)))
+        self.rows.append((nr, rel, tuple(map(_U64_MASK.__and__, full))))
         return len(self.rows) - 1
 
     def donate(self, host_fd: int, slot: int) -> None:
@@ -509,8 +511,8 @@ def _load(t: Task, plan: ExecPlan, direct: bool) -> bool:
     t.tg.mm = MM(page_up(end), page_up(end))
     t.tg.exe_path = plan.exe_path
     t.comm = plan.path.rsplit(b"/", 1)[-1][:15]
-    t.tg.cmdline = b"".join(a + b"\0" for a in plan.argv)
-    t.tg.environ = b"".join(e + b"\0" for e in plan.envp)
+    t.tg.cmdline = b"\0".join(plan.argv) + b"\0" if plan.argv else b""
+    t.tg.environ = b"\0".join(plan.envp) + b"\0" if plan.envp else b""
     if direct:
         interp = plan.interp
         if interp is not None and ibias is None:  # AT_BASE and the entry: the loader's base
