@@ -112,9 +112,20 @@ class ExecPlan:
     extra: dict = field(default_factory=dict)
 
 
+def _parsed_before(f: Any) -> Any:
+    """The host inode behind f when its file system is the Sentry's alone (hostfs with
+    exclusive file access, whose attributes the Sentry caches too: the file cannot change
+    under it), where a parse is kept; else None."""
+    inode = getattr(f, "_host_inode", None)
+    return inode if inode is not None and getattr(inode.fs, "exclusive", False) else None
+
+
 def parse_elf(f: Any, head: bytes = b"") -> Elf:
     """Validates an x86-64 ELF executable and reads its program headers (ENOEXEC if not).
     `head`: the file's first bytes if the caller has read them already."""
+    inode = _parsed_before(f)
+    if inode is not None and inode.elf_headers is not None:
+        return Elf(f, *inode.elf_headers)
     if len(head) < _EHDR.size:
         head = f.pread(_EHDR.size, 0)
     if len(head) < _EHDR.size or head[:4] != b"\x7fELF":
@@ -148,6 +159,8 @@ def parse_elf(f: Any, head: bytes = b"") -> Elf:
             phdr = vaddr
     if not segments:
         raise ENOEXEC()
+    if inode is not None:  # (segments are never changed once parsed)
+        inode.elf_headers = (etype, entry, phoff, phnum, segments, interp, phdr)
     return Elf(f, etype, entry, phoff, phnum, segments, interp, phdr)
 
 
@@ -182,12 +195,16 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
         f = ops.open_vd(t, vd, O_RDONLY | O_CLOEXEC)
         try:
             f.check_exec(t.creds)
-            head = f.pread(BINPRM_BUF_SIZE, 0)
-            if head[:2] == b"#!":
-                path, argv = parse_shebang(head, path, argv)
-                release(f)
-                continue
-            elf = parse_elf(f, head)
+            inode = _parsed_before(f)
+            if inode is not None and inode.elf_headers is not None:  # an ELF, not a #!
+                elf = parse_elf(f)
+            else:
+                head = f.pread(BINPRM_BUF_SIZE, 0)
+                if head[:2] == b"#!":
+                    path, argv = parse_shebang(head, path, argv)
+                    release(f)
+                    continue
+                elf = parse_elf(f, head)
         except BaseException:
             release(f)
             raise

@@ -128,6 +128,9 @@ class HostInode(Inode):
         self._st: os.stat_result | None = None  # exclusive fs: the host's attributes
         self._st_raw: bytes | None = None  # exclusive fs: the same as a struct stat
         self._file_users = 0
+        # The loader's parse of this file's ELF headers (kernel/loader.py), on an exclusive
+        # fs only, where the file cannot change under the Sentry.
+        self.elf_headers: tuple | None = None
         if fd >= 0:
             fs.opened(self)
 
