@@ -321,7 +321,24 @@ def map_elf(batch: Batch, elf: Elf, hint: int, fd: int, exact: bool = False) -> 
     mapping already and only needs its protection (mprotect, an allow-lane call), so a
     typical ld.so takes one file mmap, not four. Other segments are mapped MAP_FIXED.
     `fd` is the task's fd (a batch slot) for the file. With `exact` an ET_DYN's
-    reservation is at `hint` or fails (MAP_FIXED_NOREPLACE)."""
+    reservation is at `hint` or fails (MAP_FIXED_NOREPLACE). The rows depend on these
+    alone: they are kept beside a kept parse (_parsed_before) and added again."""
+    inode = _parsed_before(elf.file)
+    key = (hint, fd, exact)
+    if inode is not None and key in inode.elf_rows:
+        rows, base_off, tails = inode.elf_rows[key]
+        start = len(batch.rows)
+        batch.rows.extend(rows)
+        return Placement(elf, None if base_off is None else start + base_off, tails)
+    start = len(batch.rows)
+    placed = _map_elf(batch, elf, hint, fd, exact)
+    if inode is not None:
+        inode.elf_rows[key] = (batch.rows[start:], None if placed.base_row is None
+                               else placed.base_row - start, placed.tails)
+    return placed
+
+
+def _map_elf(batch: Batch, elf: Elf, hint: int, fd: int, exact: bool) -> Placement:
     lo, hi = elf.span
     dyn = elf.type == ET_DYN
     rel = 1 if dyn else 0  # the address argument is relative to the base

@@ -131,6 +131,7 @@ class HostInode(Inode):
         # The loader's parse of this file's ELF headers (kernel/loader.py), on an exclusive
         # fs only, where the file cannot change under the Sentry.
         self.elf_headers: tuple | None = None
+        self.elf_rows: dict = {}  # and its mapping rows (loader.map_elf), by placement
         if fd >= 0:
             fs.opened(self)
 
