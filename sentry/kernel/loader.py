@@ -402,21 +402,20 @@ def _no_holes(elf: Elf) -> bool:
 def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
     """The host's auxv for the stub: vDSO address, hwcaps and the like come from it.
 
-    The stack is read a page at a time (what lies between rsp and its page's end, then
+    The stack is read in a few pieces (up to 1 KiB, then to the end of its page, then
     whole pages: all of it is the stack's), not a word at a time, and parsed whole."""
-    buf = t.mem.read(rsp, PAGE - (rsp & (PAGE - 1)))
+    buf = t.mem.read(rsp, min(1024, PAGE - (rsp & (PAGE - 1))))
     while True:
         words = struct.unpack_from(f"<{len(buf) // 8}Q", buf)
         try:
             i = words.index(0, words[0] + 1) + 1  # argc, argv[], NULL
             i = words.index(0, i) + 1  # envp[], NULL
-            out = {}
-            while words[i] != AT_NULL:
-                out[words[i]] = words[i + 1]
-                i += 2
-            return out
+            keys = words[i::2]
+            n = keys.index(AT_NULL)
+            return dict(zip(keys[:n], words[i + 1:i + 2 * n:2], strict=True))
         except (IndexError, ValueError):  # runs past what was read: read on
-            buf += t.mem.read(rsp + len(buf), PAGE)
+            end = rsp + len(buf)
+            buf += t.mem.read(end, PAGE - (end & (PAGE - 1)))
 
 
 def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int],
