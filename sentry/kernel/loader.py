@@ -116,8 +116,7 @@ def _parsed_before(f: Any) -> Any:
     """The host inode behind f when its file system is the Sentry's alone (hostfs with
     exclusive file access, whose attributes the Sentry caches too: the file cannot change
     under it), where a parse is kept; else None."""
-    inode = getattr(f, "_host_inode", None)
-    return inode if inode is not None and getattr(inode.fs, "exclusive", False) else None
+    return getattr(f, "immutable_inode", None)
 
 
 def parse_elf(f: Any, head: bytes = b"") -> Elf:

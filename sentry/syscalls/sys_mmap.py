@@ -79,8 +79,12 @@ def zero_donating(t: Task, f) -> int:
     """The result 0 of a call that looked at open file f (fstat), answered so that f's
     host fd lands in the task's donation slot when f can be mapped (seccomp platform):
     ld.so and most programs fstat a file right before they map it, and the mmap then
-    finds it there (no donation of its own: two stops and a notification fewer)."""
-    if not getattr(t.kernel, "donating_answers", False):
+    finds it there (no donation of its own: two stops and a notification fewer). Only
+    files of the read-only root's lower layer (HostFile.immutable_inode): the slot keeps
+    its file until the next donation, and a tmpfs file's pages, say, must not stay
+    charged to the workload after it deleted the file."""
+    if not getattr(t.kernel, "donating_answers", False) or getattr(
+            f, "immutable_inode", None) is None:
         return 0
     try:
         t.ctx.answer_fd = f.mmap_fd(PROT_READ, MAP_PRIVATE)

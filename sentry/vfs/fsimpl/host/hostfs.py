@@ -366,6 +366,14 @@ class HostFile(SeekableFile):
 
     __del__ = release  # idempotent: a description never installed closes its fd too
 
+    @property
+    def immutable_inode(self) -> HostInode | None:
+        """Its inode when the host file cannot change under the Sentry (a file system with
+        exclusive file access, the read-only root's lower layer): what the Sentry learns
+        of it may be kept, and a host fd of it pins nothing. Else None."""
+        inode = self._host_inode
+        return inode if inode is not None and inode.fs.exclusive else None
+
     def copy_to(self, out_fd: int) -> None:
         """Copies the whole file into out_fd from offset 0 (overlay copy-up)."""
         off = 0
