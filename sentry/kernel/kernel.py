@@ -39,7 +39,7 @@ from sentry.kernel.wait import Timers, arm, disarm
 from sentry.kernel.waiter import POLLIN, WaitQueue
 from sentry.platform import base
 from sentry.platform.allowlist import is_allowed
-from sentry.platform.base import AUDIT_ARCH_X86_64, AddressSpace, Context, TaskDied
+from sentry.platform.base import AUDIT_ARCH_X86_64, SENTINELS, AddressSpace, Context, TaskDied
 from sentry.platform.native import check, lib
 
 EV_NOTIFY, EV_SECCOMP, EV_SYSCALL = base.EV_NOTIFY, base.EV_SECCOMP, base.EV_SYSCALL
@@ -99,7 +99,6 @@ class Kernel:
         self.sysctl = Sysctl()  # the guest's /proc/sys values (linux.sysctl sets some)
         self.strace = strace
         self.report = Report(platform.name) if report else None  # runsc_py do --report
-        self.donating_answers = getattr(platform, "in_place", False) and not (strace or report)
         # The handlers (the syscall modules' import): now, or with defer_handlers by
         # load_handlers() before the first task runs (a runtime's sandbox process does it
         # once `create` has returned).
@@ -251,7 +250,7 @@ class Kernel:
                         raise self.bug(t, nr, v[:6], e) from e
                     if r.__class__ is not int:
                         r = self.run_coroutine(t, nr, r, notif_id)
-                    elif not (woken or pending_timers or t.commit) and r > _SENTINELS:
+                    elif not (woken or pending_timers or t.commit) and r > SENTINELS:
                         rc = answer(notif_id, r)
                         if rc < 0:
                             check(rc, "notify send")
@@ -259,7 +258,7 @@ class Kernel:
                 else:
                     r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)
                 if r is not None:
-                    if t.commit is None and not woken and not timers.due() and r > _SENTINELS:
+                    if t.commit is None and not woken and not timers.due() and r > SENTINELS:
                         ev = p.answer_notify_and_next(notif_id, r, timers.timeout_ms())
                         continue
                     self.answer_notify(t, notif_id, r)
@@ -393,10 +392,8 @@ class Kernel:
         what the handler did: e.g. wait4 would not have reaped the child)."""
         if result == HOST:
             taken = self.platform.continue_notify(notif_id)
-        elif result == DONATING:
-            taken = self.platform.answer_notify_donating(notif_id, t.ctx.answer_fd)
-        else:
-            taken = self.platform.answer_notify(notif_id, result)
+        else:  # (DONATING, a platform result, too)
+            taken = self.platform.answer_notify(notif_id, result, t.ctx)
         commit, t.commit = t.commit, None
         if taken and commit is not None:
             commit()
@@ -700,8 +697,5 @@ DETACHED = -(1 << 62)
 # whose every argument is a register and whose effect is on the caller itself, such as a
 # signal to its own process, which must arrive before the call returns (kill(2)).
 HOST = -(1 << 61)
-# "0, and the task's donation slot gets the host fd in t.ctx.answer_fd" (notify lane).
-DONATING = -(1 << 60)
-_SENTINELS = -4096  # results at or below it are the ones above, never a value or -errno
 
-__all__ = ["Kernel", "SysError", "DETACHED", "DONATING", "exit_code"]
+__all__ = ["Kernel", "SysError", "DETACHED", "exit_code"]

@@ -48,6 +48,11 @@ AUDIT_ARCH_X86_64 = 0xC000003E
 LAUNCH_FAIL = 200
 SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
 ERESTARTSYS = 512
+# A handler's result meaning "0, and the task's donation slot gets the host fd in
+# ctx.answer_fd" (notify lane: answer_notify_donating). The kernel's own such results
+# (DETACHED, HOST) are below SENTINELS too: never a value or an -errno.
+DONATING = -(1 << 60)
+SENTINELS = -4096
 RESTART_MAX = 516  # ERESTARTSYS .. ERESTART_RESTARTBLOCK: never a value a call returns
 LAUNCH_STEPS = {
     1: "prctl(PR_SET_PDEATHSIG)", 2: "waiting for the Sentry", 3: "making / private",
@@ -286,8 +291,11 @@ class Platform(abc.ABC):
     # answer_and_next_raw(id, result) -> rc, with no timeout; the event lands in self.ev.
     answer_and_next_raw = staticmethod(lib.st_answer_and_next)
 
-    def answer_notify(self, notif_id: int, result: int) -> bool:
-        """Answers a notification; False if it was cancelled meanwhile (signal, death)."""
+    def answer_notify(self, notif_id: int, result: int, ctx: Context | None = None) -> bool:
+        """Answers a notification; False if it was cancelled meanwhile (signal, death).
+        DONATING answers 0 donating ctx.answer_fd (answer_notify_donating)."""
+        if result == DONATING and ctx is not None:
+            return self.answer_notify_donating(notif_id, ctx.answer_fd)
         val, err = (0, result) if result < 0 else (result, 0)
         rc = lib.st_notify_send(notif_id, val, err, 0)
         if rc == -errno.ENOENT:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from sentry.abi.errno import BY_NUMBER, EINVAL, ENOMEM, SysError
 from sentry.abi.sysno import SYS_mmap, SYS_munmap
 from sentry.kernel.args import Args
-from sentry.kernel.kernel import DETACHED, DONATING
+from sentry.kernel.kernel import DETACHED
 from sentry.kernel.task import Task
-from sentry.platform.base import ST_AT_ENTRY
+from sentry.platform.base import DONATING, ST_AT_ENTRY
 
 PAGE = 4096
 PROT_READ, PROT_WRITE = 1, 2
@@ -83,8 +83,9 @@ def zero_donating(t: Task, f) -> int:
     files of the read-only root's lower layer (HostFile.immutable_inode): the slot keeps
     its file until the next donation, and a tmpfs file's pages, say, must not stay
     charged to the workload after it deleted the file."""
-    if not getattr(t.kernel, "donating_answers", False) or getattr(
-            f, "immutable_inode", None) is None:
+    k = t.kernel
+    if getattr(f, "immutable_inode", None) is None or not k.platform.in_place or (
+            k.strace or k.report):
         return 0
     try:
         t.ctx.answer_fd = f.mmap_fd(PROT_READ, MAP_PRIVATE)
