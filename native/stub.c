@@ -16,6 +16,11 @@
  * error (-4095..-1) ends the run. The run ends on the `int3` (a SIGTRAP the Sentry
  * recognises by its address). Only the Sentry writes the table, below the stub's stack,
  * while the task is the stub alone (one thread, a fresh address space).
+ * Three row numbers are the stub's own, not syscalls (arguments relative as above):
+ * 1000 (store) writes a1 at a0; 1001 (zero) clears a1 bytes at a0 (bss pages); 1002
+ * (enter) ends the batch by entering the loaded program: rsp = a0, every other general
+ * register 0, the flags as at exec, and a jump to a1. Any other number of 1000 or more
+ * ends the run on the int3.
  *
  * `st_r8_return` serves a guest's call that the Sentry lets the host run in place with r8
  * replaced (a file mmap, r8 = the donated fd): the call returns here, with rcx = the
@@ -58,7 +63,9 @@ __asm__(".text\n"
         "\ttest $32, %r13b\n"
         "\tjz 7f\n"
         "\tadd %r12, %r9\n"
-        "7:\tsyscall\n"
+        "7:\tcmp $1000, %rax\n"
+        "\tjae 10f\n"
+        "\tsyscall\n"
         "\tmov %rax, (%rbx)\n"
         "\tcmp $-4095, %rax\n"
         "\tjae 9f\n"
@@ -69,6 +76,40 @@ __asm__(".text\n"
         "\tjmp 1b\n"
         "9:\tint3\n"
         "\tud2\n"
+        "10:\tjne 11f\n" /* 1000: store */
+        "\tmov %rsi, (%rdi)\n"
+        "\tjmp 12f\n"
+        "11:\tcmp $1001, %rax\n"
+        "\tjne 13f\n"
+        "\tmov %rsi, %rcx\n" /* 1001: zero */
+        "\txor %eax, %eax\n"
+        "\tcld\n"
+        "\trep stosb\n"
+        "12:\tmovq $0, (%rbx)\n"
+        "\tadd $64, %rbx\n"
+        "\tjmp 1b\n"
+        "13:\tcmp $1002, %rax\n"
+        "\tjne 9b\n"
+        "\tmov %rdi, %rsp\n" /* 1002: enter */
+        "\tmov %rsi, -16(%rsp)\n"
+        "\txor %eax, %eax\n"
+        "\txor %ebx, %ebx\n"
+        "\txor %ecx, %ecx\n"
+        "\txor %edx, %edx\n"
+        "\txor %esi, %esi\n"
+        "\txor %edi, %edi\n"
+        "\txor %ebp, %ebp\n"
+        "\txor %r8d, %r8d\n"
+        "\txor %r9d, %r9d\n"
+        "\txor %r10d, %r10d\n"
+        "\txor %r11d, %r11d\n"
+        "\txor %r12d, %r12d\n"
+        "\txor %r13d, %r13d\n"
+        "\txor %r14d, %r14d\n"
+        "\txor %r15d, %r15d\n"
+        "\tpushq $0x202\n"
+        "\tpopfq\n"
+        "\tjmp *-16(%rsp)\n"
         "\t.p2align 4\n"
         "st_r8_return:\n"
         "\tmov %r11, %r8\n"

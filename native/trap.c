@@ -89,17 +89,22 @@ static int epfd = -1, listener = -1, wake_pipe[2] = {-1, -1};
 static int want_wait = 1, notif_ready, armed_fds;
 static unsigned char armed[65536]; /* fds watched (EPOLLONESHOT) and not yet fired */
 
-/* SIGCHLD (a tracee stopped or died): a flag, a byte on the self-pipe that sits in the
- * epoll set, and — when the loop is blocked in NOTIF_RECV on the fast path — a jump out
- * of that wait. The handler runs with SA_NODEFER so jumping leaves SIGCHLD unblocked. */
-static volatile sig_atomic_t chld_pending = 1, in_recv;
+/* SIGCHLD (a tracee stopped or died): a flag; a byte on the self-pipe that sits in the
+ * epoll set, only while the loop is about to block in epoll_wait (in_epoll: every other
+ * time the flag is seen before the loop blocks, and the pipe's write and two reads per
+ * stop are saved); and — when the loop is blocked in NOTIF_RECV on the fast path — a jump
+ * out of that wait. The handler runs with SA_NODEFER so jumping leaves SIGCHLD unblocked. */
+static volatile sig_atomic_t chld_pending = 1, in_recv, in_epoll, pipe_dirty;
 static sigjmp_buf recv_jmp;
 
 static void on_sigchld(int sig) {
     int e = errno;
     chld_pending = 1;
-    if (write(wake_pipe[1], "c", 1) < 0) {
-        /* full pipe: a wake-up is already pending */
+    if (in_epoll) {
+        pipe_dirty = 1;
+        if (write(wake_pipe[1], "c", 1) < 0) {
+            /* full pipe: a wake-up is already pending */
+        }
     }
     errno = e;
     if (in_recv) {
@@ -344,7 +349,10 @@ int st_next_event(struct st_event *ev, int timeout_ms) {
         if (chld_pending) {
             char buf[64];
             chld_pending = 0; /* before the drain: a SIGCHLD during it sets it again */
-            while (read(wake_pipe[0], buf, sizeof buf) > 0) {
+            if (pipe_dirty) {
+                pipe_dirty = 0;
+                while (read(wake_pipe[0], buf, sizeof buf) > 0) {
+                }
             }
             want_wait = 1;
         }
@@ -368,7 +376,13 @@ int st_next_event(struct st_event *ev, int timeout_ms) {
             long long left = deadline - now_ms();
             t = left > 0 ? (int)left : 0;
         }
+        in_epoll = 1;
+        if (chld_pending) { /* came before in_epoll was set: no byte for it on the pipe */
+            in_epoll = 0;
+            continue;
+        }
         int n = epoll_wait(epfd, evs, 32, t);
+        in_epoll = 0;
         if (n < 0) {
             if (errno == EINTR) continue;
             return -errno;
@@ -702,6 +716,10 @@ static int addfd_slot(unsigned long long id, int donate_fd, int slot, int send) 
     return e;
 }
 
+int st_notify_send_donating(unsigned long long id, int donate_fd) {
+    return addfd_slot(id, donate_fd, ST_DONATE_SLOT, 1);
+}
+
 static int addfd_send(unsigned long long id, int donate_fd, int stub) {
     return addfd_slot(id, donate_fd, stub ? ST_STUB_SLOT : ST_DONATE_SLOT, 1);
 }
@@ -931,7 +949,7 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
 int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
                  unsigned long long base, unsigned long long sys_ip,
                  unsigned long long trap_ip, long long doorbell_nr, const int *fds,
-                 const int *slots, int nfds, int *sig, int *status) {
+                 const int *slots, int nfds, int enter, int *sig, int *status) {
     struct user_regs_struct r;
     int done = 0;
     *sig = 0;
@@ -957,6 +975,8 @@ int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
             int e = 0;
             for (int i = 0; i < nfds && !e; i++)
                 e = addfd_slot(nt.id, fds[i], slots[i], i == nfds - 1);
+            if (e == 0 && enter)
+                return 0; /* the batch enters the program itself: the task runs on */
             if (e == 0)
                 done = 1;
             else if (e != -ENOENT && e != -EINPROGRESS && e != -ESRCH)

@@ -40,9 +40,13 @@
  * the children it forks keep it, and their execs find it there (one donation per task
  * tree instead of one per exec). */
 #define ST_STUB_SLOT 1
-/* Where an exec's ELF loader (PT_INTERP) is donated, beside the program on
- * ST_DONATE_SLOT, so that one doorbell serves both (close-on-exec). */
-#define ST_INTERP_SLOT 2
+/* Where an exec's program and its ELF loader (PT_INTERP) are donated for the loader's
+ * batch (one doorbell serves both): only while the batch runs, whose last rows close
+ * them. The filter lets the batch's own syscall instruction mmap and close these two
+ * fds with no stop (sentry/platform/filter.py: batch_prefix); the rest of the time they
+ * are empty, so a workload that jumps there finds nothing to map. */
+#define ST_EXEC_SLOT 3
+#define ST_INTERP_SLOT 4
 
 /* Where a stopped tracee is, for st_inject(). */
 #define ST_AT_ENTRY 0     /* seccomp stop at syscall entry: the call can be replaced in place */
@@ -105,6 +109,11 @@ int st_next_event(struct st_event *ev, int timeout_ms);
 /* Answers. */
 int st_notify_send(unsigned long long id, long long val, int error, unsigned int flags);
 int st_notify_id_valid(unsigned long long id);
+/* Answers a notified call with 0 by ADDFD|SEND of `donate_fd` onto ST_DONATE_SLOT (whose
+ * number, 0, is the call's result): a call that succeeds with 0 (fstat) also donates the
+ * file it looked at. 0, or -errno (-ENOENT, -EINPROGRESS, -ESRCH: the call was
+ * interrupted or its task died; nothing was answered). */
+int st_notify_send_donating(unsigned long long id, int donate_fd);
 int st_notify_send_and_next(unsigned long long id, long long val, int error,
                             struct st_event *ev, int timeout_ms);
 /* st_notify_send_and_next(id, r or 0, 0 or r, ev, -1) for the ev given to st_set_hot_event. */
@@ -172,12 +181,15 @@ int st_inject(int tid, int exec_tid, int *others, int n_others, int where,
  * (the table's address) and r12 (the base) set, resumed until the batch's int3 (`trap_ip`
  * once taken; the task stays stopped there). The table's doorbell (`doorbell_nr`, issued
  * at `sys_ip`) gets fds[i] onto slots[i] for every i < nfds (close-on-exec, the last one
- * with the answer); its file mmaps pass their seccomp stop. Results are in the table.
- * *sig, *status and the return value as for st_inject. */
+ * with the answer); its mmaps of the batch slots take no stop (the filter's prefix), other
+ * file mmaps pass their seccomp stop. Results are in the table. With `enter` (a batch
+ * that ends by entering the program, native/stub.c) it returns once the doorbell is
+ * answered, the task running on; a failed row then stops it at the int3 as a SIGTRAP
+ * the loop sees. *sig, *status and the return value as for st_inject. */
 int st_run_batch(int tid, unsigned long long rip, unsigned long long table,
                  unsigned long long base, unsigned long long sys_ip,
                  unsigned long long trap_ip, long long doorbell_nr, const int *fds,
-                 const int *slots, int nfds, int *sig, int *status);
+                 const int *slots, int nfds, int enter, int *sig, int *status);
 
 /* At a seccomp stop (seccomp platform): runs the trapped call on the host in place with
  * r8 replaced, returning through the stub's st_r8_return (`tramp_ip`), which restores

@@ -39,7 +39,7 @@ from sentry.kernel.wait import Timers, arm, disarm
 from sentry.kernel.waiter import POLLIN, WaitQueue
 from sentry.platform import base
 from sentry.platform.allowlist import is_allowed
-from sentry.platform.base import AUDIT_ARCH_X86_64, AddressSpace, Context, TaskDied
+from sentry.platform.base import AUDIT_ARCH_X86_64, SENTINELS, AddressSpace, Context, TaskDied
 from sentry.platform.native import check, lib
 
 EV_NOTIFY, EV_SECCOMP, EV_SYSCALL = base.EV_NOTIFY, base.EV_SECCOMP, base.EV_SYSCALL
@@ -250,7 +250,7 @@ class Kernel:
                         raise self.bug(t, nr, v[:6], e) from e
                     if r.__class__ is not int:
                         r = self.run_coroutine(t, nr, r, notif_id)
-                    elif not (woken or pending_timers or t.commit) and r != HOST:
+                    elif not (woken or pending_timers or t.commit) and r > SENTINELS:
                         rc = answer(notif_id, r)
                         if rc < 0:
                             check(rc, "notify send")
@@ -258,7 +258,7 @@ class Kernel:
                 else:
                     r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)
                 if r is not None:
-                    if t.commit is None and not woken and not timers.due() and r != HOST:
+                    if t.commit is None and not woken and not timers.due() and r > SENTINELS:
                         ev = p.answer_notify_and_next(notif_id, r, timers.timeout_ms())
                         continue
                     self.answer_notify(t, notif_id, r)
@@ -392,8 +392,8 @@ class Kernel:
         what the handler did: e.g. wait4 would not have reaped the child)."""
         if result == HOST:
             taken = self.platform.continue_notify(notif_id)
-        else:
-            taken = self.platform.answer_notify(notif_id, result)
+        else:  # (DONATING, a platform result, too)
+            taken = self.platform.answer_notify(notif_id, result, t.ctx)
         commit, t.commit = t.commit, None
         if taken and commit is not None:
             commit()

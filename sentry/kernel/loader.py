@@ -9,11 +9,13 @@ stub (Batch, native/stub.c) maps the PT_LOAD segments of the program and of its 
 from host fds donated into the task; then the Sentry zeroes bss, sets the program break,
 builds the stack (argv, envp, auxv) below the stub's own stack pointer and points rip at
 the entry. (The registers are set at the batch's final stop, after the exec has written
-its rax.)
+its rax.) After an execve on the seccomp platform the stack is built first and the batch
+itself clears bss, fills in the loader's base and enters the program: no final stop.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -22,7 +24,7 @@ from sentry.record import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError
-from sentry.abi.sysno import SYS_mmap, SYS_mprotect
+from sentry.abi.sysno import SYS_close, SYS_mmap, SYS_mprotect
 from sentry.kernel.thread_group import MM
 from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
@@ -38,15 +40,16 @@ O_RDONLY, O_CLOEXEC, O_PATH = 0, 0o2000000, 0o10000000
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH = 0x100, 0x1000
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
-MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
+MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE = 0x02, 0x10, 0x20, 0x100000
 PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
 S_IFMT, S_IFREG = 0o170000, 0o100000
 ET_EXEC, ET_DYN = 2, 3
 EM_X86_64 = 62
 BINPRM_BUF_SIZE = 256
 MAX_INTERP_DEPTH = 4  # binfmt_script's limit on nested #! interpreters
-ST_DONATE_SLOT, ST_INTERP_SLOT = lib.ST_DONATE_SLOT, lib.ST_INTERP_SLOT
+ST_EXEC_SLOT, ST_INTERP_SLOT = lib.ST_EXEC_SLOT, lib.ST_INTERP_SLOT
 PIE_BASE = 0x555555554000  # ELF_ET_DYN_BASE on x86-64 (without randomisation)
+PIE_SPAN_MAX = 1 << 44  # an ET_DYN's span that leaves PIE_BASE far below the stub's stack
 MAX_STACK_DATA = 120 * 1024  # the stub's stack VMA has >= 128 KiB below its rsp
 
 # auxv keys
@@ -58,6 +61,7 @@ AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN, AT_MINSIGSTKSZ = 27, 28, 51
 HOST_AUXV = (AT_HWCAP, AT_HWCAP2, AT_CLKTCK, AT_SYSINFO_EHDR, AT_MINSIGSTKSZ,
              AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN)
 
+_U64_MASK = 0xFFFFFFFFFFFFFFFF  # an argument as the register holds it
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
 
@@ -90,8 +94,8 @@ class Elf:
     interp_path: bytes | None
     phdr_vaddr: int | None
 
-    @property
-    def span(self) -> tuple[int, int]:
+    @functools.cached_property
+    def span(self) -> tuple[int, int]:  # (the segments never change once parsed)
         lo = min(s.vaddr for s in self.segments)
         hi = max(s.vaddr + s.memsz for s in self.segments)
         return page_down(lo), page_up(hi)
@@ -108,13 +112,25 @@ class ExecPlan:
     extra: dict = field(default_factory=dict)
 
 
-def parse_elf(f: Any) -> Elf:
-    """Validates an x86-64 ELF executable and reads its program headers (ENOEXEC if not)."""
-    head = f.pread(_EHDR.size, 0)
+def _parsed_before(f: Any) -> Any:
+    """The host inode behind f when its file system is the Sentry's alone (hostfs with
+    exclusive file access, whose attributes the Sentry caches too: the file cannot change
+    under it), where a parse is kept; else None."""
+    return getattr(f, "immutable_inode", None)
+
+
+def parse_elf(f: Any, head: bytes = b"") -> Elf:
+    """Validates an x86-64 ELF executable and reads its program headers (ENOEXEC if not).
+    `head`: the file's first bytes if the caller has read them already."""
+    inode = _parsed_before(f)
+    if inode is not None and inode.elf_headers is not None:
+        return Elf(f, *inode.elf_headers)
+    if len(head) < _EHDR.size:
+        head = f.pread(_EHDR.size, 0)
     if len(head) < _EHDR.size or head[:4] != b"\x7fELF":
         raise ENOEXEC()
     (ident, etype, machine, _v, entry, phoff, _sh, _fl, _eh, phentsize, phnum,
-     *_rest) = _EHDR.unpack(head)
+     *_rest) = _EHDR.unpack_from(head)
     if ident[4] != 2 or ident[5] != 1 or machine != EM_X86_64 or etype not in (ET_EXEC, ET_DYN):
         raise ENOEXEC()
     if phentsize != _PHDR.size or not 0 < phnum <= 65536 // _PHDR.size:
@@ -142,6 +158,8 @@ def parse_elf(f: Any) -> Elf:
             phdr = vaddr
     if not segments:
         raise ENOEXEC()
+    if inode is not None:  # (segments are never changed once parsed)
+        inode.elf_headers = (etype, entry, phoff, phnum, segments, interp, phdr)
     return Elf(f, etype, entry, phoff, phnum, segments, interp, phdr)
 
 
@@ -176,12 +194,16 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
         f = ops.open_vd(t, vd, O_RDONLY | O_CLOEXEC)
         try:
             f.check_exec(t.creds)
-            head = f.pread(BINPRM_BUF_SIZE, 0)
-            if head[:2] == b"#!":
-                path, argv = parse_shebang(head, path, argv)
-                release(f)
-                continue
-            elf = parse_elf(f)
+            inode = _parsed_before(f)
+            if inode is not None and inode.elf_headers is not None:  # an ELF, not a #!
+                elf = parse_elf(f)
+            else:
+                head = f.pread(BINPRM_BUF_SIZE, 0)
+                if head[:2] == b"#!":
+                    path, argv = parse_shebang(head, path, argv)
+                    release(f)
+                    continue
+                elf = parse_elf(f, head)
         except BaseException:
             release(f)
             raise
@@ -223,6 +245,7 @@ class Batch:
     since where the kernel puts it is known only when it runs."""
 
     SET_BASE = 0x40
+    STORE, ZERO, ENTER = 1000, 1001, 1002  # the stub's own rows (native/stub.c)
     ROW = struct.Struct("<qQ6Q")
 
     def __init__(self) -> None:
@@ -232,7 +255,7 @@ class Batch:
     def add(self, nr: int, *args: int, rel: int = 0) -> int:
         """Appends a call; `rel` holds the flag bits. Returns its row number."""
         full = (args + (0,) * 6)[:6]
-        self.rows.append((nr, rel, tuple(a & 0xFFFFFFFFFFFFFFFF for a in full)))
+        self.rows.append((nr, rel, tuple(map(_U64_MASK.__and__, full))))
         return len(self.rows) - 1
 
     def donate(self, host_fd: int, slot: int) -> None:
@@ -266,6 +289,16 @@ class Batch:
             out.append(r)
         return out
 
+    def run_entering(self, t: Task, rsp: int, below: int) -> None:
+        """Runs a batch that ends by entering the program (an ENTER row): its table goes
+        below `below` (the program's stack pointer), and the task runs on from there."""
+        table = self.table()
+        addr = (below - 64 - len(table)) & ~63
+        if rsp - addr > MAX_STACK_DATA + 7 * 1024:  # the stub's stack VMA: 128 KiB below rsp
+            raise OSError(E2BIG.errno, "too many segments for the stub's batch")
+        t.mem.write(addr, table)
+        t.kernel.platform.run_batch(t.ctx, addr, 0, self.donations, enter=True)
+
 
 @dataclass
 class Placement:
@@ -279,17 +312,36 @@ class Placement:
         return 0 if self.base_row is None else results[self.base_row] - self.elf.span[0]
 
 
-def map_elf(batch: Batch, elf: Elf, hint: int, fd: int) -> Placement:
-    """Adds the rows that map an ELF's PT_LOAD segments from the donation slot.
+def map_elf(batch: Batch, elf: Elf, hint: int, fd: int, exact: bool = False) -> Placement:
+    """Adds the rows that map an ELF's PT_LOAD segments from a batch slot.
 
     An ET_DYN's first mapping reserves its whole span (binfmt_elf's total_mapping_size);
     a segment whose file offset keeps the same distance to its address lies in that file
     mapping already and only needs its protection (mprotect, an allow-lane call), so a
     typical ld.so takes one file mmap, not four. Other segments are mapped MAP_FIXED.
-    `fd` is the task's fd (a donation slot) for the file."""
+    `fd` is the task's fd (a batch slot) for the file. With `exact` an ET_DYN's
+    reservation is at `hint` or fails (MAP_FIXED_NOREPLACE). The rows depend on these
+    alone: they are kept beside a kept parse (_parsed_before) and added again."""
+    inode = _parsed_before(elf.file)
+    key = (hint, fd, exact)
+    if inode is not None and key in inode.elf_rows:
+        rows, base_off, tails = inode.elf_rows[key]
+        start = len(batch.rows)
+        batch.rows.extend(rows)
+        return Placement(elf, None if base_off is None else start + base_off, tails)
+    start = len(batch.rows)
+    placed = _map_elf(batch, elf, hint, fd, exact)
+    if inode is not None:
+        inode.elf_rows[key] = (batch.rows[start:], None if placed.base_row is None
+                               else placed.base_row - start, placed.tails)
+    return placed
+
+
+def _map_elf(batch: Batch, elf: Elf, hint: int, fd: int, exact: bool) -> Placement:
     lo, hi = elf.span
     dyn = elf.type == ET_DYN
     rel = 1 if dyn else 0  # the address argument is relative to the base
+    noreplace = MAP_FIXED_NOREPLACE if exact else 0
 
     def at(x: int) -> int:
         return x - lo if dyn else x
@@ -297,12 +349,12 @@ def map_elf(batch: Batch, elf: Elf, hint: int, fd: int) -> Placement:
     first = cover = base_row = None
     if dyn and _no_holes(elf):
         first = elf.segments[0]
-        base_row = batch.add(SYS_mmap, hint, hi - lo, first.prot, MAP_PRIVATE, fd,
+        base_row = batch.add(SYS_mmap, hint, hi - lo, first.prot, MAP_PRIVATE | noreplace, fd,
                              first.offset - (first.vaddr - lo), rel=Batch.SET_BASE)
         cover = first.vaddr - first.offset
     elif dyn:  # an anonymous reservation: holes stay PROT_NONE
-        base_row = batch.add(SYS_mmap, hint, hi - lo, 0, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
-                             rel=Batch.SET_BASE)
+        base_row = batch.add(SYS_mmap, hint, hi - lo, 0,
+                             MAP_PRIVATE | MAP_ANONYMOUS | noreplace, -1, 0, rel=Batch.SET_BASE)
     anon: list[tuple[int, int]] = []
     tails = []
     for s in elf.segments:
@@ -349,44 +401,41 @@ def _no_holes(elf: Elf) -> bool:
 def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
     """The host's auxv for the stub: vDSO address, hwcaps and the like come from it.
 
-    The stack is read a page at a time (what lies between rsp and its page's end, then
+    The stack is read in a few pieces (up to 1 KiB, then to the end of its page, then
     whole pages: all of it is the stack's), not a word at a time, and parsed whole."""
-    buf = t.mem.read(rsp, PAGE - (rsp & (PAGE - 1)))
+    buf = t.mem.read(rsp, min(1024, PAGE - (rsp & (PAGE - 1))))
     while True:
         words = struct.unpack_from(f"<{len(buf) // 8}Q", buf)
         try:
             i = words.index(0, words[0] + 1) + 1  # argc, argv[], NULL
             i = words.index(0, i) + 1  # envp[], NULL
-            out = {}
-            while words[i] != AT_NULL:
-                out[words[i]] = words[i + 1]
-                i += 2
-            return out
+            keys = words[i::2]
+            n = keys.index(AT_NULL)
+            return dict(zip(keys[:n], words[i + 1:i + 2 * n:2], strict=True))
         except (IndexError, ValueError):  # runs past what was read: read on
-            buf += t.mem.read(rsp + len(buf), PAGE)
+            end = rsp + len(buf)
+            buf += t.mem.read(end, PAGE - (end & (PAGE - 1)))
 
 
-def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
-    """Writes argv, envp, auxv and their strings below `top`; returns the new rsp."""
-    strings = bytearray()
-
-    def put(b: bytes) -> int:
-        strings.extend(b + b"\0")
-        return len(strings) - len(b) - 1
-
-    execfn = put(plan.path)
-    arg_offs = [put(a) for a in plan.argv]
-    env_offs = [put(e) for e in plan.envp]
-    platform = put(b"x86_64")
-    rnd = len(strings)
-    strings.extend(os.urandom(16))
+def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int],
+                slot: int = AT_NULL) -> tuple[int, int]:
+    """Writes argv, envp, auxv and their strings below `top`; returns the new rsp and the
+    address of the value of auxv entry `slot` (0 if none)."""
+    # The strings back to back (execfn, argv, envp, the platform), then AT_RANDOM's bytes.
+    items = [plan.path, *plan.argv, *plan.envp, b"x86_64"]
+    strings = b"\0".join(items) + b"\0" + os.urandom(16)
     str_base = (top - len(strings)) & ~15
+    # each item's address: str_base, then past each item and its NUL
+    addrs = list(itertools.accumulate(map((1).__add__, map(len, items)), initial=str_base))
+    nargs = len(plan.argv)
     auxv = [(k, v) for k, v in aux.items()]
-    auxv += [(AT_PLATFORM, str_base + platform), (AT_RANDOM, str_base + rnd),
-             (AT_EXECFN, str_base + execfn), (AT_NULL, 0)]
-    words = [len(plan.argv)] + [str_base + o for o in arg_offs] + [0]
-    words += [str_base + o for o in env_offs] + [0]
+    auxv += [(AT_PLATFORM, addrs[-2]), (AT_RANDOM, addrs[-1]), (AT_EXECFN, addrs[0]),
+             (AT_NULL, 0)]
+    words = [nargs, *addrs[1:1 + nargs], 0, *addrs[1 + nargs:-2], 0]
+    at = 0
     for k, v in auxv:
+        if k == slot:
+            at = len(words) + 1
         words += [k, v]
     sp = (str_base - 8 * len(words)) & ~15
     if top - sp > MAX_STACK_DATA:
@@ -394,56 +443,89 @@ def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int]) -> int:
     block = struct.pack(f"<{len(words)}Q", *words)
     pad = str_base - (sp + len(block))
     t.mem.write(sp, block + bytes(pad) + bytes(strings))
-    return sp
+    return sp, sp + 8 * at if at else 0
 
 
-def load(t: Task, plan: ExecPlan) -> None:
-    """Loads `plan` into the task stopped in the stub after its exec; sets its registers."""
+def load(t: Task, plan: ExecPlan, enter: bool = False) -> bool:
+    """Loads `plan` into the task stopped in the stub after its exec. With `enter`, where
+    the layout allows it (_enters_directly), the batch itself enters the program and the
+    task runs on: True. Else its registers are set and it stays stopped: False."""
     try:
-        _load(t, plan)
+        return _load(t, plan, enter and _enters_directly(t, plan))
     finally:
         release_plan(plan)
 
 
-def _load(t: Task, plan: ExecPlan) -> None:
+def _tails_writable(elf: Elf) -> bool:
+    """Whether every partial bss page of the ELF (map_elf's tails) is writable."""
+    return all(s.prot & PROT_WRITE for s in elf.segments
+               if s.filesz and s.memsz > s.filesz
+               and page_up(s.vaddr + s.filesz) > s.vaddr + s.filesz)
+
+
+def _enters_directly(t: Task, plan: ExecPlan) -> bool:
+    """Whether every address the new stack and registers hold is known, or is the loader's
+    base, before the batch runs, so that its last rows fill them in and enter the program
+    with no stop at its end: on the seccomp platform (ptrace's resumes its tasks its own
+    way), with the program at a fixed place (ET_EXEC, or an ET_DYN at PIE_BASE, far below
+    the stub's stack and vDSO) and every partial bss page writable (the stub clears it)."""
+    elf = plan.elf
+    if not t.kernel.platform.in_place or (
+            elf.type == ET_DYN and elf.span[1] - elf.span[0] > PIE_SPAN_MAX):
+        return False
+    return _tails_writable(elf) and (plan.interp is None or _tails_writable(plan.interp))
+
+
+def _load(t: Task, plan: ExecPlan, direct: bool) -> bool:
     p = t.kernel.platform
     regs = p.getregs(t.ctx)
     vfs = t.fs.root.mount.vfs
+    elf = plan.elf
     try:
         stub_aux = _read_stub_auxv(t, regs.rsp)
         batch = Batch()
         placed = []
-        for elf, hint, slot in ((plan.elf, PIE_BASE, ST_DONATE_SLOT),
-                                (plan.interp, 0, ST_INTERP_SLOT)):
-            if elf is None:
+        for e, hint, slot in ((elf, PIE_BASE, ST_EXEC_SLOT), (plan.interp, 0, ST_INTERP_SLOT)):
+            if e is None:
                 continue
-            host_fd = elf.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
-            vfs.map_names.note(host_fd, elf.file)  # for /proc/<pid>/maps
+            host_fd = e.file.mmap_fd(PROT_READ | PROT_EXEC, MAP_PRIVATE)
+            vfs.map_names.note(host_fd, e.file)  # for /proc/<pid>/maps
             batch.donate(host_fd, slot)
-            placed.append(map_elf(batch, elf, hint, slot))
-        results = batch.run(t, regs.rsp)
-        for pl in placed:
-            b = pl.bias(results)
-            for addr, n, prot in pl.tails:
-                # A writable page takes process_vm_writev; else /proc/<pid>/mem (3 calls).
-                if not (prot & PROT_WRITE and t.mem.backend.write_raw(b + addr, bytes(n)) == n):
-                    t.mem.backend.poke(b + addr, bytes(n))
-        bias = placed[0].bias(results)
-        end = bias + plan.elf.span[1]
-        entry = plan.elf.entry + bias
+            pl = map_elf(batch, e, hint, slot, exact=direct and e is elf)
+            placed.append(pl)
+            for addr, n, _prot in pl.tails if direct else ():  # r12 is its base here
+                if pl.base_row is None:
+                    batch.add(Batch.ZERO, addr, n)
+                else:
+                    batch.add(Batch.ZERO, addr - e.span[0], n, rel=1)
+        for _fd, slot in batch.donations:  # the slots are empty again before the guest runs
+            batch.add(SYS_close, slot)
+        if direct:
+            # Known: the program's place (exact); the loader's base only in the batch.
+            bias = PIE_BASE - elf.span[0] if elf.type == ET_DYN else 0
+            ibias = 0 if plan.interp is not None and placed[1].base_row is None else None
+        else:
+            results = batch.run(t, regs.rsp)
+            for pl in placed:
+                b = pl.bias(results)
+                for addr, n, prot in pl.tails:
+                    # A writable page takes process_vm_writev; else /proc/<pid>/mem.
+                    if not (prot & PROT_WRITE
+                            and t.mem.backend.write_raw(b + addr, bytes(n)) == n):
+                        t.mem.backend.poke(b + addr, bytes(n))
+            bias = placed[0].bias(results)
+            ibias = placed[1].bias(results) if plan.interp is not None else None
+        end = bias + elf.span[1]
+        entry = start = elf.entry + bias
         base = 0
-        if plan.interp is not None:
-            ibias = placed[1].bias(results)
+        if plan.interp is not None and ibias is not None:
             base = ibias + plan.interp.span[0]
             start = plan.interp.entry + ibias
-        else:
-            start = entry
     except OSError as e:
         # The task is half-built: it cannot return to the stub. Kill it (exit 128+SIGKILL).
         log.error("exec of %r failed while loading: %s", plan.exe_path, e)
         os.kill(t.host_tid, 9)
         raise TaskDied(9) from None
-    elf = plan.elf
     phdr = elf.phdr_vaddr if elf.phdr_vaddr is not None else (
         min(s.vaddr - s.offset for s in elf.segments) + elf.phoff)
     c = t.creds
@@ -453,7 +535,7 @@ def _load(t: Task, plan: ExecPlan) -> None:
                 AT_PAGESZ: PAGE, AT_BASE: base, AT_FLAGS: 0, AT_ENTRY: entry, AT_UID: c.uid,
                 AT_EUID: c.euid, AT_GID: c.gid, AT_EGID: c.egid, AT_SECURE: 0})
     try:
-        sp = build_stack(t, plan, regs.rsp - 256, aux)
+        sp, base_at = build_stack(t, plan, regs.rsp - 256, aux, slot=AT_BASE)
     except SysError:
         os.kill(t.host_tid, 9)
         raise TaskDied(9) from None
@@ -461,8 +543,22 @@ def _load(t: Task, plan: ExecPlan) -> None:
     t.tg.mm = MM(page_up(end), page_up(end))
     t.tg.exe_path = plan.exe_path
     t.comm = plan.path.rsplit(b"/", 1)[-1][:15]
-    t.tg.cmdline = b"".join(a + b"\0" for a in plan.argv)
-    t.tg.environ = b"".join(e + b"\0" for e in plan.envp)
+    t.tg.cmdline = b"\0".join(plan.argv) + b"\0" if plan.argv else b""
+    t.tg.environ = b"\0".join(plan.envp) + b"\0" if plan.envp else b""
+    if direct:
+        interp = plan.interp
+        if interp is not None and ibias is None:  # AT_BASE and the entry: the loader's base
+            batch.add(Batch.STORE, base_at, 0, rel=2)
+            batch.add(Batch.ENTER, sp, interp.entry - interp.span[0], rel=2)
+        else:
+            batch.add(Batch.ENTER, sp, start)
+        try:
+            batch.run_entering(t, regs.rsp, sp)
+        except OSError as e:
+            log.error("exec of %r failed while loading: %s", plan.exe_path, e)
+            os.kill(t.host_tid, 9)
+            raise TaskDied(9) from None
+        return True
     for name in ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax",
                  "rcx", "rdx", "rsi", "rdi", "fs_base", "gs_base", "ds", "es", "fs", "gs"):
         setattr(regs, name, 0)
@@ -470,3 +566,4 @@ def _load(t: Task, plan: ExecPlan) -> None:
     regs.rip = start
     regs.rsp = sp
     p.setregs(t.ctx, regs)
+    return False

@@ -218,6 +218,7 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     else:
         tg.exit_waitq.notify(POLLIN)  # its thread pidfds (PIDFD_THREAD)
         return
+    tg.host_status = t.host_tid == tg.host_pid and tg.killed_by is None
     if tg.killed_by is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9:
         status = tg.killed_by  # killed by the Sentry on the guest's behalf: report that signal
     tg.exit_status = status

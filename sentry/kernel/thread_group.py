@@ -58,6 +58,9 @@ class ThreadGroup:
     exit_status: int | None = None  # the wait status once every task is gone (a zombie)
     exit_uid: int = 0  # its real uid then (a zombie's siginfo)
     killed_by: int | None = None  # a signal the Sentry killed it for (reported instead of 9)
+    # exit_status is the one the host reports to the host parent too: its leader exited
+    # last, and no signal of the Sentry's replaced the host's (sys_wait4 lets the host reap)
+    host_status: bool = False
     parent: ThreadGroup | None = None  # the guest parent (getppid)
     parent_thread: Task | None = None  # the parent's thread that made it (__WNOTHREAD)
     host_parent: ThreadGroup | None = None  # whose host zombie it becomes

@@ -48,6 +48,11 @@ AUDIT_ARCH_X86_64 = 0xC000003E
 LAUNCH_FAIL = 200
 SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
 ERESTARTSYS = 512
+# A handler's result meaning "0, and the task's donation slot gets the host fd in
+# ctx.answer_fd" (notify lane: answer_notify_donating). The kernel's own such results
+# (DETACHED, HOST) are below SENTINELS too: never a value or an -errno.
+DONATING = -(1 << 60)
+SENTINELS = -4096
 RESTART_MAX = 516  # ERESTARTSYS .. ERESTART_RESTARTBLOCK: never a value a call returns
 LAUNCH_STEPS = {
     1: "prctl(PR_SET_PDEATHSIG)", 2: "waiting for the Sentry", 3: "making / private",
@@ -102,7 +107,7 @@ class Context:
     """The platform's per-task state."""
 
     __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "started", "rerun",
-                 "rerun_call")
+                 "rerun_call", "answer_fd")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -113,6 +118,10 @@ class Context:
         # ptrace platform, a call re-run on the host: "skipped_exit" → "entry" → "running"
         self.rerun: str | None = None
         self.rerun_call: tuple[int, int] = (-1, 0)  # (nr, ip) of the call trapped last
+        self.answer_fd = -1  # the host fd a DONATING answer donates
+
+
+_alloc_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
 
 
 class AddressSpace:
@@ -125,7 +134,7 @@ class AddressSpace:
         self.pid = pid
         self._got = ffi.new("long *")
         self._bufsize = 1 << 16
-        self._buf = ffi.new("char[]", self._bufsize)
+        self._buf = _alloc_uncleared("char[]", self._bufsize)  # one per task: no memset
 
     def read_raw(self, addr: int, n: int) -> bytes:
         if n > self._bufsize:
@@ -209,6 +218,9 @@ class Platform(abc.ABC):
         # Every task holds it (ST_STUB_SLOT): sealed, nobody can change the stub.
         fcntl.fcntl(self.stub_fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW
                     | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+        # Host fds donated by answer_notify_donating whose guest names (map_names) are
+        # not noted yet: noted at their first mmap, only if it comes.
+        self.unnamed: set[int] = set()
         self._args = ffi.new("unsigned long long[6]")
         self._res = ffi.new("long long *")
         self._sig = ffi.new("int *")
@@ -221,6 +233,10 @@ class Platform(abc.ABC):
         """The platform's seccomp filter as BPF instructions."""
 
     _bpf: bytes | None = None
+
+    def batch_prefix(self) -> bytes:
+        """The filter's first instructions: the loader's batch maps its two slots."""
+        return bpf.batch_prefix(self.batch_sys_ip, (lib.ST_EXEC_SLOT, lib.ST_INTERP_SLOT))
 
     def prepare(self) -> None:
         """Builds the filter ahead of launch (a runtime does it while `start` is awaited)."""
@@ -275,13 +291,28 @@ class Platform(abc.ABC):
     # answer_and_next_raw(id, result) -> rc, with no timeout; the event lands in self.ev.
     answer_and_next_raw = staticmethod(lib.st_answer_and_next)
 
-    def answer_notify(self, notif_id: int, result: int) -> bool:
-        """Answers a notification; False if it was cancelled meanwhile (signal, death)."""
+    def answer_notify(self, notif_id: int, result: int, ctx: Context | None = None) -> bool:
+        """Answers a notification; False if it was cancelled meanwhile (signal, death).
+        DONATING answers 0 donating ctx.answer_fd (answer_notify_donating)."""
+        if result == DONATING and ctx is not None:
+            return self.answer_notify_donating(notif_id, ctx.answer_fd)
         val, err = (0, result) if result < 0 else (result, 0)
         rc = lib.st_notify_send(notif_id, val, err, 0)
         if rc == -errno.ENOENT:
             return False
         check(rc, "notify send")
+        return True
+
+    def answer_notify_donating(self, notif_id: int, host_fd: int) -> bool:
+        """Answers a notified call with 0 and donates host_fd onto the task's donation slot
+        in the same ioctl (ADDFD|SEND: the slot's number, 0, is the result); False if the
+        call was cancelled meanwhile. The file's guest name is noted at its first mmap."""
+        rc = lib.st_notify_send_donating(notif_id, host_fd)
+        if rc in (-errno.ENOENT, -errno.EINPROGRESS, -errno.ESRCH):
+            return False
+        if rc < 0:  # not donated (the task's host fd limit, say): the plain answer
+            return self.answer_notify(notif_id, 0)
+        self.unnamed.add(host_fd)
         return True
 
     def continue_notify(self, notif_id: int) -> bool:
@@ -432,19 +463,25 @@ class Platform(abc.ABC):
         return self._res[0]
 
     def run_batch(self, ctx: Context, table: int, base: int,
-                  donations: list[tuple[int, int]]) -> None:
+                  donations: list[tuple[int, int]], enter: bool = False) -> None:
         """Runs the stub's batch (native/stub.c) whose table the caller wrote at `table`
         in the stopped task, the stub alone in a fresh address space (after its exec).
         Its doorbell gets the (host fd, slot) `donations`; the results are in the table.
-        The task stays stopped at the batch's end."""
+        The task stays stopped at the batch's end; with `enter` (a batch that enters the
+        program) it runs on once the doorbell is answered, and a signal held until then
+        is sent to it again."""
         fds = ffi.new("int[]", [fd for fd, _ in donations]) if donations else ffi.NULL
         slots = ffi.new("int[]", [s for _, s in donations]) if donations else ffi.NULL
         rc = lib.st_run_batch(ctx.tid, self.batch_ip, table, base, self.batch_sys_ip,
                               self.batch_trap_ip, bpf.DOORBELL, fds, slots, len(donations),
-                              self._sig, self._status)
+                              int(enter), self._sig, self._status)
         ctx.where = ST_AT_OTHER
         if self._sig[0]:
             ctx.deferred_signals.append(self._sig[0])
+        if enter and rc == 0:  # nobody resumes it with them: they are sent again
+            for sig in ctx.deferred_signals:
+                lib.st_tgkill(ctx.tid, ctx.tid, sig)
+            ctx.deferred_signals.clear()
         if rc == -errno.ENOTRECOVERABLE:
             log.error("task (host tid %d) left the stub's batch: killed", ctx.tid)
             raise TaskDied(self._status[0])

@@ -15,6 +15,7 @@ Both kill the process for any other ABI (i386 via int 0x80, x32).
 from __future__ import annotations
 
 import functools
+import struct
 
 from sentry.abi.sysno import NAMES, NUMBERS
 from sentry.platform.allowlist import ALLOW
@@ -34,6 +35,11 @@ def _sc():
 
 # Calls that always take the TRACE lane on the seccomp platform (register surgery).
 TRACED = ("execve", "execveat", "clone", "clone3", "fork", "vfork")
+
+# TRACE-lane calls that with argument 0 equal to 0 take the NOTIFY lane: the Sentry
+# answers them from a notification alone. brk(0) is the query of the break each program's
+# start makes (sys_brk returns the break with no host call): a notification, not a stop.
+NOTIFY_IF_ARG0_ZERO = ("brk",)
 
 # The doorbell: an injected call answered with SECCOMP_IOCTL_NOTIF_ADDFD to move a host
 # fd into the task. Its number is only ever seen by the filter when the Sentry injects it.
@@ -90,7 +96,10 @@ def seccomp_filter() -> sc.SyscallFilter:
             if nr in traced:
                 f.add_rule(sc.TRACE(0), e.name, _negate(e.cond))
     for nr in sorted(traced - set(ALLOW)):
-        f.add_rule(sc.TRACE(0), NAMES[nr])
+        if NAMES[nr] in NOTIFY_IF_ARG0_ZERO:
+            f.add_rule(sc.TRACE(0), NAMES[nr], sc.Arg(0, sc.NE, 0))
+        else:
+            f.add_rule(sc.TRACE(0), NAMES[nr])
     return f
 
 
@@ -115,6 +124,49 @@ def export_bpf(f: sc.SyscallFilter) -> bytes:
     return f.export_bpf_bytes()
 
 
+_LD_ABS, _JEQ, _RET = 0x20, 0x15, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_RET|K
+_AUDIT_ARCH_X86_64, _RET_ALLOW = 0xC000003E, 0x7FFF0000
+
+
+def batch_prefix(sys_ip: int, slots: tuple[int, int]) -> bytes:
+    """BPF run before the filter proper: mmap and close of the two batch slots (the fd in
+    a4, a0) from the stub's batch syscall instruction at `sys_ip` are allowed, with no
+    stop. The slots hold the exec's program and loader only while the batch runs, when the
+    task is the stub alone in a fresh address space and fd table (native/trap.h
+    ST_EXEC_SLOT); at any other time they are empty and such a call fails with EBADF.
+    Everything else falls through to the filter proper (which checks the arch again)."""
+    allow, out = 19, 20
+    # (code, target if true, target if false, k): targets are instruction indexes
+    prog = [
+        (_LD_ABS, 0, 0, 4),  # 0: arch
+        (_JEQ, 2, out, _AUDIT_ARCH_X86_64),
+        (_LD_ABS, 0, 0, 8),  # 2: instruction_pointer, low word
+        (_JEQ, 4, out, sys_ip & 0xFFFFFFFF),
+        (_LD_ABS, 0, 0, 12),  # 4: high word
+        (_JEQ, 6, out, sys_ip >> 32),
+        (_LD_ABS, 0, 0, 0),  # 6: nr
+        (_JEQ, 8, 13, NUMBERS["mmap"]),
+        (_LD_ABS, 0, 0, 16 + 8 * 4 + 4),  # 8: the fd (a4), high word 0
+        (_JEQ, 10, out, 0),
+        (_LD_ABS, 0, 0, 16 + 8 * 4),
+        (_JEQ, allow, 12, slots[0]),
+        (_JEQ, allow, out, slots[1]),
+        (_JEQ, 14, out, NUMBERS["close"]),  # 13: A is still nr
+        (_LD_ABS, 0, 0, 16 + 4),  # 14: the fd (a0), high word 0
+        (_JEQ, 16, out, 0),
+        (_LD_ABS, 0, 0, 16),
+        (_JEQ, allow, 18, slots[0]),
+        (_JEQ, allow, out, slots[1]),
+        (_RET, 0, 0, _RET_ALLOW),  # 19
+    ]
+    code = b""
+    for i, (op, jt, jf, k) in enumerate(prog):
+        if op == _JEQ:
+            jt, jf = jt - i - 1, jf - i - 1
+        code += struct.pack("<HBBI", op, jt, jf, k)
+    return code
+
+
 def export_pfc(f: sc.SyscallFilter) -> str:
     """The filter as libseccomp's pseudo-code (for --debug and the threat model)."""
     import tempfile
@@ -131,4 +183,6 @@ def lane_of(nr: int, args: tuple[int, ...] | list[int]) -> str:
 
     if is_allowed(nr, args):
         return "allow"
-    return "trace" if nr in traced_numbers() else "notify"
+    if nr not in traced_numbers() or (args[0] == 0 and NAMES[nr] in NOTIFY_IF_ARG0_ZERO):
+        return "notify"
+    return "trace"

@@ -21,7 +21,7 @@ class PtracePlatform(Platform):
     resume_how = lib.ST_SYSEMU
 
     def filter_bpf(self) -> bytes:
-        return bpf.export_bpf(bpf.ptrace_filter())
+        return self.batch_prefix() + bpf.export_bpf(bpf.ptrace_filter())
 
     def injected_lane(self, nr: int, args: tuple[int, ...]) -> str:
         if nr == bpf.DOORBELL:

@@ -30,7 +30,7 @@ class SeccompPlatform(Platform):
         self.sync_wakeup = False
 
     def filter_bpf(self) -> bytes:
-        return bpf.export_bpf(bpf.seccomp_filter())
+        return self.batch_prefix() + bpf.export_bpf(bpf.seccomp_filter())
 
     def enable_sync_wakeup(self) -> None:
         try:

@@ -9,12 +9,12 @@ belongs to the stub).
 
 from __future__ import annotations
 
-from sentry.abi.errno import BY_NUMBER, EINVAL, ENOMEM
+from sentry.abi.errno import BY_NUMBER, EINVAL, ENOMEM, SysError
 from sentry.abi.sysno import SYS_mmap, SYS_munmap
 from sentry.kernel.args import Args
 from sentry.kernel.kernel import DETACHED
 from sentry.kernel.task import Task
-from sentry.platform.base import ST_AT_ENTRY
+from sentry.platform.base import DONATING, ST_AT_ENTRY
 
 PAGE = 4096
 PROT_READ, PROT_WRITE = 1, 2
@@ -59,8 +59,12 @@ def sys_mmap(t: Task, a: Args) -> int:
     # (Not under --strace or --report, which show each call once with its result.)
     in_place = (t.ctx.where == ST_AT_ENTRY and p.can_run_in_place(t.ctx)
                 and not (k.strace or k.report))
+    names = t.fs.root.mount.vfs.map_names
+    if host_fd in p.unnamed:  # donated with an answer (zero_donating): named now
+        p.unnamed.discard(host_fd)
+        names.note(host_fd, f)
     task_fd = _check(p.donate(  # noted for /proc/<pid>/maps when donated
-        t.ctx, host_fd, lambda: t.fs.root.mount.vfs.map_names.note(host_fd, f)))
+        t.ctx, host_fd, lambda: names.note(host_fd, f)))
     if in_place and p.can_run_in_place(t.ctx):
         # No exit stop: the call runs as issued but on the donated fd (seccomp platform).
         if t.ctx.where == ST_AT_ENTRY:
@@ -71,13 +75,32 @@ def sys_mmap(t: Task, a: Args) -> int:
     return _inject(t, SYS_mmap, addr, length, prot, flags, task_fd, off)
 
 
+def zero_donating(t: Task, f) -> int:
+    """The result 0 of a call that looked at open file f (fstat), answered so that f's
+    host fd lands in the task's donation slot when f can be mapped (seccomp platform):
+    ld.so and most programs fstat a file right before they map it, and the mmap then
+    finds it there (no donation of its own: two stops and a notification fewer). Only
+    files of the read-only root's lower layer (HostFile.immutable_inode): the slot keeps
+    its file until the next donation, and a tmpfs file's pages, say, must not stay
+    charged to the workload after it deleted the file."""
+    k = t.kernel
+    if getattr(f, "immutable_inode", None) is None or not k.platform.in_place or (
+            k.strace or k.report):
+        return 0
+    try:
+        t.ctx.answer_fd = f.mmap_fd(PROT_READ, MAP_PRIVATE)
+    except SysError:
+        return 0
+    return DONATING
+
+
 def sys_brk(t: Task, a: Args) -> int:
     """Implements brk(2): grows or shrinks the break with anonymous host mappings.
 
     Differences: the break starts right after the program's last segment (no randomisation).
     """
     mm, want = t.tg.mm, a.ptr(0)
-    if want < mm.brk_start:
+    if want < mm.brk_start or want == 0:  # a query (brk(0) comes as a notification)
         return mm.brk
     old_top, new_top = _page_up(mm.brk), _page_up(want)
     soft = t.tg.rlimits[RLIMIT_DATA][0]

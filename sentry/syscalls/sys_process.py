@@ -11,6 +11,7 @@ and the host reaps the chosen child by a wait4 pinned to its pid, injected in th
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import struct
 
@@ -21,10 +22,11 @@ from sentry.kernel import loader, posix_timers, process
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cap_mask
 from sentry.vfs.constants import O_NONBLOCK
-from sentry.kernel.kernel import DETACHED
+from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
+from sentry.platform.base import ST_AT_ENTRY
 from sentry.platform.native import check, ffi, lib
 
 log = logging.getLogger("sentry")
@@ -91,6 +93,12 @@ def _read_strings(t: Task, addr: int, total: list[int]) -> list[bytes]:
         return []
     ptrs = t.mem.read_ptr_array(addr, MAX_ARGS)
     block, lo = _string_block(t, ptrs)
+    out = _packed_strings(ptrs, block, lo)
+    if out is not None:
+        total[0] += sum(map(len, out)) + len(out)
+        if total[0] > ARG_MAX:
+            raise E2BIG()
+        return out
     out = []
     for p in ptrs:
         end = block.find(b"\0", p - lo) if lo <= p < lo + len(block) else -1
@@ -106,6 +114,22 @@ def _read_strings(t: Task, addr: int, total: list[int]) -> list[bytes]:
             raise E2BIG()
         out.append(s)
     return out
+
+
+def _packed_strings(ptrs: list[int], block: bytes, lo: int) -> list[bytes] | None:
+    """The strings at `ptrs` in one split of `block` (read from `lo`) when they lie back to
+    back in it, as the kernel and libc lay out argv and envp; None otherwise, or when one
+    is too long (the caller's string-by-string reading then says E2BIG or EFAULT)."""
+    if not ptrs or not block or not lo <= ptrs[0] < lo + len(block):
+        return None
+    parts = block[ptrs[0] - lo:].split(b"\0", len(ptrs))
+    if len(parts) <= len(ptrs):
+        return None  # the last string does not end in the block
+    del parts[-1]
+    starts = list(itertools.accumulate(map((1).__add__, map(len, parts)), initial=ptrs[0]))
+    if starts[:-1] != ptrs or max(map(len, parts)) >= MAX_ARG_STRLEN:
+        return None
+    return parts
 
 
 def _string_block(t: Task, ptrs: list[int]) -> tuple[bytes, int]:
@@ -155,7 +179,8 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
     t.fds.close_on_exec()
     t.tg.nocldwait = False  # exec clears every sa_flags
     posix_timers.delete_all(t.tg)
-    loader.load(t, plan)
+    if loader.load(t, plan, enter=not (k.strace or k.report)):
+        return DETACHED  # the stub's batch entered the program: the task runs
     return 0
 
 
@@ -245,6 +270,20 @@ def _reap_on_host(t: Task, c: ThreadGroup, rusage: int) -> bool:
     return bool(rusage)
 
 
+def _host_reaps_as_issued(t: Task, c: ThreadGroup, pid: int, options: int) -> bool:
+    """Whether wait4 can run on the host as the task issued it, to reap exited child `c`
+    and report it exactly as the Sentry would (no register change, no exit stop): the
+    call is still at its seccomp stop, names c's pid, and asks nothing the host would read
+    differently (__WNOTHREAD, __WCLONE); c is the host child of the caller's process and
+    its status is the host's own (ThreadGroup.host_status). The host writes the status and
+    the rusage and returns the pid (the sandbox's PID namespace numbers are the guest's)."""
+    k = t.kernel
+    return (pid == c.vpid and c.host_parent is t.tg and c.host_status
+            and t.ctx.where == ST_AT_ENTRY and k.platform.can_run_in_place(t.ctx)
+            and not options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL)
+            and (c.exit_signal == SIGCHLD or options & WALL) and not (k.strace or k.report))
+
+
 def _consume(t: Task, c: ThreadGroup, code: int) -> None:
     """Takes the report wait returned (once its answer reached the task)."""
     if code == CLD_EXITED:
@@ -284,6 +323,9 @@ async def sys_wait4(t: Task, a: Args) -> int:
         found = _find_report(t, idtype, ident, options | WEXITED)
         if found is not None:
             c, code = found
+            if code == CLD_EXITED and _host_reaps_as_issued(t, c, pid, options):
+                _consume(t, c, code)  # the task is stopped: its answer cannot be lost
+                return HOST
             if code == CLD_EXITED:
                 assert c.exit_status is not None
                 status = c.exit_status

@@ -13,6 +13,7 @@ from sentry.abi.stat import (
 )
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
+from sentry.syscalls.sys_mmap import zero_donating
 from sentry.vfs import fsnotify, ops
 from sentry.vfs.constants import (
     AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE,
@@ -48,9 +49,9 @@ def sys_lstat(t: Task, a: Args) -> int:
 
 def sys_fstat(t: Task, a: Args) -> int:
     """Implements fstat(2)."""
-    st = t.fds.get(a.int(0)).stat()
-    t.mem.write(a.ptr(1), pack_stat(st))
-    return 0
+    f = t.fds.get(a.int(0))
+    t.mem.write(a.ptr(1), pack_stat(f.stat()))
+    return zero_donating(t, f)
 
 
 def sys_newfstatat(t: Task, a: Args) -> int:
@@ -60,6 +61,8 @@ def sys_newfstatat(t: Task, a: Args) -> int:
         raise EINVAL()
     follow = not flags & AT_SYMLINK_NOFOLLOW
     t.mem.write(buf, ops.stat_bytes_at(t, dirfd, path, follow, flags))
+    if path == b"" and flags & AT_EMPTY_PATH and dirfd >= 0:  # fstat (glibc's)
+        return zero_donating(t, t.fds.get(dirfd))
     return 0
 
 

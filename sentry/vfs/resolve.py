@@ -142,8 +142,9 @@ def path_of(root: VirtualDentry, vd: VirtualDentry) -> bytes:
     """The absolute path of vd as seen from `root` (Linux's d_path, with ' (deleted)')."""
     parts: list[bytes] = []
     m, d = vd
+    rm, rd = root
     deleted = d.dead
-    while VirtualDentry(m, d) != root:
+    while d is not rd or m is not rm:  # (mounts and dentries compare by identity)
         if d is m.root:
             if m.parent is None:
                 break  # not under root: Linux prints the path from the real root

@@ -84,9 +84,10 @@ def test_stack_layout_argv_envp_auxv() -> None:
     t = FakeTask()
     plan = loader.ExecPlan(b"/bin/x", b"/bin/x", [b"x", b"-v"], [b"A=1", b"B=2"], None)
     top = 0x7000_0000 + (1 << 18) - 64
-    sp = loader.build_stack(t, plan, top, {loader.AT_PAGESZ: 4096})
+    sp, at = loader.build_stack(t, plan, top, {loader.AT_PAGESZ: 4096}, slot=loader.AT_PAGESZ)
     assert sp % 16 == 0 and sp < top
     mem = t.mem
+    assert mem.read_u64(at) == 4096 and mem.read_u64(at - 8) == loader.AT_PAGESZ
     assert mem.read_u64(sp) == 2
     argv = [mem.read_u64(sp + 8 * (1 + i)) for i in range(3)]
     assert [mem.read_cstr(p, 64) for p in argv[:2]] == [b"x", b"-v"] and argv[2] == 0

@@ -33,7 +33,7 @@ class FakePlatform:
         self.watched.pop(fd, None)
         self.unwatched.append(fd)
 
-    def answer_notify(self, notif_id: int, result: int) -> bool:
+    def answer_notify(self, notif_id: int, result: int, ctx: object = None) -> bool:
         self.answers.append((notif_id, result))
         return True
 

@@ -36,7 +36,8 @@ def test_lanes() -> None:
     assert bpf.lane_of(mmap, (0, 4096, 1, 2, 3, 0)) == "trace"
     assert bpf.lane_of(NUMBERS["getpid"], (0,) * 6) == "notify"
     assert bpf.lane_of(NUMBERS["execve"], (0,) * 6) == "trace"
-    assert bpf.lane_of(NUMBERS["brk"], (0,) * 6) == "trace"
+    assert bpf.lane_of(NUMBERS["brk"], (0x1000,) + (0,) * 5) == "trace"
+    assert bpf.lane_of(NUMBERS["brk"], (0,) * 6) == "notify"  # a query: no stop
     assert bpf.lane_of(1000, (0,) * 6) == "notify"  # unknown: the Sentry answers ENOSYS
     cg = NUMBERS["clock_gettime"]
     assert is_allowed(cg, (1, 0, 0, 0, 0, 0))
@@ -50,3 +51,48 @@ def test_filters_export_and_kill_other_abis() -> None:
         assert len(code) % 8 == 0 and 0 < len(code) // 8 < 4096
         assert "action KILL_PROCESS;" in bpf.export_pfc(f)
     assert "TRACE" in bpf.export_pfc(bpf.ptrace_filter())
+
+
+def _run_prefix(code: bytes, nr: int, arch: int, ip: int, args: list[int]) -> str:
+    """Interprets the batch prefix (loads, JEQ, RET): "allow", or "filter" when it falls
+    through to the filter proper."""
+    import struct
+
+    data = struct.pack("<iIQ6Q", nr, arch, ip, *(args + [0] * 6)[:6])
+    ins = [struct.unpack_from("<HBBI", code, i) for i in range(0, len(code), 8)]
+    pc = acc = 0
+    while pc < len(ins):
+        op, jt, jf, k = ins[pc]
+        if op == 0x20:
+            acc = struct.unpack_from("<I", data, k)[0]
+        elif op == 0x15:
+            pc += jt if acc == k else jf
+        else:
+            assert op == 0x06 and k == 0x7FFF0000
+            return "allow"
+        pc += 1
+    return "filter"
+
+
+def test_batch_prefix_allows_only_the_batch_slots_from_the_batch_instruction() -> None:
+    from sentry.abi.sysno import NUMBERS
+    from sentry.platform.filter import batch_prefix
+
+    ip, x86 = 0x11092, 0xC000003E
+    code = batch_prefix(ip, (3, 4))
+    mmap, close = NUMBERS["mmap"], NUMBERS["close"]
+    assert _run_prefix(code, mmap, x86, ip, [0, 4096, 1, 2, 3, 0]) == "allow"
+    assert _run_prefix(code, mmap, x86, ip, [0, 4096, 1, 2, 4, 0]) == "allow"
+    assert _run_prefix(code, close, x86, ip, [3]) == "allow"
+    assert _run_prefix(code, close, x86, ip, [4]) == "allow"
+    for nr, arch, at, args in [
+        (mmap, x86, ip, [0, 4096, 1, 2, 0, 0]),  # the donation slot
+        (mmap, x86, ip, [0, 4096, 1, 2, 2, 0]),
+        (mmap, x86, ip, [0, 4096, 1, 2, (1 << 32) | 3, 0]),  # high bits
+        (mmap, x86, ip + 0x100000000, [0, 4096, 1, 2, 3, 0]),
+        (mmap, x86, ip + 2, [0, 4096, 1, 2, 3, 0]),  # another instruction
+        (mmap, 0x40000003, ip, [0, 4096, 1, 2, 3, 0]),  # i386
+        (close, x86, ip, [0]), (close, x86, ip, [(1 << 32) | 4]), (close, x86, 0, [3]),
+        (NUMBERS["mprotect"], x86, ip, [3, 4, 3]), (NUMBERS["read"], x86, ip, [3]),
+    ]:
+        assert _run_prefix(code, nr, arch, at, args) == "filter", (nr, arch, at, args)

@@ -128,6 +128,10 @@ class HostInode(Inode):
         self._st: os.stat_result | None = None  # exclusive fs: the host's attributes
         self._st_raw: bytes | None = None  # exclusive fs: the same as a struct stat
         self._file_users = 0
+        # The loader's parse of this file's ELF headers (kernel/loader.py), on an exclusive
+        # fs only, where the file cannot change under the Sentry.
+        self.elf_headers: tuple | None = None
+        self.elf_rows: dict = {}  # and its mapping rows (loader.map_elf), by placement
         if fd >= 0:
             fs.opened(self)
 
@@ -361,6 +365,14 @@ class HostFile(SeekableFile):
             inode.release_file_fd()
 
     __del__ = release  # idempotent: a description never installed closes its fd too
+
+    @property
+    def immutable_inode(self) -> HostInode | None:
+        """Its inode when the host file cannot change under the Sentry (a file system with
+        exclusive file access, the read-only root's lower layer): what the Sentry learns
+        of it may be kept, and a host fd of it pins nothing. Else None."""
+        inode = self._host_inode
+        return inode if inode is not None and inode.fs.exclusive else None
 
     def copy_to(self, out_fd: int) -> None:
         """Copies the whole file into out_fd from offset 0 (overlay copy-up)."""
