@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sentry.abi.errno import EBADF, EINVAL, EMFILE
@@ -50,14 +51,18 @@ class FdTable:
         self._fds[fd] = (f, cloexec)
         return fd
 
-    def install_at(self, fd: int, f: FileDescription, cloexec: bool = False) -> None:
-        """Puts f at fd, closing what was there (dup2/dup3). EBADF outside [0, limit)."""
+    def install_at(self, fd: int, f: FileDescription, cloexec: bool = False,
+                   closing: Callable[[FileDescription], None] | None = None) -> None:
+        """Puts f at fd, closing what was there (dup2/dup3). EBADF outside [0, limit).
+        `closing` sees a description that leaves the table first (close's POSIX locks)."""
         if fd < 0 or fd >= self.limit:
             raise EBADF()
         f.incref()
         old = self._fds.get(fd)
         self._fds[fd] = (f, cloexec)
         if old is not None:
+            if closing is not None:
+                closing(old[0])
             old[0].decref()
 
     def close(self, fd: int) -> None:
@@ -91,8 +96,10 @@ class FdTable:
             new._fds[fd] = (f, cloexec)
         return new
 
-    def close_on_exec(self) -> None:
+    def close_on_exec(self, closing: Callable[[FileDescription], None] | None = None) -> None:
         for fd in [fd for fd, (_, c) in self._fds.items() if c]:
+            if closing is not None:
+                closing(self._fds[fd][0])
             self.close(fd)
 
     def close_all(self) -> None:

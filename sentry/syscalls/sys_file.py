@@ -83,9 +83,7 @@ def sys_creat(t: Task, a: Args) -> Any:
 def sys_close(t: Task, a: Args) -> int:
     """Implements close(2)."""
     f = t.fds.remove(a.int(0))
-    inode = f.inode
-    if inode is not None:
-        release_posix(t.tg, inode)
+    release_posix(t.tg, f)
     f.decref()
     return 0
 
@@ -102,7 +100,9 @@ def sys_close_range(t: Task, a: Args) -> int:
             if flags & CLOSE_RANGE_CLOEXEC:
                 t.fds.set_cloexec(fd, True)
             else:
-                t.fds.close(fd)
+                f = t.fds.remove(fd)
+                release_posix(t.tg, f)
+                f.decref()
     return 0
 
 
@@ -117,7 +117,7 @@ def sys_dup2(t: Task, a: Args) -> int:
     old, new = a.int(0), a.int(1)
     f = t.fds.get(old)
     if old != new:
-        t.fds.install_at(new, f, False)
+        t.fds.install_at(new, f, False, closing=lambda g: release_posix(t.tg, g))
     return new
 
 
@@ -126,7 +126,8 @@ def sys_dup3(t: Task, a: Args) -> int:
     old, new, flags = a.int(0), a.int(1), a.int(2)
     if flags & ~O_CLOEXEC or old == new:
         raise EINVAL()
-    t.fds.install_at(new, t.fds.get(old), bool(flags & O_CLOEXEC))
+    t.fds.install_at(new, t.fds.get(old), bool(flags & O_CLOEXEC),
+                     closing=lambda g: release_posix(t.tg, g))
     return new
 
 

@@ -21,6 +21,7 @@ from sentry.abi.sysno import SYS_execveat, SYS_wait4
 from sentry.kernel import loader, posix_timers, process
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cap_mask
+from sentry.vfs.locks import release_posix
 from sentry.vfs.constants import O_NONBLOCK
 from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
@@ -176,7 +177,7 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
         return DETACHED
     if len(t.tg.tasks) > 1:
         process.exec_kills_others(k, t)  # the host killed them; this one is the leader now
-    t.fds.close_on_exec()
+    t.fds.close_on_exec(closing=lambda f: release_posix(t.tg, f))
     t.tg.nocldwait = False  # exec clears every sa_flags
     posix_timers.delete_all(t.tg)
     if loader.load(t, plan, enter=not (k.strace or k.report)):

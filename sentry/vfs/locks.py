@@ -75,6 +75,12 @@ def _apply(il: InodeLocks, owner: Any, typ: int, start: int, end: int, pid: int)
             kept.append(Lock(owner, lk.type, end, lk.end, lk.pid))
     if typ != F_UNLCK:
         kept.append(Lock(owner, typ, start, end, pid))
+    # Linux's order, which F_GETLK's "first conflicting lock" follows: owners as they first
+    # locked the file, each owner's locks by start.
+    rank: dict[int, int] = {}
+    for lk in il.locks + kept:
+        rank.setdefault(id(lk.owner), len(rank))
+    kept.sort(key=lambda lk: (rank[id(lk.owner)], lk.start))
     il.locks = kept
     il.queue.notify(POLLIN)
 
@@ -130,9 +136,12 @@ async def fcntl_lock(t: Any, f: Any, cmd: int, addr: int) -> int:
     return 0
 
 
-def release_posix(tg: Any, inode: Any) -> None:
-    """close(2) of any fd of the file drops the process's POSIX locks on it."""
-    if not _table:  # no POSIX lock anywhere (the usual close): no weak reference made
+def release_posix(tg: Any, f: Any) -> None:
+    """close(2) of any fd of the file `f` drops the process's POSIX locks on its inode."""
+    if not _table.data:  # no POSIX lock anywhere (the usual close); the dict under the
+        return  # weak one: len() of a WeakKeyDictionary is a Python call (~0.1 µs)
+    inode = f.inode
+    if inode is None:
         return
     il = _table.get(inode)
     if il is not None and any(lk.owner is tg for lk in il.locks):
