@@ -410,9 +410,11 @@ class Kernel:
         if result == DETACHED:
             return
         try:
+            if result == HOST and at_exit:
+                self.platform.rerun_start(t.ctx, watch_exit=True)
+                return
             if result == HOST:
-                self.platform.rerun_start(t.ctx, watch_exit=True) if at_exit else (
-                    self.platform.run_trapped_on_host(t.ctx))
+                self.platform.run_trapped_on_host(t.ctx)
                 return
             self.platform.answer_stop(t.ctx, result)
         except OSError as e:
