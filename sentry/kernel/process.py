@@ -18,7 +18,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from sentry.abi.errno import EAGAIN, EINVAL, EPERM
+from sentry.abi.errno import EAGAIN, EINVAL, EPERM, ESRCH
 from sentry.kernel import posix_timers, siginfo
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
@@ -88,6 +88,14 @@ def task_by_vtid(k: Kernel, vtid: int) -> Task | None:
         if task.vtid == vtid:
             return task
     return None
+
+
+def task_or_caller(t: Task, vtid: int) -> Task:
+    """The task a call names by guest tid, 0 naming the caller (capget, sched_*); ESRCH."""
+    task = t if vtid == 0 else task_by_vtid(t.kernel, vtid)
+    if task is None:
+        raise ESRCH()
+    return task
 
 
 def ns_tid(host_tid: int, pidns_fd: int = -1) -> int:

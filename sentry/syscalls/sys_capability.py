@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import struct
 
-from sentry.abi.errno import EINVAL, EPERM, ESRCH
+from sentry.abi.errno import EINVAL, EPERM
 from sentry.kernel.args import Args
 from sentry.kernel.creds import ALL_CAPS, CAP_SETPCAP, capable
-from sentry.kernel.process import task_by_vtid
+from sentry.kernel.process import task_or_caller
 from sentry.kernel.task import Task
 
 LINUX_CAPABILITY_VERSION_1 = 0x19980330
@@ -30,13 +30,6 @@ def _header(t: Task, hdr: int) -> tuple[int, int]:
     return words, pid
 
 
-def _target(t: Task, pid: int) -> Task:
-    task = t if pid == 0 else task_by_vtid(t.kernel, pid)
-    if task is None:
-        raise ESRCH()
-    return task
-
-
 def sys_capget(t: Task, a: Args) -> int:
     """Implements capget(2)."""
     hdr, data = a.ptr(0), a.ptr(1)
@@ -50,7 +43,7 @@ def sys_capget(t: Task, a: Args) -> int:
         return 0
     if pid < 0:
         raise EINVAL()
-    c = _target(t, pid).creds
+    c = task_or_caller(t, pid).creds
     sets = (c.effective, c.permitted, c.inheritable)
     t.mem.write(data, b"".join(_DATA.pack(*((s >> 32 * i) & _LOW for s in sets))
                                for i in range(words)))

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from sentry.abi.errno import BY_NUMBER, EFAULT, EINVAL, EPERM, ESRCH
+from sentry.abi.errno import BY_NUMBER, EFAULT, EINVAL, EPERM
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_NICE, capable
-from sentry.kernel.process import task_by_vtid
+from sentry.kernel.process import task_or_caller
 from sentry.kernel.task import Task
 from sentry.platform.native import ffi, lib
 
 MAX_MASK = 1 << 16  # bytes: far more CPUs than any host has
 
 
-def _task(t: Task, tid: int) -> Task:
-    task = t if tid == 0 else task_by_vtid(t.kernel, tid)
-    if task is None:
-        raise ESRCH()
-    return task
-
-
 def _host_tid(t: Task, tid: int) -> int:
-    return _task(t, tid).host_tid
+    return task_or_caller(t, tid).host_tid
 
 
 def sys_sched_getaffinity(t: Task, a: Args) -> int:
@@ -43,7 +36,7 @@ def sys_sched_setaffinity(t: Task, a: Args) -> int:
     tid, size, ptr = a.int(0), a.size(1), a.ptr(2)
     n = min(size, MAX_MASK)
     data = t.mem.read(ptr, n)
-    target = _task(t, tid)
+    target = task_or_caller(t, tid)
     c, tc = t.creds, target.creds
     if c.euid not in (tc.euid, tc.uid) and not capable(c, CAP_SYS_NICE):
         raise EPERM()  # check_same_owner

@@ -65,25 +65,8 @@ static void fds(void) {
     printf("pipe with one free: %s\n", pipe(p) < 0 ? strerrorname_np(errno) : "ok");
 }
 
-static void fork_bomb(void) {
-    limit(RLIMIT_NPROC, 20);
-    if (setuid(1000) < 0) perror("setuid");
-    int n = 0;
-    pid_t pid;
-    while ((pid = fork()) >= 0) {
-        if (pid == 0) {
-            pause();
-            _exit(0);
-        }
-        n++;
-        if (n > 1000) break;
-    }
-    printf("fork bomb: %s after %d children\n", strerrorname_np(errno), n);
-    kill(0, SIGTERM);
-}
-
-/* Run with `do --pids-limit 50`: the sandbox holds at most 50 tasks, root or not. */
-static void fork_root(void) {
+/* Forks children that wait in pause() until fork fails (or 1001 of them); their count. */
+static int fork_until_refused(void) {
     int n = 0;
     pid_t pid;
     while ((pid = fork()) >= 0) {
@@ -93,12 +76,26 @@ static void fork_root(void) {
         }
         if (++n > 1000) break;
     }
+    return n;
+}
+
+static void fork_bomb(void) {
+    limit(RLIMIT_NPROC, 20);
+    if (setuid(1000) < 0) perror("setuid");
+    int n = fork_until_refused();
+    printf("fork bomb: %s after %d children\n", strerrorname_np(errno), n);
+    kill(0, SIGTERM);
+}
+
+/* Run with `do --pids-limit 50`: the sandbox holds at most 50 tasks, root or not. */
+static void fork_root(void) {
+    int n = fork_until_refused();
     printf("root fork bomb: %s after %d children\n", strerrorname_np(errno), n);
     kill(-1, SIGKILL);  /* every other process of the PID namespace */
     while (wait(NULL) > 0) {}
     printf("all reaped: %s\n", errno == ECHILD ? "yes" : strerrorname_np(errno));
     /* The slots are free again. */
-    pid = fork();
+    pid_t pid = fork();
     if (pid == 0) _exit(0);
     printf("fork after: %s\n", pid > 0 ? "ok" : strerrorname_np(errno));
     waitpid(pid, NULL, 0);
