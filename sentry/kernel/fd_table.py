@@ -40,6 +40,13 @@ class FdTable:
 
     def install(self, f: FileDescription, cloexec: bool = False, min_fd: int = 0) -> int:
         """Puts f at the lowest free fd >= min_fd (EMFILE at the limit, EINVAL past it)."""
+        fd = self.free_fd(min_fd)
+        f.incref()
+        self._fds[fd] = (f, cloexec)
+        return fd
+
+    def free_fd(self, min_fd: int = 0) -> int:
+        """The fd install would take now (EMFILE at the limit, EINVAL past it)."""
         if min_fd < 0 or min_fd >= self.limit:
             raise EINVAL()
         fd = min_fd
@@ -47,8 +54,6 @@ class FdTable:
             fd += 1
         if fd >= self.limit:
             raise EMFILE()
-        f.incref()
-        self._fds[fd] = (f, cloexec)
         return fd
 
     def install_at(self, fd: int, f: FileDescription, cloexec: bool = False,

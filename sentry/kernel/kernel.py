@@ -469,6 +469,9 @@ class Kernel:
         if sig == signal.SIGTRAP | 0x80 and t.ctx.rerun:  # ptrace platform, a re-run call
             if t.ctx.rerun == "running":
                 t.ctx.rerun = None
+                if t.ctx.rewritten is not None:  # a clone3 the host refused
+                    self.platform.put_back(t.ctx, t.ctx.rewritten)
+                    t.ctx.rewritten = None
                 commit, t.rerun_commit = t.rerun_commit, None
                 if commit is not None:
                     commit()
@@ -516,6 +519,9 @@ class Kernel:
             # after the handler the call traps again, as Linux restarts it.
             t.ctx.rerun = None
             t.rerun_commit = None
+            if t.ctx.rewritten is not None:
+                self.platform.put_back(t.ctx, t.ctx.rewritten, rewound=True)
+                t.ctx.rewritten = None
         if t.tg.vpid == 1:
             action = signals.ns_init_action(t.host_tid, sig)
             if action == signals.KILL:

@@ -13,6 +13,7 @@ exactly as long as the guest can see the zombie.
 from __future__ import annotations
 
 import fcntl
+import functools
 import itertools
 import logging
 import os
@@ -24,7 +25,7 @@ from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
-from sentry.platform.base import AddressSpace, Context
+from sentry.platform.base import AddressSpace, Context, TaskDied
 from sentry.platform.native import ffi, lib
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_DETACHED = 0x100000, 0x200000, 
 CLONE_UNTRACED, CLONE_CHILD_SETTID, CLONE_NEWCGROUP = 0x800000, 0x1000000, 0x2000000
 CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER = 0x4000000, 0x8000000, 0x10000000
 CLONE_NEWPID, CLONE_NEWNET, CLONE_IO = 0x20000000, 0x40000000, 0x80000000
+CLONE_NEWTIME = 0x80  # clone3 only
 NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
                    | CLONE_NEWPID | CLONE_NEWNET)
 PTRACE_EVENT_STOP = 128
@@ -50,18 +52,34 @@ NS_GET_PID_IN_PIDNS = 0x8004B708  # _IOR(0xb7, 0x8, int): a pid of ours in the t
 _fork_order = itertools.count(1)  # the host lists children oldest first; so do we
 
 
-def check_clone_flags(flags: int) -> int:
-    """Validates clone flags as Linux does for an unprivileged caller; returns the flags the
-    host may run (CLONE_UNTRACED is dropped: every task stays traced)."""
-    if flags & NAMESPACE_FLAGS:
-        raise EPERM()  # no new namespaces inside the sandbox (no host capabilities)
+def check_clone_flags(flags: int, newtime: bool = False) -> int:
+    """Validates clone flags in the order Linux's copy_process does, for a caller without
+    namespace privileges; returns the flags the host may run: CLONE_UNTRACED and
+    CLONE_PTRACE dropped (every task stays traced), and CLONE_PIDFD, whose pidfd the Sentry
+    makes (a host pidfd in the task would name a host process). `newtime`: clone3, whose
+    0x80 is CLONE_NEWTIME (clone's low byte is the exit signal)."""
+    if flags & (CLONE_NEWNS | CLONE_FS) == CLONE_NEWNS | CLONE_FS:
+        raise EINVAL()
+    if flags & (CLONE_NEWUSER | CLONE_FS) == CLONE_NEWUSER | CLONE_FS:
+        raise EINVAL()
     if flags & CLONE_THREAD and not flags & CLONE_SIGHAND:
         raise EINVAL()
     if flags & CLONE_SIGHAND and not flags & CLONE_VM:
         raise EINVAL()
-    if flags & CLONE_PIDFD:
-        raise EINVAL()  # a pidfd would be a host fd in the task: not supported yet
-    return flags & ~(CLONE_UNTRACED | CLONE_PTRACE)
+    if flags & CLONE_THREAD and flags & (CLONE_NEWUSER | CLONE_NEWPID):
+        raise EINVAL()
+    if flags & CLONE_PIDFD and flags & CLONE_DETACHED:
+        raise EINVAL()
+    if flags & NAMESPACE_FLAGS or newtime and flags & CLONE_NEWTIME:
+        raise EPERM()  # no new namespaces inside the sandbox (no host capabilities)
+    return flags & ~(CLONE_UNTRACED | CLONE_PTRACE | CLONE_PIDFD)
+
+
+@functools.cache
+def pid_max() -> int:
+    """kernel.pid_max: the host's, which the sandbox's PID namespace shares."""
+    with open("/proc/sys/kernel/pid_max", "rb") as f:
+        return int(f.read())
 
 
 def reserve_task(k: Kernel, t: Task) -> None:
@@ -170,10 +188,16 @@ def on_clone_event(k: Kernel, parent: Task) -> None:
     flags = parent.ctx.clone_flags
     k.cloning.discard(parent)  # counted from now on as the child itself
     child = new_child(k, parent, int(msg[0]), flags)
+    saved, parent.ctx.rewritten = parent.ctx.rewritten, None
+    if saved is not None:  # clone3 run as clone: both get the caller's registers back
+        k.platform.put_back(parent.ctx, saved)
+        child.ctx.rewritten = saved
+    hook, parent.ctx.clone_child = parent.ctx.clone_child, None
+    if hook is not None:
+        hook(child)
     if child.host_tid in k.early_stops:
         k.early_stops.discard(child.host_tid)
-        child.ctx.started = True
-        k.platform.resume(child.ctx)
+        start_child(k, child)
     if k.platform.name == "seccomp" and parent.ctx.rerun == "running":
         # The event shows the clone succeeded: its exit stop (rerun_start's watch_exit)
         # has nothing more to tell, so the parent goes on without it (one stop fewer).
@@ -207,7 +231,23 @@ def on_first_stop(k: Kernel, host_tid: int) -> None:
     if t is None:
         k.early_stops.add(host_tid)
         return
+    start_child(k, t)
+
+
+def start_child(k: Kernel, t: Task) -> None:
+    """Lets a new task run its first instruction (its first stop and its parent's clone
+    event have both come), with the registers its parent's call left if rewritten."""
     t.ctx.started = True
+    saved, t.ctx.rewritten = t.ctx.rewritten, None
+    if saved is not None:
+        k.platform.put_back(t.ctx, saved)
+    hook, t.ctx.on_start = t.ctx.on_start, None
+    if hook is not None:
+        try:
+            hook()
+        except TaskDied as d:
+            k.on_exit(t, d.status)
+            return
     k.platform.resume(t.ctx)
 
 

@@ -17,6 +17,7 @@ import signal
 import struct
 from typing import TYPE_CHECKING
 
+from sentry.abi.sysno import SYS_rt_sigaction
 from sentry.platform.native import ffi, lib
 
 if TYPE_CHECKING:
@@ -246,3 +247,26 @@ def restart_unreceived(platform, ctx) -> int | None:
     regs.rax = (-_ERESTARTNOINTR if nr >= 0 else -_ENOSYS) & _MASK64
     platform.setregs(ctx, regs)
     return nr if nr < 0 else None
+
+
+def clear_handlers(t: Task) -> None:
+    """clone3's CLONE_CLEAR_SIGHAND, in the new child before its first instruction (Linux's
+    flush_signal_handlers): each caught signal back to SIG_DFL, ignored ones still SIG_IGN,
+    their flags and masks cleared. The host keeps dispositions: the child runs one
+    rt_sigaction per such signal, injected, with the new action written below its stack
+    pointer (what lies there is free by the ABI). Differences: a signal at SIG_DFL keeps
+    its flags and mask (/proc shows only which signals are caught and ignored)."""
+    status = read_status(t.host_tid)
+    caught = int(status_value(status, b"SigCgt"), 16)
+    ignored = int(status_value(status, b"SigIgn"), 16)
+    p = t.kernel.platform
+    scratch = (p.getregs(t.ctx).rsp - 512) & ~15
+    t.mem.write(scratch, bytes(32) + struct.pack("<Q", 1) + bytes(24))  # SIG_DFL, SIG_IGN
+    for sig in range(1, 65):
+        bit = 1 << (sig - 1)
+        if (caught | ignored) & bit:
+            act = scratch + 32 if ignored & bit else scratch
+            rc = p.inject(t.ctx, SYS_rt_sigaction, sig, act, 0, 8)
+            if rc < 0:
+                raise RuntimeError(f"CLONE_CLEAR_SIGHAND: rt_sigaction({sig}): {-rc}")
+    t.tg.nocldwait = False  # SA_NOCLDWAIT was a flag

@@ -20,6 +20,7 @@ import logging
 import os
 import struct
 from collections.abc import Callable
+from typing import Any
 
 from sentry.abi.errno import EFAULT, ENAMETOOLONG
 from sentry.platform import filter as bpf
@@ -106,18 +107,23 @@ class TaskDied(Exception):
 class Context:
     """The platform's per-task state."""
 
-    __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "started", "rerun",
-                 "rerun_call", "answer_fd")
+    __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "clone_child", "started",
+                 "on_start", "rerun", "rerun_call", "rewritten", "answer_fd")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
         self.where = ST_AT_OTHER
         self.deferred_signals: list[int] = []
         self.clone_flags = 0  # of the clone call under way (read at its ptrace event)
+        # The clone handler's work on the new child at that event (CLONE_PIDFD), or None.
+        self.clone_child: Callable[[Any], None] | None = None
         self.started = False  # past its first stop
+        self.on_start: Callable[[], None] | None = None  # what a new task does first
         # ptrace platform, a call re-run on the host: "skipped_exit" → "entry" → "running"
         self.rerun: str | None = None
         self.rerun_call: tuple[int, int] = (-1, 0)  # (nr, ip) of the call trapped last
+        # A call the host runs as another (rewrite_call): the caller's registers to put back.
+        self.rewritten: tuple[int, ...] | None = None
         self.answer_fd = -1  # the host fd a DONATING answer donates
 
 
@@ -553,6 +559,32 @@ class Platform(abc.ABC):
 
     def setregs(self, ctx: Context, regs) -> None:
         check(lib.st_setregs(ctx.tid, regs), "setregs")
+
+    def rewrite_call(self, ctx: Context, nr: int, args: tuple[int, int, int, int, int]) -> None:
+        """Makes the trapped call that the host is about to run (rerun_start) another one,
+        call `nr` with `args` in rdi, rsi, rdx, r10 and r8 (clone3 as clone). The caller's
+        registers are kept in ctx.rewritten for put_back: the syscall ABI keeps all but
+        rax, rcx and r11, and glibc's clone3 wrapper finds its function and argument in rdx
+        and r8 after the call, in the parent and in the child."""
+        regs = self.getregs(ctx)
+        ctx.rewritten = (regs.orig_rax, regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8)
+        regs.orig_rax = nr
+        regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8 = args
+        self.setregs(ctx, regs)
+        ctx.rerun_call = (nr, ctx.rerun_call[1])  # the ptrace platform's re-run is this call
+
+    def put_back(self, ctx: Context, saved: tuple[int, ...], rewound: bool = False) -> None:
+        """Restores what rewrite_call changed, from `saved` (a ctx.rewritten): after the
+        call (its exit stop, or a clone's event), in a clone's child before it first runs,
+        or, `rewound`, at a signal stop of a call rewound onto its syscall instruction to
+        re-run, which then traps again as itself after the handler (rax is its number)."""
+        regs = self.getregs(ctx)
+        nr, regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8 = saved
+        if rewound:
+            regs.rax = nr
+        else:
+            regs.orig_rax = nr
+        self.setregs(ctx, regs)
 
     def describe_launch_failure(self, status: int) -> str | None:
         """Names the launcher step that failed, from the first task's exit status."""

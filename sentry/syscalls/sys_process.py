@@ -16,9 +16,9 @@ import logging
 import struct
 
 from sentry.abi.errno import (E2BIG, EAGAIN, EBADF, ECHILD, EFAULT, EINVAL, ENAMETOOLONG,
-                              ENOENT)
-from sentry.abi.sysno import SYS_execveat, SYS_wait4
-from sentry.kernel import loader, posix_timers, process
+                              ENOENT, EPERM)
+from sentry.abi.sysno import SYS_clone, SYS_execveat, SYS_wait4
+from sentry.kernel import loader, posix_timers, process, signals
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cap_mask
 from sentry.vfs.locks import release_posix
@@ -44,6 +44,11 @@ ARG_MAX = 2 * 1024 * 1024
 MAX_ARGS = 0x7FFFFFFF
 STRING_BLOCK_MAX = 1 << 16  # _string_block reads at most this much at once
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")  # struct clone_args (through cgroup)
+CLONE_ARGS_SIZE_VER0 = 64  # clone3's first struct clone_args, up to tls
+CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP = 1 << 32, 1 << 33
+MAX_PID_NS_LEVEL = 32
+PAGE_SIZE = 4096
+TASK_SIZE = (1 << 47) - 4096  # x86-64's user address space ends here
 _NPROC_EXEMPT = cap_mask(CAP_SYS_RESOURCE, CAP_SYS_ADMIN)
 
 
@@ -58,25 +63,126 @@ def _check_nproc(t: Task) -> None:
         raise EAGAIN()
 
 
-def _run_clone(t: Task, flags: int) -> int:
-    """Lets the host run the trapped clone-family call; the child comes as a ptrace event."""
+def _run_clone(t: Task, flags: int, pidfd: int | None = None,
+               as_clone: tuple[int, int, int, int, int] | None = None,
+               clear_sighand: bool = False) -> int:
+    """Lets the host run the trapped clone-family call; the child comes as a ptrace event.
+    `pidfd`: where CLONE_PIDFD's pidfd goes (checked here, as Linux fails the whole call
+    with EFAULT or EMFILE before the child exists; made at the child's event).
+    `as_clone`: clone's arguments, which the host runs instead (clone3), and
+    `clear_sighand` its CLONE_CLEAR_SIGHAND (signals.clear_handlers)."""
     _check_nproc(t)
+    if pidfd is not None:
+        _check_pidfd_slot(t, pidfd)
     process.reserve_task(t.kernel, t)
+    if as_clone is not None:
+        t.kernel.platform.rewrite_call(t.ctx, SYS_clone, as_clone)
     t.ctx.clone_flags = flags
+    t.ctx.clone_child = (None if pidfd is None and not clear_sighand
+                         else lambda child: _at_child(t, child, pidfd, clear_sighand))
     t.kernel.platform.rerun_start(t.ctx, watch_exit=True)
     return DETACHED
 
 
+def _check_pidfd_slot(t: Task, addr: int) -> None:
+    """EMFILE if no fd is free for a pidfd, EFAULT if its number cannot be written at addr."""
+    t.fds.free_fd()
+    t.mem.write(addr, t.mem.read(addr, 4))
+
+
+def _at_child(t: Task, child: Task, pidfd: int | None, clear_sighand: bool) -> None:
+    if pidfd is not None:
+        _give_pidfd(t, child, pidfd)
+    if clear_sighand:
+        child.ctx.on_start = lambda: signals.clear_handlers(child)
+
+
+def _give_pidfd(t: Task, child: Task, addr: int) -> None:
+    """CLONE_PIDFD: a pidfd of the new child (of its thread with CLONE_THREAD, as Linux
+    6.9's PIDFD_THREAD) at the caller's lowest free fd, close-on-exec, its number at addr."""
+    from sentry.vfs.fsimpl.pidfd import PidFd
+
+    thread = bool(t.ctx.clone_flags & process.CLONE_THREAD)
+    fd = t.fds.install(PidFd(child.tg, False, thread=thread, task=child), cloexec=True)
+    t.mem.write(addr, struct.pack("<i", fd))
+
+
 def sys_clone(t: Task, a: Args) -> int:
-    """Implements clone(2). Differences: no CLONE_PIDFD; namespace flags get EPERM."""
+    """Implements clone(2). Differences: namespace flags get EPERM."""
     flags = a.ulong(0)
+    pidfd = a.ptr(2) if flags & process.CLONE_PIDFD else None
+    if pidfd is not None and flags & process.CLONE_PARENT_SETTID:
+        raise EINVAL()  # both would go where parent_tid points
     allowed = process.check_clone_flags(flags)
-    if allowed != flags:  # run it with CLONE_UNTRACED/CLONE_PTRACE dropped
+    if allowed != flags:  # run it with CLONE_UNTRACED/CLONE_PTRACE/CLONE_PIDFD dropped
         p = t.kernel.platform
         regs = p.getregs(t.ctx)
         regs.rdi = allowed
         p.setregs(t.ctx, regs)
-    return _run_clone(t, allowed)
+    return _run_clone(t, allowed, pidfd)
+
+
+def sys_clone3(t: Task, a: Args) -> int:
+    """Implements clone3(2): its checks, then the host runs the same clone as clone(2)
+    (rewritten in the stopped task's registers). Differences: set_tid gets EPERM (the host
+    picks pids), and CLONE_INTO_CGROUP EBADF (the sandbox has no cgroup directories)."""
+    (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, tids,
+     _) = _clone3_args(t, a.ptr(0), a.ulong(1))
+    if flags & process.CLONE_PIDFD and flags & process.CLONE_PARENT_SETTID \
+            and pidfd == parent_tid:
+        raise EINVAL()
+    allowed = process.check_clone_flags(flags & 0xFFFFFFFF, newtime=True)
+    pidfd_at = pidfd if flags & process.CLONE_PIDFD else None
+    if tids or flags & CLONE_INTO_CGROUP:
+        _clone3_refused(t, tids, pidfd_at)
+    legacy = (allowed | exit_signal, stack + stack_size if stack else 0, parent_tid,
+              child_tid, tls)
+    return _run_clone(t, allowed | exit_signal, pidfd_at, legacy,
+                      bool(flags & CLONE_CLEAR_SIGHAND))
+
+
+def _clone3_args(t: Task, addr: int, size: int) -> tuple:
+    """struct clone_args, checked in the order of Linux's copy_clone_args_from_user and
+    clone3_args_valid, with set_tid read as a tuple of tids."""
+    if size > PAGE_SIZE:
+        raise E2BIG()
+    if size < CLONE_ARGS_SIZE_VER0:
+        raise EINVAL()
+    raw = t.mem.read(addr, size)
+    if raw[CLONE_ARGS.size:].count(0) != len(raw[CLONE_ARGS.size:]):
+        raise E2BIG()  # a newer struct whose fields this kernel does not know
+    args = list(CLONE_ARGS.unpack(raw[:CLONE_ARGS.size].ljust(CLONE_ARGS.size, b"\0")))
+    flags, exit_signal, stack, stack_size, set_tid, set_tid_size, cgroup = (
+        args[0], args[4], args[5], args[6], args[8], args[9], args[10])
+    if (set_tid_size > MAX_PID_NS_LEVEL or bool(set_tid) != bool(set_tid_size)
+            or exit_signal > 64
+            or flags & CLONE_INTO_CGROUP and (cgroup > 0x7FFFFFFF or size < CLONE_ARGS.size)):
+        raise EINVAL()
+    args[8] = struct.unpack(f"<{set_tid_size}i", t.mem.read(set_tid, 4 * set_tid_size))
+    if (flags & ~(0xFFFFFFFF | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP)
+            or flags & (process.CLONE_DETACHED | 0x7F)  # 0x80 is CLONE_NEWTIME
+            or flags & process.CLONE_SIGHAND and flags & CLONE_CLEAR_SIGHAND
+            or flags & (process.CLONE_THREAD | process.CLONE_PARENT) and exit_signal
+            or bool(stack) != bool(stack_size) or stack + stack_size > TASK_SIZE):
+        raise EINVAL()
+    del args[9]
+    return tuple(args)
+
+
+def _clone3_refused(t: Task, tids: tuple[int, ...], pidfd: int | None) -> None:
+    """What clone3 cannot do here fails where Linux's copy_process would fail it, after
+    RLIMIT_NPROC: set_tid in alloc_pid (EINVAL for a tid out of range or more levels than
+    the guest's one PID namespace, EPERM as without CAP_CHECKPOINT_RESTORE), then the
+    pidfd's EFAULT or EMFILE, then CLONE_INTO_CGROUP's fd, which no cgroup directory can be
+    (EBADF: the sandbox has none)."""
+    _check_nproc(t)
+    if tids:
+        if len(tids) > 1 or not 1 <= tids[0] < process.pid_max():
+            raise EINVAL()
+        raise EPERM()
+    if pidfd is not None:
+        _check_pidfd_slot(t, pidfd)
+    raise EBADF()
 
 
 def sys_fork(t: Task, a: Args) -> int:

@@ -1,18 +1,16 @@
 // The differences the syscall table documents for partial rows, checked so the report shows
 // them (each line below is marked xfail-line with the table's note; a fix shows up as a
 // failing mark to drop).
-// covers: openat, epoll_ctl, ppoll, pselect6, epoll_pwait, waitid, pipe2, clone
+// covers: openat, epoll_ctl, ppoll, pselect6, epoll_pwait, waitid, pipe2
 // area: partial rows
 // xfail-line: epoll_ctl(EPOLLET) -- partial: EPOLLET acts level-triggered
 // xfail-line: ppoll(sigmask -- partial: sigmask ends the wait, no handler
 // xfail-line: pselect6(sigmask -- partial: sigmask ends the wait, no handler
 // xfail-line: epoll_pwait(sigmask -- partial: sigmask ends the wait, no handler
-// xfail-line: clone(CLONE_PIDFD) -- partial: no CLONE_PIDFD
 // usage: gaps SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -87,20 +85,5 @@ int main(int argc, char **argv) {
 
     int np[2];
     OK("pipe2(O_NOTIFICATION_PIPE)", pipe2(np, O_NOTIFICATION_PIPE));
-
-    int pidfd = -1;
-    fflush(stdout);
-    errno = 0;
-    long c = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
-    if (c == 0)
-        _exit(0);
-    if (c < 0)
-        printf("clone(CLONE_PIDFD): -1 %s\n", probe_errname(errno));
-    else
-        printf("clone(CLONE_PIDFD): ok\n");
-    if (c > 0) {
-        YESNO("clone(CLONE_PIDFD) gave a pidfd", pidfd >= 0);
-        waitpid(c, NULL, 0);
-    }
     return 0;
 }
