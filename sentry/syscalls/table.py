@@ -241,7 +241,8 @@ TABLE: dict[int, Entry] = {
     424: S("pidfd_send_signal", "sys_pidfd:sys_pidfd_send_signal"),
     434: S("pidfd_open", "sys_pidfd:sys_pidfd_open"),
     435: P("clone3", "sys_process:sys_clone3",
-           "namespace flags get EPERM; set_tid EPERM; CLONE_INTO_CGROUP EBADF", TRACE),
+           "namespace flags get EPERM; set_tid EPERM; CLONE_INTO_CGROUP EBADF; "
+           "CLONE_CLEAR_SIGHAND leaves SIG_DFL signals their flags", TRACE),
     436: S("close_range", "sys_file:sys_close_range"),
     439: S("faccessat2", "sys_stat:sys_faccessat2"),
     441: P("epoll_pwait2", "sys_epoll:sys_epoll_pwait2", "sigmask ends the wait, no handler"),

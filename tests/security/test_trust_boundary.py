@@ -177,7 +177,8 @@ kill(4242, 0): ESRCH
 tgkill(1, 4242, 0): ESRCH
 clone(CLONE_NEWUSER): EPERM
 clone(CLONE_NEWNET): EPERM
-clone(CLONE_PIDFD): EINVAL
+clone(CLONE_PIDFD): ok
+clone(CLONE_PIDFD): a pidfd of the guest's at fd 3: yes
 seccomp(SET_MODE_FILTER): ENOSYS
 bpf: ENOSYS
 syscall -1: ENOSYS

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static long raw(long nr, long a, long b, long c, long d, long e, long f) {
@@ -59,7 +60,16 @@ int main(void) {
     show("tgkill(1, 4242, 0)", raw(SYS_tgkill, 1, 4242, 0, 0, 0, 0));
     show("clone(CLONE_NEWUSER)", raw(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0, 0));
     show("clone(CLONE_NEWNET)", raw(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0, 0));
-    show("clone(CLONE_PIDFD)", raw(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, (long)buf, 0, 0, 0));
+    fflush(stdout);
+    long child = raw(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, (long)buf, 0, 0, 0);
+    if (child == 0)
+        raw(SYS_exit_group, 0, 0, 0, 0, 0, 0);
+    show("clone(CLONE_PIDFD)", child);
+    int pidfd;
+    memcpy(&pidfd, buf, sizeof pidfd);
+    siginfo_t si;
+    printf("clone(CLONE_PIDFD): a pidfd of the guest's at fd %d: %s\n", pidfd,
+           waitid(P_PIDFD, pidfd, &si, WEXITED) == 0 ? "yes" : "no");
     show("seccomp(SET_MODE_FILTER)", raw(SYS_seccomp, 1, 0, 0, 0, 0, 0));
     show("bpf", raw(SYS_bpf, 0, 0, 0, 0, 0, 0));
     show("syscall -1", raw(-1, 0, 0, 0, 0, 0, 0));
