@@ -155,6 +155,10 @@ TABLE: dict[int, Entry] = {
     160: S("setrlimit", "sys_rlimit:sys_setrlimit"),
     161: S("chroot", "sys_file:sys_chroot"),
     162: S("sync", "sys_file:sys_sync"),
+    165: P("mount", "sys_mount:sys_mount",
+           "tmpfs, proc, sysfs, devpts, bind, remount, move; propagation types change "
+           "nothing; overlay ENODEV"),
+    166: P("umount2", "sys_mount:sys_umount2", "MNT_EXPIRE ignores use between its calls"),
     186: S("gettid", "sys_thread:sys_gettid"),
     188: S("setxattr", "sys_xattr:sys_setxattr"),
     189: S("lsetxattr", "sys_xattr:sys_lsetxattr"),

@@ -42,6 +42,7 @@ class Mount:
         self.parent = parent
         self.point = point
         self.id = next(_mount_ids)
+        self.expiring = False  # umount2(MNT_EXPIRE) marked it
 
     def __repr__(self) -> str:
         return f"Mount({self.id}, {self.fs.name})"

@@ -82,9 +82,11 @@ class FileSystem:
     def statfs(self) -> StatFs:
         return StatFs(type=self.magic, fsid=(os.minor(self.dev), os.major(self.dev)))
 
+    mount_source = ""  # the source mount(2) named, if any
+
     def source(self) -> str:
         """The source column of /proc/mounts."""
-        return self.name
+        return self.mount_source or self.name
 
 
 class Inode:

@@ -18,8 +18,8 @@ from sentry.abi.stat import (
     Stat, pack_stat,
 )
 from sentry.vfs.constants import (
-    AT_EMPTY_PATH, AT_FDCWD, MS_NODEV, MS_RDONLY, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL,
-    O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY,
+    AT_EMPTY_PATH, AT_FDCWD, MS_NODEV, MS_NOEXEC, MS_RDONLY, O_ACCMODE, O_CREAT, O_DIRECTORY,
+    O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY,
     RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, STATUS_KEEP,
 )
 from sentry.vfs import fsnotify
@@ -618,8 +618,10 @@ def access_at(t: Any, dirfd: int, path: bytes, mode: int, follow: bool, effectiv
     if not effective:
         creds = creds.for_real_ids()
     st = vd.dentry.inode.stat()
-    if mode & 2 and _read_only(vd) and st.mode & S_IFMT in (S_IFREG, S_IFDIR, S_IFLNK):
-        raise EROFS()
+    if mode & 1 and st.mode & S_IFMT == S_IFREG and vd.mount.flags & MS_NOEXEC:
+        raise EACCES()
     check_access(creds, st, (MAY_READ if mode & 4 else 0) | (MAY_WRITE if mode & 2 else 0)
                  | (MAY_EXEC if mode & 1 else 0))
+    if mode & 2 and _read_only(vd) and st.mode & S_IFMT in (S_IFREG, S_IFDIR, S_IFLNK):
+        raise EROFS()  # after the permission check, as Linux's do_faccessat
 

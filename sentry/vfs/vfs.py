@@ -42,14 +42,46 @@ class VFS:
 
     def mount(self, fs: FileSystem, root_inode: Inode, at: VirtualDentry, flags: int = 0) -> Mount:
         """Mounts `fs` (whose root is root_inode) over the directory `at`."""
-        key = (at.mount, at.dentry)
+        return self._attach(Mount(self, fs, Dentry(root_inode), flags, at.mount, at.dentry))
+
+    def bind(self, src: Mount, root: Dentry, at: VirtualDentry, flags: int) -> Mount:
+        """A bind mount: src's filesystem, with its dentry `root` (the very dentry, so both
+        places share one dentry cache) as the new mount's root, over `at`."""
+        return self._attach(Mount(self, src.fs, root, flags, at.mount, at.dentry))
+
+    def _attach(self, m: Mount) -> Mount:
+        key = (m.parent, m.point)
         if key in self.mounts:
             raise EBUSY()
-        m = Mount(self, fs, Dentry(root_inode), flags, at.mount, at.dentry)
         self.mounts[key] = m
         self.order.append(m)
         self.walks.clear()
         return m
+
+    def move(self, m: Mount, to: VirtualDentry) -> None:
+        """Moves mount m (with what is mounted below it) over `to`."""
+        key = (to.mount, to.dentry)
+        if key in self.mounts:
+            raise EBUSY()
+        del self.mounts[(m.parent, m.point)]
+        m.parent, m.point = to.mount, to.dentry
+        self.mounts[key] = m
+        self.walks.clear()
+
+    def umount(self, m: Mount) -> None:
+        """Takes m and every mount below it out of the tree (open files on them go on
+        working: a lazy unmount's detach)."""
+        gone = set()
+        for x in self.order:
+            up: Mount | None = x
+            while up is not None and up is not m:
+                up = up.parent
+            if up is m:
+                gone.add(x)
+        for x in gone:
+            del self.mounts[(x.parent, x.point)]
+        self.order = [x for x in self.order if x not in gone]
+        self.walks.clear()
 
     def covering(self, vd: VirtualDentry) -> VirtualDentry:
         """The top of the mount stack at vd (vd itself when nothing is mounted there)."""
