@@ -29,6 +29,7 @@ from sentry.vfs import ops
 from sentry.vfs.constants import AT_FDCWD, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY
 from sentry.vfs.dentry import Mount, VirtualDentry
 from sentry.vfs.fsimpl.devpts import DevptsFS
+from sentry.vfs.fsimpl.sysfs import build_sysfs
 from sentry.vfs.fsimpl.tmpfs import TmpfsFS, parse_inodes, parse_size
 
 PATH_MAX = 4096
@@ -151,7 +152,7 @@ def _new_mount(t: Task, at: VirtualDentry, kind: bytes | None, source: bytes | N
         root = fs.root
     else:
         fs = _shared_instance(vfs, name)
-        root = fs.root if name == "proc" else fs.root(0o555)
+        root = fs.root if name == "proc" else fs.top
     if not at.dentry.inode.is_dir():
         raise ENOTDIR()
     if flags & MS_RDONLY:
@@ -171,10 +172,7 @@ def _shared_instance(vfs: Any, name: str) -> Any:
         from sentry.vfs.fsimpl.proc import ProcFS
 
         return ProcFS()
-    fs = TmpfsFS()
-    fs.name = "sysfs"
-    fs.read_only = True
-    return fs
+    return build_sysfs()[0]
 
 
 def _bind(t: Task, at: VirtualDentry, source: bytes | None, recursive: bool) -> int:

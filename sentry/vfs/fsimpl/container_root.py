@@ -6,15 +6,15 @@ The rootfs is hostfs rooted at the bundle's rootfs (component-by-component walks
 symlink leads out), under a memory upper layer (writes do not reach the bundle); with
 root.readonly the root mount is read-only and writes fail with EROFS. Mounts map onto
 what the Sentry has:
-proc → our procfs; sysfs → an empty read-only sysfs; /dev (tmpfs or devtmpfs) → our
-devfs (with /dev/ptmx and the /dev/pts and /dev/shm directories); devpts → our devpts
-(mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode=, size= and nr_inodes= honoured:
-ENOSPC beyond them); bind/rbind of a host directory → hostfs (ro: read-only, EROFS; rw: a
-writable hostfs whose changes reach the host directory through the Sentry's held fds, as
-with runc and gVisor's gofer); bind of a host file → that file (ro or rw likewise);
-mqueue, cgroup and cgroup2 → an empty read-only directory. maskedPaths get an empty read-only
-tmpfs over directories (files are left visible: no file mounts yet); readonlyPaths are
-re-mounted read-only (a bind of the same tree).
+proc → our procfs; sysfs → our minimal read-only sysfs (fsimpl/sysfs.py); /dev (tmpfs or
+devtmpfs) → our devfs (with /dev/ptmx and the /dev/pts and /dev/shm directories);
+devpts → our devpts (mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode=, size= and
+nr_inodes= honoured: ENOSPC beyond them); bind/rbind of a host directory → hostfs (ro:
+read-only, EROFS; rw: a writable hostfs whose changes reach the host directory through the
+Sentry's held fds, as with runc and gVisor's gofer); bind of a host file → that file (ro
+or rw likewise); mqueue, cgroup and cgroup2 → an empty read-only directory. maskedPaths get
+an empty read-only tmpfs over directories (files are left visible: no file mounts yet);
+readonlyPaths are re-mounted read-only (a bind of the same tree).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from sentry.vfs.fsimpl.overlay import OverlayFS
 from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
 from sentry.vfs.fsimpl.rootfs import SandboxRoot
+from sentry.vfs.fsimpl.sysfs import build_sysfs
 from sentry.vfs.fsimpl.tmpfs import TmpfsFS, default_tmpfs_pages, parse_inodes, parse_size
 from sentry.vfs.resolve import Walker, lookup_child
 from sentry.vfs.vfs import VFS
@@ -118,9 +119,8 @@ def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
             raise EINVAL() from None  # a malformed size= or nr_inodes=: skipped, as the mount fails
         sr.mount(fs, fs.root(_mode(m.options)), dest, flags)
     elif kind == "sysfs":
-        fs = TmpfsFS()
-        fs.name = "sysfs"
-        sr.mount(fs, fs.root(0o555), dest, flags | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        fs, root = build_sysfs()
+        sr.mount(fs, root, dest, flags | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     elif kind == "devpts":
         _devpts(sr, m, dest, flags)
     elif kind in ("mqueue", "cgroup", "cgroup2", "shm"):

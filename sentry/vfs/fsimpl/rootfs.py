@@ -30,6 +30,7 @@ from sentry.vfs.fsimpl.host.stream import HostStreamFile
 from sentry.vfs.fsimpl.overlay import OverlayFS
 from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
+from sentry.vfs.fsimpl.sysfs import build_sysfs
 from sentry.vfs.fsimpl.tmpfs import TmpfsFS, TmpfsInode, default_tmpfs_pages
 from sentry.vfs.inode import FileSystem, Inode
 from sentry.vfs.resolve import Walker, lookup_child
@@ -132,9 +133,8 @@ def build_do_root(host_root: str = "/", upper_pages: int | None = None,
     pts = sr.mount(devpts, devpts.root, b"/dev/pts", MS_NOSUID | MS_NOEXEC)
     sr.devpts = devpts
     register_devpts(vfs, VirtualDentry(pts, pts.root))
-    sys_fs = TmpfsFS()
-    sys_fs.name = "sysfs"
-    sr.mount(sys_fs, sys_fs.root(0o555), b"/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    sys_fs, sys_root = build_sysfs()
+    sr.mount(sys_fs, sys_root, b"/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     return sr
 
 

@@ -27,6 +27,15 @@ def task_proc_file(host_pid: int, name: str) -> bytes:
         return b""
 
 
+def host_sys_file(path: str) -> bytes | None:
+    """The host's /sys/<path> (the fixed paths sysfs.py copies), None if it has none."""
+    try:
+        with open("/sys/" + path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def host_proc_stat() -> bytes:
     """The host's /proc/stat (CPU time counters of the machine the sandbox shares)."""
     try:
