@@ -66,12 +66,12 @@ async def _open_fifo(t: Task, f: PipeFile, cloexec: bool) -> int:
 
 
 def sys_open(t: Task, a: Args) -> Any:
-    """Implements open(2) (may block: FIFOs). Differences: O_TMPFILE is not supported yet."""
+    """Implements open(2) (may block: FIFOs)."""
     return _openat(t, AT_FDCWD, t.mem.read_path(a.ptr(0)), a.int(1), a.uint(2))
 
 
 def sys_openat(t: Task, a: Args) -> Any:
-    """Implements openat(2) (may block: FIFOs). Differences: O_TMPFILE is not supported yet."""
+    """Implements openat(2) (may block: FIFOs)."""
     return _openat(t, a.int(0), t.mem.read_path(a.ptr(1)), a.int(2), a.uint(3))
 
 

@@ -48,7 +48,7 @@ def P(name: str, handler: str, note: str, lane: str = NOTIFY) -> Entry:
 TABLE: dict[int, Entry] = {
     0: S("read", "sys_read_write:sys_read"),
     1: S("write", "sys_read_write:sys_write"),
-    2: P("open", "sys_file:sys_open", "O_TMPFILE not yet"),
+    2: S("open", "sys_file:sys_open"),
     3: S("close", "sys_file:sys_close"),
     4: S("stat", "sys_stat:sys_stat"),
     5: S("fstat", "sys_stat:sys_fstat"),
@@ -197,7 +197,7 @@ TABLE: dict[int, Entry] = {
     254: P("inotify_add_watch", "sys_inotify:sys_inotify_add_watch",
            "changes made in the sandbox only"),
     255: S("inotify_rm_watch", "sys_inotify:sys_inotify_rm_watch"),
-    257: P("openat", "sys_file:sys_openat", "O_TMPFILE not yet"),
+    257: S("openat", "sys_file:sys_openat"),
     258: S("mkdirat", "sys_file:sys_mkdirat"),
     259: S("mknodat", "sys_file:sys_mknodat"),
     260: S("fchownat", "sys_stat:sys_fchownat"),

@@ -96,6 +96,8 @@ class Inode:
     # Opens itself whatever its kind (a terminal, a magic link), not through the VFS's
     # device table.
     self_opening = False
+    # An O_TMPFILE file that linkat may still name (Linux's I_LINKABLE).
+    is_tmpfile = False
 
     # --- attributes -------------------------------------------------------------------
     def stat(self) -> Stat:

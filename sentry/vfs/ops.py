@@ -217,6 +217,8 @@ def _open_tmpfile(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> Fil
         raise ENOTDIR()
     check_dir_write(t, d)
     inode = d.dentry.inode.tmpfile(t, S_IFREG | mode & 0o7777 & ~t.fs.umask)
+    if flags & O_EXCL:
+        inode.is_tmpfile = False  # never to be linked
     dentry = Dentry(inode, b"#%d" % inode.stat().ino, d.dentry)
     dentry.dead = True  # /proc/<pid>/fd shows "/dir/#ino (deleted)", as Linux does
     return inode.open(t, VirtualDentry(d.mount, dentry), flags & STATUS_KEEP | O_LARGEFILE)
@@ -343,10 +345,12 @@ def link_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes
     check_hardlink(t.creds, old.dentry.inode.stat())
     if old.dentry.inode.is_dir():
         raise EPERM()
-    if old.dentry.dead and not getattr(old.dentry.inode, "is_tmpfile", False):
+    if old.dentry.dead and not old.dentry.inode.is_tmpfile:
         raise ENOENT()  # a deleted file cannot get a name back (O_TMPFILE ones can)
     check_dir_write(t, parent)
     _add(parent, name, parent.dentry.inode.link(t, name, old.dentry.inode))
+    if old.dentry.inode.is_tmpfile:
+        old.dentry.inode.is_tmpfile = False  # linkable once, as Linux's I_LINKABLE
     if fsnotify.active:
         fsnotify.linked(parent, name, old.dentry.inode)
 

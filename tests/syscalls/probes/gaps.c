@@ -1,7 +1,7 @@
 // The differences the syscall table documents for partial rows, checked so the report shows
 // them (each line below is marked xfail-line with the table's note; a fix shows up as a
 // failing mark to drop).
-// covers: openat, epoll_ctl, ppoll, pselect6, epoll_pwait, waitid, pipe2
+// covers: epoll_ctl, ppoll, pselect6, epoll_pwait, waitid, pipe2
 // area: partial rows
 // xfail-line: epoll_ctl(EPOLLET) -- partial: EPOLLET acts level-triggered
 // xfail-line: ppoll(sigmask -- partial: sigmask ends the wait, no handler
@@ -29,11 +29,6 @@ int main(int argc, char **argv) {
     if (argc < 2)
         return 2;
     SHOW("mkdir(scratch)", mkdir(argv[1], 0755));
-    int fd;
-    OK("openat(O_TMPFILE) (the table says: not yet)", fd = open(argv[1], O_TMPFILE | O_RDWR, 0600));
-    if (fd >= 0)
-        close(fd);
-
     int p[2];
     pipe(p);
     int ep = epoll_create1(0);
