@@ -11,7 +11,8 @@ import weakref
 from time import monotonic as clock
 from typing import Any
 
-from sentry.abi.errno import EAGAIN, EBADF, EFAULT, EINVAL, EISDIR, EPIPE, SysError
+from sentry.abi.errno import (EAGAIN, EBADF, EFAULT, EINVAL, EISDIR, EOPNOTSUPP, EPIPE,
+                              SysError)
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG
 from sentry.kernel import siginfo
 from sentry.kernel.args import Args
@@ -21,6 +22,7 @@ from sentry.kernel.waiter import POLLIN, POLLOUT
 from sentry.vfs import fsnotify
 from sentry.vfs.constants import O_APPEND, SEEK_HOLE
 from sentry.vfs.file import DIRECT_READ_MAX, FileDescription, SeekableFile
+from sentry.vfs.fsimpl.pipe import PipeFile
 
 MAX_RW_COUNT = 0x7FFFF000  # Linux clamps every read/write to this
 SIGPIPE = 13
@@ -279,7 +281,10 @@ async def sys_write(t: Task, a: Args) -> int:
 async def sys_readv(t: Task, a: Args) -> int:
     """Implements readv(2)."""
     f = t.fds.get(a.int(0))
-    iovs = _iovecs(t, a.ptr(1), a.int(2))
+    return await _readv(t, f, _iovecs(t, a.ptr(1), a.int(2)))
+
+
+async def _readv(t: Task, f: FileDescription, iovs: list[tuple[int, int]]) -> int:
     if f.tty_job is not None:
         f.tty_job.check_read(t)
     if f.task_read:
@@ -346,6 +351,74 @@ def sys_pwritev(t: Task, a: Args) -> int:
     if not f.writable:
         raise EBADF()
     return _modified(f, f.pwrite(_copy_in(t, _iovecs(t, a.ptr(1), a.int(2))), off))
+
+
+RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT = 0x1, 0x2, 0x4, 0x8
+RWF_APPEND, RWF_NOAPPEND, RWF_ATOMIC, RWF_DONTCACHE = 0x10, 0x20, 0x40, 0x80
+_RWF_KNOWN = 0xFF  # through RWF_DONTCACHE (Linux 6.14)
+
+
+def _rw_flags(f: FileDescription, flags: int) -> None:
+    """preadv2/pwritev2's flags, checked as Linux's kiocb_set_rw_flags: RWF_NOWAIT needs a
+    file that can answer without waiting (regular files and pipes here); the sync flags
+    and RWF_HIPRI change nothing (the Sentry's writes are done when they return)."""
+    if flags & ~_RWF_KNOWN:
+        raise EOPNOTSUPP()
+    if flags & RWF_APPEND and flags & RWF_NOAPPEND:
+        raise EINVAL()
+    if flags & RWF_NOWAIT and not isinstance(f, (SeekableFile, PipeFile)):
+        raise EOPNOTSUPP()
+    if flags & (RWF_ATOMIC | RWF_DONTCACHE):
+        raise EOPNOTSUPP()  # no O_DIRECT atomic writes; no uncached I/O (as tmpfs)
+
+
+async def sys_preadv2(t: Task, a: Args) -> int:
+    """Implements preadv2(2): preadv, or readv at the file position for offset -1.
+    Differences: RWF_NOWAIT is EOPNOTSUPP on sockets and terminals; RWF_ATOMIC and
+    RWF_DONTCACHE are EOPNOTSUPP."""
+    fd, off, flags = a.int(0), a.long(3), a.int(5)
+    if off < -1:
+        raise EINVAL()
+    f = t.fds.get(fd)
+    iovs = _iovecs(t, a.ptr(1), a.int(2))
+    if not _total(iovs):
+        return 0  # before the flags, as Linux
+    _rw_flags(f, flags)
+    if off != -1:
+        return _accessed(f, _copy_out(t, f, iovs, f.pread(_total(iovs), off),
+                                      positional=True))
+    if flags & RWF_NOWAIT:
+        return _accessed(f, _copy_out(t, f, iovs, f.read(_total(iovs))))
+    return await _readv(t, f, iovs)
+
+
+async def sys_pwritev2(t: Task, a: Args) -> int:
+    """Implements pwritev2(2): pwritev, or writev at the file position for offset -1;
+    RWF_APPEND writes at the end (moving the position only for offset -1), RWF_NOAPPEND
+    at the offset even with O_APPEND. Differences: as preadv2."""
+    fd, off, flags = a.int(0), a.long(3), a.int(5)
+    if off < -1:
+        raise EINVAL()
+    f = t.fds.get(fd)
+    if not f.writable:
+        raise EBADF()
+    iovs = _iovecs(t, a.ptr(1), a.int(2))
+    if not _total(iovs):
+        return 0
+    _rw_flags(f, flags)
+    data = _copy_in(t, iovs)
+    if flags & (RWF_APPEND | RWF_NOAPPEND) and isinstance(f, SeekableFile):
+        f._check_write()
+        at = f.size() if flags & RWF_APPEND else f.offset if off == -1 else off
+        n = f.pwrite_at(data, at)
+        if off == -1:
+            f.offset = at + n
+        return _modified(f, n)
+    if off != -1:
+        return _modified(f, f.pwrite(data, off))
+    if flags & RWF_NOWAIT:
+        return _modified(f, f.write(data))
+    return _modified(f, await _write(t, f, data))
 
 
 def sys_lseek(t: Task, a: Args) -> int:
