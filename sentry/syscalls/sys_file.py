@@ -4,25 +4,27 @@
 from __future__ import annotations
 
 import os
+import struct
 from typing import Any
 
 from sentry.abi.errno import (
-    EBADF, EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE, SysError,
+    E2BIG, EAGAIN, EBADF, EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE, SysError,
 )
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 from sentry.vfs import ops
 from sentry.vfs.constants import (
     AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
-    F_GETFL, F_GETOWN, F_SETFD, F_SETFL, F_SETOWN, FD_CLOEXEC, O_CLOEXEC, O_CREAT, O_TRUNC,
-    O_WRONLY, SETFL_MASK,
+    F_GETFL, F_GETOWN, F_SETFD, F_SETFL, F_SETOWN, FD_CLOEXEC, O_ACCMODE, O_CLOEXEC, O_CREAT,
+    O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, SETFL_MASK,
 )
 from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.file import FileDescription
 from sentry.vfs.fsimpl.pipe import PipeFile, wait_partner
 from sentry.vfs.locks import fcntl_lock, flock, is_lock_cmd, release_posix
 from sentry.vfs.perm import MAY_EXEC, check_access
-from sentry.vfs.resolve import path_of
+from sentry.vfs.resolve import (RESOLVE_ALL, RESOLVE_BENEATH, RESOLVE_CACHED,
+                                 RESOLVE_IN_ROOT, path_of)
 from sentry.kernel.creds import CAP_DAC_READ_SEARCH, CAP_SYS_CHROOT, capable
 
 CLOSE_RANGE_UNSHARE = 2
@@ -51,10 +53,10 @@ def _install(t: Task, f: FileDescription, cloexec: bool) -> int:
         raise
 
 
-def _openat(t: Task, dirfd: int, path: bytes, flags: int, mode: int) -> Any:
+def _openat(t: Task, dirfd: int, path: bytes, flags: int, mode: int, resolve: int = 0) -> Any:
     """The fd, or, for a FIFO open that must wait for its other end, a coroutine that the
     kernel runs as it runs an async handler's (so the common path stays a plain call)."""
-    f = ops.open_at(t, dirfd, path, flags, mode)
+    f = ops.open_at(t, dirfd, path, flags, mode, resolve)
     if f.__class__ is PipeFile and f.partner_wait is not None:
         return _open_fifo(t, f, bool(flags & O_CLOEXEC))
     return _install(t, f, bool(flags & O_CLOEXEC))
@@ -73,6 +75,45 @@ def sys_open(t: Task, a: Args) -> Any:
 def sys_openat(t: Task, a: Args) -> Any:
     """Implements openat(2) (may block: FIFOs)."""
     return _openat(t, a.int(0), t.mem.read_path(a.ptr(1)), a.int(2), a.uint(3))
+
+
+OPEN_HOW = struct.Struct("<QQQ")  # struct open_how: flags, mode, resolve
+_TMPFILE_BIT = 0o20000000  # __O_TMPFILE (O_TMPFILE also holds O_DIRECTORY)
+# Linux's VALID_OPEN_FLAGS on x86-64.
+VALID_OPEN_FLAGS = (0o3 | 0o100 | 0o200 | 0o400 | 0o1000 | 0o2000 | 0o4000 | 0o4000000
+                    | 0o10000 | 0o20000 | 0o40000 | 0o100000 | 0o200000 | 0o400000
+                    | 0o1000000 | 0o2000000 | 0o10000000 | _TMPFILE_BIT)
+_O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC
+
+
+def sys_openat2(t: Task, a: Args) -> Any:
+    """Implements openat2(2): struct open_how checked as Linux's build_open_flags (every
+    unknown bit is EINVAL, unlike openat), then the walk under its RESOLVE_* flags
+    (sentry.vfs.resolve.ScopedWalker)."""
+    size = a.ulong(3)
+    if size < OPEN_HOW.size:
+        raise EINVAL()
+    if size > 4096:
+        raise E2BIG()
+    raw = t.mem.read(a.ptr(2), size)
+    if raw[OPEN_HOW.size:].count(0) != size - OPEN_HOW.size:
+        raise E2BIG()
+    flags, mode, resolve = OPEN_HOW.unpack_from(raw)
+    f = flags & ~O_CLOEXEC
+    if f & ~VALID_OPEN_FLAGS or resolve & ~RESOLVE_ALL \
+            or resolve & RESOLVE_BENEATH and resolve & RESOLVE_IN_ROOT:
+        raise EINVAL()
+    if mode & ~0o7777 if f & (O_CREAT | _TMPFILE_BIT) else mode:
+        raise EINVAL()
+    if f & (O_DIRECTORY | O_CREAT) == O_DIRECTORY | O_CREAT:
+        raise EINVAL()
+    if f & _TMPFILE_BIT and (not f & O_DIRECTORY or f & O_ACCMODE == O_RDONLY):
+        raise EINVAL()
+    if f & O_PATH and f & ~_O_PATH_FLAGS:
+        raise EINVAL()
+    if resolve & RESOLVE_CACHED and f & (O_TRUNC | O_CREAT | _TMPFILE_BIT):
+        raise EAGAIN()  # the walk is always "cached" here; these need more than a walk
+    return _openat(t, a.int(0), t.mem.read_path(a.ptr(1)), flags, mode, resolve)
 
 
 def sys_creat(t: Task, a: Args) -> Any:

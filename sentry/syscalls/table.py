@@ -252,6 +252,7 @@ TABLE: dict[int, Entry] = {
            "namespace flags get EPERM; set_tid EPERM; CLONE_INTO_CGROUP EBADF; "
            "CLONE_CLEAR_SIGHAND leaves SIG_DFL signals their flags", TRACE),
     436: S("close_range", "sys_file:sys_close_range"),
+    437: S("openat2", "sys_file:sys_openat2"),
     439: S("faccessat2", "sys_stat:sys_faccessat2"),
     441: P("epoll_pwait2", "sys_epoll:sys_epoll_pwait2", "sigmask ends the wait, no handler"),
     452: S("fchmodat2", "sys_stat:sys_fchmodat2"),

@@ -32,7 +32,7 @@ from sentry.kernel.creds import (
 from sentry.vfs.perm import (
     MAY_EXEC, MAY_READ, MAY_WRITE, check_access, check_hardlink, check_sticky, is_owner,
 )
-from sentry.vfs.resolve import Walker, lookup_child
+from sentry.vfs.resolve import ScopedWalker, Walker, lookup_child
 
 UTIME_NOW = (1 << 30) - 1
 UTIME_OMIT = (1 << 30) - 2
@@ -53,9 +53,13 @@ def start_of(t: Any, dirfd: int, path: bytes) -> VirtualDentry:
     return f.vd
 
 
-def walker(t: Any, dirfd: int, path: bytes) -> Walker:
+def walker(t: Any, dirfd: int, path: bytes, resolve: int = 0) -> Walker:
+    """A walk of `path` from dirfd; with openat2's RESOLVE_* flags a ScopedWalker, which
+    starts at dirfd's directory even for an absolute path (RESOLVE_IN_ROOT's root)."""
     if not path:
         raise ENOENT()
+    if resolve:
+        return ScopedWalker(t, t.fs.root, start_of(t, dirfd, b"."), path, resolve)
     return Walker(t, t.fs.root, start_of(t, dirfd, path), path)
 
 
@@ -166,17 +170,22 @@ def _is_mountpoint(vd: VirtualDentry) -> bool:
 
 
 # --- open ---------------------------------------------------------------------------
-def open_at(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescription:
-    """The core of openat(2) (see sentry.syscalls.sys_file.open_file)."""
+def open_at(t: Any, dirfd: int, path: bytes, flags: int, mode: int,
+            resolve: int = 0) -> FileDescription:
+    """The core of openat(2) and openat2(2), whose RESOLVE_* flags are `resolve` (see
+    sentry.syscalls.sys_file.open_file)."""
     if flags & O_TMPFILE == O_TMPFILE:
-        return _open_tmpfile(t, dirfd, path, flags, mode)
+        return _open_tmpfile(t, dirfd, path, flags, mode, resolve)
     created = False
     if not flags & O_CREAT or flags & O_PATH:
         if not path:
             raise ENOENT()
-        vd = resolve_path(t, dirfd, path, not flags & O_NOFOLLOW)
+        if resolve:
+            vd = walker(t, dirfd, path, resolve).resolve(not flags & O_NOFOLLOW)
+        else:
+            vd = resolve_path(t, dirfd, path, not flags & O_NOFOLLOW)
     else:
-        w = walker(t, dirfd, path)
+        w = walker(t, dirfd, path, resolve)
         if flags & O_DIRECTORY:
             raise EINVAL()
         while True:
@@ -208,11 +217,12 @@ def open_at(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescr
     return f
 
 
-def _open_tmpfile(t: Any, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescription:
+def _open_tmpfile(t: Any, dirfd: int, path: bytes, flags: int, mode: int,
+                  resolve: int = 0) -> FileDescription:
     """O_TMPFILE: an unlinked file in the directory `path`; linkat(AT_EMPTY_PATH) names it."""
     if flags & O_ACCMODE == O_RDONLY or flags & O_CREAT:
         raise EINVAL()
-    d = walker(t, dirfd, path).resolve(follow=not flags & O_NOFOLLOW)
+    d = walker(t, dirfd, path, resolve).resolve(follow=not flags & O_NOFOLLOW)
     if not d.dentry.inode.is_dir():
         raise ENOTDIR()
     check_dir_write(t, d)

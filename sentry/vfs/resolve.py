@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from sentry.abi.errno import ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR
+from sentry.abi.errno import ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EXDEV
 from sentry.vfs.constants import MAXSYMLINKS, NAME_MAX
 from sentry.vfs.dentry import Dentry, VirtualDentry
 from sentry.vfs.perm import MAY_EXEC, check_access
@@ -136,6 +136,73 @@ class Walker:
     def consume_last(self) -> None:
         """Drops the final component returned by parent() (before queuing a link target)."""
         self.parts.popleft()
+
+
+RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS = 0x01, 0x02, 0x04
+RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_CACHED = 0x08, 0x10, 0x20
+RESOLVE_ALL = 0x3F
+_SCOPED = RESOLVE_BENEATH | RESOLVE_IN_ROOT
+
+
+class ScopedWalker(Walker):
+    """openat2's walk: a Walker under RESOLVE_* rules (Linux's LOOKUP_BENEATH, IN_ROOT,
+    NO_XDEV, NO_SYMLINKS, NO_MAGICLINKS). BENEATH and IN_ROOT make the starting directory
+    the walk's root: an escape is EXDEV under BENEATH, stays at that root under IN_ROOT
+    (absolute paths and symlinks start there); magic links are EXDEV in both. NO_XDEV:
+    crossing a mount is EXDEV; NO_SYMLINKS and NO_MAGICLINKS: following one is ELOOP."""
+
+    def __init__(self, t: Any, root: VirtualDentry, start: VirtualDentry, path: bytes,
+                 resolve: int) -> None:
+        if resolve & RESOLVE_BENEATH and path.startswith(b"/"):
+            raise EXDEV()
+        if resolve & _SCOPED:
+            root = start
+        super().__init__(t, root, start, path)
+        self.flags = resolve
+        self.pure = False
+
+    def _dotdot(self) -> None:
+        if self.flags & RESOLVE_BENEATH and self.cur == self.root:
+            raise EXDEV()
+        before = self.cur.mount
+        super()._dotdot()
+        if self.flags & RESOLVE_NO_XDEV and self.cur.mount is not before:
+            raise EXDEV()
+
+    def step(self, name: bytes, follow: bool) -> bool:
+        before = self.cur.mount
+        moved = super().step(name, follow)
+        if self.flags & RESOLVE_NO_XDEV and self.cur.mount is not before:
+            raise EXDEV()
+        return moved
+
+    def follow(self, link: VirtualDentry) -> None:
+        if self.flags & RESOLVE_NO_SYMLINKS:
+            raise ELOOP()
+        self.nlinks += 1
+        if self.nlinks > MAXSYMLINKS:
+            raise ELOOP()
+        magic = link.dentry.inode.follow_link(self.t)
+        if magic is not None:
+            if self.flags & RESOLVE_NO_MAGICLINKS:
+                raise ELOOP()
+            if self.flags & _SCOPED or (self.flags & RESOLVE_NO_XDEV
+                                        and magic.mount is not self.cur.mount):
+                raise EXDEV()
+            self.cur = magic
+            return
+        target = link.dentry.inode.readlink(self.t)
+        if not target:
+            raise ENOENT()
+        if target.startswith(b"/"):
+            if self.flags & RESOLVE_BENEATH:
+                raise EXDEV()
+            if self.flags & RESOLVE_NO_XDEV and self.root.mount is not self.cur.mount:
+                raise EXDEV()
+            self.cur = self.root
+        if target.endswith(b"/") and not self.parts:
+            self.must_dir = True
+        self.parts.extendleft(reversed([p for p in target.split(b"/") if p]))
 
 
 def path_of(root: VirtualDentry, vd: VirtualDentry) -> bytes:
