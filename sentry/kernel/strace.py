@@ -413,7 +413,6 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "tgkill": ("int", "int", "signal"),
     "waitid": ("int", "int", "ptr", "waitflags", "ptr"),
     "openat": ("dirfd", "path", "oflags", "mode?"),
-    "openat2": ("dirfd", "path", "ptr", "size"),
     "mkdirat": ("dirfd", "path", "mode"),
     "fchownat": ("dirfd", "path", "int", "int", "atflags"),
     "newfstatat": ("dirfd", "path", "ptr", "atflags"),

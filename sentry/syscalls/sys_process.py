@@ -185,6 +185,42 @@ def _clone3_refused(t: Task, tids: tuple[int, ...], pidfd: int | None) -> None:
     raise EBADF()
 
 
+_UNSHARE_FLAGS = (process.CLONE_THREAD | process.CLONE_FS | process.CLONE_SIGHAND
+                  | process.CLONE_VM | process.CLONE_FILES | process.CLONE_SYSVSEM
+                  | process.NAMESPACE_FLAGS | process.CLONE_NEWTIME)
+
+
+def sys_unshare(t: Task, a: Args) -> int:
+    """Implements unshare(2): a private fd table (CLONE_FILES) or fs context (CLONE_FS);
+    CLONE_THREAD, CLONE_SIGHAND and CLONE_VM only when there is nothing to unshare, as
+    Linux. Differences: every namespace flag gets EPERM, CLONE_NEWUSER too (Linux lets an
+    unprivileged user make a user namespace); CLONE_SYSVSEM has no undo list to leave."""
+    flags = a.ulong(0)
+    if flags & process.CLONE_NEWUSER:
+        flags |= process.CLONE_THREAD | process.CLONE_FS
+    if flags & process.CLONE_VM:
+        flags |= process.CLONE_SIGHAND
+    if flags & process.CLONE_SIGHAND:
+        flags |= process.CLONE_THREAD
+    if flags & process.CLONE_NEWNS:
+        flags |= process.CLONE_FS
+    if flags & ~_UNSHARE_FLAGS:
+        raise EINVAL()
+    shared = process.CLONE_THREAD | process.CLONE_SIGHAND | process.CLONE_VM
+    if flags & shared and len(t.tg.tasks) > 1:
+        raise EINVAL()
+    if flags & (process.CLONE_SIGHAND | process.CLONE_VM) and any(
+            x.tg.mm is t.tg.mm and x.tg is not t.tg for x in t.kernel.tasks.values()):
+        raise EINVAL()  # a CLONE_VM process shares the address space (and its handlers)
+    if flags & (process.NAMESPACE_FLAGS | process.CLONE_NEWTIME):
+        raise EPERM()
+    if flags & process.CLONE_FS:
+        t.fs = t.fs.copy()
+    if flags & process.CLONE_FILES:
+        t.fds = t.fds.fork()
+    return 0
+
+
 def sys_fork(t: Task, a: Args) -> int:
     """Implements fork(2)."""
     return _run_clone(t, SIGCHLD)

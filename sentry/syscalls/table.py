@@ -212,6 +212,8 @@ TABLE: dict[int, Entry] = {
     269: S("faccessat", "sys_stat:sys_faccessat"),
     270: P("pselect6", "sys_poll:sys_pselect6", "sigmask ends the wait, no handler"),
     271: P("ppoll", "sys_poll:sys_ppoll", "sigmask ends the wait, no handler"),
+    272: P("unshare", "sys_process:sys_unshare",
+           "namespace flags get EPERM, CLONE_NEWUSER too"),
     275: S("splice", "sys_splice:sys_splice"),
     276: S("tee", "sys_splice:sys_tee"),
     278: S("vmsplice", "sys_splice:sys_vmsplice"),
