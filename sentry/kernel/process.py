@@ -173,6 +173,7 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         k.thread_groups[vtid] = tg
     t = Task(k, host_tid, vtid, tg, Memory(AddressSpace(host_tid)), fds, fs, parent.creds.copy())
     t.comm = parent.comm
+    t.sched = parent.sched.fork()
     t.ctx = Context(host_tid)
     tg.tasks.append(t)
     k.tasks[host_tid] = t

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sentry.abi.errno import EAGAIN
 from sentry.kernel.creds import Credentials
 from sentry.kernel.memory import Memory
+from sentry.kernel.sched import SchedAttrs
 
 if TYPE_CHECKING:
     from sentry.kernel.fd_table import FdTable
@@ -47,6 +48,7 @@ class Task:
         self.ctx: Any = None  # the platform's per-task state (registers, stop kind)
         self.exit_status: int | None = None
         self.comm = b""  # the task's name (PR_SET_NAME, /proc/<pid>/comm)
+        self.sched = SchedAttrs()  # nice value and policy (sentry/kernel/sched.py)
         self.prctl: dict[str, int] = {}  # prctl knobs of the guest's view
         # Set by a handler whose effect must happen only if its answer reaches the task.
         self.commit: Callable[[], None] | None = None

@@ -45,6 +45,8 @@ SENTRY_CALLS: dict[str, tuple[str, ...]] = {
         "kcmp",  # is a task's donation slot holding this fd already (Platform.donate)
         "rt_sigqueueinfo", "rt_tgsigqueueinfo",  # a guest's sigqueue, sent to its task
         "sched_setaffinity",  # a guest sched_setaffinity, applied to its task's thread
+        "setpriority",  # a guest's positive nice value, applied to its task's thread
+        "sched_rr_get_interval",  # the host's time slice of a task's thread
         "ioctl",  # SECCOMP_IOCTL_NOTIF_* on the listener; tty requests forwarded to stdio
     ),
     "the event loop": (

@@ -1,11 +1,17 @@
-"""Scheduling calls that name a task: the Sentry translates the guest tid to the host's."""
+"""Scheduling calls that name a task: affinity (the host applies it to the task's thread),
+nice values and policies (the guest's view, sentry/kernel/sched.py)."""
 
 from __future__ import annotations
 
-from sentry.abi.errno import BY_NUMBER, EFAULT, EINVAL, EPERM
+import struct
+
+from sentry.abi.errno import BY_NUMBER, EACCES, EFAULT, EINVAL, EPERM, ESRCH, SysError
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_NICE, capable
-from sentry.kernel.process import task_or_caller
+from sentry.kernel.process import task_by_vtid, task_or_caller
+from sentry.kernel.sched import (MAX_RT_PRIO, RT_POLICIES, SCHED_DEADLINE, SCHED_FIFO,
+                                 SCHED_IDLE, SCHED_RESET_ON_FORK, SCHED_RR, VALID_POLICIES,
+                                 host_nice, host_slice_ns)
 from sentry.kernel.task import Task
 from sentry.platform.native import ffi, lib
 
@@ -43,4 +49,168 @@ def sys_sched_setaffinity(t: Task, a: Args) -> int:
     r = lib.st_affinity(target.host_tid, 1, n, data)
     if r < 0:
         raise BY_NUMBER[-r]()
+    return 0
+
+
+# --- nice values and policies (sentry/kernel/sched.py) ------------------------------------
+PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
+RLIMIT_NICE, RLIMIT_RTPRIO = 13, 14
+RR_INTERVAL_NS = 100_000_000  # Linux's RR_TIMESLICE: 100 ms whatever HZ
+
+
+def _prio_targets(t: Task, which: int, who: int) -> list[Task]:
+    """The threads getpriority/setpriority name (EINVAL for an unknown `which`)."""
+    tasks = t.kernel.tasks.values()
+    if which == PRIO_PROCESS:
+        if who == 0:
+            return [t]
+        target = task_by_vtid(t.kernel, who)
+        return [target] if target is not None else []
+    if which == PRIO_PGRP:
+        pgid = who or t.tg.pgid
+        return [x for x in tasks if x.tg.pgid == pgid]
+    if which == PRIO_USER:
+        uid = who or t.creds.uid
+        return [x for x in tasks if x.creds.uid == uid]
+    raise EINVAL()
+
+
+def sys_getpriority(t: Task, a: Args) -> int:
+    """Implements getpriority(2): 20 - the lowest nice value of the threads named (the
+    raw call's value; libc turns it into the nice value)."""
+    targets = _prio_targets(t, a.int(0), a.int(1))
+    if not targets:
+        raise ESRCH()
+    return max(20 - x.sched.nice for x in targets)
+
+
+def _can_nice(t: Task, target: Task, nice: int) -> bool:
+    """Linux's can_nice: the target's RLIMIT_NICE allows it, or the caller has
+    CAP_SYS_NICE."""
+    return 20 - nice <= target.tg.rlimits[RLIMIT_NICE][0] or capable(t.creds, CAP_SYS_NICE)
+
+
+def _same_owner(t: Task, target: Task) -> bool:
+    c, tc = t.creds, target.creds
+    return c.euid in (tc.uid, tc.euid) or capable(c, CAP_SYS_NICE)
+
+
+def sys_setpriority(t: Task, a: Args) -> int:
+    """Implements setpriority(2), with set_one_prio's checks on each thread named (EPERM
+    for another user's, EACCES for a lower value than RLIMIT_NICE allows)."""
+    nice = min(max(a.int(2), -20), 19)
+    targets = _prio_targets(t, a.int(0), a.int(1))
+    error: type[SysError] | None = ESRCH
+    for x in targets:
+        if not _same_owner(t, x):
+            error = EPERM
+        elif nice < x.sched.nice and not _can_nice(t, x, nice):
+            error = EACCES
+        else:
+            error = None if error is ESRCH else error
+            x.sched.nice = nice
+            host_nice(x.host_tid, nice)
+    if error is not None:
+        raise error()
+    return 0
+
+
+def _sched_target(t: Task, pid: int) -> Task:
+    if pid < 0:
+        raise EINVAL()
+    return task_or_caller(t, pid)
+
+
+def sys_sched_getscheduler(t: Task, a: Args) -> int:
+    """Implements sched_getscheduler(2)."""
+    s = _sched_target(t, a.int(0)).sched
+    return s.policy | (SCHED_RESET_ON_FORK if s.reset_on_fork else 0)
+
+
+def sys_sched_getparam(t: Task, a: Args) -> int:
+    """Implements sched_getparam(2)."""
+    pid, param = a.int(0), a.ptr(1)
+    if not param:
+        raise EINVAL()
+    target = _sched_target(t, pid)
+    t.mem.write(param, struct.pack("<i", target.sched.rt_priority))
+    return 0
+
+
+def _read_param(t: Task, pid: int, param: int) -> tuple[Task, int]:
+    if not param or pid < 0:
+        raise EINVAL()
+    priority = struct.unpack("<i", t.mem.read(param, 4))[0]
+    return task_or_caller(t, pid), priority
+
+
+def sys_sched_setscheduler(t: Task, a: Args) -> int:
+    """Implements sched_setscheduler(2): the guest's view only (sentry/kernel/sched.py)."""
+    policy = a.int(1)
+    if policy < 0:
+        raise EINVAL()
+    target, priority = _read_param(t, a.int(0), a.ptr(2))
+    reset = bool(policy & SCHED_RESET_ON_FORK)
+    return _set_policy(t, target, policy & ~SCHED_RESET_ON_FORK, priority, reset)
+
+
+def sys_sched_setparam(t: Task, a: Args) -> int:
+    """Implements sched_setparam(2): sched_setscheduler keeping the policy."""
+    target, priority = _read_param(t, a.int(0), a.ptr(1))
+    s = target.sched
+    return _set_policy(t, target, s.policy, priority, s.reset_on_fork)
+
+
+def _set_policy(t: Task, x: Task, policy: int, priority: int, reset: bool) -> int:
+    """__sched_setscheduler's checks, in its order, for a caller that may lack
+    CAP_SYS_NICE (user_check_sched_setscheduler)."""
+    if policy not in VALID_POLICIES or priority < 0 or priority > MAX_RT_PRIO - 1:
+        raise EINVAL()
+    rt = policy in RT_POLICIES
+    if policy == SCHED_DEADLINE or rt != (priority != 0):
+        raise EINVAL()  # (DEADLINE's parameters come only with sched_setattr)
+    s = x.sched
+    rtprio = x.tg.rlimits[RLIMIT_RTPRIO][0]
+    if not capable(t.creds, CAP_SYS_NICE) and (
+            rt and policy != s.policy and not rtprio
+            or rt and priority > s.rt_priority and priority > rtprio
+            or s.policy == SCHED_IDLE and policy != SCHED_IDLE
+            and 20 - s.nice > x.tg.rlimits[RLIMIT_NICE][0]
+            or not _same_owner(t, x)
+            or s.reset_on_fork and not reset):
+        raise EPERM()
+    s.policy, s.rt_priority, s.reset_on_fork = policy, priority, reset
+    return 0
+
+
+def sys_sched_get_priority_max(t: Task, a: Args) -> int:
+    """Implements sched_get_priority_max(2)."""
+    policy = a.int(0)
+    if policy not in VALID_POLICIES:
+        raise EINVAL()
+    return MAX_RT_PRIO - 1 if policy in RT_POLICIES else 0
+
+
+def sys_sched_get_priority_min(t: Task, a: Args) -> int:
+    """Implements sched_get_priority_min(2)."""
+    policy = a.int(0)
+    if policy not in VALID_POLICIES:
+        raise EINVAL()
+    return 1 if policy in RT_POLICIES else 0
+
+
+def sys_sched_rr_get_interval(t: Task, a: Args) -> int:
+    """Implements sched_rr_get_interval(2): 0 for SCHED_FIFO, Linux's 100 ms for SCHED_RR,
+    and for the others what the host's scheduler says of the task's thread (it runs it
+    under CFS)."""
+    target = _sched_target(t, a.int(0))
+    if target.sched.policy == SCHED_FIFO:
+        ns = 0
+    elif target.sched.policy == SCHED_RR:
+        ns = RR_INTERVAL_NS
+    else:
+        ns = host_slice_ns(target.host_tid)
+        if ns is None:
+            raise ESRCH()  # gone meanwhile
+    t.mem.write(a.ptr(1), struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
     return 0

@@ -96,9 +96,13 @@ def stat(t: Any, tg: Any) -> bytes:
     st, _ = _state(t, tg)
     pgid = getattr(tg, "pgid", tg.vpid)
     sid = getattr(tg, "sid", tg.vpid)
+    sched = getattr(tasks[0], "sched", None)
+    nice = sched.nice if sched is not None else 0
+    rt = sched.rt_priority if sched is not None else 0
+    prio = -1 - rt if rt else 20 + nice  # proc(5)'s priority: negated RT priority - 1
     # Fields 1-52 of proc(5); counters the Sentry does not keep are 0.
     fields = [tg.vpid, f"({comm(tg).decode(errors='replace')})", st, tg.ppid, pgid, sid,
-              0, -1, 0x400000, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, len(tasks), 0, 0, 0, 0,
+              0, -1, 0x400000, 0, 0, 0, 0, 0, 0, 0, 0, prio, nice, len(tasks), 0, 0, 0, 0,
               (1 << 64) - 1] + [0] * 27
     return (" ".join(str(f) for f in fields) + "\n").encode()
 
