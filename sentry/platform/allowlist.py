@@ -54,6 +54,9 @@ _ENTRIES = [
             "capabilities the task does not have)"),
     Allowed("mlock", "locks own pages, bounded by RLIMIT_MEMLOCK"),
     Allowed("munlock", "unlocks own pages"),
+    Allowed("mlock2", "locks own pages (or as they fault in), bounded by RLIMIT_MEMLOCK"),
+    Allowed("mlockall", "locks the caller's own address space, bounded by RLIMIT_MEMLOCK"),
+    Allowed("munlockall", "unlocks the caller's own address space"),
     Allowed("rt_sigaction", "the caller's own signal dispositions; SIGCHLD's pass by the "
             "Sentry first, which notes SA_NOCLDWAIT (its children are never zombies)",
             Cond(0, "ne", SIGCHLD)),
