@@ -8,7 +8,7 @@ import struct
 from typing import Any
 
 from sentry.abi.errno import (
-    E2BIG, EAGAIN, EBADF, EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE, SysError,
+    E2BIG, EAGAIN, EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE, SysError,
 )
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
@@ -261,11 +261,25 @@ def sys_umask(t: Task, a: Args) -> int:
     return old
 
 
+def sys_getdents(t: Task, a: Args) -> int:
+    """Implements getdents(2) (struct linux_dirent, d_type in each record's last byte)."""
+    return _getdents(t, a, True)
+
+
 def sys_getdents64(t: Task, a: Args) -> int:
     """Implements getdents64(2)."""
+    return _getdents(t, a, False)
+
+
+def _getdents(t: Task, a: Args, legacy: bool) -> int:
     f = t.fds.get(a.int(0))
-    data = f.getdents(t, a.uint(2))
-    t.mem.write(a.ptr(1), data)
+    at = f.offset
+    data = f.getdents(t, a.uint(2), legacy)
+    try:
+        t.mem.write(a.ptr(1), data)
+    except EFAULT:
+        f.offset = at  # nothing was delivered: the next call lists the same entries
+        raise
     return len(data)
 
 

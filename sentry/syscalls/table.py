@@ -102,6 +102,7 @@ TABLE: dict[int, Entry] = {
     75: S("fdatasync", "sys_file:sys_fdatasync"),
     76: S("truncate", "sys_stat:sys_truncate"),
     77: S("ftruncate", "sys_stat:sys_ftruncate"),
+    78: S("getdents", "sys_file:sys_getdents"),
     79: S("getcwd", "sys_file:sys_getcwd"),
     80: S("chdir", "sys_file:sys_chdir"),
     81: S("fchdir", "sys_file:sys_fchdir"),

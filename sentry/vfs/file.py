@@ -119,7 +119,7 @@ class FileDescription:
             raise EBADF()
         raise ESPIPE()
 
-    def getdents(self, t: Any, size: int) -> bytes:
+    def getdents(self, t: Any, size: int, legacy: bool = False) -> bytes:
         if self.is_path:
             raise EBADF()
         raise ENOTDIR()
@@ -316,8 +316,9 @@ class DirectoryFile(FileDescription):
         out += [(e.name, e.ino, e.dtype) for e in inode.iterdir(t)]
         return out
 
-    def getdents(self, t: Any, size: int) -> bytes:
-        """Packs linux_dirent64 records that fit in `size` (EINVAL if not even one fits)."""
+    def getdents(self, t: Any, size: int, legacy: bool = False) -> bytes:
+        """Packs linux_dirent64 records that fit in `size` (EINVAL if not even one fits);
+        `legacy`: getdents(2)'s struct linux_dirent, whose d_type is its last byte."""
         if self.is_path:
             raise EBADF()
         if self._entries is None:
@@ -325,13 +326,17 @@ class DirectoryFile(FileDescription):
         out = bytearray()
         while self.offset < len(self._entries):
             name, ino, dtype = self._entries[self.offset]
-            reclen = (19 + len(name) + 1 + 7) & ~7
+            reclen = (18 + len(name) + 2 + 7) & ~7 if legacy else (19 + len(name) + 1 + 7) & ~7
             if len(out) + reclen > size:
                 if not out:
                     raise EINVAL()
                 break
             rec = ino.to_bytes(8, "little") + (self.offset + 1).to_bytes(8, "little")
-            rec += reclen.to_bytes(2, "little") + bytes([dtype]) + name
+            if legacy:
+                rec += reclen.to_bytes(2, "little") + name
+                rec += bytes(reclen - len(rec) - 1) + bytes([dtype])
+            else:
+                rec += reclen.to_bytes(2, "little") + bytes([dtype]) + name
             out += rec + bytes(reclen - len(rec))
             self.offset += 1
         return bytes(out)
