@@ -1,4 +1,5 @@
-"""uname and sysinfo: what the guest learns about "its" machine."""
+"""uname, sethostname, setdomainname and sysinfo: what the guest learns about "its"
+machine, and the names it may give it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import os
 import struct
 import time
 
+from sentry.abi.errno import EINVAL, EPERM
 from sentry.kernel.args import Args
+from sentry.kernel.creds import CAP_SYS_ADMIN, capable
 from sentry.kernel.task import Task
 
 _UTS_LEN = 65
@@ -24,6 +27,31 @@ def sys_uname(t: Task, a: Args) -> int:
     fields = ("Linux", t.kernel.hostname, host.release, host.version, host.machine,
               t.kernel.sysctl.get("kernel.domainname"))
     t.mem.write(a.ptr(0), b"".join(_uts_field(f) for f in fields))
+    return 0
+
+
+def _uts_name(t: Task, a: Args) -> bytes:
+    """sethostname/setdomainname's argument: CAP_SYS_ADMIN in the guest's view (EPERM),
+    0..64 bytes (EINVAL), copied as they are (EFAULT)."""
+    if not capable(t.creds, CAP_SYS_ADMIN):
+        raise EPERM()
+    n = a.int(1)
+    if not 0 <= n < _UTS_LEN:
+        raise EINVAL()
+    return t.mem.read(a.ptr(0), n)
+
+
+def sys_sethostname(t: Task, a: Args) -> int:
+    """Implements sethostname(2): the sandbox's own hostname (its UTS namespace)."""
+    t.kernel.hostname = _uts_name(t, a)
+    return 0
+
+
+def sys_setdomainname(t: Task, a: Args) -> int:
+    """Implements setdomainname(2): the sandbox's kernel.domainname. Differences: bytes
+    that are not UTF-8 are kept as U+FFFD."""
+    name = _uts_name(t, a).split(b"\0", 1)[0]
+    t.kernel.sysctl.set("kernel.domainname", name.decode(errors="replace"))
     return 0
 
 
