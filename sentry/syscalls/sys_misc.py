@@ -22,7 +22,8 @@ def _uts_field(v: str | bytes) -> bytes:
 
 
 def sys_uname(t: Task, a: Args) -> int:
-    """Implements uname(2): the host's release and machine, the sandbox's hostname."""
+    """Implements uname(2): the host's release and machine, the sandbox's hostname.
+    Differences: a PER_LINUX32 personality does not make the machine i686."""
     host = os.uname()
     fields = ("Linux", t.kernel.hostname, host.release, host.version, host.machine,
               t.kernel.sysctl.get("kernel.domainname"))
