@@ -95,7 +95,7 @@ TABLE: dict[int, Entry] = {
     59: P("execve", "sys_process:sys_execve", "argv+envp up to ~120 KiB", TRACE),
     61: P("wait4", "sys_process:sys_wait4", "rusage only of reaped host children", TRACE),
     62: S("kill", "sys_signal:sys_kill"),
-    63: S("uname", "sys_misc:sys_uname"),
+    63: P("uname", "sys_misc:sys_uname", "PER_LINUX32 does not make the machine i686"),
     72: P("fcntl", "sys_file:sys_fcntl", "F_SETOWN keeps the owner but sends no SIGIO; no EDEADLK"),
     73: S("flock", "sys_file:sys_flock"),
     74: S("fsync", "sys_file:sys_fsync"),
