@@ -14,6 +14,8 @@ fork copies the credentials (Credentials.copy).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sentry.record import dataclass, field
 
 from sentry.abi.capability import (  # noqa: F401 (re-exported for the checks)
@@ -139,6 +141,20 @@ class Credentials:
 def capable(creds: Credentials, cap: int) -> bool:
     """Whether `creds` hold capability `cap` (in the effective set)."""
     return bool(creds.effective >> cap & 1)
+
+
+def may_inspect(c: Credentials, target: Any, same_group: bool) -> bool:
+    """Linux's ptrace_may_access(PTRACE_MODE_READ_REALCREDS) of `target`'s credentials by
+    `c`: always within one thread group; else the caller's real ids match all of the
+    target's (uid, euid, suid; gid, egid, sgid) and the target is dumpable, or the caller
+    has CAP_SYS_PTRACE."""
+    if same_group:
+        return True
+    tc = target.creds
+    if capable(c, CAP_SYS_PTRACE):
+        return True
+    return (c.uid == tc.uid == tc.euid == tc.suid and c.gid == tc.gid == tc.egid == tc.sgid
+            and bool(getattr(target.tg, "dumpable", 1)))
 
 
 def cap_names(mask: int) -> list[str]:

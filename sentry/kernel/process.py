@@ -174,6 +174,10 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
     t = Task(k, host_tid, vtid, tg, Memory(AddressSpace(host_tid)), fds, fs, parent.creds.copy())
     t.comm = parent.comm
     t.sched = parent.sched.fork()
+    if flags & CLONE_SYSVSEM:
+        if parent.semundo is None:
+            parent.semundo = object()
+        t.semundo = parent.semundo
     t.ctx = Context(host_tid)
     tg.tasks.append(t)
     k.tasks[host_tid] = t

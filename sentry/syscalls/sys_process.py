@@ -191,10 +191,11 @@ _UNSHARE_FLAGS = (process.CLONE_THREAD | process.CLONE_FS | process.CLONE_SIGHAN
 
 
 def sys_unshare(t: Task, a: Args) -> int:
-    """Implements unshare(2): a private fd table (CLONE_FILES) or fs context (CLONE_FS);
-    CLONE_THREAD, CLONE_SIGHAND and CLONE_VM only when there is nothing to unshare, as
-    Linux. Differences: every namespace flag gets EPERM, CLONE_NEWUSER too (Linux lets an
-    unprivileged user make a user namespace); CLONE_SYSVSEM has no undo list to leave."""
+    """Implements unshare(2): a private fd table (CLONE_FILES) or fs context (CLONE_FS),
+    leaving a shared SysV undo list (CLONE_SYSVSEM); CLONE_THREAD, CLONE_SIGHAND and
+    CLONE_VM only when there is nothing to unshare, as Linux. Differences: every namespace
+    flag gets EPERM, CLONE_NEWUSER too (Linux lets an unprivileged user make a user
+    namespace)."""
     flags = a.ulong(0)
     if flags & process.CLONE_NEWUSER:
         flags |= process.CLONE_THREAD | process.CLONE_FS
@@ -218,6 +219,8 @@ def sys_unshare(t: Task, a: Args) -> int:
         t.fs = t.fs.copy()
     if flags & process.CLONE_FILES:
         t.fds = t.fds.fork()
+    if flags & process.CLONE_SYSVSEM:
+        t.semundo = None  # leaves the shared undo list
     return 0
 
 

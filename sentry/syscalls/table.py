@@ -256,6 +256,9 @@ TABLE: dict[int, Entry] = {
     302: S("prlimit64", "sys_rlimit:sys_prlimit64"),
     306: S("syncfs", "sys_file:sys_syncfs"),
     307: S("sendmmsg", "sys_socket_msg:sys_sendmmsg"),
+    312: P("kcmp", "sys_kcmp:sys_kcmp",
+           "KCMP_SIGHAND compares thread groups; KCMP_IO always equal; KCMP_EPOLL_TFD "
+           "EOPNOTSUPP"),
     316: P("renameat2", "sys_file:sys_renameat2", "WHITEOUT: tmpfs only; host dirs: EXDEV"),
     322: P("execveat", "sys_process:sys_execveat", "argv+envp up to ~120 KiB", TRACE),
     326: P("copy_file_range", "sys_read_write:sys_copy_file_range",
