@@ -57,6 +57,8 @@ _ENTRIES = [
     Allowed("mlock2", "locks own pages (or as they fault in), bounded by RLIMIT_MEMLOCK"),
     Allowed("mlockall", "locks the caller's own address space, bounded by RLIMIT_MEMLOCK"),
     Allowed("munlockall", "unlocks the caller's own address space"),
+    Allowed("membarrier", "memory barriers across the caller's own threads (GLOBAL is an RCU "
+            "grace period; GLOBAL_EXPEDITED reaches only processes that registered for it)"),
     Allowed("personality", "the caller's own execution domain (its address-space layout and "
             "exec flags; MMAP_PAGE_ZERO's page-zero mapping still meets mmap_min_addr)"),
     Allowed("rt_sigaction", "the caller's own signal dispositions; SIGCHLD's pass by the "
