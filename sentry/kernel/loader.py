@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError
 from sentry.abi.sysno import SYS_close, SYS_mmap, SYS_mprotect
+from sentry.kernel import process
 from sentry.kernel.thread_group import MM
 from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
@@ -540,6 +541,7 @@ def _load(t: Task, plan: ExecPlan, direct: bool) -> bool:
         os.kill(t.host_tid, 9)
         raise TaskDied(9) from None
     # A new address space: after vfork the old MM is still the parent's.
+    process.drop_mm(t.kernel, t.tg, t.tg.mm)
     t.tg.mm = MM(page_up(end), page_up(end))
     t.tg.exe_path = plan.exe_path
     t.comm = plan.path.rsplit(b"/", 1)[-1][:15]

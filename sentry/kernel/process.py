@@ -17,10 +17,10 @@ import functools
 import itertools
 import logging
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EAGAIN, EINVAL, EPERM, ESRCH
-from sentry.kernel import posix_timers, siginfo
+from sentry.kernel import ipc_shm, posix_timers, siginfo
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
@@ -170,6 +170,8 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         tg.controlling_tty = parent.tg.controlling_tty
         mm = parent.tg.mm
         tg.mm = mm if flags & CLONE_VM else MM(mm.brk_start, mm.brk)
+        if tg.mm is not mm and mm.shm:
+            ipc_shm.fork_attachments(k.shm, mm.shm, tg.mm.shm, vtid)
         k.thread_groups[vtid] = tg
     t = Task(k, host_tid, vtid, tg, Memory(AddressSpace(host_tid)), fds, fs, parent.creds.copy())
     t.comm = parent.comm
@@ -230,6 +232,15 @@ def exec_kills_others(k: Kernel, t: Task) -> None:
         k.tasks[t.host_tid] = t
 
 
+def drop_mm(k: Kernel, tg: ThreadGroup, mm: Any) -> None:
+    """tg no longer uses address space mm (its exec or exit): when no other live process
+    does (CLONE_VM, a vfork parent), the SysV segments attached to it lose their
+    attachments."""
+    if mm.shm and not any(o is not tg and o.tasks and o.mm is mm
+                          for o in k.thread_groups.values()):
+        ipc_shm.drop_attachments(k.shm, mm.shm, tg.vpid)
+
+
 def on_first_stop(k: Kernel, host_tid: int) -> None:
     """A new task's initial PTRACE_EVENT_STOP: start it, or wait for its parent's event."""
     t = k.tasks.get(host_tid)
@@ -278,6 +289,7 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     tg.exit_uid = t.creds.uid
     tg.exit_waitq.notify(POLLIN | POLLHUP)
     posix_timers.delete_all(tg)
+    drop_mm(k, tg, tg.mm)
     if not any(x.fds is t.fds for x in k.tasks.values()):
         t.fds.close_all()
     init = k.thread_groups.get(1)

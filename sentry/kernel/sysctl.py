@@ -3,9 +3,10 @@
 Only sysctls that Linux keeps per namespace exist here (runc accepts no others): the IPC
 ones (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*), the UTS one kernel.domainname,
 and a few of net.*. Each starts at Linux's default. The values the Sentry uses take
-effect: net.ipv4.ip_unprivileged_port_start (the netstack's privileged ports) and
-kernel.domainname (uname); the others are shown and kept, nothing more (no SysV IPC or
-mqueue limits are enforced by them). kernel.hostname is the OCI `hostname` field, not a
+effect: net.ipv4.ip_unprivileged_port_start (the netstack's privileged ports),
+kernel.domainname (uname), and kernel.shmmax, shmall and shmmni (SysV shared memory,
+sentry/kernel/ipc_shm.py); the others are shown and kept, nothing more (no SysV message,
+semaphore or mqueue limits are enforced by them). kernel.hostname is the OCI `hostname` field, not a
 sysctl here (runc refuses it too).
 
 Plain data and functions: the runtime's config parsing imports this module.

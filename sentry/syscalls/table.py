@@ -68,6 +68,9 @@ TABLE: dict[int, Entry] = {
     21: S("access", "sys_stat:sys_access"),
     22: S("pipe", "sys_pipe:sys_pipe"),
     23: P("select", "sys_poll:sys_select", "SA_RESTART handlers restart it (Linux: EINTR)"),
+    29: P("shmget", "sys_shm:sys_shmget", "SHM_HUGETLB makes an ordinary segment"),
+    30: S("shmat", "sys_shm:sys_shmat", TRACE),
+    31: P("shmctl", "sys_shm:sys_shmctl", "SHM_LOCK sets the flag; the memory may still swap"),
     32: S("dup", "sys_file:sys_dup"),
     33: S("dup2", "sys_file:sys_dup2"),
     39: S("getpid", "sys_thread:sys_getpid"),
@@ -96,6 +99,8 @@ TABLE: dict[int, Entry] = {
     61: P("wait4", "sys_process:sys_wait4", "rusage only of reaped host children", TRACE),
     62: S("kill", "sys_signal:sys_kill"),
     63: P("uname", "sys_misc:sys_uname", "PER_LINUX32 does not make the machine i686"),
+    67: P("shmdt", "sys_shm:sys_shmdt", "a segment munmap()ed directly still counts as "
+           "attached until its address space goes", TRACE),
     72: P("fcntl", "sys_file:sys_fcntl", "F_SETOWN keeps the owner but sends no SIGIO; no EDEADLK"),
     73: S("flock", "sys_file:sys_flock"),
     74: S("fsync", "sys_file:sys_fsync"),

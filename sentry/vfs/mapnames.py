@@ -29,6 +29,11 @@ class MapNames:
         gst = f.stat()
         self._names[(hst.st_dev, hst.st_ino)] = (f.guest_path(), gst.dev, gst.ino)
 
+    def note_raw(self, host_fd: int, name: bytes, dev: int, ino: int) -> None:
+        """Records a name that no guest file has (a SysV segment's "/SYSVkey (deleted)")."""
+        hst = os.fstat(host_fd)
+        self._names[(hst.st_dev, hst.st_ino)] = (name, dev, ino)
+
     def get(self, dev: int, ino: int) -> tuple[bytes, int, int] | None:
         """(guest path, guest dev, guest ino) for a host file, None if never handed out."""
         return self._names.get((dev, ino))

@@ -31,6 +31,8 @@ OSERROR_ALLOWED_FILES: dict[str, str] = {
     "sentry/kernel/loader.py": "an injected host syscall failed while building a task",
     "sentry/kernel/signals.py": "reads a traced task's dispositions from the host's /proc",
     "sentry/kernel/cputime.py": "reads a task's CPU time from the host's /proc",
+    "sentry/kernel/ipc_shm.py": "a SysV segment's memfd, which a host short of fds or "
+    "memory refuses (ENFILE, ENOMEM)",
     "sentry/kernel/sched.py": "a guest's positive nice value and its time slice, set on and "
     "read from its thread, which may be gone",
     "sentry/kernel/process.py": "a new task's guest tid (the PID namespace's nsfs, /proc) and "

@@ -1,0 +1,162 @@
+"""SysV shared memory: shmget, shmat, shmdt, shmctl (the segments: sentry/kernel/ipc_shm.py).
+
+shmat and shmdt take the TRACE lane: the task is stopped while the Sentry maps the
+segment's memfd into it from a donated fd (as a file mmap) or unmaps it.
+Differences: SHM_HUGETLB makes an ordinary segment; see also ipc_shm's module doc.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+
+from sentry.abi.errno import BY_NUMBER, EACCES, EEXIST, EINVAL, EPERM
+from sentry.abi.sysno import SYS_mmap, SYS_munmap
+from sentry.kernel.args import Args
+from sentry.abi.capability import CAP_IPC_LOCK
+from sentry.kernel.creds import CAP_SYS_ADMIN, capable
+from sentry.kernel.ipc_shm import (PAGE, SHM_LOCKED, SHMID_DS, Segment, ShmNamespace,
+                                   allowed)
+from sentry.kernel.task import Task
+
+SHM_RDONLY, SHM_RND, SHM_REMAP, SHM_EXEC = 0o10000, 0o20000, 0o40000, 0o100000
+SHMLBA = PAGE
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_SHARED, MAP_FIXED, MAP_FIXED_NOREPLACE = 0x01, 0x10, 0x100000
+IPC_RMID, IPC_SET, IPC_STAT, IPC_INFO = 0, 1, 2, 3
+SHM_LOCK, SHM_UNLOCK, SHM_STAT, SHM_INFO, SHM_STAT_ANY = 11, 12, 13, 14, 15
+RLIMIT_MEMLOCK = 8
+SHM_DEV = 1  # 00:01, the device Linux's shm mount shows in /proc/<pid>/maps
+SHMINFO = struct.Struct("<9Q")  # struct shminfo64
+SHM_INFO_STRUCT = struct.Struct("<i4x5Q")  # struct shm_info
+
+
+def _ns(t: Task) -> ShmNamespace:
+    return t.kernel.shm
+
+
+def sys_shmget(t: Task, a: Args) -> int:
+    """Implements shmget(2)."""
+    return _ns(t).get(t.creds, a.int(0), a.size(1), a.int(2), t.tg.vpid)
+
+
+def sys_shmat(t: Task, a: Args) -> int:
+    """Implements shmat(2): do_shmat's checks, then a shared mapping of the segment."""
+    shmid, addr, flags = a.int(0), a.ptr(1), a.int(2)
+    if shmid < 0:
+        raise EINVAL()
+    map_flags = MAP_SHARED
+    if addr:
+        if addr & (SHMLBA - 1):
+            if not flags & SHM_RND:
+                raise EINVAL()
+            addr &= ~(SHMLBA - 1)
+            if not addr and flags & SHM_REMAP:
+                raise EINVAL()
+        map_flags |= MAP_FIXED if flags & SHM_REMAP else MAP_FIXED_NOREPLACE
+    elif flags & SHM_REMAP:
+        raise EINVAL()
+    prot, want = (PROT_READ, 0o444) if flags & SHM_RDONLY else (PROT_READ | PROT_WRITE, 0o666)
+    if flags & SHM_EXEC:
+        prot, want = prot | PROT_EXEC, want | 0o111
+    ns = _ns(t)
+    seg = ns.by_id(shmid)
+    if not allowed(t.creds, seg, want):
+        raise EACCES()
+    p = t.kernel.platform
+    size = seg.pages * PAGE
+    names = t.fs.root.mount.vfs.map_names
+    task_fd = p.donate(t.ctx, seg.fd, lambda: names.note_raw(seg.fd, seg.name, SHM_DEV, seg.id))
+    if task_fd < 0:
+        raise BY_NUMBER[-task_fd]()
+    got = p.inject(t.ctx, SYS_mmap, addr, size, prot, map_flags, task_fd, 0)
+    if -4096 < got < 0:
+        raise EINVAL() if -got == EEXIST.errno else BY_NUMBER[-got]()
+    shm = t.tg.mm.shm
+    for old in [x for x in shm if x[0] < got + size and got < x[0] + x[1]]:
+        shm.remove(old)  # SHM_REMAP replaced that attachment's mapping
+        ns.detached(old[2], t.tg.vpid)
+    ns.attached(seg, t.tg.vpid)
+    shm.append((got, size, seg))
+    return got
+
+
+def sys_shmdt(t: Task, a: Args) -> int:
+    """Implements shmdt(2): the attachment that starts at addr (EINVAL if none)."""
+    addr = a.ptr(0)
+    shm = t.tg.mm.shm
+    found = next((i for i, (start, _, _) in enumerate(shm) if start == addr), None)
+    if addr & (PAGE - 1) or found is None:
+        raise EINVAL()
+    start, size, seg = shm.pop(found)
+    t.kernel.platform.inject(t.ctx, SYS_munmap, start, size)
+    _ns(t).detached(seg, t.tg.vpid)
+    return 0
+
+
+def sys_shmctl(t: Task, a: Args) -> int:
+    """Implements shmctl(2)."""
+    shmid, cmd, buf = a.int(0), a.int(1), a.ptr(2)
+    if cmd < 0 or shmid < 0:
+        raise EINVAL()
+    ns = _ns(t)
+    top = max(ns.segments, default=0)
+    if cmd == IPC_INFO:
+        sc = t.kernel.sysctl
+        mni = sc.int("kernel.shmmni")
+        t.mem.write(buf, SHMINFO.pack(sc.int("kernel.shmmax"), 1, mni, mni,
+                                      sc.int("kernel.shmall"), 0, 0, 0, 0))
+        return top
+    if cmd == SHM_INFO:
+        t.mem.write(buf, SHM_INFO_STRUCT.pack(len(ns.segments), ns.total_pages,
+                                              ns.total_pages, 0, 0, 0))
+        return top
+    if cmd in (SHM_STAT, SHM_STAT_ANY):
+        seg = ns.segments.get(shmid)  # an index here
+        if seg is None:
+            raise EINVAL()
+        if cmd == SHM_STAT and not allowed(t.creds, seg, 0o444):
+            raise EACCES()
+        t.mem.write(buf, seg.stat())
+        return seg.id
+    if cmd == IPC_STAT:
+        seg = ns.by_id(shmid)
+        if not allowed(t.creds, seg, 0o444):
+            raise EACCES()
+        t.mem.write(buf, seg.stat())
+        return 0
+    if cmd == IPC_SET:
+        new = SHMID_DS.unpack(t.mem.read(buf, SHMID_DS.size))  # before the lookup, as Linux
+        seg = _owned(t, ns.by_id(shmid))
+        seg.uid, seg.gid = new[1], new[2]
+        seg.mode = seg.mode & ~0o777 | new[5] & 0o777
+        seg.ctime = int(time.time())
+        return 0
+    if cmd == IPC_RMID:
+        ns.remove(_owned(t, ns.by_id(shmid)))
+        return 0
+    if cmd in (SHM_LOCK, SHM_UNLOCK):
+        return _lock(t, ns.by_id(shmid), cmd == SHM_LOCK)
+    raise EINVAL()
+
+
+def _owned(t: Task, seg: Segment) -> Segment:
+    """IPC_SET and IPC_RMID: the owner or creator, or CAP_SYS_ADMIN (EPERM)."""
+    c = t.creds
+    if c.euid not in (seg.uid, seg.cuid) and not capable(c, CAP_SYS_ADMIN):
+        raise EPERM()
+    return seg
+
+
+def _lock(t: Task, seg: Segment, lock: bool) -> int:
+    """SHM_LOCK/SHM_UNLOCK: the owner with a RLIMIT_MEMLOCK to lock under, or
+    CAP_IPC_LOCK. Differences: the Sentry's memfd is not kept from swap; the flag is
+    what changes."""
+    c = t.creds
+    if not capable(c, CAP_IPC_LOCK):
+        if c.euid not in (seg.uid, seg.cuid):
+            raise EPERM()
+        if lock and not t.tg.rlimits[RLIMIT_MEMLOCK][0]:
+            raise EPERM()
+    seg.mode = seg.mode | SHM_LOCKED if lock else seg.mode & ~SHM_LOCKED
+    return 0
