@@ -156,7 +156,7 @@ int main(void) {
         /* A signal both masks allow, arriving during the wait. */
         own = set_of(SIGTERM, 0, 0), tmp = set_of(SIGHUP, 0, 0);
         set_mask(own);
-        arm_timer(100);
+        arm_timer(250); /* long after the wait has begun */
         snprintf(what, sizeof what, "%s: ALRM both masks allow, during the wait", n);
         SHOW(what, wait_call(c, &tmp, 20000));
         report();
