@@ -141,9 +141,7 @@ def at_rerun_entry(t: Task) -> None:
         return
     lib.st_swap_sigmask(t.host_tid, run.own_mask, ffi.new("unsigned long long *"))
     regs = ffi.new("struct st_regs *")
-    if lib.st_getregs(t.host_tid, regs) < 0:
-        return
-    if not _enter(t, run, regs):
+    if lib.st_getregs(t.host_tid, regs) < 0 or not _enter(t, run, regs):
         lib.st_set_return(t.host_tid, -38, 1)  # orig_rax = -1: nothing runs (ENOSYS)
         t.ctx.rerun_call = (-1, t.ctx.rerun_call[1])
 
