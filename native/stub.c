@@ -26,6 +26,9 @@
  * replaced (a file mmap, r8 = the donated fd): the call returns here, with rcx = the
  * guest's return address and r11 = its own r8 (registers every syscall clobbers), and
  * jumps back with r8 restored, so the Sentry needs no syscall-exit stop to restore it.
+ * `st_zero_timespec` (16 zero bytes after a 16-byte marker) is the zero timeout of the
+ * ppoll the Sentry has the host run in a guest's ppoll, pselect6 or epoll_pwait(2) that a
+ * signal ends (sentry/kernel/sigmask.py): read-only, so no guest memory is borrowed.
  * The stub's pages stay mapped in every guest (the loader maps around them).
  */
 __asm__(".text\n"
@@ -113,4 +116,8 @@ __asm__(".text\n"
         "\t.p2align 4\n"
         "st_r8_return:\n"
         "\tmov %r11, %r8\n"
-        "\tjmp *%rcx\n");
+        "\tjmp *%rcx\n"
+        "\t.p2align 4\n"
+        "\t.ascii \"runsc:zero-ts:16\"\n"
+        "st_zero_timespec:\n"
+        "\t.quad 0, 0\n");

@@ -26,7 +26,7 @@ from typing import Any
 
 from sentry.abi.errno import ENOSYS, SysError
 from sentry.abi.sysno import NAMES
-from sentry.kernel import jobctl, process, siginfo, signals, task_syscall
+from sentry.kernel import jobctl, process, siginfo, sigmask, signals, task_syscall
 from sentry.kernel.ipc_shm import ShmNamespace
 from sentry.kernel.creds import Credentials
 from sentry.kernel.sysctl import Sysctl
@@ -342,11 +342,15 @@ class Kernel:
             t.ctx.rerun = None
             if (nr, ev.ip) == t.ctx.rerun_call:  # the re-run call's own entry (ptrace platform)
                 t.ctx.rerun = "running"
+                if t.masked_rerun is not None:
+                    sigmask.at_rerun_entry(t)
                 self.platform.resume(t.ctx)
                 return
+            sigmask.rerun_dropped(t)
             # Not the call being re-run (a signal handler's, say): a guest call like any
             # other, trapped and skipped below; it must never run on the host as is.
         t.ctx.rerun_call = (nr, ev.ip)
+        t.eintr_at_delivery = False  # no signal came after an epoll wait's host ppoll
         if ev.kind == base.EV_SYSCALL and (ev.arch != AUDIT_ARCH_X86_64 or _is_x32(nr)):
             self.kill_foreign_abi(t, nr, ev.arch)
             return
@@ -392,6 +396,8 @@ class Kernel:
         """Answers a notification; a handler's deferred commit runs only if it was taken
         (a signal may have cancelled the call meanwhile, and Linux would then not have done
         what the handler did: e.g. wait4 would not have reaped the child)."""
+        if result == sigmask.INTERRUPTED:  # not a lane such calls take: no handler
+            result = -EINTR_ERRNO
         if result == HOST:
             taken = self.platform.continue_notify(notif_id)
         else:  # (DONATING, a platform result, too)
@@ -401,6 +407,8 @@ class Kernel:
             commit()
 
     def complete_stop(self, t: Task, result: int) -> None:
+        if result == sigmask.INTERRUPTED:  # the host delivers under the call's mask
+            result = sigmask.deliver(self, t)
         commit, t.commit = t.commit, None
         at_exit, t.commit_at_exit = t.commit_at_exit, False
         if result == HOST and (at_exit or self.platform.name == "ptrace"):
@@ -516,6 +524,8 @@ class Kernel:
             if answered is not None and self.report:
                 self.report.add(answered, "notify", 0)
         self.cancel_if_interrupted(t)
+        if t.eintr_at_delivery:
+            sigmask.at_delivery(t)
         if t.ctx.rerun in ("skipped_exit", "entry"):
             # A call being re-run is rewound onto its syscall instruction: drop the re-run;
             # after the handler the call traps again, as Linux restarts it.
@@ -524,6 +534,7 @@ class Kernel:
             if t.ctx.rewritten is not None:
                 self.platform.put_back(t.ctx, t.ctx.rewritten, rewound=True)
                 t.ctx.rewritten = None
+            sigmask.rerun_dropped(t)
         if t.tg.vpid == 1:
             action = signals.ns_init_action(t.host_tid, sig)
             if action == signals.KILL:
@@ -632,13 +643,16 @@ class Kernel:
             entry = self.parked.get(task)
             if entry is None or task in woken:
                 continue  # woken already: it completes first, as Linux's rescan after a wake
+            if task.wait_sigmask is not None:
+                # ppoll & co: the call's own mask decides, and its handler ends it
+                # (sentry/kernel/sigmask.py), unless what woke it is ready first.
+                if signals.interrupts_wait(task.host_tid, task.wait_sigmask):
+                    self._wake_queue.append(task)
+                continue
             if signals.has_pending(task.host_tid):
                 ws = getattr(entry[0].wait, "source", entry[0].wait)  # a WaitSet, maybe in a _Wait
                 nohand = entry[0].nr in NOHAND_CALLS or getattr(ws, "no_restart", False)
                 restart = -(ERESTARTNOHAND if nohand else ERESTARTSYS)
-            elif task.wait_sigmask is not None and signals.has_pending(task.host_tid,
-                                                                       task.wait_sigmask):
-                restart = -EINTR_ERRNO  # only the call's own mask unblocks it (sys_poll.py)
             else:
                 continue
             call, notif_id = entry
@@ -696,8 +710,10 @@ EINTR_ERRNO = 4
 NOHAND_CALLS = frozenset((7, 23, 270, 271))  # poll, select, pselect6, ppoll: no SA_RESTART
 # Calls parked at their seccomp stop as they are, moved to their exit stop (skip_to_exit)
 # only if a signal interrupts them: woken, their host work (the pinned reap) is injected in
-# place, two stops fewer. Their handlers never end with -ERESTART* themselves.
-LAZY_SKIP = frozenset((61, 247))  # wait4, waitid
+# place, two stops fewer. Their handlers never end with -ERESTART* themselves. The waits
+# with a signal mask (pselect6, ppoll, epoll_pwait, epoll_pwait2 in the TRACE lane) are
+# made the host's ppoll there if a signal ends them (sigmask.py).
+LAZY_SKIP = frozenset((61, 247, 270, 271, 281, 441))
 PARKED_SIGNAL_POLL = 0.05
 ALL_SIGNALS = (1 << 64) - 1
 

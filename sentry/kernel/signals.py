@@ -168,6 +168,21 @@ _DEFAULT_IGNORED = (1 << signal.SIGCHLD - 1 | 1 << signal.SIGURG - 1 | 1 << sign
                     | 1 << signal.SIGCONT - 1)
 
 
+def interrupts_wait(host_tid: int, mask: int) -> bool:
+    """Whether a pending signal ends a wait under the temporary `mask` of ppoll & co: one
+    the mask does not block, leaving out those Linux would have discarded when they were
+    sent (ignored, or default-ignored without a handler, and not blocked by the thread's own
+    mask), which the host queues for a traced task all the same."""
+    try:
+        st = read_status(host_tid)
+    except OSError:
+        return False
+    pnd = (_mask(st, b"SigPnd") | _mask(st, b"ShdPnd")) & ~mask
+    discarded = (_mask(st, b"SigIgn") | _DEFAULT_IGNORED & ~_mask(st, b"SigCgt")) & ~_mask(
+        st, b"SigBlk")
+    return bool(pnd & ~discarded)
+
+
 def only_discardable_pending(host_tid: int) -> bool:
     """Whether the thread's pending unblocked signals are all ones Linux would have
     discarded when sent (ignored, or default-ignored without a handler). The host queues

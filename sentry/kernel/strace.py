@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from sentry.abi.errno import NAMES as ERRNO_NAMES
 from sentry.abi.errno import SysError
 from sentry.kernel.memory import PATH_MAX, Memory
+from sentry.kernel.sigmask import INTERRUPTED
 
 STRING_LIMIT = 32  # bytes of a buffer or argv string shown before "..." (strace -s 32)
 ARGV_LIMIT = 16  # argv/envp entries shown before "..."
@@ -499,6 +500,8 @@ def errno_text(errno: int) -> str:
 def format_result(name: str, ret: int) -> str:
     """The result as strace shows it: `3`, `0x7f…` for addresses, `-1 ENOENT (…)` for errors."""
     ret = _s64(ret)
+    if ret == INTERRUPTED:  # ended by a signal under the call's mask (sigmask.py)
+        ret = -514
     if -4096 < ret < 0:
         err = -ret
         return f"? {errno_text(err)}" if 512 <= err <= 516 else f"-1 {errno_text(err)}"

@@ -61,7 +61,11 @@ class Task:
         self.commit_at_exit = False
         # seccomp: the Sentry answered a parked call -ERESTARTSYS (signals.restart_unreceived)
         self.restart_answered = False
-        self.wait_sigmask: int | None = None  # ppoll/pselect6/epoll_pwait's, while parked
+        # The temporary signal mask of a waiting ppoll, pselect6 or epoll_pwait(2), and the
+        # ptrace platform's re-run that makes such a call the host's ppoll (sigmask.py).
+        self.wait_sigmask: int | None = None
+        self.masked_rerun: Any = None
+        self.eintr_at_delivery = False  # an epoll wait ended so: EINTR at the delivery stop
         self.group_stopped = False  # in a group-stop, left there by PTRACE_LISTEN (jobctl.py)
 
     @property

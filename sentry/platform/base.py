@@ -79,6 +79,9 @@ def _stub_zero_byte(image: bytes) -> int:
     raise RuntimeError("the stub has no PT_LOAD at offset 0")
 
 
+ZERO_TS_MARKER = b"runsc:zero-ts:16"  # native/stub.c's st_zero_timespec follows it
+
+
 def _stub_text_addr(image: bytes, pattern: bytes) -> int:
     """The address of the one occurrence of `pattern` in the stub's code (native/stub.c)."""
     at = image.find(pattern)
@@ -219,6 +222,8 @@ class Platform(abc.ABC):
         self.batch_sys_ip = _stub_text_addr(self.stub, b"\x0f\x05\x48\x89\x03") + 2
         self.batch_trap_ip = _stub_text_addr(self.stub, b"\xcc\x0f\x0b") + 1
         self.r8_return_ip = _stub_text_addr(self.stub, b"\x4d\x89\xd8\xff\xe1")
+        # 16 zero bytes: the zero timeout of the host ppoll of sentry/kernel/sigmask.py.
+        self.zero_timespec_addr = _stub_text_addr(self.stub, ZERO_TS_MARKER) + len(ZERO_TS_MARKER)
         self.stub_fd = os.memfd_create("runsc-stub", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.write(self.stub_fd, self.stub)
         # Every task holds it (ST_STUB_SLOT): sealed, nobody can change the stub.

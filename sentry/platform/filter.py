@@ -41,6 +41,12 @@ TRACED = ("execve", "execveat", "clone", "clone3", "fork", "vfork")
 # start makes (sys_brk returns the break with no host call): a notification, not a stop.
 NOTIFY_IF_ARG0_ZERO = ("brk",)
 
+# Calls that take the TRACE lane when the argument at the given index is set: the waits
+# with a temporary signal mask (ppoll, pselect6's {mask, size} pointer, epoll_pwait/2). A
+# signal ending them is delivered by the host under that mask from a ptrace stop
+# (sentry/kernel/sigmask.py); without one they stay notifications.
+TRACE_IF_ARG_SET = {"ppoll": 3, "pselect6": 5, "epoll_pwait": 4, "epoll_pwait2": 4}
+
 # The doorbell: an injected call answered with SECCOMP_IOCTL_NOTIF_ADDFD to move a host
 # fd into the task. Its number is only ever seen by the filter when the Sentry injects it.
 DOORBELL = NUMBERS["dup"]
@@ -95,6 +101,8 @@ def seccomp_filter() -> sc.SyscallFilter:
             # (libseccomp refuses a rule with the default action).
             if nr in traced:
                 f.add_rule(sc.TRACE(0), e.name, _negate(e.cond))
+    for name, index in TRACE_IF_ARG_SET.items():
+        f.add_rule(sc.TRACE(0), name, sc.Arg(index, sc.NE, 0))
     for nr in sorted(traced - set(ALLOW)):
         if NAMES[nr] in NOTIFY_IF_ARG0_ZERO:
             f.add_rule(sc.TRACE(0), NAMES[nr], sc.Arg(0, sc.NE, 0))
@@ -183,6 +191,9 @@ def lane_of(nr: int, args: tuple[int, ...] | list[int]) -> str:
 
     if is_allowed(nr, args):
         return "allow"
+    index = TRACE_IF_ARG_SET.get(NAMES.get(nr, ""))
+    if index is not None:
+        return "trace" if args[index] else "notify"
     if nr not in traced_numbers() or (args[0] == 0 and NAMES[nr] in NOTIFY_IF_ARG0_ZERO):
         return "notify"
     return "trace"

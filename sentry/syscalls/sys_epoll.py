@@ -11,8 +11,9 @@ import struct
 from sentry.abi.errno import EINVAL
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
+from sentry.kernel.sigmask import INTERRUPTED
 from sentry.syscalls.sys_poll import (
-    _check_sigmask, _deadline, _read_timespec, clock, with_sigmask,
+    _check_sigmask, _deadline, _read_timespec, clock, signal_ends, with_sigmask,
 )
 from sentry.kernel.wait import wait_any
 from sentry.vfs.constants import O_CLOEXEC
@@ -68,6 +69,8 @@ async def _wait(t: Task, epfd: int, ptr: int, maxevents: int, deadline: float | 
         ready, waits = ep.scan(maxevents)
         if ready or (deadline is not None and clock() >= deadline):
             break
+        if signal_ends(t):  # after the timeout, as Linux's ep_poll
+            return INTERRUPTED
         await wait_any(t, waits, deadline)
     if ready:
         t.mem.write(ptr, b"".join(_EVENT.pack(ev, data) for ev, data in ready))
@@ -84,14 +87,14 @@ async def sys_epoll_wait(t: Task, a: Args) -> int:
 
 
 async def sys_epoll_pwait(t: Task, a: Args) -> int:
-    """Implements epoll_pwait(2). Differences: the sigmask as in sys_poll.with_sigmask."""
+    """Implements epoll_pwait(2)."""
     mask = _check_sigmask(t, a.ptr(4), a.size(5))
     return await with_sigmask(t, mask, _wait(t, a.int(0), a.ptr(1), a.int(2),
                                              _ms_deadline(a.int(3))))
 
 
 async def sys_epoll_pwait2(t: Task, a: Args) -> int:
-    """Implements epoll_pwait2(2). Differences: the sigmask as in sys_poll.with_sigmask."""
+    """Implements epoll_pwait2(2)."""
     mask = _check_sigmask(t, a.ptr(4), a.size(5))
     return await with_sigmask(t, mask, _wait(t, a.int(0), a.ptr(1), a.int(2),
                                              _read_timespec(t, a.ptr(3))))

@@ -3,11 +3,11 @@
 Each call scans its files (FileDescription.poll_events), and if none is ready and time is
 left, parks on all their wait sources at once with its deadline (sentry/kernel/wait.py),
 then scans again. A signal cancels the parked call (the notify lane's restart rules).
+The signal mask of ppoll and pselect6 is Linux's temporary mask (with_sigmask).
 
-Differences from Linux, for all four: the sigmask of ppoll/pselect6 decides which pending
-signals end the wait, but the host keeps the thread's own mask (with_sigmask); a call
-interrupted by a signal whose handler has SA_RESTART is restarted with its full timeout
-(Linux returns EINTR for these calls, or restarts without a handler with the time left).
+Differences from Linux: poll and select, and ppoll and pselect6 without a mask, restarted
+after a signal that ran no handler (a stop and continue, an ignored signal) wait their
+full timeout again (Linux: the time left).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import time
 from typing import Any
 
 from sentry.abi.errno import EBADF, EINVAL
+from sentry.kernel import signals
 from sentry.kernel.args import Args
+from sentry.kernel.sigmask import INTERRUPTED
 from sentry.kernel.task import Task
 from sentry.kernel.wait import wait_any
 from sentry.kernel.waiter import (
@@ -75,21 +77,27 @@ def _write_left(t: Task, addr: int, deadline: float | None, start: float, usec: 
     t.mem.write_partial(addr, _TS.pack(sec, frac // 1000 if usec else frac))
 
 
+_UNBLOCKABLE = 1 << 8 | 1 << 18  # SIGKILL, SIGSTOP (bits sig - 1)
+
+
 def _check_sigmask(t: Task, mask: int, size: int) -> int | None:
-    """Validates a sigmask argument; returns the mask (None without one)."""
+    """Validates a sigmask argument; returns the mask (None without one), SIGKILL and
+    SIGSTOP left out as the kernel does."""
     if mask:
         if size != SIGSET_SIZE:
             raise EINVAL()
-        return int.from_bytes(t.mem.read(mask, SIGSET_SIZE), "little")
+        return int.from_bytes(t.mem.read(mask, SIGSET_SIZE), "little") & ~_UNBLOCKABLE
     return None
 
 
 async def with_sigmask(t: Task, mask: int | None, wait: Any) -> int:
-    """Awaits `wait` with the call's signal mask in force for interruption: a pending
-    signal the mask unblocks ends the call (kernel.signals_sent). Differences: the host
-    keeps the thread's own mask, so a signal that only this mask unblocks ends the call
-    with EINTR and stays pending, its handler not run (GNU make's pselect loop then reaps
-    its children and waits again)."""
+    """Awaits `wait` (a handler's scan-and-park loop) with the call's temporary signal
+    mask: only a pending signal it unblocks ends the wait (signal_ends), whatever the
+    thread's own mask. The loop then returns INTERRUPTED, and the host delivers the signal
+    under this mask (sentry/kernel/sigmask.py); kernel.signals_sent wakes the parked call
+    to look."""
+    if mask is None:
+        return await wait
     t.wait_sigmask = mask
     try:
         return await wait
@@ -97,12 +105,22 @@ async def with_sigmask(t: Task, mask: int | None, wait: Any) -> int:
         t.wait_sigmask = None
 
 
+def signal_ends(t: Task) -> bool:
+    """Whether a pending signal ends the wait of a call with a temporary mask."""
+    return t.wait_sigmask is not None and signals.interrupts_wait(t.host_tid, t.wait_sigmask)
+
+
 async def _until_ready(t: Task, scan: Any, deadline: float | None) -> int:
-    """Runs scan() -> (count, wait sources) until count > 0 or the deadline passes."""
+    """Runs scan() -> (count, wait sources) until count > 0 or the deadline passes, or
+    INTERRUPTED (signal_ends), looked at before the deadline as Linux's do_poll does."""
     while True:
         n, waits = scan()
-        if n or (deadline is not None and clock() >= deadline):
+        if n:
             return n
+        if signal_ends(t):
+            return INTERRUPTED
+        if deadline is not None and clock() >= deadline:
+            return 0
         await wait_any(t, waits, deadline)
 
 
@@ -146,7 +164,7 @@ async def sys_poll(t: Task, a: Args) -> int:
 
 
 async def sys_ppoll(t: Task, a: Args) -> int:
-    """Implements ppoll(2). Differences: see with_sigmask."""
+    """Implements ppoll(2)."""
     addr, nfds, tsp, mask, size = a.ptr(0), a.uint(1), a.ptr(2), a.ptr(3), a.size(4)
     start = clock()
     deadline = _read_timespec(t, tsp)
@@ -212,6 +230,8 @@ async def _do_select(t: Task, n: int, ptrs: tuple[int, int, int],
     sets = [_read_set(t, p, n) for p in ptrs]
     res = [0, 0, 0]
     count = await _until_ready(t, lambda: _select_scan(t, sets, res), deadline)
+    if count == INTERRUPTED:
+        return count  # the sets are left as they were, as Linux's core_sys_select
     nbytes = (n + 63) // 64 * 8
     for p, bits in zip(ptrs, res, strict=True):
         if p and nbytes:
@@ -230,7 +250,7 @@ async def sys_select(t: Task, a: Args) -> int:
 
 
 async def sys_pselect6(t: Task, a: Args) -> int:
-    """Implements pselect6(2). Differences: see with_sigmask."""
+    """Implements pselect6(2)."""
     n, tsp, sig = a.int(0), a.ptr(4), a.ptr(5)
     start = clock()
     deadline = _read_timespec(t, tsp)

@@ -231,8 +231,8 @@ TABLE: dict[int, Entry] = {
     267: S("readlinkat", "sys_stat:sys_readlinkat"),
     268: S("fchmodat", "sys_stat:sys_fchmodat"),
     269: S("faccessat", "sys_stat:sys_faccessat"),
-    270: P("pselect6", "sys_poll:sys_pselect6", "sigmask ends the wait, no handler"),
-    271: P("ppoll", "sys_poll:sys_ppoll", "sigmask ends the wait, no handler"),
+    270: S("pselect6", "sys_poll:sys_pselect6"),
+    271: S("ppoll", "sys_poll:sys_ppoll"),
     272: P("unshare", "sys_process:sys_unshare",
            "namespace flags get EPERM, CLONE_NEWUSER too"),
     275: S("splice", "sys_splice:sys_splice"),
@@ -240,7 +240,7 @@ TABLE: dict[int, Entry] = {
     277: S("sync_file_range", "sys_advice:sys_sync_file_range"),
     278: S("vmsplice", "sys_splice:sys_vmsplice"),
     280: S("utimensat", "sys_stat:sys_utimensat"),
-    281: P("epoll_pwait", "sys_epoll:sys_epoll_pwait", "sigmask ends the wait, no handler"),
+    281: S("epoll_pwait", "sys_epoll:sys_epoll_pwait"),
     282: P("signalfd", "sys_signalfd:sys_signalfd", "readv: first buffer holds a record"),
     283: S("timerfd_create", "sys_timerfd:sys_timerfd_create"),
     284: S("eventfd", "sys_eventfd:sys_eventfd"),
@@ -281,7 +281,7 @@ TABLE: dict[int, Entry] = {
     436: S("close_range", "sys_file:sys_close_range"),
     437: S("openat2", "sys_file:sys_openat2"),
     439: S("faccessat2", "sys_stat:sys_faccessat2"),
-    441: P("epoll_pwait2", "sys_epoll:sys_epoll_pwait2", "sigmask ends the wait, no handler"),
+    441: S("epoll_pwait2", "sys_epoll:sys_epoll_pwait2"),
     452: S("fchmodat2", "sys_stat:sys_fchmodat2"),
 }
 

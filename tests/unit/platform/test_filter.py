@@ -39,6 +39,12 @@ def test_lanes() -> None:
     assert bpf.lane_of(NUMBERS["brk"], (0x1000,) + (0,) * 5) == "trace"
     assert bpf.lane_of(NUMBERS["brk"], (0,) * 6) == "notify"  # a query: no stop
     assert bpf.lane_of(1000, (0,) * 6) == "notify"  # unknown: the Sentry answers ENOSYS
+    # The waits with a temporary signal mask stop (sentry/kernel/sigmask.py), only with one.
+    for name, index in (("ppoll", 3), ("pselect6", 5), ("epoll_pwait", 4), ("epoll_pwait2", 4)):
+        args = [0x1000] * 6
+        assert bpf.lane_of(NUMBERS[name], args) == "trace"
+        args[index] = 0
+        assert bpf.lane_of(NUMBERS[name], args) == "notify"
     cg = NUMBERS["clock_gettime"]
     assert is_allowed(cg, (1, 0, 0, 0, 0, 0))
     # A negative clock id names another process's CPU clock: the Sentry decides.
