@@ -144,17 +144,17 @@ def capable(creds: Credentials, cap: int) -> bool:
 
 
 def may_inspect(c: Credentials, target: Any, same_group: bool) -> bool:
-    """Linux's ptrace_may_access(PTRACE_MODE_READ_REALCREDS) of `target`'s credentials by
-    `c`: always within one thread group; else the caller's real ids match all of the
-    target's (uid, euid, suid; gid, egid, sgid) and the target is dumpable, or the caller
+    """Linux's ptrace_may_access(..._REALCREDS) of `target` by `c`, READ or ATTACH mode
+    alike (there is no Yama here): always within one thread group; else the caller's real
+    ids match all of the target's (uid, euid, suid; gid, egid, sgid), the target is
+    dumpable and its permitted capabilities are a subset of the caller's; or the caller
     has CAP_SYS_PTRACE."""
-    if same_group:
+    if same_group or capable(c, CAP_SYS_PTRACE):
         return True
     tc = target.creds
-    if capable(c, CAP_SYS_PTRACE):
-        return True
     return (c.uid == tc.uid == tc.euid == tc.suid and c.gid == tc.gid == tc.egid == tc.sgid
-            and bool(getattr(target.tg, "dumpable", 1)))
+            and bool(getattr(target.tg, "dumpable", 1))
+            and not tc.permitted & ~c.permitted)
 
 
 def cap_names(mask: int) -> list[str]:

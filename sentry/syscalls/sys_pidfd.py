@@ -9,6 +9,7 @@ import struct
 
 from sentry.abi.errno import EBADF, EINVAL, ENOENT, EPERM, ESRCH
 from sentry.kernel.args import Args
+from sentry.kernel.creds import may_inspect
 from sentry.kernel.process import task_by_vtid
 from sentry.kernel.task import Task
 from sentry.syscalls import sys_signal
@@ -99,3 +100,21 @@ def _send_pgrp(t: Task, pgid: int, sig: int, info: bytes | None) -> int:
     if not sent:
         raise EPERM()
     return 0
+
+
+def sys_pidfd_getfd(t: Task, a: Args) -> int:
+    """Implements pidfd_getfd(2): a duplicate of another process's fd (the same file
+    description, close-on-exec), with ptrace attach rights over it."""
+    pidfd, fd, flags = a.int(0), a.int(1), a.uint(2)
+    if flags:
+        raise EINVAL()
+    f = t.fds.get(pidfd)
+    if not isinstance(f, PidFd):
+        raise EBADF()
+    tg = f.tg
+    task = f.task if f.thread else next((x for x in tg.tasks if x.vtid == tg.vpid), None)
+    if task is None or task not in tg.tasks:
+        raise ESRCH()  # exited (a zombie, or reaped)
+    if not may_inspect(t.creds, task, tg is t.tg):
+        raise EPERM()
+    return t.fds.install(task.fds.get(fd), cloexec=True)

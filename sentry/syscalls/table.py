@@ -261,6 +261,8 @@ TABLE: dict[int, Entry] = {
     302: S("prlimit64", "sys_rlimit:sys_prlimit64"),
     306: S("syncfs", "sys_file:sys_syncfs"),
     307: S("sendmmsg", "sys_socket_msg:sys_sendmmsg"),
+    310: S("process_vm_readv", "sys_process_vm:sys_process_vm_readv"),
+    311: S("process_vm_writev", "sys_process_vm:sys_process_vm_writev"),
     312: P("kcmp", "sys_kcmp:sys_kcmp",
            "KCMP_SIGHAND compares thread groups; KCMP_IO always equal; KCMP_EPOLL_TFD "
            "EOPNOTSUPP"),
@@ -280,6 +282,7 @@ TABLE: dict[int, Entry] = {
            "CLONE_CLEAR_SIGHAND leaves SIG_DFL signals their flags", TRACE),
     436: S("close_range", "sys_file:sys_close_range"),
     437: S("openat2", "sys_file:sys_openat2"),
+    438: S("pidfd_getfd", "sys_pidfd:sys_pidfd_getfd"),
     439: S("faccessat2", "sys_stat:sys_faccessat2"),
     441: S("epoll_pwait2", "sys_epoll:sys_epoll_pwait2"),
     452: S("fchmodat2", "sys_stat:sys_fchmodat2"),

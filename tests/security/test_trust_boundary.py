@@ -172,7 +172,7 @@ fds 3..1023 usable: fcntl 0 fstat 0 read 0 mmap 0
 anonymous mmap naming fd 0: ok
 /proc/self/fd: 0 1 2 3
 ptrace(PTRACE_ATTACH, 1): ENOSYS
-process_vm_readv(1): ENOSYS
+process_vm_readv(4242): ESRCH
 kill(4242, 0): ESRCH
 tgkill(1, 4242, 0): ESRCH
 clone(CLONE_NEWUSER): EPERM

@@ -55,7 +55,7 @@ int main(void) {
         closedir(d);
     struct iovec l = {buf, 8}, r = {buf, 8};
     show("ptrace(PTRACE_ATTACH, 1)", raw(SYS_ptrace, 16, 1, 0, 0, 0, 0));
-    show("process_vm_readv(1)", raw(SYS_process_vm_readv, 1, (long)&l, 1, (long)&r, 1, 0));
+    show("process_vm_readv(4242)", raw(SYS_process_vm_readv, 4242, (long)&l, 1, (long)&r, 1, 0));
     show("kill(4242, 0)", raw(SYS_kill, 4242, 0, 0, 0, 0, 0));
     show("tgkill(1, 4242, 0)", raw(SYS_tgkill, 1, 4242, 0, 0, 0, 0));
     show("clone(CLONE_NEWUSER)", raw(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0, 0));
