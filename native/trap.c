@@ -550,6 +550,15 @@ int st_affinity(int tid, int set, unsigned long len, unsigned char *mask) {
     return r < 0 ? -errno : (int)r;
 }
 
+int st_robust_list(int tid, unsigned long long *head, unsigned long long *len) {
+    void *h = NULL;
+    size_t l = 0;
+    if (syscall(SYS_get_robust_list, tid, &h, &l) < 0) return -errno;
+    *head = (unsigned long long)(unsigned long)h;
+    *len = l;
+    return 0;
+}
+
 int st_tgkill(int tgid, int tid, int sig) {
     if (syscall(SYS_tgkill, tgid, tid, sig) < 0) return -errno;
     return 0;

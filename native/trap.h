@@ -206,6 +206,8 @@ int st_clock(int clockid, int res, long long *sec, long long *nsec);
 
 /* sched_{get,set}affinity for a task's host tid; bytes copied (get) or 0, or -errno. */
 int st_affinity(int tid, int set, unsigned long len, unsigned char *mask);
+/* get_robust_list of a task's thread: its robust futex list head and length, 0 or -errno. */
+int st_robust_list(int tid, unsigned long long *head, unsigned long long *len);
 
 /* The stub image (a static ELF) embedded at build time. */
 unsigned long st_stub_size(void);

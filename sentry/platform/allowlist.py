@@ -83,6 +83,8 @@ _ENTRIES = [
     Allowed("restart_syscall", "restarts the caller's own interrupted sleep"),
     Allowed("futex", "waits and wakes on the caller's own memory"),
     Allowed("set_robust_list", "records the calling thread's own robust futex list"),
+    Allowed("get_robust_list", "reads the calling thread's own robust futex list head (pid 0; "
+            "another thread's goes to the Sentry)", Cond(0, "masked_eq", 0, 0xFFFFFFFF)),
     Allowed("set_tid_address", "records the calling thread's own clear-tid address; returns "
             "its tid in the sandbox's PID namespace, which is its guest tid"),
     Allowed("rseq", "registers the calling thread's own restartable-sequence area"),

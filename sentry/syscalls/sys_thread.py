@@ -1,10 +1,16 @@
-"""Process and thread identity: getpid, gettid, getppid, process groups and sessions."""
+"""Process and thread identity: getpid, gettid, getppid, process groups and sessions;
+another thread's robust futex list."""
 
 from __future__ import annotations
 
+import struct
+
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
+from sentry.kernel.creds import may_inspect
+from sentry.kernel.process import task_or_caller
 from sentry.kernel.task import Task
+from sentry.platform.native import ffi, lib
 
 
 def sys_getpid(t: Task, a: Args) -> int:
@@ -75,3 +81,18 @@ def sys_setsid(t: Task, a: Args) -> int:
     tg.sid = tg.pgid = tg.vpid
     tg.controlling_tty = None
     return tg.vpid
+
+
+def sys_get_robust_list(t: Task, a: Args) -> int:
+    """Implements get_robust_list(2) of another thread (the caller's own is a host call:
+    the allow-list). The list lives in the host: the Sentry asks for its thread's."""
+    target = task_or_caller(t, a.int(0))
+    if not may_inspect(t.creds, target, target.tg is t.tg):
+        raise EPERM()
+    got = ffi.new("unsigned long long[2]")
+    rc = lib.st_robust_list(target.host_tid, got, got + 1)
+    if rc < 0:
+        raise ESRCH()  # gone meanwhile
+    t.mem.write(a.ptr(2), struct.pack("<Q", got[1]))  # the length first, as Linux
+    t.mem.write(a.ptr(1), struct.pack("<Q", got[0]))
+    return 0

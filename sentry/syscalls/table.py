@@ -235,6 +235,7 @@ TABLE: dict[int, Entry] = {
     271: S("ppoll", "sys_poll:sys_ppoll"),
     272: P("unshare", "sys_process:sys_unshare",
            "namespace flags get EPERM, CLONE_NEWUSER too"),
+    274: S("get_robust_list", "sys_thread:sys_get_robust_list"),
     275: S("splice", "sys_splice:sys_splice"),
     276: S("tee", "sys_splice:sys_tee"),
     277: S("sync_file_range", "sys_advice:sys_sync_file_range"),
