@@ -85,4 +85,8 @@ if __name__ == "__main__":
 
     with tempfile.TemporaryDirectory() as d:
         so = make_ffi(absolute_sources=True).compile(tmpdir=d, verbose=False)
-        shutil.copy(so, os.path.join(ROOT, "sentry", os.path.basename(so)))
+        # A new file renamed over the old one: a running Sentry keeps its mapping of the
+        # old library (overwriting it in place would kill it with SIGBUS).
+        dest = os.path.join(ROOT, "sentry", os.path.basename(so))
+        shutil.copy(so, dest + ".new")
+        os.replace(dest + ".new", dest)
