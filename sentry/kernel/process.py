@@ -20,7 +20,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EAGAIN, EINVAL, EPERM, ESRCH
-from sentry.kernel import ipc_shm, posix_timers, siginfo
+from sentry.kernel import ipc_sem, ipc_shm, posix_timers, siginfo
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
@@ -178,7 +178,7 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
     t.sched = parent.sched.fork()
     if flags & CLONE_SYSVSEM:
         if parent.semundo is None:
-            parent.semundo = object()
+            parent.semundo = ipc_sem.SemUndo()
         t.semundo = parent.semundo
     t.ctx = Context(host_tid)
     tg.tasks.append(t)
@@ -232,6 +232,13 @@ def exec_kills_others(k: Kernel, t: Task) -> None:
         k.tasks[t.host_tid] = t
 
 
+def leave_semundo(k: Kernel, t: Task) -> None:
+    """t leaves its SEM_UNDO list (exit, unshare(CLONE_SYSVSEM)): applied by its last user."""
+    u, t.semundo = t.semundo, None
+    if u is not None and not any(x.semundo is u for x in k.tasks.values() if x is not t):
+        ipc_sem.apply_undo(u, t.tg.vpid)
+
+
 def drop_mm(k: Kernel, tg: ThreadGroup, mm: Any) -> None:
     """tg no longer uses address space mm (its exec or exit): when no other live process
     does (CLONE_VM, a vfork parent), the SysV segments attached to it lose their
@@ -272,6 +279,7 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     k.tasks.pop(t.host_tid, None)
     k.cloning.discard(t)
     k.cancel(t)
+    leave_semundo(k, t)
     tg = t.tg
     if t.host_tid != tg.host_pid:
         siginfo.forget(k, t.host_tid)  # host ids come back: the records go with the task

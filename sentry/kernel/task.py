@@ -49,9 +49,9 @@ class Task:
         self.exit_status: int | None = None
         self.comm = b""  # the task's name (PR_SET_NAME, /proc/<pid>/comm)
         self.sched = SchedAttrs()  # nice value and policy (sentry/kernel/sched.py)
-        # The SysV semaphore undo list shared by CLONE_SYSVSEM (made by the first such
-        # clone, as Linux's copy_semundo; no semaphores exist yet): kcmp compares it.
-        self.semundo: object | None = None
+        # The SysV semaphores' SEM_UNDO list (ipc_sem.SemUndo), shared by CLONE_SYSVSEM
+        # (made by the first such clone, as Linux's copy_semundo, or the first SEM_UNDO).
+        self.semundo: Any = None
         self.prctl: dict[str, int] = {}  # prctl knobs of the guest's view
         # Set by a handler whose effect must happen only if its answer reaches the task.
         self.commit: Callable[[], None] | None = None

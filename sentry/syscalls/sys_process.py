@@ -220,7 +220,7 @@ def sys_unshare(t: Task, a: Args) -> int:
     if flags & process.CLONE_FILES:
         t.fds = t.fds.fork()
     if flags & process.CLONE_SYSVSEM:
-        t.semundo = None  # leaves the shared undo list
+        process.leave_semundo(t.kernel, t)
     return 0
 
 

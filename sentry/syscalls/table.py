@@ -99,6 +99,9 @@ TABLE: dict[int, Entry] = {
     61: P("wait4", "sys_process:sys_wait4", "rusage only of reaped host children", TRACE),
     62: S("kill", "sys_signal:sys_kill"),
     63: P("uname", "sys_misc:sys_uname", "PER_LINUX32 does not make the machine i686"),
+    64: S("semget", "sys_sem:sys_semget"),
+    65: S("semop", "sys_sem:sys_semop"),
+    66: S("semctl", "sys_sem:sys_semctl"),
     67: P("shmdt", "sys_shm:sys_shmdt", "a segment munmap()ed directly still counts as "
            "attached until its address space goes", TRACE),
     72: P("fcntl", "sys_file:sys_fcntl", "F_SETOWN keeps the owner but sends no SIGIO; no EDEADLK"),
@@ -197,6 +200,7 @@ TABLE: dict[int, Entry] = {
     204: S("sched_getaffinity", "sys_sched:sys_sched_getaffinity"),
     213: S("epoll_create", "sys_epoll:sys_epoll_create"),
     217: S("getdents64", "sys_file:sys_getdents64"),
+    220: S("semtimedop", "sys_sem:sys_semtimedop"),
     221: S("fadvise64", "sys_advice:sys_fadvise64"),
     222: P("timer_create", "sys_timer:sys_timer_create",
            "alarm clocks: EINVAL; CPU-time timers fire up to 2 ms late"),
