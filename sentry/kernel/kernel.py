@@ -27,6 +27,7 @@ from typing import Any
 from sentry.abi.errno import ENOSYS, SysError
 from sentry.abi.sysno import NAMES
 from sentry.kernel import jobctl, process, siginfo, sigmask, signals, task_syscall
+from sentry.kernel.ipc_msg import MsgNamespace
 from sentry.kernel.ipc_sem import SemNamespace
 from sentry.kernel.ipc_shm import ShmNamespace
 from sentry.kernel.creds import Credentials
@@ -101,6 +102,7 @@ class Kernel:
         self.sysctl = Sysctl()  # the guest's /proc/sys values (linux.sysctl sets some)
         self.shm = ShmNamespace(self)  # SysV shared memory (the sandbox's IPC namespace)
         self.sem = SemNamespace(self)  # and its SysV semaphores
+        self.msg = MsgNamespace(self)  # and message queues
         self.strace = strace
         self.report = Report(platform.name) if report else None  # runsc_py do --report
         # The handlers (the syscall modules' import): now, or with defer_handlers by

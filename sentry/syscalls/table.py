@@ -104,6 +104,10 @@ TABLE: dict[int, Entry] = {
     66: S("semctl", "sys_sem:sys_semctl"),
     67: P("shmdt", "sys_shm:sys_shmdt", "a segment munmap()ed directly still counts as "
            "attached until its address space goes", TRACE),
+    68: S("msgget", "sys_msg:sys_msgget"),
+    69: S("msgsnd", "sys_msg:sys_msgsnd"),
+    70: S("msgrcv", "sys_msg:sys_msgrcv"),
+    71: S("msgctl", "sys_msg:sys_msgctl"),
     72: P("fcntl", "sys_file:sys_fcntl", "F_SETOWN keeps the owner but sends no SIGIO; no EDEADLK"),
     73: S("flock", "sys_file:sys_flock"),
     74: S("fsync", "sys_file:sys_fsync"),
