@@ -35,6 +35,7 @@ CAP_FS_SET = sum(1 << c for c in (CAP_CHOWN, CAP_MKNOD, CAP_DAC_OVERRIDE, CAP_DA
 # kernel itself only stores, as here.
 SECBIT_NOROOT, SECBIT_NO_SETUID_FIXUP, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE = (
     1, 4, 16, 64)
+NGROUPS_MAX = 65536  # setgroups' limit (kernel.ngroups_max)
 SECURE_ALL_BITS = 0x555
 SECURE_ALL_LOCKS = SECURE_ALL_BITS << 1
 
@@ -159,3 +160,19 @@ def may_inspect(c: Credentials, target: Any, same_group: bool) -> bool:
 
 def cap_names(mask: int) -> list[str]:
     return [n for i, n in enumerate(CAP_NAMES) if mask >> i & 1]
+
+
+def may_ptrace_read(caller: Credentials, target: Credentials, same_group: bool,
+                    dumpable: bool) -> bool:
+    """Linux's ptrace_may_access(PTRACE_MODE_READ_FSCREDS), what /proc/<pid>/fd, fdinfo
+    and the like ask: the caller's own process; else the caller's fs ids equal every one of
+    the target's real, effective and saved ids, the target's permitted capabilities are a
+    subset of the caller's effective ones, and the target is dumpable; or CAP_SYS_PTRACE
+    stands in for all three."""
+    if same_group:
+        return True
+    if capable(caller, CAP_SYS_PTRACE):
+        return True
+    ids = (caller.fsuid == target.uid == target.euid == target.suid
+           and caller.fsgid == target.gid == target.egid == target.sgid)
+    return ids and target.permitted & ~caller.effective == 0 and dumpable
