@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
@@ -58,6 +59,49 @@ static void fdinfo(const char *what, int fd, const char *const *keys, const char
 static const char *const POSFLAGS[] = {"pos:", "flags:", NULL};
 static const char *const ALLHEAD[] = {"pos:", "flags:", "mnt_id:", "ino:", NULL};
 
+/* The lock: lines of /proc/self/fdinfo/<fd> without the dev:ino field. */
+static void fdinfo_locks(const char *what, int fd) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    if (slurp(path) < 0)
+        return;
+    int n = 0;
+    char *save;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "lock:", 5))
+            continue;
+        char *w[12];
+        int nw = 0;
+        for (char *t = strtok(line, " \t"); t && nw < 12; t = strtok(NULL, " \t"))
+            w[nw++] = t;
+        n++;
+        if (nw == 9)
+            printf("%s: %s %s %s %s %s %s [dev:ino] %s %s\n", what, w[0], w[1], w[2], w[3],
+                   w[4], atoi(w[5]) == getpid() ? "[our pid]" : w[5], w[7], w[8]);
+        else
+            printf("%s: %d fields\n", what, nw);
+    }
+    printf("%s: %d lines\n", what, n);
+}
+
+static void locks(const char *path) {
+    int a = open(path, O_RDWR), b = open(path, O_RDWR);
+    struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 5};
+    fcntl(a, F_SETLK, &l);
+    l = (struct flock){.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 0};
+    fcntl(a, F_SETLK, &l);
+    l = (struct flock){.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 3};
+    fcntl(b, F_OFD_SETLK, &l);
+    flock(b, LOCK_SH);
+    fdinfo_locks("fdinfo locks posix", a);
+    fdinfo_locks("fdinfo locks ofd+flock", b);
+    l = (struct flock){.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 12, .l_len = 1};
+    fcntl(a, F_SETLK, &l);
+    fdinfo_locks("fdinfo locks split", a);
+    close(a);
+    close(b);
+}
+
 static void fd_files(char *scratch) {
     char path[4200];
     mkdir(scratch, 0755);
@@ -71,6 +115,12 @@ static void fd_files(char *scratch) {
     int a = open(path, O_WRONLY | O_APPEND);
     fdinfo("fdinfo append", a, POSFLAGS, NULL);
     fdinfo("fdinfo head", a, ALLHEAD, "\t");
+    int dd = open(scratch, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    fdinfo("fdinfo directory", dd, POSFLAGS, NULL);
+    close(dd);
+    int op = open(path, O_PATH | O_NOFOLLOW);
+    fdinfo("fdinfo O_PATH", op, POSFLAGS, NULL);
+    close(op);
     int p[2];
     pipe2(p, O_NONBLOCK);
     fdinfo("fdinfo pipe read", p[0], POSFLAGS, NULL);
@@ -146,6 +196,9 @@ static void fd_files(char *scratch) {
     int cf = syscall(SYS_pidfd_open, c, 0);
     waitpid(c, NULL, 0);
     fdinfo("fdinfo pidfd reaped", cf, (const char *const[]){"Pid:", "NSpid:", NULL}, NULL);
+
+    snprintf(path, sizeof path, "%s/f", scratch);
+    locks(path);
 
     /* a closed fd, and the listing: exactly the open fds */
     close(a);

@@ -252,3 +252,34 @@ def test_dev_console_is_the_init_terminal(t, root):
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_fdinfo_lock_lines(t):
+    import struct
+
+    from sentry.vfs.locks import fcntl_lock, flock
+
+    def run(coro):
+        try:
+            coro.send(None)
+        except StopIteration as s:
+            return s.value
+        raise AssertionError("parked")
+
+    a = ops.open_at(t, AT_FDCWD, b"/tmp/lk", O_RDWR | 0o100, 0o600)
+    b = ops.open_at(t, AT_FDCWD, b"/tmp/lk", O_RDWR, 0)
+    fa, fb = t.fds.install(a), t.fds.install(b)
+    addr = t.buf(32)
+    t.mem.write(addr, struct.pack("<hh4xqqi4x", 1, 0, 10, 5, 0))  # F_WRLCK 10..14
+    run(fcntl_lock(t, a, 6, addr))  # F_SETLK
+    t.mem.write(addr, struct.pack("<hh4xqqi4x", 0, 0, 0, 3, 0))  # F_RDLCK 0..2, OFD
+    run(fcntl_lock(t, b, 37, addr))  # F_OFD_SETLK
+    run(flock(t, b, 2))  # LOCK_EX
+    st = a.stat()
+    where = b"%02x:%02x:%d" % (os.major(st.dev), os.minor(st.dev), st.ino)
+    assert b"\nlock:\t1: POSIX  ADVISORY  WRITE %d %s 10 14\n" % (t.tg.vpid, where) \
+        in read(t, b"/proc/self/fdinfo/%d" % fa)
+    text = read(t, b"/proc/self/fdinfo/%d" % fb)
+    assert b"\nlock:\t1: FLOCK  ADVISORY  WRITE %d %s 0 EOF\n" % (t.tg.vpid, where) in text
+    assert b"\nlock:\t2: OFDLCK ADVISORY  READ -1 %s 0 2\n" % where in text
+    assert b"POSIX" not in text  # a record lock shows on the description it was set through

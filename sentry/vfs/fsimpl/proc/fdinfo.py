@@ -3,15 +3,18 @@ fs/proc/fd.c).
 
 Each file reads `pos`, `flags` (octal: the description's status flags as F_GETFL shows
 them, with O_CLOEXEC added when the fd has close-on-exec), `mnt_id` and `ino`, then the
-lines of the file's kind: a description that has them offers `show_fdinfo() -> bytes`, as
-Linux's file_operations do (eventfd, signalfd, epoll, inotify, timerfd, pidfd).
+`lock:` lines of the file's locks (flock, then record locks set through this description),
+then the lines of the file's kind: a description that has them offers
+`show_fdinfo() -> bytes`, as Linux's file_operations do (eventfd, signalfd, epoll,
+inotify, timerfd, pidfd).
 
 Access is Linux's (6.x): the directory is 0555 and the files 0444, and both the
 directory and the files need ptrace-read access to the task
 (creds.may_ptrace_read: the caller's own process, the same ids, or CAP_SYS_PTRACE).
 The text is taken at open; a closed fd is ENOENT.
 
-Differences: no `lock:` lines for the file's locks.
+Differences: record locks are not merged with their neighbours as Linux merges them (two
+adjacent locks of one process show as two lines).
 """
 
 from __future__ import annotations
@@ -20,19 +23,22 @@ from collections.abc import Callable
 from typing import Any
 
 from sentry.abi.errno import EACCES, ENOENT
-from sentry.abi.stat import S_IFREG
+from sentry.abi.stat import S_IFREG, kernel_dev
 from sentry.kernel.creds import may_ptrace_read
 from sentry.vfs.constants import O_ACCMODE, O_CLOEXEC, O_RDONLY
 from sentry.vfs.fsimpl.proc.procfs import BytesFile, ProcDir, ProcFS, ProcInode
+from sentry.vfs.locks import fdinfo_locks
 from sentry.vfs.inode import Inode
 
 
-def fdinfo_text(f: Any, cloexec: bool) -> bytes:
-    """The contents of /proc/<pid>/fdinfo/<fd> for the description f."""
+def fdinfo_text(f: Any, cloexec: bool, owner: Any = None) -> bytes:
+    """The contents of /proc/<pid>/fdinfo/<fd> for the description f; `owner`: the
+    process whose fd table holds it (the owner of its POSIX locks)."""
     st = f.stat()
     flags = f.flags | (O_CLOEXEC if cloexec else 0)
     head = b"pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n" % (
         f.offset, flags, st.mnt_id, st.ino)
+    head += fdinfo_locks(f, owner, kernel_dev(st.dev), st.ino)
     show = getattr(f, "show_fdinfo", None)
     return head + show() if show is not None else head
 
@@ -79,4 +85,5 @@ class FdInfoFile(ProcInode):
         fds = self.task.fds
         if self.fd not in fds:
             raise ENOENT()
-        return BytesFile(flags, vd, fdinfo_text(fds.get(self.fd), fds.get_cloexec(self.fd)))
+        return BytesFile(flags, vd, fdinfo_text(fds.get(self.fd), fds.get_cloexec(self.fd),
+                                                self.tg))
