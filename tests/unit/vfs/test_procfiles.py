@@ -180,6 +180,18 @@ def test_mountinfo_matches_mounts_and_escapes(t, root):
         assert (i[4], i[-3], i[-2]) == (mt[1], mt[2], mt[0])
 
 
+def test_mountinfo_bind_root_is_the_source_directory(t, root):
+    ops.mkdir_at(t, AT_FDCWD, b"/tmp/src", 0o755)
+    ops.mkdir_at(t, AT_FDCWD, b"/tmp/src/in", 0o755)
+    ops.mkdir_at(t, AT_FDCWD, b"/tmp/dst", 0o755)
+    src = ops.open_at(t, AT_FDCWD, b"/tmp/src/in", O_RDONLY, 0).vd
+    dst = ops.open_at(t, AT_FDCWD, b"/tmp/dst", O_RDONLY, 0).vd
+    m = root.vfs.bind(src.mount, src.dentry, dst, 0)
+    first, *_, last = read(t, b"/proc/self/mountinfo").decode().splitlines()
+    assert last.split()[:6] == [str(m.id), str(dst.mount.id), first.split()[2], "/tmp/src/in",
+                                "/tmp/dst", "rw,relatime"]
+
+
 def test_mountinfo_after_chroot_hides_mounts_above(t, root):
     ops.mkdir_at(t, AT_FDCWD, b"/tmp/jail", 0o755)
     ops.mkdir_at(t, AT_FDCWD, b"/tmp/jail/sub", 0o755)

@@ -7,9 +7,9 @@ above it are left out, as Linux does). Paths, sources and types escape space, ta
 newline and backslash as \\040, \\011, \\012 and \\134.
 
 mountinfo's fields: mount ID (Mount.id, stable while mounted), parent ID (the root mount's
-is its own), major:minor of the filesystem (st_dev of its root), the mount's root within
-its filesystem, the mount point, the per-mount options, the optional fields, "-", the
-type, the source and the superblock options.
+is its own), major:minor of the filesystem (st_dev of the top of its tree), the mount's
+root within its filesystem (a bind's source directory), the mount point, the per-mount
+options, the optional fields, "-", the type, the source and the superblock options.
 
 Differences: no optional fields (shared:/master:): the Sentry keeps no propagation
 groups; the superblock options are ro/rw only (no size=, mode= of tmpfs and the like).
@@ -72,9 +72,27 @@ def _visible(tg: Any) -> list[tuple[Any, bytes]]:
     return out
 
 
-def _dev(m: Any) -> int:
+def root_field(m: Any, order: list[Any]) -> tuple[bytes, Any]:
+    """Mount m's root as a path within its filesystem, and the top dentry of the tree it
+    is in: the dentry path up to that top (a bind mount's root is the source's very
+    dentry), below the root_path of the mount whose root the top is (a file bind or a
+    readonlyPaths remount names its root there; "/" for a filesystem's own root)."""
+    parts: list[bytes] = []
+    d = m.root
+    while d.parent is not None:
+        parts.append(d.name)
+        d = d.parent
+    if not parts:
+        return getattr(m, "root_path", b"/"), d
+    base = next((getattr(x, "root_path", b"/") for x in order if x.root is d), b"/")
+    return base.rstrip(b"/") + b"/" + b"/".join(reversed(parts)), d
+
+
+def _dev(m: Any, top: Any) -> int:
+    """The filesystem's device: st_dev of the top of its tree (one number for all its
+    mounts, as a superblock's)."""
     try:
-        return m.root.inode.stat().dev
+        return top.inode.stat().dev
     except SysError:  # a host root gone: the filesystem's own number
         return m.fs.dev
 
@@ -92,15 +110,20 @@ def mounts(t: Any, tg: Any) -> bytes:
     return b"".join(out)
 
 
-def mountinfo_line(m: Any, where: bytes, dev: int) -> bytes:
+def mountinfo_line(m: Any, where: bytes, dev: int, root: bytes = b"/") -> bytes:
     parent = m.parent.id if m.parent is not None else m.id
     sb = b"ro" if m.fs.read_only else b"rw"
     return b"%d %d %d:%d %s %s %s - %s %s %s\n" % (
-        m.id, parent, os.major(dev), os.minor(dev), escape(getattr(m, "root_path", b"/")),
+        m.id, parent, os.major(dev), os.minor(dev), escape(root),
         escape(where), mount_options(m), escape(m.fs.name.encode()),
         escape(m.fs.source().encode()), sb)
 
 
 def mountinfo(t: Any, tg: Any) -> bytes:
     """/proc/<pid>/mountinfo (proc_pid_mountinfo(5))."""
-    return b"".join(mountinfo_line(m, where, _dev(m)) for m, where in _visible(tg))
+    order = tg.leader.fs.root.mount.vfs.order
+    out = []
+    for m, where in _visible(tg):
+        root, top = root_field(m, order)
+        out.append(mountinfo_line(m, where, _dev(m, top), root))
+    return b"".join(out)
