@@ -10,7 +10,8 @@ inotify, timerfd, pidfd).
 
 Access is Linux's (6.x): the directory is 0555 and the files 0444, and both the
 directory and the files need ptrace-read access to the task
-(creds.may_ptrace_read: the caller's own process, the same ids, or CAP_SYS_PTRACE).
+(creds.may_inspect with fscreds: the caller's own process, the same ids, or
+CAP_SYS_PTRACE).
 The text is taken at open; a closed fd is ENOENT.
 
 Differences: record locks are not merged with their neighbours as Linux merges them (two
@@ -24,7 +25,7 @@ from typing import Any
 
 from sentry.abi.errno import EACCES, ENOENT
 from sentry.abi.stat import S_IFREG, kernel_dev
-from sentry.kernel.creds import may_ptrace_read
+from sentry.kernel.creds import may_inspect
 from sentry.vfs.constants import O_ACCMODE, O_CLOEXEC, O_RDONLY
 from sentry.vfs.fsimpl.proc.procfs import BytesFile, ProcDir, ProcFS, ProcInode
 from sentry.vfs.locks import fdinfo_locks
@@ -45,8 +46,7 @@ def fdinfo_text(f: Any, cloexec: bool, owner: Any = None) -> bytes:
 
 def check_ptrace_read(t: Any, tg: Any) -> None:
     """EACCES unless the caller may read the task's fds (PTRACE_MODE_READ_FSCREDS)."""
-    if not may_ptrace_read(t.creds, tg.leader.creds, t.tg is tg,
-                           bool(getattr(tg, "dumpable", 1))):
+    if not may_inspect(t.creds, tg.leader, t.tg is tg, fscreds=True):
         raise EACCES()
 
 
