@@ -131,6 +131,7 @@ def run_do(
         creds.set_caps(own)
     t = kernel.new_init_task(fds, root.fs_context(os.fsencode(cwd)), creds)
     t.tg.controlling_tty = controlling_tty(stdio)
+    root.expose_console(t.tg.controlling_tty)
     if t.tg.controlling_tty is not None:
         # The session `do` was started in, outside the PID namespace (0 inside).
         t.tg.controlling_tty.tty_job.attach(t.tg)
@@ -214,6 +215,7 @@ class ContainerSandbox:
             creds.set_caps(cfg.capabilities)  # then execve's rules apply, as after runc's
         t = self.kernel.new_init_task(fds, self.root.fs_context(os.fsencode(cfg.cwd)), creds)
         t.tg.controlling_tty = controlling_tty(stdio)
+        self.root.expose_console(t.tg.controlling_tty)
         for res, soft, hard in cfg.rlimits:
             if 0 <= res < len(t.tg.rlimits):
                 t.tg.rlimits[res] = (soft, hard)

@@ -43,6 +43,12 @@ _STATFS = struct.Struct("<qqQQQQQiiqqq32x")
 assert _STATFS.size == 120
 
 
+def kernel_dev(dev: int) -> int:
+    """A device number as Linux prints a superblock's s_dev in /proc (major << 20 | minor:
+    the kernel's own encoding, not the user-space one of st_dev)."""
+    return os.major(dev) << 20 | os.minor(dev)
+
+
 def type_of(mode: int) -> int:
     return mode & S_IFMT
 

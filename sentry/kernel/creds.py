@@ -35,6 +35,7 @@ CAP_FS_SET = sum(1 << c for c in (CAP_CHOWN, CAP_MKNOD, CAP_DAC_OVERRIDE, CAP_DA
 # kernel itself only stores, as here.
 SECBIT_NOROOT, SECBIT_NO_SETUID_FIXUP, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE = (
     1, 4, 16, 64)
+NGROUPS_MAX = 65536  # setgroups' limit (kernel.ngroups_max)
 SECURE_ALL_BITS = 0x555
 SECURE_ALL_LOCKS = SECURE_ALL_BITS << 1
 
@@ -143,19 +144,22 @@ def capable(creds: Credentials, cap: int) -> bool:
     return bool(creds.effective >> cap & 1)
 
 
-def may_inspect(c: Credentials, target: Any, same_group: bool) -> bool:
-    """Linux's ptrace_may_access(..._REALCREDS) of `target` by `c`, READ or ATTACH mode
-    alike (there is no Yama here): always within one thread group; else the caller's real
-    ids match all of the target's (uid, euid, suid; gid, egid, sgid), the target is
-    dumpable and its permitted capabilities are a subset of the caller's; or the caller
-    has CAP_SYS_PTRACE."""
+def may_inspect(c: Credentials, target: Any, same_group: bool, fscreds: bool = False) -> bool:
+    """Linux's ptrace_may_access(..._REALCREDS, or _FSCREDS with `fscreds`: what
+    /proc/<pid>/fdinfo asks) of `target` by `c`, READ or ATTACH mode alike (there is no
+    Yama here): always within one thread group; else the caller's real (fs) ids match all
+    of the target's (uid, euid, suid; gid, egid, sgid), the target is dumpable and its
+    permitted capabilities are a subset of the caller's permitted (effective) ones; or the
+    caller has CAP_SYS_PTRACE."""
     if same_group or capable(c, CAP_SYS_PTRACE):
         return True
     tc = target.creds
-    return (c.uid == tc.uid == tc.euid == tc.suid and c.gid == tc.gid == tc.egid == tc.sgid
+    uid, gid, caps = (c.fsuid, c.fsgid, c.effective) if fscreds else (c.uid, c.gid, c.permitted)
+    return (uid == tc.uid == tc.euid == tc.suid and gid == tc.gid == tc.egid == tc.sgid
             and bool(getattr(target.tg, "dumpable", 1))
-            and not tc.permitted & ~c.permitted)
+            and not tc.permitted & ~caps)
 
 
 def cap_names(mask: int) -> list[str]:
     return [n for i, n in enumerate(CAP_NAMES) if mask >> i & 1]
+

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sentry.abi.errno import EINVAL, EPERM
 from sentry.kernel.args import Args
-from sentry.kernel.creds import CAP_SETGID, CAP_SETUID, capable
+from sentry.kernel.creds import CAP_SETGID, CAP_SETUID, NGROUPS_MAX, capable
 from sentry.kernel.task import Task
 
-NGROUPS_MAX = 65536
 
 
 def sys_getuid(t: Task, a: Args) -> int:

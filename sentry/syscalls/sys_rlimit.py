@@ -18,13 +18,13 @@ import struct
 
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
+from sentry.kernel.fd_table import NR_OPEN  # fs.nr_open: the ceiling for RLIMIT_NOFILE
 from sentry.kernel.kernel import HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIM_INFINITY, RLIMIT_NAMES, RLIMIT_NOFILE, ThreadGroup
 from sentry.kernel.creds import CAP_SYS_RESOURCE, capable
 
 _RLIMIT = struct.Struct("<QQ")
-NR_OPEN = 1 << 20  # fs.nr_open: the ceiling for RLIMIT_NOFILE
 # CPU, DATA, STACK, MEMLOCK, AS, SIGPENDING, RTTIME: enforced by the host on the task.
 HOST_ENFORCED = frozenset((0, 2, 3, 8, 9, 11, 15))
 

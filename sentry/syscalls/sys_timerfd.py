@@ -47,6 +47,7 @@ def sys_timerfd_settime(t: Task, a: Args) -> int:
     isec, insec, vsec, vnsec = _ITIMERSPEC.unpack(t.mem.read(new, _ITIMERSPEC.size))
     interval, value = to_seconds(isec, insec), to_seconds(vsec, vnsec)
     before = f.settime(value, interval, bool(flags & TFD_TIMER_ABSTIME))
+    f.settime_flags = flags  # (fdinfo's "settime flags")
     if old:
         t.mem.write(old, _pack(*before))
     return 0

@@ -23,9 +23,10 @@ O_PATH = 0o10000000
 O_TMPFILE = 0o20000000 | O_DIRECTORY
 # Flags F_SETFL may change (Linux's SETFL_MASK).
 SETFL_MASK = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME
-# Flags kept in a file description's status flags after open.
+# Flags kept in a file description's status flags after open (F_GETFL and fdinfo show
+# them): Linux drops only O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC and O_CLOEXEC.
 STATUS_KEEP = O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC | O_DIRECT | O_LARGEFILE \
-    | O_NOATIME | O_SYNC | O_PATH
+    | O_NOATIME | O_SYNC | O_PATH | O_DIRECTORY | O_NOFOLLOW
 
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100

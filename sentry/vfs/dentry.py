@@ -12,6 +12,17 @@ if TYPE_CHECKING:
 _mount_ids = itertools.count(1)
 
 
+def internal_mount_id(fs: FileSystem) -> int:
+    """The id of a filesystem's kernel-internal mount (pipefs, anon_inodefs: Linux mounts
+    them where no namespace sees them), what statx and fdinfo show as the mount of a file
+    without a path. Taken from the same sequence as the ids of real mounts."""
+    mid: int = getattr(fs, "internal_mnt_id", 0)
+    if not mid:
+        mid = next(_mount_ids)
+        fs.internal_mnt_id = mid  # type: ignore[attr-defined]
+    return mid
+
+
 class Dentry:
     """A named link to an inode. Children are cached when the filesystem allows it."""
 
@@ -43,6 +54,7 @@ class Mount:
         self.point = point
         self.id = next(_mount_ids)
         self.expiring = False  # umount2(MNT_EXPIRE) marked it
+        self.root_path = b"/"  # its root's path within the filesystem (mountinfo's 4th field)
 
     def __repr__(self) -> str:
         return f"Mount({self.id}, {self.fs.name})"

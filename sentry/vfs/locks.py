@@ -33,7 +33,8 @@ class Lock:
     type: int
     start: int
     end: int  # exclusive; _INF for "to end of file"
-    pid: int  # what F_GETLK reports (-1 for OFD locks)
+    pid: int  # what F_GETLK reports (-1 for OFD locks); flock's: the locker's
+    file: Any = None  # the description it was set through (fdinfo lists it there)
 
 
 class InodeLocks:
@@ -62,19 +63,21 @@ def _conflict(il: InodeLocks, owner: Any, typ: int, start: int, end: int) -> Loc
     return None
 
 
-def _apply(il: InodeLocks, owner: Any, typ: int, start: int, end: int, pid: int) -> None:
-    """Replaces owner's locks over [start, end) by `typ` (splitting ranges at the edges)."""
+def _apply(il: InodeLocks, owner: Any, typ: int, start: int, end: int, pid: int,
+           file: Any = None) -> None:
+    """Replaces owner's locks over [start, end) by `typ` (splitting ranges at the edges);
+    `file`: the description the call came through."""
     kept: list[Lock] = []
     for lk in il.locks:
         if lk.owner is not owner or lk.end <= start or end <= lk.start:
             kept.append(lk)
             continue
         if lk.start < start:
-            kept.append(Lock(owner, lk.type, lk.start, start, lk.pid))
+            kept.append(Lock(owner, lk.type, lk.start, start, lk.pid, lk.file))
         if end < lk.end:
-            kept.append(Lock(owner, lk.type, end, lk.end, lk.pid))
+            kept.append(Lock(owner, lk.type, end, lk.end, lk.pid, lk.file))
     if typ != F_UNLCK:
-        kept.append(Lock(owner, typ, start, end, pid))
+        kept.append(Lock(owner, typ, start, end, pid, file))
     # Linux's order, which F_GETLK's "first conflicting lock" follows: owners as they first
     # locked the file, each owner's locks by start.
     rank: dict[int, int] = {}
@@ -132,7 +135,7 @@ async def fcntl_lock(t: Any, f: Any, cmd: int, addr: int) -> int:
         if cmd not in (F_SETLKW, F_OFD_SETLKW):
             raise EAGAIN()
         await t.wait_on(il.queue, POLLIN)
-    _apply(il, owner, typ, lo, hi, -1 if ofd else t.vpid)
+    _apply(il, owner, typ, lo, hi, -1 if ofd else t.vpid, f)
     return 0
 
 
@@ -168,8 +171,32 @@ async def flock(t: Any, f: Any, op: int) -> int:
         if op & LOCK_NB:
             raise EWOULDBLOCK()
         await t.wait_on(il.queue, POLLIN)
-    _apply(il, f, typ, 0, _INF, -1)
+    _apply(il, f, typ, 0, _INF, t.vpid, f)
     return 0
 
 
 EWOULDBLOCK = EAGAIN
+
+
+def fdinfo_locks(f: Any, posix_owner: Any, dev: int, ino: int) -> bytes:
+    """The `lock:` lines /proc/<pid>/fdinfo shows for f (fs/locks.c show_fd_locks): its
+    flock lock, then the record locks set through f by `posix_owner` (the fd table's
+    process) or owned by f (OFD), numbered from 1, in /proc/locks' format."""
+    inode = f.inode
+    if inode is None:
+        return b""
+    out = []
+    where = b"%02x:%02x:%d" % (dev >> 20, dev & 0xFFFFF, ino)  # (dev: the kernel's encoding)
+    for kind, table in ((b"FLOCK  ADVISORY  ", _flock_table), (None, _table)):
+        il = table.get(inode)
+        for lk in (il.locks if il is not None else ()):
+            if lk.file is not f or not _alive(lk.owner) or (
+                    lk.owner is not f and lk.owner is not posix_owner):
+                continue
+            k = kind or (b"OFDLCK ADVISORY  " if lk.owner is f else b"POSIX  ADVISORY  ")
+            rng = b"0 EOF" if kind else b"%d %s" % (
+                lk.start, b"EOF" if lk.end == _INF else b"%d" % (lk.end - 1))
+            out.append(b"lock:\t%d: %s%s %d %s %s\n" % (
+                len(out) + 1, k, b"WRITE" if lk.type == F_WRLCK else b"READ", lk.pid, where,
+                rng))
+    return b"".join(out)

@@ -61,3 +61,26 @@ def test_rw_file_bind_writes_reach_the_host(oci_rt: Runtime, tmp_path: Path, opt
     p = oci_rt("run", "b2")
     assert p.returncode == 0, p.stderr
     assert log.read_text() == "bye\n"
+
+
+def test_mountinfo_shows_binds_and_readonly_paths(oci_rt: Runtime, tmp_path: Path) -> None:
+    """/proc/self/mountinfo: a file bind's root is the file, a readonlyPaths remount's root
+    is the path within its filesystem; mounts and mountinfo list the same mount points."""
+    conf = tmp_path / "my conf"
+    conf.write_text("x\n")
+    oci_rt.config["mounts"].append({"destination": "/etc/my conf", "type": "bind",
+                                    "source": str(conf), "options": ["rbind", "ro"]})
+    oci_rt.config.setdefault("linux", {})["readonlyPaths"] = ["/proc/sys"]
+    oci_rt.write(args=["sh", "-c", "cat /proc/self/mountinfo; echo ==; cat /proc/self/mounts"])
+    p = oci_rt("run", "mi1")
+    assert p.returncode == 0, p.stderr
+    info, mounts = p.stdout.decode().split("==\n")
+    rows = [ln.split() for ln in info.splitlines()]
+    points = [r[4] for r in rows]
+    assert points == [ln.split()[1] for ln in mounts.splitlines()]
+    assert rows[0][4] == "/" and rows[0][0] == rows[0][1]
+    conf_row = rows[points.index("/etc/my\\040conf")]
+    assert conf_row[3] == "/my\\040conf" and conf_row[5].startswith("ro,")
+    sys_row = rows[points.index("/proc/sys")]
+    assert sys_row[3] == "/sys" and sys_row[5].startswith("ro,")
+    assert sys_row[sys_row.index("-") + 1] == "proc"

@@ -165,7 +165,8 @@ def _bind_file(sr: SandboxRoot, m: MountSpec, dest: bytes, flags: int) -> None:
     if not inode.is_reg():
         log.warning("bind mount %s: %s is not a regular file: skipped", m.destination, m.source)
         return
-    sr.vfs.mount(parent, inode, _file_mountpoint(sr, dest), flags)
+    mnt = sr.vfs.mount(parent, inode, _file_mountpoint(sr, dest), flags)
+    mnt.root_path = b"/" + os.fsencode(os.path.basename(m.source))
 
 
 def _file_mountpoint(sr: SandboxRoot, dest: bytes) -> VirtualDentry:
@@ -217,4 +218,16 @@ def _make_readonly(sr: SandboxRoot, path: str, kernel: Any) -> None:
     if not vd.dentry.inode.is_dir():
         log.debug("readonlyPaths %s: a file, left writable (no file mounts yet)", path)
         return
-    sr.vfs.mount(vd.mount.fs, vd.dentry.inode, vd, vd.mount.flags | MS_RDONLY)
+    mnt = sr.vfs.mount(vd.mount.fs, vd.dentry.inode, vd, vd.mount.flags | MS_RDONLY)
+    mnt.root_path = _path_in_fs(vd)
+
+
+def _path_in_fs(vd: VirtualDentry) -> bytes:
+    """vd's path within its filesystem (a mount of the same filesystem shows it as root)."""
+    parts: list[bytes] = []
+    d = vd.dentry
+    while d is not vd.mount.root and d.parent is not None:
+        parts.append(d.name)
+        d = d.parent
+    base = vd.mount.root_path.rstrip(b"/")
+    return base + b"/" + b"/".join(reversed(parts)) if parts else vd.mount.root_path

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sentry.abi.errno import EEXIST, EINVAL, ENOENT, EPERM
+from sentry.abi.stat import kernel_dev
 from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN
 from sentry.vfs.constants import O_RDWR
 from sentry.vfs.file import DirectoryFile, FileDescription, SeekableFile
@@ -89,6 +90,22 @@ class EpollFile(AnonFile):
                 if src is not None:
                     waits.append((src, e.events & ~_PRIVATE))
         return ready, waits
+
+    def show_fdinfo(self) -> bytes:
+        """/proc/<pid>/fdinfo's lines (fs/eventpoll.c ep_show_fdinfo), one per registration
+        (in fd order here; Linux's follows its tree, keyed by file address): the events as
+        registered (EPOLLERR|EPOLLHUP added; after an EPOLLONESHOT fired, only the private
+        flags are left), the data, and the target's offset, inode and device."""
+        out = []
+        for (fd, _), e in sorted(self.entries.items(), key=lambda kv: kv[0][0]):
+            if e.file.refs <= 0:
+                continue
+            st = e.file.stat()
+            events = e.events & _PRIVATE if e.disabled else e.events
+            out.append(b"tfd: %8d events: %8x data: %16x  pos:%d ino:%x sdev:%x\n" % (
+                fd, events, e.data & (1 << 64) - 1, e.file.offset, st.ino,
+                kernel_dev(st.dev)))
+        return b"".join(out)
 
     def poll_events(self) -> int:
         ready, _ = self.scan(1)

@@ -19,6 +19,7 @@ from sentry.kernel.waiter import (
     POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, WaitQueue,
 )
 from sentry.vfs.constants import O_NONBLOCK, O_RDWR
+from sentry.vfs.dentry import internal_mount_id
 from sentry.vfs.file import FileDescription
 from sentry.vfs.inode import FileSystem
 
@@ -51,7 +52,7 @@ class AnonFile(FileDescription):
     def stat(self) -> Stat:
         t = ANON_FS.ctime_ns
         return Stat(dev=ANON_FS.dev, ino=ANON_FS.ino, mode=0o600, atime_ns=t, mtime_ns=t,
-                    ctime_ns=t)
+                    ctime_ns=t, mnt_id=internal_mount_id(ANON_FS))
 
     def statfs(self) -> Any:
         return ANON_FS.statfs()
@@ -107,6 +108,11 @@ class EventFd(AnonFile):
 
     def wait_source(self) -> WaitQueue:
         return self.queue
+
+    def show_fdinfo(self) -> bytes:
+        """The lines /proc/<pid>/fdinfo adds (fs/eventfd.c, its widths included)."""
+        return b"eventfd-count: %16x\neventfd-id: %d\neventfd-semaphore: %d\n" % (
+            self.count, self.id, self.semaphore)
 
 
 __all__ = ["EFD_SEMAPHORE", "EventFd"]

@@ -19,6 +19,7 @@ from collections import deque
 from typing import Any
 
 from sentry.abi.errno import EAGAIN, EEXIST, EINVAL, ENOTTY
+from sentry.abi.stat import kernel_dev
 from sentry.kernel.waiter import POLLIN, POLLRDNORM, WaitQueue
 from sentry.vfs.constants import O_NONBLOCK, O_RDONLY
 from sentry.vfs.fsimpl.eventfd import AnonFile
@@ -104,6 +105,20 @@ class InotifyFile(AnonFile):
             self.registries[wd].remove(w)
         self.watches.clear()
         self.registries.clear()
+
+    def show_fdinfo(self) -> bytes:
+        """/proc/<pid>/fdinfo's lines (fs/notify/fdinfo.c), one per watch, newest first:
+        wd, the watched inode and device, the mask as inotify_add_watch took it. Our
+        filesystems give no file handles, so the fhandle fields are left out, as Linux
+        does for a filesystem without them (the line keeps its trailing space)."""
+        out = []
+        for wd in sorted(self.watches, reverse=True):
+            w = self.watches[wd]
+            dev, ino = w.key
+            mask = w.mask & (IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK)
+            out.append(b"inotify wd:%x ino:%x sdev:%x mask:%x ignored_mask:0 \n" % (
+                wd, ino, kernel_dev(dev), mask))
+        return b"".join(out)
 
     # --- reading ------------------------------------------------------------------------
     @staticmethod

@@ -28,6 +28,7 @@ from sentry.kernel.waiter import (
 )
 from sentry.vfs import ops
 from sentry.vfs.constants import O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
+from sentry.vfs.dentry import internal_mount_id
 from sentry.vfs.file import FileDescription
 from sentry.vfs.inode import FileSystem
 
@@ -269,7 +270,8 @@ class PipeFile(FileDescription):
             return super().stat()
         p = self.pipe
         return Stat(dev=PIPEFS.dev, ino=p.ino, mode=S_IFIFO | 0o600, uid=p.uid, gid=p.gid,
-                    atime_ns=p.ctime_ns, mtime_ns=p.ctime_ns, ctime_ns=p.ctime_ns)
+                    atime_ns=p.ctime_ns, mtime_ns=p.ctime_ns, ctime_ns=p.ctime_ns,
+                    mnt_id=internal_mount_id(PIPEFS))
 
     def statfs(self) -> Any:
         return PIPEFS.statfs() if self.vd is None else super().statfs()

@@ -59,6 +59,18 @@ class SandboxRoot:
             return
         self.devpts.foreign[leaf] = HostTtyNode(self.dev_root.fs, f)
 
+    def expose_console(self, f: HostStreamFile | None) -> None:
+        """/dev/console for the init's terminal `f` (None or not a terminal: no console).
+
+        runc bind-mounts the container's console pty (the init's terminal) over
+        /dev/console; here the node has that pty's attributes and opening it reopens f.
+        Without a terminal runc makes no /dev/console, nor does runsc (gVisor's devtmpfs
+        has none), and neither do we (ENOENT)."""
+        if f is None or not f.is_tty or self.dev_root is None:
+            return
+        if b"console" not in self.dev_root.children:
+            self.dev_root._insert(b"console", HostTtyNode(self.dev_root.fs, f))
+
     def root(self) -> VirtualDentry:
         return self.vfs.root()
 

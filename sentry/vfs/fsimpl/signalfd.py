@@ -18,7 +18,7 @@ that stop (SignalFd._take_at_stop). On the ptrace platform the task is stopped a
 
 The sender's pid and uid are the guest's (sentry.kernel.siginfo.guest_info). A bad read
 buffer is EFAULT with the signal left pending (Linux loses it). readv needs its first
-buffer to hold one record. /proc/<pid>/fdinfo (and its sigmask line) is not in our procfs.
+buffer to hold one record. /proc/<pid>/fdinfo shows the mask (show_fdinfo).
 """
 
 from __future__ import annotations
@@ -144,6 +144,10 @@ class SignalFd(AnonFile):
         """The signals this file takes; SIGKILL and SIGSTOP are silently left out."""
         self.mask = mask & ~_UNMASKABLE & (1 << 64) - 1
         self.kernel.signal_queue.notify(POLLIN)  # waiters look again with the new mask
+
+    def show_fdinfo(self) -> bytes:
+        """/proc/<pid>/fdinfo's line (fs/signalfd.c): the signals taken, bit N-1 for N."""
+        return b"sigmask:\t%016x\n" % self.mask
 
     def read(self, n: int) -> bytes:  # the task-less path: never taken by read/readv
         raise EINVAL()

@@ -39,6 +39,8 @@ class TimerFd(AnonFile):
         super().__init__(O_RDWR | (O_NONBLOCK if nonblock else 0))
         self.timers = timers  # the kernel's Timers (its clock is CLOCK_MONOTONIC)
         self.clock = CLOCKS[clockid]
+        self.clockid = clockid
+        self.settime_flags = 0  # the last timerfd_settime's flags (fdinfo shows them)
         self.expirations = 0
         self.deadline: float | None = None  # on the timers' clock
         self.interval = 0.0
@@ -109,6 +111,20 @@ class TimerFd(AnonFile):
     def release(self) -> None:
         self._disarm()
 
+    def show_fdinfo(self) -> bytes:
+        """/proc/<pid>/fdinfo's lines (fs/timerfd.c timerfd_show): the clock, expirations
+        not yet read, the settime flags, and the time left and interval as (sec, nsec)."""
+        value, interval = self.gettime()
+        v, i = _to_ns(value), _to_ns(interval)
+        return (b"clockid: %d\nticks: %d\nsettime flags: 0%o\nit_value: (%d, %d)\n"
+                b"it_interval: (%d, %d)\n" % (self.clockid, self.expirations,
+                                               self.settime_flags, v // NSEC, v % NSEC,
+                                               i // NSEC, i % NSEC))
+
+
+
+def _to_ns(seconds: float) -> int:
+    return max(0, round(seconds * NSEC))
 
 
 def to_seconds(sec: int, nsec: int) -> float:

@@ -1,4 +1,10 @@
-"""The /dev tree: a tmpfs with device nodes and the standard symlinks."""
+"""The /dev tree: a tmpfs with device nodes and the standard symlinks.
+
+/dev/console is not made here: with a terminal (process.terminal, or `do` run from one)
+the start-up wiring adds it as the init's terminal (rootfs.SandboxRoot.expose_console),
+as runc bind-mounts the console pty there; without one there is none, as with runc and
+runsc (gVisor's devtmpfs has no console either).
+"""
 
 from __future__ import annotations
 

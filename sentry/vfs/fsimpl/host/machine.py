@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 
@@ -34,6 +35,19 @@ def host_sys_file(path: str) -> bytes | None:
             return f.read()
     except OSError:
         return None
+
+
+_HOST_SYSCTLS = ("fs/file-max", "kernel/threads-max")
+
+
+@functools.cache
+def host_sysctl(name: str) -> int:
+    """A system-wide limit of the host kernel the sandbox shares, read once from the
+    host's /proc/sys: `name` is one of _HOST_SYSCTLS (fixed paths, never a guest's)."""
+    if name not in _HOST_SYSCTLS:
+        raise ValueError(name)
+    with open("/proc/sys/" + name, "rb") as f:
+        return int(f.read().split()[0])
 
 
 def host_proc_stat() -> bytes:

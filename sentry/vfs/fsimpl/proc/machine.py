@@ -1,6 +1,7 @@
 """Machine-wide /proc files: meminfo, cpuinfo, uptime, version, filesystems, loadavg, and
-/proc/sys/kernel/{hostname,osrelease,ostype}. Values are the Sentry's view of the host's
-machine (memory and CPUs are shared with it), never a path the guest named.
+the read-only /proc/sys files (kernel/{hostname,osrelease,ostype,pid_max,...}, fs/...).
+Values are the Sentry's view of the host's machine (memory and CPUs are shared with it),
+never a path the guest named.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sentry.vfs.fsimpl.host.machine import host_cpuinfo, host_proc_stat
+from sentry.kernel.creds import CAP_LAST_CAP, NGROUPS_MAX
+from sentry.kernel.fd_table import NR_OPEN
+from sentry.vfs.fsimpl.host.machine import host_cpuinfo, host_proc_stat, host_sysctl
 
 
 def _kernel_start(t: Any, fs: Any) -> float:
@@ -97,8 +100,38 @@ FILES: dict[str, Callable[[Any, Any], bytes]] = {
     "filesystems": filesystems, "loadavg": loadavg, "stat": stat,
 }
 
-SYS_KERNEL: dict[str, Callable[[Any], bytes]] = {
-    "hostname": lambda t: _bytes(getattr(t.kernel, "hostname", b"localhost")) + b"\n",
-    "osrelease": lambda t: _release(t).encode() + b"\n",
-    "ostype": lambda t: b"Linux\n",
+def _pid_max(t: Any) -> bytes:
+    from sentry.kernel.process import pid_max  # (the kernel's; imported when first read)
+
+    return b"%d\n" % pid_max()
+
+
+def _number(n: int) -> Callable[[Any], bytes]:
+    return lambda t: b"%d\n" % n
+
+
+def _host(name: str) -> Callable[[Any], bytes]:
+    return lambda t: b"%d\n" % host_sysctl(name)
+
+
+# /proc/sys/<dir>/<name> → (mode, contents). Read-only values: the host kernel's limits
+# the sandbox shares (pid_max, file-max, threads-max) and the Sentry's own (nr_open, the
+# ceiling of RLIMIT_NOFILE; ngroups_max, setgroups' limit; cap_last_cap, the capabilities
+# it knows). Modes are Linux's; a write is EACCES, as Linux answers the root of a user
+# namespace for these global sysctls.
+SYS_READONLY: dict[str, dict[str, tuple[int, Callable[[Any], bytes]]]] = {
+    "kernel.": {
+        "hostname": (0o444, lambda t: _bytes(getattr(t.kernel, "hostname", b"localhost"))
+                     + b"\n"),
+        "osrelease": (0o444, lambda t: _release(t).encode() + b"\n"),
+        "ostype": (0o444, lambda t: b"Linux\n"),
+        "pid_max": (0o644, _pid_max),
+        "threads-max": (0o644, _host("kernel/threads-max")),
+        "ngroups_max": (0o444, _number(NGROUPS_MAX)),
+        "cap_last_cap": (0o444, _number(CAP_LAST_CAP)),
+    },
+    "fs.": {
+        "file-max": (0o644, _host("fs/file-max")),
+        "nr_open": (0o644, _number(NR_OPEN)),
+    },
 }

@@ -1,4 +1,5 @@
-"""/proc/<pid>/ files generated from a thread group: cmdline, comm, status, stat, mounts."""
+"""/proc/<pid>/ files generated from a thread group: cmdline, comm, status, stat, limits
+(mounts, mountinfo: mounts.py; maps, smaps: maps.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from sentry.kernel.thread_group import RLIM_INFINITY
 from sentry.vfs.fsimpl.host.machine import task_proc_file
 from sentry.vfs.fsimpl.proc import maps as _maps
+from sentry.vfs.fsimpl.proc import mounts as _mounts
 
 
 def comm(tg: Any) -> bytes:
@@ -115,22 +118,37 @@ def environ(t: Any, tg: Any) -> bytes:
     return getattr(tg, "environ", b"")
 
 
-def mounts(t: Any, tg: Any) -> bytes:
-    from sentry.vfs.resolve import path_of
+# Linux's names and units of the rlimits, in RLIMIT_* order (fs/proc/base.c lnames).
+_LIMITS = (
+    ("Max cpu time", "seconds"), ("Max file size", "bytes"), ("Max data size", "bytes"),
+    ("Max stack size", "bytes"), ("Max core file size", "bytes"),
+    ("Max resident set", "bytes"), ("Max processes", "processes"),
+    ("Max open files", "files"), ("Max locked memory", "bytes"),
+    ("Max address space", "bytes"), ("Max file locks", "locks"),
+    ("Max pending signals", "signals"), ("Max msgqueue size", "bytes"),
+    ("Max nice priority", ""), ("Max realtime priority", ""), ("Max realtime timeout", "us"),
+)
 
-    root = tg.leader.fs.root
-    vfs = root.mount.vfs
-    out = []
-    for m in vfs.order:
-        where = b"/" if m.parent is None else path_of(root, type(root)(m.parent, m.point))
-        opts = b"ro" if m.flags & 1 or m.fs.read_only else b"rw"
-        out.append(b"%s %s %s %s,relatime 0 0\n" % (m.fs.source().encode(), where,
-                                                    m.fs.name.encode(), opts))
-    return b"".join(out)
+
+def limits_text(rlimits: list[tuple[int, int]]) -> bytes:
+    """/proc/<pid>/limits from (soft, hard) pairs: Linux's columns, "unlimited" for
+    RLIM_INFINITY, the unit column padded and left out where Linux has none."""
+    def value(v: int) -> str:
+        return "unlimited" if v == RLIM_INFINITY else str(v)
+
+    lines = [f"{'Limit':<25} {'Soft Limit':<20} {'Hard Limit':<20} {'Units':<10}\n"]
+    for (name, unit), (soft, hard) in zip(_LIMITS, rlimits, strict=False):
+        lines.append(f"{name:<25} {value(soft):<20} {value(hard):<20} "
+                     + (f"{unit:<10}" if unit else "") + "\n")
+    return "".join(lines).encode()
+
+
+def limits(t: Any, tg: Any) -> bytes:
+    return limits_text(tg.rlimits)
 
 
 FILES: dict[str, Callable[[Any, Any], bytes]] = {
     "cmdline": cmdline, "comm": lambda t, tg: comm(tg) + b"\n", "status": status,
-    "stat": stat, "mounts": mounts, "environ": environ, "maps": _maps.maps,
-    "smaps": _maps.smaps,
+    "stat": stat, "mounts": _mounts.mounts, "mountinfo": _mounts.mountinfo,
+    "environ": environ, "maps": _maps.maps, "smaps": _maps.smaps, "limits": limits,
 }

@@ -192,13 +192,13 @@ def _sys_entries(t: Any, d: ProcDir) -> dict[bytes, Callable[[], Inode]]:
 
 def _sysctl_dir(prefix: str) -> Callable[[Any, ProcDir], dict[bytes, Callable[[], Inode]]]:
     """/proc/sys/<prefix as a path>: the sysctls under `prefix` (sentry/kernel/sysctl.py),
-    and in kernel/ the machine's read-only names too."""
+    and in kernel/ and fs/ the machine's read-only names too (machine.SYS_READONLY)."""
     def entries(t: Any, d: ProcDir) -> dict[bytes, Callable[[], Inode]]:
         fs = d.fs
         out: dict[bytes, Callable[[], Inode]] = {}
-        if prefix == "kernel.":
-            for name, gen in machine.SYS_KERNEL.items():
-                out[name.encode()] = lambda n=name, g=gen: ProcFile(fs, "sys/kernel/" + n, g)
+        for name, (perm, gen) in machine.SYS_READONLY.get(prefix, {}).items():
+            key = "sys/" + prefix.replace(".", "/") + name
+            out[name.encode()] = lambda k=key, g=gen, p=perm: ProcFile(fs, k, g, perm=p)
         for key in sysctl.KEYS:
             if not key.startswith(prefix):
                 continue
@@ -257,7 +257,7 @@ def _task_entries(fs: ProcFS, tg: Any, task: Any, k: str, top: bool) -> Any:
 
     Differences: a thread's files show its process's values (status Pid is the tgid).
     """
-    from sentry.vfs.fsimpl.proc import pidfiles
+    from sentry.vfs.fsimpl.proc import fdinfo, pidfiles
 
     def entries(t: Any, d: ProcDir) -> dict[bytes, Callable[[], Inode]]:
         e: dict[bytes, Callable[[], Inode]] = {
@@ -267,6 +267,7 @@ def _task_entries(fs: ProcFS, tg: Any, task: Any, k: str, top: bool) -> Any:
             b"root": lambda: ProcLink(fs, k + "root", lambda t: _path(task.fs.root),
                                       lambda t: task.fs.root, tg),
             b"fd": lambda: ProcDir(fs, k + "fd", 0o500, _fd_entries(tg, task, k), tg),
+            b"fdinfo": lambda: fdinfo.FdInfoDir(fs, k, tg, task),
         }
         if top:
             e[b"task"] = lambda: ProcDir(fs, k + "task", 0o555, _tasks_entries(fs, tg, k), tg)
