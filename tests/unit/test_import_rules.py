@@ -28,6 +28,7 @@ HOST_BACKED_DIRS = ("sentry/vfs/fsimpl/host/", "sentry/netstack/hostinet/")
 OSERROR_ALLOWED_FILES: dict[str, str] = {
     "sentry/platform/seccomp.py": "the listener ioctl SET_FLAGS is absent on older kernels",
     "sentry/kernel/kernel.py": "host calls on a task that died meanwhile (ESRCH)",
+    "sentry/kernel/stops.py": "host calls on a task that died meanwhile (ESRCH)",
     "sentry/kernel/loader.py": "an injected host syscall failed while building a task",
     "sentry/kernel/signals.py": "reads a traced task's dispositions from the host's /proc",
     "sentry/kernel/cputime.py": "reads a task's CPU time from the host's /proc",
