@@ -8,8 +8,8 @@ state (every mount of it, as a superblock's); MS_BIND attaches a directory or fi
 sandbox elsewhere (with MS_REC, its submounts too), keeping the source mount's flags; the
 propagation types (MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE, with MS_REC) are checked
 and accepted, and change nothing (one mount namespace, no peer to propagate to); MS_MOVE
-moves a mount; otherwise a new mount of tmpfs, proc, sysfs or devpts (proc and sysfs are
-the sandbox's instances, as Linux has one per namespace).
+moves a mount; otherwise a new mount of tmpfs, proc, sysfs, devpts or mqueue (proc, sysfs
+and mqueue are the sandbox's instances, as Linux has one per namespace).
 
 Differences: overlay and devtmpfs mounts get ENODEV; proc's hidepid= and subset= EINVAL;
 a file mapped with mmap does not keep its mount busy; MNT_EXPIRE marks a mount at the first
@@ -28,6 +28,7 @@ from sentry.kernel.task import Task
 from sentry.vfs import ops
 from sentry.vfs.constants import AT_FDCWD, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY
 from sentry.vfs.dentry import Mount, VirtualDentry
+from sentry.vfs.fsimpl import mqueue
 from sentry.vfs.fsimpl.devpts import DevptsFS
 from sentry.vfs.fsimpl.sysfs import build_sysfs
 from sentry.vfs.fsimpl.tmpfs import TmpfsFS, parse_inodes, parse_size
@@ -134,7 +135,7 @@ def _new_mount(t: Task, at: VirtualDentry, kind: bytes | None, source: bytes | N
     if kind is None:
         raise EINVAL()
     name = kind.decode(errors="replace")
-    if name not in ("tmpfs", "proc", "sysfs", "devpts"):
+    if name not in ("tmpfs", "proc", "sysfs", "devpts", "mqueue"):
         raise ENODEV()
     opts = _options(name, data)
     vfs = at.mount.vfs
@@ -149,6 +150,9 @@ def _new_mount(t: Task, at: VirtualDentry, kind: bytes | None, source: bytes | N
             raise EINVAL() from None
     elif name == "devpts":
         fs = DevptsFS([f"{k}={v}" for k, v in opts.items()])
+        root = fs.root
+    elif name == "mqueue":  # the sandbox's queues (one IPC namespace)
+        fs = mqueue.of_kernel(t.kernel)
         root = fs.root
     else:
         fs = _shared_instance(vfs, name)

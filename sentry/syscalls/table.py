@@ -180,7 +180,7 @@ TABLE: dict[int, Entry] = {
     161: S("chroot", "sys_file:sys_chroot"),
     162: S("sync", "sys_file:sys_sync"),
     165: P("mount", "sys_mount:sys_mount",
-           "tmpfs, proc, sysfs, devpts, bind, remount, move; propagation types change "
+           "tmpfs, proc, sysfs, devpts, mqueue, bind, remount, move; propagation types change "
            "nothing; overlay ENODEV"),
     166: P("umount2", "sys_mount:sys_umount2", "MNT_EXPIRE ignores use between its calls"),
     170: S("sethostname", "sys_misc:sys_sethostname"),
@@ -221,6 +221,12 @@ TABLE: dict[int, Entry] = {
            "EPOLLET acts level-triggered; no nested epoll"),
     234: S("tgkill", "sys_signal:sys_tgkill"),
     235: S("utimes", "sys_stat:sys_utimes"),
+    240: S("mq_open", "sys_mqueue:sys_mq_open"),
+    241: S("mq_unlink", "sys_mqueue:sys_mq_unlink"),
+    242: S("mq_timedsend", "sys_mqueue:sys_mq_timedsend"),
+    243: S("mq_timedreceive", "sys_mqueue:sys_mq_timedreceive"),
+    244: P("mq_notify", "sys_mqueue:sys_mq_notify", "SIGEV_THREAD (glibc's netlink) EINVAL"),
+    245: S("mq_getsetattr", "sys_mqueue:sys_mq_getsetattr"),
     247: P("waitid", "sys_process:sys_waitid", "rusage as wait4", TRACE),
     253: P("inotify_init", "sys_inotify:sys_inotify_init", "changes made in the sandbox only"),
     254: P("inotify_add_watch", "sys_inotify:sys_inotify_add_watch",

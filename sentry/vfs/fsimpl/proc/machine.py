@@ -67,7 +67,7 @@ def loadavg(t: Any, fs: Any) -> bytes:
 
 def filesystems(t: Any, fs: Any) -> bytes:
     return b"".join(b"nodev\t%s\n" % n for n in (b"sysfs", b"tmpfs", b"proc", b"devtmpfs",
-                                                 b"devpts", b"overlay"))
+                                                 b"devpts", b"overlay", b"mqueue"))
 
 
 def stat(t: Any, fs: Any) -> bytes:
