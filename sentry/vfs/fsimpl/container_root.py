@@ -12,8 +12,9 @@ devpts → our devpts (mode=, gid=, ptmxmode= honoured); tmpfs → tmpfs (mode=,
 nr_inodes= honoured: ENOSPC beyond them); bind/rbind of a host directory → hostfs (ro:
 read-only, EROFS; rw: a writable hostfs whose changes reach the host directory through the
 Sentry's held fds, as with runc and gVisor's gofer); bind of a host file → that file (ro
-or rw likewise); mqueue, cgroup and cgroup2 → an empty read-only directory. maskedPaths get
-an empty read-only tmpfs over directories (files are left visible: no file mounts yet);
+or rw likewise); mqueue → the sandbox's message queues (fsimpl/mqueue.py); cgroup and
+cgroup2 → an empty read-only directory. maskedPaths get an empty read-only tmpfs over
+directories (files are left visible: no file mounts yet);
 readonlyPaths are re-mounted read-only (a bind of the same tree).
 """
 
@@ -30,6 +31,7 @@ from sentry.abi.stat import S_IFREG
 from sentry.kernel.creds import Credentials
 from sentry.vfs.constants import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY
 from sentry.vfs.dentry import VirtualDentry
+from sentry.vfs.fsimpl import mqueue
 from sentry.vfs.fsimpl.dev import build_devfs, register_devices
 from sentry.vfs.fsimpl.devpts import DevptsFS, register_devpts
 from sentry.vfs.fsimpl.host import HostFS, WritableHostFS
@@ -86,7 +88,7 @@ def build_container_root(rootfs: str, readonly: bool, mounts: list[MountSpec],
     sr = SandboxRoot(vfs, ProcFS())
     for m in mounts:
         try:
-            _mount_one(sr, m)
+            _mount_one(sr, m, kernel)
         except SysError as e:
             log.warning("mount %s (%s): skipped: %s", m.destination, m.type or "bind",
                         os.strerror(e.errno))
@@ -99,7 +101,7 @@ def build_container_root(rootfs: str, readonly: bool, mounts: list[MountSpec],
     return sr
 
 
-def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
+def _mount_one(sr: SandboxRoot, m: MountSpec, kernel: Any = None) -> None:
     dest = os.fsencode(m.destination)
     flags = m.flags()
     kind = m.type
@@ -123,6 +125,9 @@ def _mount_one(sr: SandboxRoot, m: MountSpec) -> None:
         sr.mount(fs, root, dest, flags | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     elif kind == "devpts":
         _devpts(sr, m, dest, flags)
+    elif kind == "mqueue" and kernel is not None:  # the sandbox's POSIX message queues
+        fs = mqueue.of_kernel(kernel)
+        sr.mount(fs, fs.root, dest, flags | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     elif kind in ("mqueue", "cgroup", "cgroup2", "shm"):
         fs = TmpfsFS()
         fs.name = kind
