@@ -10,12 +10,10 @@ namespace's sysctls kernel.msgmax, msgmnb and msgmni.
 from __future__ import annotations
 
 import struct
-import time
 from typing import Any
 
-from sentry.abi.errno import EACCES, EEXIST, ENOENT, ENOSPC, EINVAL
 from sentry.kernel.creds import Credentials
-from sentry.kernel.ipc_shm import IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SEQ_MAX, SEQ_SHIFT, allowed
+from sentry.kernel.ipc import IpcIds, IpcObject
 from sentry.kernel.waiter import POLLIN, WaitQueue
 
 MSG_NOERROR, MSG_EXCEPT, MSG_COPY = 0o10000, 0o20000, 0o40000
@@ -23,33 +21,24 @@ MSG_NOERROR, MSG_EXCEPT, MSG_COPY = 0o10000, 0o20000, 0o40000
 MSQID_DS = struct.Struct("<iIIIIIH2x4xQQqqqQQQiiQQ")
 
 
-class Queue:
-    __slots__ = ("key", "index", "seq", "uid", "gid", "cuid", "cgid", "mode", "messages",
-                 "qbytes", "cbytes", "stime", "rtime", "ctime", "lspid", "lrpid", "queue",
+class Queue(IpcObject):
+    __slots__ = ("messages", "qbytes", "cbytes", "stime", "rtime", "lspid", "lrpid", "queue",
                  "alive")
 
     def __init__(self, key: int, index: int, seq: int, c: Credentials, mode: int,
                  qbytes: int) -> None:
-        self.key, self.index, self.seq = key, index, seq
-        self.uid = self.cuid = c.euid
-        self.gid = self.cgid = c.egid
-        self.mode = mode
+        super().__init__(key, index, seq, c, mode)
         self.messages: list[tuple[int, bytes]] = []
         self.qbytes, self.cbytes = qbytes, 0
         self.stime = self.rtime = 0
-        self.ctime = int(time.time())
         self.lspid = self.lrpid = 0
         self.queue = WaitQueue()  # notified at every send and receive
         self.alive = True
 
-    @property
-    def id(self) -> int:
-        return self.seq << SEQ_SHIFT | self.index
-
     def stat(self) -> bytes:
-        return MSQID_DS.pack(self.key, self.uid, self.gid, self.cuid, self.cgid, self.mode,
-                             self.seq, 0, 0, self.stime, self.rtime, self.ctime, self.cbytes,
-                             len(self.messages), self.qbytes, self.lspid, self.lrpid, 0, 0)
+        return MSQID_DS.pack(*self.perm(), 0, 0, self.stime, self.rtime, self.ctime,
+                             self.cbytes, len(self.messages), self.qbytes, self.lspid,
+                             self.lrpid, 0, 0)
 
     def has_room(self, size: int) -> bool:
         """Linux's msg_fits_inqueue: the bytes and the count of messages both within
@@ -79,41 +68,23 @@ class Queue:
 class MsgNamespace:
     def __init__(self, kernel: Any) -> None:
         self.kernel = kernel  # its sysctls (the limits) may be replaced at start
-        self.queues: dict[int, Queue] = {}
-        self.seq = 0
-        self.last_index = -1
+        self.ids = IpcIds()
+        self.queues = self.ids.objects  # by index
 
     def limit(self, name: str) -> int:
         return self.kernel.sysctl.int(name)
 
     def by_id(self, msqid: int) -> Queue:
-        q = self.queues.get(msqid & ((1 << SEQ_SHIFT) - 1)) if msqid >= 0 else None
-        if q is None or q.seq != msqid >> SEQ_SHIFT:
-            raise EINVAL()
-        return q
+        return self.ids.by_id(msqid)
 
     def get(self, c: Credentials, key: int, flags: int) -> int:
         """msgget (ipcget)."""
-        if key != IPC_PRIVATE:
-            q = next((x for x in self.queues.values() if x.key == key), None)
-            if q is not None:
-                if flags & IPC_CREAT and flags & IPC_EXCL:
-                    raise EEXIST()
-                if not allowed(c, q, flags & 0o777):
-                    raise EACCES()
-                return q.id
-            if not flags & IPC_CREAT:
-                raise ENOENT()
-        index = next((i for i in range(self.limit("kernel.msgmni")) if i not in self.queues),
-                     None)
-        if index is None:
-            raise ENOSPC()
-        if index <= self.last_index:
-            self.seq = 0 if self.seq >= SEQ_MAX else self.seq + 1
-        self.last_index = index
-        q = Queue(key, index, self.seq, c, flags & 0o777, self.limit("kernel.msgmnb"))
-        self.queues[index] = q
-        return q.id
+        def create() -> Queue:
+            index, seq = self.ids.next_index(self.limit("kernel.msgmni"))
+            q = Queue(key, index, seq, c, flags & 0o777, self.limit("kernel.msgmnb"))
+            return self.ids.add(q)
+
+        return self.ids.get(c, key, flags, create)
 
     def remove(self, q: Queue) -> None:
         """IPC_RMID: gone at once, its messages too; its waiters wake to EIDRM."""

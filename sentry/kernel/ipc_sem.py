@@ -14,9 +14,9 @@ import struct
 import time
 from typing import Any
 
-from sentry.abi.errno import EACCES, EEXIST, EINVAL, ENOENT, ENOSPC, ERANGE
+from sentry.abi.errno import EINVAL, ENOSPC, ERANGE
 from sentry.kernel.creds import Credentials
-from sentry.kernel.ipc_shm import IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SEQ_MAX, SEQ_SHIFT, allowed
+from sentry.kernel.ipc import IpcIds, IpcObject
 from sentry.kernel.waiter import POLLIN, WaitQueue
 
 SEMVMX = 32767
@@ -35,31 +35,22 @@ class SemUndo:
         self.adj: dict[SemSet, list[int]] = {}
 
 
-class SemSet:
-    __slots__ = ("key", "index", "seq", "uid", "gid", "cuid", "cgid", "mode", "vals", "pids",
-                 "otime", "ctime", "queue", "waiting", "alive")
+class SemSet(IpcObject):
+    __slots__ = ("vals", "pids", "otime", "queue", "waiting", "alive")
 
     def __init__(self, key: int, index: int, seq: int, c: Credentials, mode: int,
                  nsems: int) -> None:
-        self.key, self.index, self.seq = key, index, seq
-        self.uid = self.cuid = c.euid
-        self.gid = self.cgid = c.egid
-        self.mode = mode
+        super().__init__(key, index, seq, c, mode)
         self.vals = [0] * nsems
         self.pids = [0] * nsems
-        self.otime, self.ctime = 0, int(time.time())
+        self.otime = 0
         self.queue = WaitQueue()  # notified at every change of a value
         self.waiting: dict[Any, tuple[int, bool]] = {}  # task → (semnum, waits for zero)
         self.alive = True
 
-    @property
-    def id(self) -> int:
-        return self.seq << SEQ_SHIFT | self.index
-
     def stat(self) -> bytes:
-        return SEMID_DS.pack(self.key, self.uid, self.gid, self.cuid, self.cgid, self.mode,
-                             self.seq, 0, 0, self.otime, 0, self.ctime, 0, len(self.vals), 0,
-                             0)
+        return SEMID_DS.pack(*self.perm(), 0, 0, self.otime, 0, self.ctime, 0, len(self.vals),
+                             0, 0)
 
     def count(self, semnum: int, zero: bool) -> int:
         """GETNCNT / GETZCNT: the tasks a semop of theirs keeps waiting on semnum."""
@@ -72,9 +63,8 @@ class SemSet:
 class SemNamespace:
     def __init__(self, kernel: Any) -> None:
         self.kernel = kernel  # its sysctl kernel.sem (the limits) may be replaced at start
-        self.sets: dict[int, SemSet] = {}
-        self.seq = 0
-        self.last_index = -1
+        self.ids = IpcIds()
+        self.sets = self.ids.objects  # by index
         self.used = 0  # semaphores in all sets (SEMMNS)
 
     def limits(self) -> tuple[int, int, int, int]:
@@ -83,42 +73,28 @@ class SemNamespace:
         return msl, mns, opm, mni
 
     def by_id(self, semid: int) -> SemSet:
-        s = self.sets.get(semid & ((1 << SEQ_SHIFT) - 1)) if semid >= 0 else None
-        if s is None or s.seq != semid >> SEQ_SHIFT:
-            raise EINVAL()
-        return s
+        return self.ids.by_id(semid)
 
     def get(self, c: Credentials, key: int, nsems: int, flags: int) -> int:
         """semget (ipcget and newary's checks, in Linux's order)."""
         msl, mns, _, mni = self.limits()
         if nsems < 0 or nsems > msl:
             raise EINVAL()
-        if key != IPC_PRIVATE:
-            s = next((x for x in self.sets.values() if x.key == key), None)
-            if s is not None:
-                if flags & IPC_CREAT and flags & IPC_EXCL:
-                    raise EEXIST()
-                if nsems > len(s.vals):
-                    raise EINVAL()
-                if not allowed(c, s, flags & 0o777):
-                    raise EACCES()
-                return s.id
-            if not flags & IPC_CREAT:
-                raise ENOENT()
-        if not nsems:
-            raise EINVAL()
-        if self.used + nsems > mns:
-            raise ENOSPC()
-        index = next((i for i in range(mni) if i not in self.sets), None)
-        if index is None:
-            raise ENOSPC()
-        if index <= self.last_index:
-            self.seq = 0 if self.seq >= SEQ_MAX else self.seq + 1
-        self.last_index = index
-        s = SemSet(key, index, self.seq, c, flags & 0o777, nsems)
-        self.sets[index] = s
-        self.used += nsems
-        return s.id
+
+        def more_checks(s: SemSet) -> None:
+            if nsems > len(s.vals):
+                raise EINVAL()
+
+        def create() -> SemSet:
+            if not nsems:
+                raise EINVAL()
+            if self.used + nsems > mns:
+                raise ENOSPC()
+            index, seq = self.ids.next_index(mni)
+            self.used += nsems
+            return self.ids.add(SemSet(key, index, seq, c, flags & 0o777, nsems))
+
+        return self.ids.get(c, key, flags, create, more_checks)
 
     def remove(self, s: SemSet) -> None:
         """IPC_RMID: gone at once; its waiters wake to EIDRM."""

@@ -19,16 +19,13 @@ import struct
 import time
 from typing import Any
 
-from sentry.abi.errno import EACCES, EEXIST, EIDRM, EINVAL, ENFILE, ENOENT, ENOMEM, ENOSPC
-from sentry.kernel.creds import CAP_IPC_OWNER, Credentials, capable
+from sentry.abi.errno import EINVAL, ENFILE, ENOMEM, ENOSPC
+from sentry.kernel.creds import Credentials
+from sentry.kernel.ipc import IPC_PRIVATE, IpcIds, IpcObject
 
-IPC_PRIVATE = 0
-IPC_CREAT, IPC_EXCL = 0o1000, 0o2000
 SHM_DEST, SHM_LOCKED = 0o1000, 0o2000  # in a segment's mode, as IPC_STAT shows it
 SHM_NORESERVE = 0o10000  # shmget: no memory accounted up front
 MAX_LFS_FILESIZE = (1 << 63) - 1
-SEQ_SHIFT = 15  # Linux's IPCMNI_SHIFT: id = seq << 15 | index
-SEQ_MAX = (1 << 16) - 1
 PAGE = 4096
 SHMMIN = 1
 # struct shmid64_ds: ipc64_perm (key, uid, gid, cuid, cgid, mode, seq), then segsz, times,
@@ -36,34 +33,25 @@ SHMMIN = 1
 SHMID_DS = struct.Struct("<iIIIIIH2x4xQQQqqqiiQQQ")
 
 
-class Segment:
-    __slots__ = ("key", "index", "seq", "uid", "gid", "cuid", "cgid", "mode", "size",
-                 "fd", "atime", "dtime", "ctime", "cpid", "lpid", "nattch", "name")
+class Segment(IpcObject):
+    __slots__ = ("size", "fd", "atime", "dtime", "cpid", "lpid", "nattch", "name")
 
     def __init__(self, key: int, index: int, seq: int, c: Credentials, mode: int,
                  size: int, fd: int, cpid: int) -> None:
-        self.key, self.index, self.seq = key, index, seq
-        self.uid = self.cuid = c.euid
-        self.gid = self.cgid = c.egid
-        self.mode, self.size, self.fd = mode, size, fd
+        super().__init__(key, index, seq, c, mode)
+        self.size, self.fd = size, fd
         self.atime = self.dtime = 0
-        self.ctime = int(time.time())
         self.cpid, self.lpid, self.nattch = cpid, 0, 0
         # Its name in /proc/<pid>/maps, from the key it was made with (Linux's shm file).
         self.name = b"/SYSV%08x (deleted)" % (key & 0xFFFFFFFF)
-
-    @property
-    def id(self) -> int:
-        return self.seq << SEQ_SHIFT | self.index
 
     @property
     def pages(self) -> int:
         return (self.size + PAGE - 1) // PAGE
 
     def stat(self) -> bytes:
-        return SHMID_DS.pack(self.key, self.uid, self.gid, self.cuid, self.cgid, self.mode,
-                             self.seq, 0, 0, self.size, self.atime, self.dtime, self.ctime,
-                             self.cpid, self.lpid, self.nattch, 0, 0)
+        return SHMID_DS.pack(*self.perm(), 0, 0, self.size, self.atime, self.dtime,
+                             self.ctime, self.cpid, self.lpid, self.nattch, 0, 0)
 
 
 def _memfd(key: int, size: int) -> int:
@@ -81,57 +69,26 @@ def _memfd(key: int, size: int) -> int:
     return fd
 
 
-def allowed(c: Credentials, seg: Segment, want: int) -> bool:
-    """Linux's ipcperms: the owner's, group's or others' bits of the segment's mode, as
-    the caller's effective ids select them; CAP_IPC_OWNER passes. `want`: 0o4 read, 0o2
-    write, 0o1 execute (or their S_IRUGO-style spreads)."""
-    want = (want >> 6 | want >> 3 | want) & 0o7
-    granted = seg.mode
-    if c.euid in (seg.cuid, seg.uid):
-        granted >>= 6
-    elif c.egid in (seg.cgid, seg.gid) or seg.cgid in c.groups or seg.gid in c.groups:
-        granted >>= 3
-    return not want & ~granted & 0o7 or capable(c, CAP_IPC_OWNER)
-
-
 class ShmNamespace:
-    """The segments of one IPC namespace (one per sandbox), by index."""
+    """The segments of one IPC namespace (one per sandbox)."""
 
     def __init__(self, kernel: Any) -> None:
         self.kernel = kernel  # its sysctl (the namespace's limits) may be replaced at start
-        self.segments: dict[int, Segment] = {}
-        self.seq = 0
-        self.last_index = -1
+        self.ids = IpcIds()
+        self.segments = self.ids.objects  # by index
         self.total_pages = 0
 
-    def by_key(self, key: int) -> Segment | None:
-        for seg in self.segments.values():
-            if seg.key == key and key != IPC_PRIVATE:
-                return seg
-        return None
-
     def by_id(self, shmid: int) -> Segment:
-        """The segment shmid names (EINVAL, as Linux's shm_obtain_object_check)."""
-        seg = self.segments.get(shmid & ((1 << SEQ_SHIFT) - 1)) if shmid >= 0 else None
-        if seg is None or seg.seq != shmid >> SEQ_SHIFT:
-            raise EINVAL()
-        return seg
+        return self.ids.by_id(shmid)
 
     def get(self, c: Credentials, key: int, size: int, flags: int, pid: int) -> int:
         """shmget: the id of the segment for `key`, made if asked (ipcget)."""
-        if key != IPC_PRIVATE:
-            seg = self.by_key(key)
-            if seg is not None:
-                if flags & IPC_CREAT and flags & IPC_EXCL:
-                    raise EEXIST()
-                if seg.size < size:
-                    raise EINVAL()
-                if not allowed(c, seg, flags & 0o777):
-                    raise EACCES()
-                return seg.id
-            if not flags & IPC_CREAT:
-                raise ENOENT()
-        return self._new(c, key, size, flags, pid).id
+        def more_checks(seg: Segment) -> None:
+            if seg.size < size:
+                raise EINVAL()
+
+        return self.ids.get(c, key, flags, lambda: self._new(c, key, size, flags, pid),
+                            more_checks)
 
     def _new(self, c: Credentials, key: int, size: int, flags: int, pid: int) -> Segment:
         if not SHMMIN <= size <= self.kernel.sysctl.int("kernel.shmmax"):
@@ -144,20 +101,10 @@ class ShmNamespace:
             raise ENOMEM()  # Linux's overcommit heuristic: more than the machine has
         if size > MAX_LFS_FILESIZE:
             raise EINVAL()  # shmem_file_setup: a negative loff_t
-        mni = self.kernel.sysctl.int("kernel.shmmni")
-        index = next((i for i in range(mni) if i not in self.segments), None)
-        if index is None:
-            raise ENOSPC()
-        # Linux's ipc_idr_alloc: the lowest free index; the sequence number moves on when
-        # an index is handed out again (not above the last one), so ids stay unique.
-        if index <= self.last_index:
-            self.seq = 0 if self.seq >= SEQ_MAX else self.seq + 1
-        self.last_index = index
-        fd = _memfd(key, pages * PAGE)
-        seg = Segment(key, index, self.seq, c, flags & 0o777, size, fd, pid)
-        self.segments[index] = seg
+        index, seq = self.ids.next_index(self.kernel.sysctl.int("kernel.shmmni"))
+        seg = Segment(key, index, seq, c, flags & 0o777, size, _memfd(key, pages * PAGE), pid)
         self.total_pages += pages
-        return seg
+        return self.ids.add(seg)
 
     def remove(self, seg: Segment) -> None:
         """IPC_RMID: the key is freed at once; the memory when the last attachment goes."""
@@ -179,10 +126,6 @@ class ShmNamespace:
             del self.segments[seg.index]
             self.total_pages -= seg.pages
             os.close(seg.fd)
-
-    def check_alive(self, seg: Segment) -> None:
-        if self.segments.get(seg.index) is not seg:
-            raise EIDRM()
 
 
 def fork_attachments(ns: ShmNamespace, old: list, new: list, pid: int) -> None:

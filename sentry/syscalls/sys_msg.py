@@ -12,10 +12,10 @@ import time
 
 from sentry.abi.errno import E2BIG, EACCES, EAGAIN, EIDRM, EINVAL, ENOMSG, EPERM
 from sentry.kernel.args import Args
-from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE, capable
+from sentry.kernel.creds import CAP_SYS_RESOURCE, capable
 from sentry.kernel.ipc_msg import (MSG_COPY, MSG_EXCEPT, MSG_NOERROR, MSQID_DS, MsgNamespace,
                                    Queue)
-from sentry.kernel.ipc_shm import allowed
+from sentry.kernel.ipc import allowed
 from sentry.kernel.task import Task
 from sentry.kernel.wait import WaitSet
 from sentry.kernel.waiter import POLLIN
@@ -131,18 +131,14 @@ def sys_msgctl(t: Task, a: Args) -> int:
         return 0
     if cmd not in (IPC_SET, IPC_RMID):
         raise EINVAL()
-    c = t.creds
-    if c.euid not in (q.uid, q.cuid) and not capable(c, CAP_SYS_ADMIN):
-        raise EPERM()
+    q.check_owner(t.creds)
     if cmd == IPC_RMID:
         ns.remove(q)
         return 0
     qbytes = new[14]
-    if qbytes > ns.limit("kernel.msgmnb") and not capable(c, CAP_SYS_RESOURCE):
+    if qbytes > ns.limit("kernel.msgmnb") and not capable(t.creds, CAP_SYS_RESOURCE):
         raise EPERM()
     q.qbytes = qbytes
-    q.uid, q.gid = new[1], new[2]
-    q.mode = q.mode & ~0o777 | new[5] & 0o777
-    q.ctime = int(time.time())
+    q.set_perm(new[1], new[2], new[5])
     q.changed()  # more room, perhaps
     return 0

@@ -9,12 +9,11 @@ from __future__ import annotations
 import struct
 import time
 
-from sentry.abi.errno import E2BIG, EACCES, EAGAIN, EFBIG, EIDRM, EINVAL, EPERM, ERANGE
+from sentry.abi.errno import E2BIG, EACCES, EAGAIN, EFBIG, EIDRM, EINVAL, ERANGE
 from sentry.kernel.args import Args
-from sentry.kernel.creds import CAP_SYS_ADMIN, capable
 from sentry.kernel.ipc_sem import (SEM_UNDO, SEMAEM, SEMID_DS, SEMVMX, SemNamespace, SemSet,
                                    SemUndo, clear_undo, try_ops)
-from sentry.kernel.ipc_shm import allowed
+from sentry.kernel.ipc import allowed
 from sentry.kernel.task import Task
 from sentry.kernel.wait import WaitSet
 from sentry.kernel.waiter import POLLIN
@@ -121,15 +120,11 @@ def sys_semctl(t: Task, a: Args) -> int:
         new = SEMID_DS.unpack(t.mem.read(arg, SEMID_DS.size))  # before the lookup, as Linux
     s = ns.by_id(semid)
     if cmd in (IPC_RMID, IPC_SET):
-        c = t.creds
-        if c.euid not in (s.uid, s.cuid) and not capable(c, CAP_SYS_ADMIN):
-            raise EPERM()
+        s.check_owner(t.creds)
         if cmd == IPC_RMID:
             ns.remove(s)
         else:
-            s.uid, s.gid = new[1], new[2]
-            s.mode = s.mode & ~0o777 | new[5] & 0o777
-            s.ctime = int(time.time())
+            s.set_perm(new[1], new[2], new[5])
         return 0
     if cmd not in (IPC_STAT, GETPID, GETVAL, GETALL, GETNCNT, GETZCNT, SETVAL, SETALL):
         raise EINVAL()

@@ -8,15 +8,14 @@ Differences: SHM_HUGETLB makes an ordinary segment; see also ipc_shm's module do
 from __future__ import annotations
 
 import struct
-import time
 
 from sentry.abi.errno import BY_NUMBER, EACCES, EEXIST, EINVAL, EPERM
 from sentry.abi.sysno import SYS_mmap, SYS_munmap
 from sentry.kernel.args import Args
 from sentry.abi.capability import CAP_IPC_LOCK
-from sentry.kernel.creds import CAP_SYS_ADMIN, capable
-from sentry.kernel.ipc_shm import (PAGE, SHM_LOCKED, SHMID_DS, Segment, ShmNamespace,
-                                   allowed)
+from sentry.kernel.creds import capable
+from sentry.kernel.ipc import allowed
+from sentry.kernel.ipc_shm import PAGE, SHM_LOCKED, SHMID_DS, Segment, ShmNamespace
 from sentry.kernel.task import Task
 
 SHM_RDONLY, SHM_RND, SHM_REMAP, SHM_EXEC = 0o10000, 0o20000, 0o40000, 0o100000
@@ -127,25 +126,18 @@ def sys_shmctl(t: Task, a: Args) -> int:
         return 0
     if cmd == IPC_SET:
         new = SHMID_DS.unpack(t.mem.read(buf, SHMID_DS.size))  # before the lookup, as Linux
-        seg = _owned(t, ns.by_id(shmid))
-        seg.uid, seg.gid = new[1], new[2]
-        seg.mode = seg.mode & ~0o777 | new[5] & 0o777
-        seg.ctime = int(time.time())
+        seg = ns.by_id(shmid)
+        seg.check_owner(t.creds)
+        seg.set_perm(new[1], new[2], new[5])
         return 0
     if cmd == IPC_RMID:
-        ns.remove(_owned(t, ns.by_id(shmid)))
+        seg = ns.by_id(shmid)
+        seg.check_owner(t.creds)
+        ns.remove(seg)
         return 0
     if cmd in (SHM_LOCK, SHM_UNLOCK):
         return _lock(t, ns.by_id(shmid), cmd == SHM_LOCK)
     raise EINVAL()
-
-
-def _owned(t: Task, seg: Segment) -> Segment:
-    """IPC_SET and IPC_RMID: the owner or creator, or CAP_SYS_ADMIN (EPERM)."""
-    c = t.creds
-    if c.euid not in (seg.uid, seg.cuid) and not capable(c, CAP_SYS_ADMIN):
-        raise EPERM()
-    return seg
 
 
 def _lock(t: Task, seg: Segment, lock: bool) -> int:
