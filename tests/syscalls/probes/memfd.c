@@ -211,11 +211,19 @@ static void seal_rules(void) {
 
     printf("-- F_SEAL_EXEC\n");
     fd = memfd_create("exec", MFD_ALLOW_SEALING);
+    ftruncate(fd, 4096);
+    m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    SHOW("F_ADD_SEALS(EXEC) on 0777 with a writable shared mapping", fcntl(fd, F_ADD_SEALS, F_SEAL_EXEC));
+    SHOW("F_GET_SEALS", fcntl(fd, F_GET_SEALS));
+    munmap(m, 4096);
     SHOW("fchmod(0755)", fchmod(fd, 0755));
     SHOW("F_ADD_SEALS(EXEC) on 0755", fcntl(fd, F_ADD_SEALS, F_SEAL_EXEC));
     SHOW("F_GET_SEALS", fcntl(fd, F_GET_SEALS));
     SHOW("fchmod(0644)", fchmod(fd, 0644));
     SHOW("fchmod(0711)", fchmod(fd, 0711));
+    m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    SHOW("mprotect(PROT_WRITE) of a shared mapping", mprotect(m, 4096, PROT_READ | PROT_WRITE));
+    SHOW("write", write(fd, "x", 1));
     fd = memfd_create("exec", MFD_ALLOW_SEALING);
     fchmod(fd, 0600);
     SHOW("F_ADD_SEALS(EXEC) on 0600", fcntl(fd, F_ADD_SEALS, F_SEAL_EXEC));

@@ -141,6 +141,11 @@ def test_seals_are_enforced(t):
 
 def test_exec_seal_keeps_the_exec_bits(t):
     fd, f = memfd(t, b"e", MFD_ALLOW_SEALING)
+    f.truncate(4096)
+    host = f.mmap_fd(PROT_READ | PROT_WRITE, MAP_SHARED)
+    with mmap.mmap(host, 4096, mmap.MAP_SHARED):  # the F_SEAL_WRITE it brings is refused
+        assert fcntl(t, fd, F_ADD_SEALS, EXEC) is EBUSY
+    assert fcntl(t, fd, F_GET_SEALS) == 0
     assert fcntl(t, fd, F_ADD_SEALS, EXEC) == 0
     assert fcntl(t, fd, F_GET_SEALS) == 62
     node = f.vd.dentry.inode

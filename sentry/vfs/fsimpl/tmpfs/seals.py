@@ -7,7 +7,8 @@ rules each operation checks; the inode holds the set (TmpfsInode.seals).
 - F_SEAL_SHRINK / F_SEAL_GROW: no size change down / up (truncate, write past the end,
   fallocate past the end even with FALLOC_FL_KEEP_SIZE).
 - F_SEAL_WRITE: no write(2), no hole punching, no new MAP_SHARED|PROT_WRITE mapping; added
-  only while no writable shared mapping exists (EBUSY), which the host kernel tells (the
+  (by itself or through F_SEAL_EXEC) only while no writable shared mapping exists
+  (EBUSY), which the host kernel tells (the
   Sentry mirrors it on the host memfd the tasks map, so mprotect(PROT_WRITE) of a shared
   read-only mapping made after it fails with EACCES there as on Linux).
 - F_SEAL_FUTURE_WRITE: as F_SEAL_WRITE for what comes next; mappings already made stay.

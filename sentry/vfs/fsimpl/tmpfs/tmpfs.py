@@ -513,9 +513,10 @@ class TmpfsFile(SeekableFile):
     def add_seals(self, new: int) -> None:
         node = self._sealable_node()
         now = sl.added(node.seals, new, node.mode_)
-        if new & sl.F_SEAL_WRITE and not node.seals & sl.F_SEAL_WRITE:
+        if now & sl.F_SEAL_WRITE and not node.seals & sl.F_SEAL_WRITE:
+            # (F_SEAL_EXEC's implied one too, as Linux 6.18 checks it)
             _host_seal(node.memfd, sl.F_SEAL_WRITE)  # EBUSY: a writable shared mapping
-        if now & sl.ANY_WRITE and node.fs.sealable:
+        elif now & sl.F_SEAL_FUTURE_WRITE and not node.seals & sl.F_SEAL_FUTURE_WRITE:
             _host_seal(node.memfd, sl.F_SEAL_FUTURE_WRITE)  # no new writable mapping
         node.seals = now
 
