@@ -6,6 +6,7 @@
 // usage: memfd SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -257,6 +258,12 @@ static void hugetlb(void) {
     SHOW("fallocate(0)", fallocate(fd, 0, 0, 2 << 20));
     SHOW("F_ADD_SEALS(GROW)", fcntl(fd, F_ADD_SEALS, F_SEAL_GROW));
     SHOW("ftruncate(4M)", ftruncate(fd, 4 << 20));
+    SHOW("fallocate(KEEP_SIZE)", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 2 << 20));
+    SHOW("fallocate(PUNCH_HOLE)", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 2 << 20));
+    SHOW("fallocate(ZERO_RANGE)", fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, 2 << 20));
+    fd = memfd_create("huge", MFD_HUGETLB | MFD_NOEXEC_SEAL);
+    describe("memfd(HUGETLB|NOEXEC_SEAL)", fd);
+    SHOW("fchmod(0755) (hugetlbfs ignores F_SEAL_EXEC)", fchmod(fd, 0755));
     describe("memfd(HUGETLB)", memfd_create("huge", MFD_HUGETLB));
     OK("memfd(HUGETLB|2MB)", memfd_create("huge", MFD_HUGETLB | 21U << HUGE_SHIFT));
     OK("memfd(HUGETLB|1GB)", memfd_create("huge", MFD_HUGETLB | 30U << HUGE_SHIFT));

@@ -69,6 +69,7 @@ class HugetlbFS(MemfdFS):
 
 class HugetlbInode(TmpfsInode):
     fs: HugetlbFS
+    chmod_sealed = False  # Linux's hugetlbfs_setattr ignores F_SEAL_EXEC
 
     def stat(self) -> Stat:
         st = super().stat()

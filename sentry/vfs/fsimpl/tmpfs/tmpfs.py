@@ -203,6 +203,8 @@ def _owner(t: Any, parent: TmpfsInode) -> tuple[int, int]:
 class TmpfsInode(Inode):
     """One tmpfs file of any kind."""
 
+    chmod_sealed = True  # F_SEAL_EXEC stops chmod (hugetlbfs does not check it)
+
     def __init__(self, fs: TmpfsFS, mode: int, uid: int, gid: int, rdev: int = 0) -> None:
         fs.reserve_inode()
         self.fs = fs
@@ -272,7 +274,7 @@ class TmpfsInode(Inode):
 
     def setattr(self, t: Any, attrs: SetAttr) -> None:
         if self.seals & ~sl.F_SEAL_SEAL:
-            if attrs.mode is not None:
+            if attrs.mode is not None and self.chmod_sealed:
                 sl.check_chmod(self.seals, self.mode_, attrs.mode)
             if attrs.size is not None:
                 sl.check_truncate(self.seals, self.size(), attrs.size)
