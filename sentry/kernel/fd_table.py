@@ -46,8 +46,9 @@ class FdTable:
         return fd
 
     def free_fd(self, min_fd: int = 0) -> int:
-        """The fd install would take now (EMFILE at the limit, EINVAL past it)."""
-        if min_fd < 0 or min_fd >= self.limit:
+        """The fd install would take now (EMFILE at the limit, EINVAL for a min_fd past it;
+        with RLIMIT_NOFILE 0 a new fd is EMFILE, as on Linux)."""
+        if min_fd < 0 or min_fd and min_fd >= self.limit:
             raise EINVAL()
         fd = min_fd
         while fd in self._fds:

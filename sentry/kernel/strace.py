@@ -124,6 +124,10 @@ WAIT = [(1, "WNOHANG"), (2, "WUNTRACED"), (4, "WEXITED"), (8, "WCONTINUED"),
         (0x01000000, "WNOWAIT"), (0x20000000, "__WNOTHREAD"), (0x40000000, "__WALL"),
         (0x80000000, "__WCLONE")]
 GRND = [(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")]
+MFD = [(1, "MFD_CLOEXEC"), (2, "MFD_ALLOW_SEALING"), (4, "MFD_HUGETLB"),
+       (8, "MFD_NOEXEC_SEAL"), (0x10, "MFD_EXEC")]
+SEALS = [(1, "F_SEAL_SEAL"), (2, "F_SEAL_SHRINK"), (4, "F_SEAL_GROW"), (8, "F_SEAL_WRITE"),
+         (0x10, "F_SEAL_FUTURE_WRITE"), (0x20, "F_SEAL_EXEC")]
 SOCK_TYPE_FLAGS = [(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")]
 _SOCK_TYPES = {1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 4: "SOCK_RDM",
                5: "SOCK_SEQPACKET", 6: "SOCK_DCCP", 10: "SOCK_PACKET"}
@@ -205,6 +209,16 @@ def _socktype(v: int) -> str:
     return f"{kind}|{rest}" if rest else kind
 
 
+def _mfdflags(v: int) -> str:
+    """memfd_create's flags as strace shows them: the huge page size as `21<<MFD_HUGE_SHIFT`."""
+    v &= 0xFFFFFFFF
+    huge = v >> 26 & 0x3F
+    rest = _flags(v & ~(0x3F << 26), MFD, zero="")
+    if not huge:
+        return rest or "0"
+    return f"{rest}|{huge}<<MFD_HUGE_SHIFT" if rest else f"{huge}<<MFD_HUGE_SHIFT"
+
+
 def _futex_op(v: int) -> str:
     v &= 0xFFFFFFFF
     name = _FUTEX_OPS.get(v & 0x7F, str(v & 0x7F))
@@ -238,6 +252,8 @@ _SCALAR: dict[str, Callable[[int], str]] = {
         f"|{_signal(v & 0xFF)}" if v & 0xFF else ""),
     "waitflags": lambda v: _flags(v & 0xFFFFFFFF, WAIT),
     "grnd": lambda v: _flags(v & 0xFFFFFFFF, GRND),
+    "mfdflags": _mfdflags,
+    "seals": lambda v: _flags(v & 0xFFFFFFFF, SEALS),
     "whence": _enum(_WHENCE),
     "clockid": _enum(_CLOCKS),
     "fcntlcmd": _enum(_FCNTL),
@@ -437,7 +453,7 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "prlimit64": ("int", "resource", "ptr", "ptr"),
     "renameat2": ("dirfd", "path", "dirfd", "path", "hex"),
     "getrandom": ("ptr", "size", "grnd"),
-    "memfd_create": ("str", "hex"),
+    "memfd_create": ("str", "mfdflags"),
     "execveat": ("dirfd", "path", "argv", "envp", "atflags"),
     "statx": ("dirfd", "path", "atflags", "hex", "ptr"),
     "rseq": ("ptr", "hex", "int", "hex"),
@@ -486,6 +502,11 @@ def format_call(name: str, args: Sequence[int], mem: Memory) -> str:
             if not flags & 0o100 and flags & 0o20200000 != 0o20200000:
                 continue
             kind = "mode"
+        elif name == "fcntl" and i == 2:  # the argument as the command has it (strace)
+            cmd = args[1] & 0xFFFFFFFF if len(args) > 1 else 0
+            if cmd == 1034:  # F_GET_SEALS takes none
+                continue
+            kind = "seals" if cmd == 1033 else kind
         shown.append(_arg(kind, i, args, mem))
     return f"{name}({', '.join(shown)})"
 

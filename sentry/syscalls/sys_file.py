@@ -12,6 +12,7 @@ from sentry.abi.errno import (
 )
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
+from sentry.syscalls.sys_memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from sentry.vfs import ops
 from sentry.vfs.constants import (
     AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
@@ -200,6 +201,8 @@ async def sys_fcntl(t: Task, a: Args) -> int:
         return 0
     if cmd == F_GETOWN:
         return getattr(f, "owner", 0)
+    if cmd in (F_ADD_SEALS, F_GET_SEALS):
+        return seals_fcntl(f, cmd, a.uint(2))
     fcntl_hook = getattr(f, "fcntl", None)
     if fcntl_hook is not None:
         return fcntl_hook(t, cmd, a.ulong(2))

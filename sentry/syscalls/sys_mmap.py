@@ -53,6 +53,8 @@ def sys_mmap(t: Task, a: Args) -> int:
     f = t.fds.get(fd)
     if getattr(f, "mmap_anonymous", False):  # /dev/zero: an anonymous mapping, as Linux does
         return _inject(t, SYS_mmap, addr, length, prot, flags | MAP_ANONYMOUS, -1, 0)
+    if off % getattr(f, "map_align", PAGE):  # hugetlbfs: whole huge pages
+        raise EINVAL()
     host_fd = f.mmap_fd(prot, flags)
     k = t.kernel
     p = k.platform

@@ -282,6 +282,8 @@ TABLE: dict[int, Entry] = {
            "KCMP_SIGHAND compares thread groups; KCMP_IO always equal; KCMP_EPOLL_TFD "
            "EOPNOTSUPP"),
     316: P("renameat2", "sys_file:sys_renameat2", "WHITEOUT: tmpfs only; host dirs: EXDEV"),
+    319: P("memfd_create", "sys_memfd:sys_memfd_create",
+           "MFD_HUGETLB as with no huge pages reserved (mmap ENOMEM); vm.memfd_noexec 0"),
     322: P("execveat", "sys_process:sys_execveat", "argv+envp up to ~120 KiB", TRACE),
     326: P("copy_file_range", "sys_read_write:sys_copy_file_range",
            "regular files; at most 64 MiB per call (a short count)"),

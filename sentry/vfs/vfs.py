@@ -36,6 +36,8 @@ class VFS:
         self.walks: dict[tuple, VirtualDentry] = {}
         self.map_names = MapNames()  # guest names of mmapped host files (/proc/<pid>/maps)
         self.watches = Watches()  # inotify watches (sentry/vfs/fsnotify.py)
+        # Mounts in no tree, by name: memfd_create's tmpfs and hugetlbfs (Linux's shm_mnt).
+        self.internal: dict[str, Mount] = {}
 
     def root(self) -> VirtualDentry:
         return VirtualDentry(self.root_mount, self.root_mount.root)

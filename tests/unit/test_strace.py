@@ -200,3 +200,17 @@ def test_never_raises(mem: Memory) -> None:
             args = tuple(rng.choice(values) for _ in range(6))
             assert isinstance(format_call(name, args, mem), str)
             assert isinstance(format_result(name, rng.choice(values + [u(-4095), -1])), str)
+
+
+def test_memfd_create_and_seals(mem: Memory) -> None:
+    # As strace 6.1 prints them (and its newer releases for MFD_NOEXEC_SEAL / F_SEAL_EXEC).
+    p = put(mem, 0, b"abc\0")
+    assert format_call("memfd_create", (p, 3), mem) == (
+        'memfd_create("abc", MFD_CLOEXEC|MFD_ALLOW_SEALING)')
+    assert format_call("memfd_create", (p, 4 | 21 << 26), mem) == (
+        'memfd_create("abc", MFD_HUGETLB|21<<MFD_HUGE_SHIFT)')
+    assert format_call("memfd_create", (p, 0), mem) == 'memfd_create("abc", 0)'
+    assert format_call("memfd_create", (p, 8), mem) == 'memfd_create("abc", MFD_NOEXEC_SEAL)'
+    assert format_call("fcntl", (3, 1033, 0x19), mem) == (
+        "fcntl(3, F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_WRITE|F_SEAL_FUTURE_WRITE)")
+    assert format_call("fcntl", (3, 1034, 0), mem) == "fcntl(3, F_GET_SEALS)"

@@ -69,3 +69,9 @@ def test_fork_close_on_exec_and_release_on_last_close() -> None:
     assert a.released == 1
     fds.set_cloexec  # noqa: B018 (exists)
     assert [fd for fd, _ in FdTable().items()] == []
+
+
+def test_limit_zero_is_emfile() -> None:
+    # RLIMIT_NOFILE 0: a new fd is EMFILE (open, memfd_create ...), as on Linux.
+    with pytest.raises(EMFILE):
+        FdTable(limit=0).install(Counted())

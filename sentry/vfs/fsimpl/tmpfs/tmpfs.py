@@ -25,11 +25,13 @@ import time
 from typing import Any
 
 from sentry.abi.errno import (
-    EEXIST, EFBIG, EINVAL, EIO, ENODATA, ENOENT, ENOSPC, ENOTEMPTY, ENOTSUP, EOPNOTSUPP, ERANGE,
+    EBUSY, EEXIST, EFBIG, EINVAL, EIO, ENODATA, ENOENT, ENOSPC, ENOTEMPTY, ENOTSUP, EOPNOTSUPP,
+    ERANGE,
 )
 from sentry.abi.stat import S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
 from sentry.vfs.constants import RENAME_EXCHANGE
 from sentry.vfs.file import DirectoryFile, SeekableFile
+from sentry.vfs.fsimpl.tmpfs import seals as sl
 from sentry.vfs.inode import DirEntry, FileSystem, Inode, SetAttr
 
 TMPFS_MAGIC = 0x01021994
@@ -42,6 +44,15 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long)
 _libc.lseek.argtypes = (ctypes.c_int, ctypes.c_long, ctypes.c_int)
 _libc.lseek.restype = ctypes.c_long
+_libc.fcntl.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int)
+F_ADD_SEALS = 1033
+
+
+def _host_seal(fd: int, seals: int) -> None:
+    """Adds seals to the host memfd the tasks map: EBUSY while F_SEAL_WRITE finds a
+    writable shared mapping (the host knows every task's mappings)."""
+    if _libc.fcntl(fd, F_ADD_SEALS, seals) != 0:
+        raise (EBUSY if ctypes.get_errno() == errno.EBUSY else EIO)()
 
 
 def _fallocate(fd: int, mode: int, off: int, length: int) -> None:
@@ -138,6 +149,7 @@ class TmpfsFS(FileSystem):
     name = "tmpfs"
     magic = TMPFS_MAGIC
     whiteouts = True  # renameat2(RENAME_WHITEOUT), as Linux's shmem
+    sealable = False  # memfd_create's filesystem: files may start without F_SEAL_SEAL
 
     def __init__(self, max_pages: int = 0, max_inodes: int = 0) -> None:
         super().__init__()
@@ -191,6 +203,8 @@ def _owner(t: Any, parent: TmpfsInode) -> tuple[int, int]:
 class TmpfsInode(Inode):
     """One tmpfs file of any kind."""
 
+    chmod_sealed = True  # F_SEAL_EXEC stops chmod (hugetlbfs does not check it)
+
     def __init__(self, fs: TmpfsFS, mode: int, uid: int, gid: int, rdev: int = 0) -> None:
         fs.reserve_inode()
         self.fs = fs
@@ -206,8 +220,10 @@ class TmpfsInode(Inode):
         self.memfd = -1
         self.pages = 0  # pages of the memfd counted in fs.used_pages
         self.is_tmpfile = False
+        self.seals = sl.F_SEAL_SEAL  # (seals.py) memfd_create may clear it
         if mode & S_IFMT == S_IFREG:
-            self.memfd = os.memfd_create("runsc-tmpfs", os.MFD_CLOEXEC)
+            flags = os.MFD_CLOEXEC | (os.MFD_ALLOW_SEALING if fs.sealable else 0)
+            self.memfd = os.memfd_create("runsc-tmpfs", flags)
 
     def __del__(self) -> None:
         if not hasattr(self, "memfd"):
@@ -257,6 +273,11 @@ class TmpfsInode(Inode):
             self.mtime = now
 
     def setattr(self, t: Any, attrs: SetAttr) -> None:
+        if self.seals & ~sl.F_SEAL_SEAL:
+            if attrs.mode is not None and self.chmod_sealed:
+                sl.check_chmod(self.seals, self.mode_, attrs.mode)
+            if attrs.size is not None:
+                sl.check_truncate(self.seals, self.size(), attrs.size)
         if attrs.size is not None:
             if attrs.size > MAX_FILE_SIZE:
                 raise EFBIG()
@@ -435,6 +456,8 @@ class TmpfsFile(SeekableFile):
         if not data:
             return 0
         node = self.node
+        if node.seals & ~sl.F_SEAL_SEAL:
+            data = data[:sl.writable_bytes(node.seals, off, len(data), node.size())]
         if node.fs.max_pages:
             fit = fitting_bytes(node.memfd, off, len(data), node.fs.room())
             if fit == 0:
@@ -452,10 +475,11 @@ class TmpfsFile(SeekableFile):
         node = self.node
         if off + length > MAX_FILE_SIZE:
             raise EFBIG()
-        if mode == FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE:
-            _fallocate(node.memfd, mode, off, length)
-        elif mode & ~FALLOC_FL_KEEP_SIZE:
+        if mode != FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE and mode & ~FALLOC_FL_KEEP_SIZE:
             raise EOPNOTSUPP()
+        sl.check_fallocate(node.seals, mode, off, length, node.size())
+        if mode & FALLOC_FL_PUNCH_HOLE:
+            _fallocate(node.memfd, mode, off, length)
         else:
             limited = node.fs.max_pages != 0
             if limited and hole_pages(node.memfd, off, off + length) > node.fs.room():
@@ -474,6 +498,28 @@ class TmpfsFile(SeekableFile):
 
     def mmap_fd(self, prot: int, flags: int) -> int:
         self._check_mmap(prot, flags)
+        sl.check_mmap(self.node.seals, prot, flags)
         return self.node.memfd
+
+    # --- seals (fcntl F_GET_SEALS / F_ADD_SEALS; sys_fcntl checked the open mode) -------
+    def _sealable_node(self) -> TmpfsInode:
+        """The inode, when this file is opened on tmpfs (an overlay's upper file is not a
+        tmpfs file to the guest: EINVAL, as for any other filesystem)."""
+        if self.vd is None or self.vd.mount.fs is not self.node.fs:
+            raise EINVAL()
+        return self.node
+
+    def get_seals(self) -> int:
+        return self._sealable_node().seals
+
+    def add_seals(self, new: int) -> None:
+        node = self._sealable_node()
+        now = sl.added(node.seals, new, node.mode_)
+        if now & sl.F_SEAL_WRITE and not node.seals & sl.F_SEAL_WRITE:
+            # (F_SEAL_EXEC's implied one too, as Linux 6.18 checks it)
+            _host_seal(node.memfd, sl.F_SEAL_WRITE)  # EBUSY: a writable shared mapping
+        elif now & sl.F_SEAL_FUTURE_WRITE and not node.seals & sl.F_SEAL_FUTURE_WRITE:
+            _host_seal(node.memfd, sl.F_SEAL_FUTURE_WRITE)  # no new writable mapping
+        node.seals = now
 
 
