@@ -5,6 +5,7 @@ sandbox's IPC namespace, made and looked up as Linux does.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -44,7 +45,10 @@ class IpcObject:
             raise EPERM()
 
     def set_perm(self, uid: int, gid: int, mode: int) -> None:
-        """IPC_SET's part every kind has: the owner and the permission bits."""
+        """IPC_SET's part every kind has: the owner and the permission bits (EINVAL for
+        the invalid id -1, as Linux's ipc_update_perm)."""
+        if uid == 0xFFFFFFFF or gid == 0xFFFFFFFF:
+            raise EINVAL()
         self.uid, self.gid = uid, gid
         self.mode = self.mode & ~0o777 | mode & 0o777
         self.ctime = int(time.time())
@@ -97,10 +101,12 @@ class IpcIds:
         return create().id
 
     def next_index(self, mni: int) -> tuple[int, int]:
-        """Linux's ipc_idr_alloc: the lowest free index below `mni` (ENOSPC), and the
-        sequence number, which moves on when an index is handed out again (not above the
-        last one), so that ids stay unique."""
-        index = next((i for i in range(mni) if i not in self.objects), None)
+        """Linux's ipc_idr_alloc: the next free index after the last one handed out,
+        cyclically below `mni` (ENOSPC when none is free), and the sequence number, which
+        moves on when the indexes wrap, so that ids stay unique."""
+        start = self.last_index + 1
+        index = next((i for i in itertools.chain(range(start, mni), range(min(start, mni)))
+                      if i not in self.objects), None)
         if index is None:
             raise ENOSPC()
         if index <= self.last_index:

@@ -102,7 +102,7 @@ class ShmNamespace:
         if size > MAX_LFS_FILESIZE:
             raise EINVAL()  # shmem_file_setup: a negative loff_t
         index, seq = self.ids.next_index(self.kernel.sysctl.int("kernel.shmmni"))
-        seg = Segment(key, index, seq, c, flags & 0o777, size, _memfd(key, pages * PAGE), pid)
+        seg = Segment(key, index, seq, c, flags & 0o777, size, _memfd(key, size), pid)
         self.total_pages += pages
         return self.ids.add(seg)
 

@@ -17,7 +17,7 @@ _SYSINFO = struct.Struct("<q3Q6QH6x2QI4x")  # struct sysinfo, 112 bytes
 
 
 def _uts_field(v: str | bytes) -> bytes:
-    b = v.encode() if isinstance(v, str) else v
+    b = v.encode(errors="surrogateescape") if isinstance(v, str) else v
     return b[: _UTS_LEN - 1].ljust(_UTS_LEN, b"\0")
 
 
@@ -49,10 +49,10 @@ def sys_sethostname(t: Task, a: Args) -> int:
 
 
 def sys_setdomainname(t: Task, a: Args) -> int:
-    """Implements setdomainname(2): the sandbox's kernel.domainname. Differences: bytes
-    that are not UTF-8 are kept as U+FFFD."""
+    """Implements setdomainname(2): the sandbox's kernel.domainname, its bytes as given
+    (kept as a str with surrogate escapes, as the sysctl's readers encode it)."""
     name = _uts_name(t, a).split(b"\0", 1)[0]
-    t.kernel.sysctl.set("kernel.domainname", name.decode(errors="replace"))
+    t.kernel.sysctl.values["kernel.domainname"] = name.decode(errors="surrogateescape")
     return 0
 
 

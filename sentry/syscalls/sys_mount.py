@@ -31,7 +31,7 @@ from sentry.vfs.dentry import Mount, VirtualDentry
 from sentry.vfs.fsimpl import mqueue
 from sentry.vfs.fsimpl.devpts import DevptsFS
 from sentry.vfs.fsimpl.sysfs import build_sysfs
-from sentry.vfs.fsimpl.tmpfs import TmpfsFS, parse_inodes, parse_size
+from sentry.vfs.fsimpl.tmpfs import TmpfsFS, tmpfs_limits
 
 PATH_MAX = 4096
 MS_REMOUNT, MS_NOSYMFOLLOW, MS_NOATIME, MS_NODIRATIME = 32, 256, 1024, 2048
@@ -142,13 +142,18 @@ def _new_mount(t: Task, at: VirtualDentry, kind: bytes | None, source: bytes | N
     if name == "tmpfs":
         pairs = [f"{k}={v}" for k, v in opts.items()]
         try:
-            fs: Any = TmpfsFS(parse_size(pairs), parse_inodes(pairs))
+            fs: Any = TmpfsFS(*tmpfs_limits(pairs))
             mode = int(opts.get("mode", "1777"), 8) & 0o7777
             root = fs.root(mode)
-            root.uid, root.gid = int(opts.get("uid", "0")), int(opts.get("gid", "0"))
+            root.uid, root.gid = _id(opts.get("uid", "0")), _id(opts.get("gid", "0"))
         except ValueError:
             raise EINVAL() from None
     elif name == "devpts":
+        for key in ("mode", "ptmxmode"):
+            if key in opts and not _octal(opts[key]):
+                raise EINVAL()
+        if "gid" in opts:
+            _id(opts["gid"])
         fs = DevptsFS([f"{k}={v}" for k, v in opts.items()])
         root = fs.root
     elif name == "mqueue":  # the sandbox's queues (one IPC namespace)
@@ -165,6 +170,17 @@ def _new_mount(t: Task, at: VirtualDentry, kind: bytes | None, source: bytes | N
         fs.mount_source = source.decode(errors="replace")
     vfs.mount(fs, root, at, mnt_flags)
     return 0
+
+
+def _id(text: str) -> int:
+    """A uid= or gid= option: a valid id (not -1, below 2**32), else EINVAL."""
+    if not text.isdigit() or int(text) >= 0xFFFFFFFF:
+        raise EINVAL()
+    return int(text)
+
+
+def _octal(text: str) -> bool:
+    return bool(text) and all(ch in "01234567" for ch in text)
 
 
 def _shared_instance(vfs: Any, name: str) -> Any:

@@ -215,10 +215,11 @@ def sys_unshare(t: Task, a: Args) -> int:
         raise EINVAL()  # a CLONE_VM process shares the address space (and its handlers)
     if flags & (process.NAMESPACE_FLAGS | process.CLONE_NEWTIME):
         raise EPERM()
-    if flags & process.CLONE_FS:
+    others = [x for x in t.kernel.tasks.values() if x is not t]
+    if flags & process.CLONE_FS and any(x.fs is t.fs for x in others):
         t.fs = t.fs.copy()
-    if flags & process.CLONE_FILES:
-        t.fds = t.fds.fork()
+    if flags & process.CLONE_FILES and any(x.fds is t.fds for x in others):
+        t.fds = t.fds.fork()  # (the others keep the old table and its references)
     if flags & process.CLONE_SYSVSEM:
         process.leave_semundo(t.kernel, t)
     return 0

@@ -18,9 +18,13 @@ from sentry.syscalls.sys_read_write import IOV_MAX, _iovecs
 
 
 def _remote(t: Task, addr: int, count: int) -> list[tuple[int, int]]:
+    """The remote iovecs (EINVAL for too many, or a length that is negative as ssize_t)."""
     if count > IOV_MAX:
         raise EINVAL()
-    return [(base, length) for base, length in t.mem.read_iovecs(addr, count)]
+    iovs = t.mem.read_iovecs(addr, count)
+    if any(length >= 1 << 63 for _, length in iovs):
+        raise EINVAL()
+    return iovs
 
 
 def _copy(t: Task, a: Args, write: bool) -> int:

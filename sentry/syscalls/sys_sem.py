@@ -146,6 +146,7 @@ def _values(t: Task, s: SemSet, semnum: int, cmd: int, arg: int, val: int) -> in
         if any(v > SEMVMX for v in vals):
             raise ERANGE()
         s.vals = vals
+        s.pids = [t.tg.vpid] * len(vals)
         clear_undo(t.kernel, s, None)
         return _changed(s)
     if not 0 <= semnum < len(s.vals):

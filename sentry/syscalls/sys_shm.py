@@ -64,6 +64,8 @@ def sys_shmat(t: Task, a: Args) -> int:
         raise EACCES()
     p = t.kernel.platform
     size = seg.pages * PAGE
+    if addr and not flags & SHM_REMAP and addr + size >= 1 << 64:
+        raise EINVAL()  # the range wraps
     names = t.fs.root.mount.vfs.map_names
     task_fd = p.donate(t.ctx, seg.fd, lambda: names.note_raw(seg.fd, seg.name, SHM_DEV, seg.id))
     if task_fd < 0:

@@ -184,7 +184,7 @@ TABLE: dict[int, Entry] = {
            "nothing; overlay ENODEV"),
     166: P("umount2", "sys_mount:sys_umount2", "MNT_EXPIRE ignores use between its calls"),
     170: S("sethostname", "sys_misc:sys_sethostname"),
-    171: P("setdomainname", "sys_misc:sys_setdomainname", "non-UTF-8 bytes become U+FFFD"),
+    171: S("setdomainname", "sys_misc:sys_setdomainname"),
     186: S("gettid", "sys_thread:sys_gettid"),
     187: S("readahead", "sys_advice:sys_readahead"),
     188: S("setxattr", "sys_xattr:sys_setxattr"),

@@ -355,8 +355,9 @@ def link_at(t: Any, olddirfd: int, oldpath: bytes, newdirfd: int, newpath: bytes
     check_hardlink(t.creds, old.dentry.inode.stat())
     if old.dentry.inode.is_dir():
         raise EPERM()
-    if old.dentry.dead and not old.dentry.inode.is_tmpfile:
-        raise ENOENT()  # a deleted file cannot get a name back (O_TMPFILE ones can)
+    if old.dentry.dead and old.dentry.inode.stat().nlink == 0 \
+            and not old.dentry.inode.is_tmpfile:
+        raise ENOENT()  # a deleted file cannot get a name back (O_TMPFILE ones can, once)
     check_dir_write(t, parent)
     _add(parent, name, parent.dentry.inode.link(t, name, old.dentry.inode))
     if old.dentry.inode.is_tmpfile:

@@ -40,7 +40,7 @@ from sentry.vfs.fsimpl.pipe import register_fifo_opener
 from sentry.vfs.fsimpl.proc import ProcFS
 from sentry.vfs.fsimpl.rootfs import SandboxRoot
 from sentry.vfs.fsimpl.sysfs import build_sysfs
-from sentry.vfs.fsimpl.tmpfs import TmpfsFS, default_tmpfs_pages, parse_inodes, parse_size
+from sentry.vfs.fsimpl.tmpfs import TmpfsFS, default_tmpfs_pages, tmpfs_limits
 from sentry.vfs.resolve import Walker, lookup_child
 from sentry.vfs.vfs import VFS
 
@@ -61,15 +61,6 @@ class MountSpec:
         for o in self.options:
             out |= _FLAG_OPTIONS.get(o, 0)
         return out
-
-
-def _tmpfs_limits(options: list[str]) -> tuple[int, int]:
-    """(pages, inodes) of a tmpfs mount: size=/nr_blocks= and nr_inodes= if given (0:
-    unlimited), else Linux's defaults (half of RAM, half of its pages)."""
-    given = {o.partition("=")[0] for o in options}
-    pages = parse_size(options) if given & {"size", "nr_blocks"} else default_tmpfs_pages()
-    inodes = parse_inodes(options) if "nr_inodes" in given else default_tmpfs_pages()
-    return pages, inodes
 
 
 def build_container_root(rootfs: str, readonly: bool, mounts: list[MountSpec],
@@ -116,7 +107,7 @@ def _mount_one(sr: SandboxRoot, m: MountSpec, kernel: Any = None) -> None:
         sr.dev_root = dev_root
     elif kind == "tmpfs":
         try:
-            fs = TmpfsFS(*_tmpfs_limits(m.options))
+            fs = TmpfsFS(*tmpfs_limits(m.options))
         except ValueError:
             raise EINVAL() from None  # a malformed size= or nr_inodes=: skipped, as the mount fails
         sr.mount(fs, fs.root(_mode(m.options)), dest, flags)

@@ -233,7 +233,7 @@ class SysctlFile(ProcInode):
 
 class SysctlOpen(BytesFile):
     def __init__(self, flags: int, vd: Any, values: Any, name: str) -> None:
-        super().__init__(flags, vd, values.get(name).encode() + b"\n")
+        super().__init__(flags, vd, values.get(name).encode(errors="surrogateescape") + b"\n")
         self.values, self.name = values, name
 
     def pwrite_at(self, data: bytes, off: int) -> int:

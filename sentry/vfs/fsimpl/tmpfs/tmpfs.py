@@ -107,9 +107,22 @@ def fitting_bytes(fd: int, off: int, n: int, room: int) -> int:
 
 
 def _memparse(val: str) -> int:
-    """Linux's memparse: a number with an optional k/m/g/t/p/e suffix (ValueError)."""
+    """Linux's memparse: an unsigned number (0x… hex, 0… octal) with an optional
+    k/m/g/t/p/e suffix; ValueError for anything else (a sign included)."""
     mul = 1 << 10 * (" kmgtpe".index(val[-1].lower()) if val[-1:].isalpha() else 0)
-    return int(val[:-1] if val[-1:].isalpha() else val, 0) * mul
+    num = val[:-1] if val[-1:].isalpha() else val
+    if num[:2].lower() == "0x":
+        n = int(num[2:], 16)
+    elif len(num) > 1 and num[0] == "0":
+        n = int(num[1:], 8)
+    else:
+        n = _unsigned(num)
+    if num[:1] in ("-", "+") or num[2:3] in ("-", "+"):
+        raise ValueError(val)
+    return n * mul
+
+
+_LONG_MAX = (1 << 63) - 1
 
 
 def default_tmpfs_pages() -> int:
@@ -119,30 +132,51 @@ def default_tmpfs_pages() -> int:
 
 def parse_size(options: list[str]) -> int:
     """The page limit of tmpfs mount options size=N[kmgtpe] or N% (of RAM), nr_blocks=N;
-    0 without one (unlimited, as size=0). ValueError for a malformed value."""
+    0 without one (unlimited, as size=0). ValueError for a malformed value, or an
+    nr_blocks past LONG_MAX (Linux's shmem_parse_one; a size wraps at 2**64 as memparse)."""
     pages = 0
     for o in options:
         key, _, val = o.partition("=")
         if key == "nr_blocks":
             pages = _memparse(val)
+            if pages > _LONG_MAX:
+                raise ValueError(o)
         elif key == "size":
             if val.endswith("%"):
                 ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-                size = ram * int(val[:-1]) // 100
+                size = ram * _unsigned(val[:-1]) // 100
             else:
-                size = _memparse(val)
+                size = _memparse(val) % (1 << 64)
             pages = -(-size // PAGE)
     return pages
 
 
 def parse_inodes(options: list[str]) -> int:
-    """nr_inodes=N[kmg] (0: unlimited); ValueError for a malformed value."""
+    """nr_inodes=N[kmg] (0: unlimited); ValueError for a malformed value, or one past
+    ULONG_MAX / 1024 (Linux's BOGO_INODE_SIZE)."""
     n = 0
     for o in options:
         key, _, val = o.partition("=")
         if key == "nr_inodes":
             n = _memparse(val)
+            if n > ((1 << 64) - 1) // 1024:
+                raise ValueError(o)
     return n
+
+
+def _unsigned(text: str) -> int:
+    if not text.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
+def tmpfs_limits(options: list[str]) -> tuple[int, int]:
+    """(pages, inodes) of a tmpfs mount: size=/nr_blocks= and nr_inodes= if given (0:
+    unlimited), else Linux's defaults (half of RAM, half of its pages)."""
+    given = {o.partition("=")[0] for o in options}
+    pages = parse_size(options) if given & {"size", "nr_blocks"} else default_tmpfs_pages()
+    inodes = parse_inodes(options) if "nr_inodes" in given else default_tmpfs_pages()
+    return pages, inodes
 
 
 class TmpfsFS(FileSystem):
