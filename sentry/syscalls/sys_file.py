@@ -217,6 +217,11 @@ def sys_getcwd(t: Task, a: Args) -> int:
     if cwd.dentry.dead:
         raise ENOENT()
     path = path_of(t.fs.root, cwd) + b"\0"
+    m = cwd.mount
+    while m.parent is not None:
+        m = m.parent
+    if m.detached:  # in a tree a lazy unmount took away: Linux's prepend_unreachable
+        path = b"(unreachable)" + path
     if len(path) > size:
         raise ERANGE()
     t.mem.write(buf, path)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sentry.abi.errno import (EAGAIN, EBUSY, EINVAL, ELOOP, ENODEV, ENOTDIR, EPERM,
+from sentry.abi.errno import (EAGAIN, EBUSY, EINVAL, ELOOP, ENODEV, ENOENT, ENOTDIR, EPERM,
                               ENAMETOOLONG)
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_ADMIN, capable
@@ -89,6 +89,9 @@ def sys_mount(t: Task, a: Args) -> int:
     if flags & MS_NOUSER:
         raise EINVAL()
     _may_mount(t)
+    if target.mount.detached:  # Linux's check_mnt: not in the caller's namespace
+        raise ENOENT() if not flags & (MS_REMOUNT | MS_BIND | _PROPAGATION | MS_MOVE) \
+            else EINVAL()
     mnt_flags = flags & _PER_MOUNT
     if flags & MS_REMOUNT and not flags & _ATIME:
         mnt_flags |= target.mount.flags & _ATIME  # a remount keeps the atime mode
@@ -201,6 +204,8 @@ def _bind(t: Task, at: VirtualDentry, source: bytes | None, recursive: bool) -> 
     if not source:
         raise EINVAL()
     src = ops.resolve_path(t, AT_FDCWD, source, True)
+    if src.mount.detached:
+        raise EINVAL()
     if src.dentry.inode.is_dir() != at.dentry.inode.is_dir():
         raise ENOTDIR()
     vfs = at.mount.vfs
@@ -228,7 +233,7 @@ def _move(t: Task, to: VirtualDentry, source: bytes | None) -> int:
         raise EINVAL()
     src = ops.resolve_path(t, AT_FDCWD, source, True)
     m = src.mount
-    if src.dentry is not m.root or m.parent is None:
+    if src.dentry is not m.root or m.parent is None or m.detached:
         raise EINVAL()
     p = to.mount
     while p is not None:  # not into itself
@@ -249,7 +254,7 @@ def sys_umount2(t: Task, a: Args) -> int:
     vd = ops.resolve_path(t, AT_FDCWD, t.mem.read_path(a.ptr(0)), not flags & UMOUNT_NOFOLLOW)
     _may_mount(t)
     m = vd.mount
-    if vd.dentry is not m.root:
+    if vd.dentry is not m.root or m.detached:
         raise EINVAL()
     if flags & MNT_EXPIRE:
         if flags & (MNT_FORCE | MNT_DETACH):

@@ -54,6 +54,7 @@ class Mount:
         self.point = point
         self.id = next(_mount_ids)
         self.expiring = False  # umount2(MNT_EXPIRE) marked it
+        self.detached = False  # unmounted (lazily, MNT_DETACH, if files still use it)
         self.root_path = b"/"  # its root's path within the filesystem (mountinfo's 4th field)
 
     def __repr__(self) -> str:

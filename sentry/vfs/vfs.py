@@ -82,6 +82,8 @@ class VFS:
                 gone.add(x)
         for x in gone:
             del self.mounts[(x.parent, x.point)]
+            x.detached = True  # out of the namespace: mount calls on it are EINVAL
+        m.parent = m.point = None  # the root of a tree of its own ('..' stays there)
         self.order = [x for x in self.order if x not in gone]
         self.walks.clear()
 
