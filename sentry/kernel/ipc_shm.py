@@ -2,13 +2,13 @@
 
 A segment's memory is a host memfd the Sentry holds; shmat maps it into the task from a
 donated fd, as a file mmap is (sentry/syscalls/sys_shm.py). The Sentry keeps what Linux
-keeps: keys and ids (index in the low 15 bits, a sequence number above), permissions,
-times, creator and last pids, and the attach count, which follows the attachments it
-knows of: shmat and shmdt, a fork's copy of the address space, an exec or the exit of an
-address space's last user. Limits are the namespace's sysctls kernel.shmmax, shmall and
-shmmni. Differences: a segment unmapped with munmap (not shmdt) still counts as attached
-until its address space goes; a segment larger than the machine's memory is ENOMEM (swap
-is not counted).
+keeps: keys and ids (sentry/kernel/ipc.py), permissions, times, creator and last pids.
+The attach count is Linux's, the number of mappings of the segment in the sandbox's
+address spaces, read from the host's /proc/<pid>/maps of its processes when asked: a
+fork, an munmap, an mremap, a SHM_REMAP or an exit change it there, with no bookkeeping
+to go stale. A segment removed with IPC_RMID goes when that count is 0, found at the next
+look (any shm call, an exec or an exit). Limits are the namespace's sysctls
+kernel.shmmax, shmall and shmmni.
 """
 
 from __future__ import annotations
@@ -34,14 +34,16 @@ SHMID_DS = struct.Struct("<iIIIIIH2x4xQQQqqqiiQQQ")
 
 
 class Segment(IpcObject):
-    __slots__ = ("size", "fd", "atime", "dtime", "cpid", "lpid", "nattch", "name")
+    __slots__ = ("size", "fd", "file_id", "atime", "dtime", "cpid", "lpid", "name")
 
     def __init__(self, key: int, index: int, seq: int, c: Credentials, mode: int,
                  size: int, fd: int, cpid: int) -> None:
         super().__init__(key, index, seq, c, mode)
         self.size, self.fd = size, fd
+        st = os.fstat(fd)
+        self.file_id = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)  # in maps
         self.atime = self.dtime = 0
-        self.cpid, self.lpid, self.nattch = cpid, 0, 0
+        self.cpid, self.lpid = cpid, 0
         # Its name in /proc/<pid>/maps, from the key it was made with (Linux's shm file).
         self.name = b"/SYSV%08x (deleted)" % (key & 0xFFFFFFFF)
 
@@ -49,9 +51,9 @@ class Segment(IpcObject):
     def pages(self) -> int:
         return (self.size + PAGE - 1) // PAGE
 
-    def stat(self) -> bytes:
+    def stat(self, nattch: int) -> bytes:
         return SHMID_DS.pack(*self.perm(), 0, 0, self.size, self.atime, self.dtime,
-                             self.ctime, self.cpid, self.lpid, self.nattch, 0, 0)
+                             self.ctime, self.cpid, self.lpid, nattch, 0, 0)
 
 
 def _memfd(key: int, size: int) -> int:
@@ -110,33 +112,52 @@ class ShmNamespace:
         """IPC_RMID: the key is freed at once; the memory when the last attachment goes."""
         seg.mode |= SHM_DEST
         seg.key = IPC_PRIVATE
-        self._destroy_if_unused(seg)
+        self.reap()
 
-    def attached(self, seg: Segment, pid: int, n: int = 1) -> None:
-        seg.nattch += n
+    def attached(self, seg: Segment, pid: int) -> None:
         seg.atime, seg.lpid = int(time.time()), pid
 
     def detached(self, seg: Segment, pid: int) -> None:
-        seg.nattch -= 1
         seg.dtime, seg.lpid = int(time.time()), pid
-        self._destroy_if_unused(seg)
+        self.reap()
 
-    def _destroy_if_unused(self, seg: Segment) -> None:
-        if seg.mode & SHM_DEST and seg.nattch <= 0 and self.segments.get(seg.index) is seg:
-            del self.segments[seg.index]
-            self.total_pages -= seg.pages
-            os.close(seg.fd)
+    def nattch(self, seg: Segment) -> int:
+        """The mappings of the segment in all the sandbox's address spaces."""
+        return sum(1 for pid in self._address_spaces() for m in task_maps(pid)
+                   if m[3] == seg.file_id)
+
+    def _address_spaces(self) -> list[int]:
+        """A host pid per address space in use (CLONE_VM processes share one)."""
+        seen: dict[int, int] = {}
+        for tg in list(self.kernel.thread_groups.values()):
+            if tg.tasks:
+                seen.setdefault(id(tg.mm), tg.host_pid)
+        return list(seen.values())
+
+    def reap(self) -> None:
+        """Segments removed with IPC_RMID that nothing maps any more go."""
+        for seg in [s for s in self.segments.values() if s.mode & SHM_DEST]:
+            if not self.nattch(seg):
+                del self.segments[seg.index]
+                self.total_pages -= seg.pages
+                os.close(seg.fd)
 
 
-def fork_attachments(ns: ShmNamespace, old: list, new: list, pid: int) -> None:
-    """A forked address space has the parent's attachments: each counts once more."""
-    new.extend(old)
-    for _, _, seg in old:
-        ns.attached(seg, pid)
-
-
-def drop_attachments(ns: ShmNamespace, attachments: list, pid: int) -> None:
-    """An address space that goes (exec, its last user's exit) detaches everything."""
-    for _, _, seg in attachments:
-        ns.detached(seg, pid)
-    attachments.clear()
+def task_maps(host_pid: int) -> list[tuple[int, int, int, tuple[int, int, int]]]:
+    """(start, end, offset, (major, minor, inode)) of each file mapping of a task, from
+    the host's /proc/<pid>/maps ([] if it is gone)."""
+    try:
+        with open(f"/proc/{host_pid}/maps", "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) < 5 or parts[4] == b"0":
+            continue
+        lo, _, hi = parts[0].partition(b"-")
+        major, _, minor = parts[3].partition(b":")
+        out.append((int(lo, 16), int(hi, 16), int(parts[2], 16),
+                    (int(major, 16), int(minor, 16), int(parts[4]))))
+    return out

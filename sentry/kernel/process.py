@@ -20,7 +20,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EAGAIN, EINVAL, EPERM, ESRCH
-from sentry.kernel import ipc_sem, ipc_shm, posix_timers, siginfo
+from sentry.kernel import ipc_sem, posix_timers, siginfo
 from sentry.kernel.memory import Memory
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
@@ -170,8 +170,6 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         tg.controlling_tty = parent.tg.controlling_tty
         mm = parent.tg.mm
         tg.mm = mm if flags & CLONE_VM else MM(mm.brk_start, mm.brk)
-        if tg.mm is not mm and mm.shm:
-            ipc_shm.fork_attachments(k.shm, mm.shm, tg.mm.shm, vtid)
         k.thread_groups[vtid] = tg
     t = Task(k, host_tid, vtid, tg, Memory(AddressSpace(host_tid)), fds, fs, parent.creds.copy())
     t.comm = parent.comm
@@ -240,12 +238,9 @@ def leave_semundo(k: Kernel, t: Task) -> None:
 
 
 def drop_mm(k: Kernel, tg: ThreadGroup, mm: Any) -> None:
-    """tg no longer uses address space mm (its exec or exit): when no other live process
-    does (CLONE_VM, a vfork parent), the SysV segments attached to it lose their
-    attachments."""
-    if mm.shm and not any(o is not tg and o.tasks and o.mm is mm
-                          for o in k.thread_groups.values()):
-        ipc_shm.drop_attachments(k.shm, mm.shm, tg.vpid)
+    """tg no longer uses address space mm (its exec or exit): SysV segments removed with
+    IPC_RMID whose last mapping was there go."""
+    k.shm.reap()
 
 
 def on_first_stop(k: Kernel, host_tid: int) -> None:

@@ -33,12 +33,10 @@ def host_rlimits() -> list[tuple[int, int]]:
 
 @dataclass
 class MM:
-    """The part of an address space the Sentry emulates: the program break, and the SysV
-    shared memory attached (start, length, segment: sentry/kernel/ipc_shm.py)."""
+    """The part of an address space the Sentry emulates: the program break."""
 
     brk_start: int = 0
     brk: int = 0
-    shm: list = field(default_factory=list)
 
 
 REAPED_KEPT = 64  # reaped children whose uid a thread group remembers

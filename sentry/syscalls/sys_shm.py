@@ -15,7 +15,7 @@ from sentry.kernel.args import Args
 from sentry.abi.capability import CAP_IPC_LOCK
 from sentry.kernel.creds import capable
 from sentry.kernel.ipc import allowed
-from sentry.kernel.ipc_shm import PAGE, SHM_LOCKED, SHMID_DS, Segment, ShmNamespace
+from sentry.kernel.ipc_shm import PAGE, SHM_LOCKED, SHMID_DS, Segment, ShmNamespace, task_maps
 from sentry.kernel.task import Task
 
 SHM_RDONLY, SHM_RND, SHM_REMAP, SHM_EXEC = 0o10000, 0o20000, 0o40000, 0o100000
@@ -36,7 +36,9 @@ def _ns(t: Task) -> ShmNamespace:
 
 def sys_shmget(t: Task, a: Args) -> int:
     """Implements shmget(2)."""
-    return _ns(t).get(t.creds, a.int(0), a.size(1), a.int(2), t.tg.vpid)
+    ns = _ns(t)
+    ns.reap()
+    return ns.get(t.creds, a.int(0), a.size(1), a.int(2), t.tg.vpid)
 
 
 def sys_shmat(t: Task, a: Args) -> int:
@@ -73,25 +75,31 @@ def sys_shmat(t: Task, a: Args) -> int:
     got = p.inject(t.ctx, SYS_mmap, addr, size, prot, map_flags, task_fd, 0)
     if -4096 < got < 0:
         raise EINVAL() if -got == EEXIST.errno else BY_NUMBER[-got]()
-    shm = t.tg.mm.shm
-    for old in [x for x in shm if x[0] < got + size and got < x[0] + x[1]]:
-        shm.remove(old)  # SHM_REMAP replaced that attachment's mapping
-        ns.detached(old[2], t.tg.vpid)
     ns.attached(seg, t.tg.vpid)
-    shm.append((got, size, seg))
+    ns.reap()  # (a SHM_REMAP may have replaced the last mapping of a removed segment)
     return got
 
 
 def sys_shmdt(t: Task, a: Args) -> int:
-    """Implements shmdt(2): the attachment that starts at addr (EINVAL if none)."""
+    """Implements shmdt(2) as Linux's do_shmdt, on the task's mappings as the host has
+    them: the first mapping of a segment at or after addr whose offset is its distance
+    from addr is the attachment (EINVAL if none); its mappings of that segment up to the
+    segment's size from addr are unmapped."""
     addr = a.ptr(0)
-    shm = t.tg.mm.shm
-    found = next((i for i, (start, _, _) in enumerate(shm) if start == addr), None)
-    if addr & (PAGE - 1) or found is None:
+    if addr & (PAGE - 1):
         raise EINVAL()
-    start, size, seg = shm.pop(found)
-    t.kernel.platform.inject(t.ctx, SYS_munmap, start, size)
-    _ns(t).detached(seg, t.tg.vpid)
+    ns = _ns(t)
+    by_file = {seg.file_id: seg for seg in ns.segments.values()}
+    maps = [m for m in task_maps(t.tg.host_pid) if m[1] > addr]
+    seg = next((by_file[m[3]] for m in maps
+                if m[3] in by_file and m[0] - addr == m[2]), None)
+    if seg is None:
+        raise EINVAL()
+    end = addr + seg.pages * PAGE
+    for start, stop, offset, file_id in maps:
+        if file_id == seg.file_id and stop <= end and start - addr == offset:
+            t.kernel.platform.inject(t.ctx, SYS_munmap, start, stop - start)
+    ns.detached(seg, t.tg.vpid)
     return 0
 
 
@@ -101,6 +109,7 @@ def sys_shmctl(t: Task, a: Args) -> int:
     if cmd < 0 or shmid < 0:
         raise EINVAL()
     ns = _ns(t)
+    ns.reap()
     top = max(ns.segments, default=0)
     if cmd == IPC_INFO:
         sc = t.kernel.sysctl
@@ -118,13 +127,13 @@ def sys_shmctl(t: Task, a: Args) -> int:
             raise EINVAL()
         if cmd == SHM_STAT and not allowed(t.creds, seg, 0o444):
             raise EACCES()
-        t.mem.write(buf, seg.stat())
+        t.mem.write(buf, seg.stat(ns.nattch(seg)))
         return seg.id
     if cmd == IPC_STAT:
         seg = ns.by_id(shmid)
         if not allowed(t.creds, seg, 0o444):
             raise EACCES()
-        t.mem.write(buf, seg.stat())
+        t.mem.write(buf, seg.stat(ns.nattch(seg)))
         return 0
     if cmd == IPC_SET:
         new = SHMID_DS.unpack(t.mem.read(buf, SHMID_DS.size))  # before the lookup, as Linux
