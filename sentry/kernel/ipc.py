@@ -118,6 +118,16 @@ class IpcIds:
         self.objects[obj.index] = obj
         return obj
 
+    def by_index(self, c: Credentials, index: int, check: bool) -> Any:
+        """The object the *_STAT commands name by index (EINVAL if none); with `check`
+        (SHM_STAT, SEM_STAT, MSG_STAT, not the _ANY ones) it must be readable (EACCES)."""
+        obj = self.objects.get(index)
+        if obj is None:
+            raise EINVAL()
+        if check and not allowed(c, obj, 0o444):
+            raise EACCES()
+        return obj
+
     def max_index(self) -> int:
         """What IPC_INFO and the *_INFO commands return (0 when empty, as Linux)."""
         return max(self.objects, default=0)

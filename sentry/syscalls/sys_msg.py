@@ -113,12 +113,8 @@ def sys_msgctl(t: Task, a: Args) -> int:
             pool, mmap_, tql = MSGPOOL, MSGMAP, MSGTQL
         t.mem.write(buf, _MSGINFO.pack(pool, mmap_, mmax, mnb, mni, MSGSSZ, tql, MSGSEG))
         return max(ns.queues, default=0)
-    if cmd in (MSG_STAT, MSG_STAT_ANY):
-        q = ns.queues.get(msqid)  # an index here
-        if q is None:
-            raise EINVAL()
-        if cmd == MSG_STAT and not allowed(t.creds, q, 0o444):
-            raise EACCES()
+    if cmd in (MSG_STAT, MSG_STAT_ANY):  # msqid is an index here
+        q = ns.ids.by_index(t.creds, msqid, cmd == MSG_STAT)
         t.mem.write(buf, q.stat())
         return q.id
     if cmd == IPC_SET:

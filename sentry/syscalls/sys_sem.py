@@ -103,12 +103,8 @@ def sys_semctl(t: Task, a: Args) -> int:
                 ns.used if cmd == SEM_INFO else SEMAEM)
         t.mem.write(arg, _SEMINFO.pack(*info))
         return max(ns.sets, default=0)
-    if cmd in (SEM_STAT, SEM_STAT_ANY):
-        s = ns.sets.get(semid)  # an index here
-        if s is None:
-            raise EINVAL()
-        if cmd == SEM_STAT and not allowed(t.creds, s, 0o444):
-            raise EACCES()
+    if cmd in (SEM_STAT, SEM_STAT_ANY):  # semid is an index here
+        s = ns.ids.by_index(t.creds, semid, cmd == SEM_STAT)
         t.mem.write(arg, s.stat())
         return s.id
     if cmd == SETVAL:

@@ -121,12 +121,8 @@ def sys_shmctl(t: Task, a: Args) -> int:
         t.mem.write(buf, SHM_INFO_STRUCT.pack(len(ns.segments), ns.total_pages,
                                               ns.total_pages, 0, 0, 0))
         return top
-    if cmd in (SHM_STAT, SHM_STAT_ANY):
-        seg = ns.segments.get(shmid)  # an index here
-        if seg is None:
-            raise EINVAL()
-        if cmd == SHM_STAT and not allowed(t.creds, seg, 0o444):
-            raise EACCES()
+    if cmd in (SHM_STAT, SHM_STAT_ANY):  # shmid is an index here
+        seg = ns.ids.by_index(t.creds, shmid, cmd == SHM_STAT)
         t.mem.write(buf, seg.stat(ns.nattch(seg)))
         return seg.id
     if cmd == IPC_STAT:

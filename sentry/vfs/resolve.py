@@ -96,16 +96,24 @@ class Walker:
         magic = link.dentry.inode.follow_link(self.t)
         if magic is not None:
             self.pure = False
+            self.magic_jump(magic)
             self.cur = magic
             return
         target = link.dentry.inode.readlink(self.t)
         if not target:
             raise ENOENT()
         if target.startswith(b"/"):
+            self.root_jump()
             self.cur = self.root
         if target.endswith(b"/") and not self.parts:
             self.must_dir = True
         self.parts.extendleft(reversed([p for p in target.split(b"/") if p]))
+
+    def magic_jump(self, to: VirtualDentry) -> None:
+        """A magic link (/proc/<pid>/fd/N …) is about to move the walk to `to`."""
+
+    def root_jump(self) -> None:
+        """An absolute symlink is about to move the walk back to its root."""
 
     def resolve(self, follow: bool = True) -> VirtualDentry:
         """Walks the whole path; the final symlink is followed if `follow` (or a trailing '/')."""
@@ -179,30 +187,20 @@ class ScopedWalker(Walker):
     def follow(self, link: VirtualDentry) -> None:
         if self.flags & RESOLVE_NO_SYMLINKS:
             raise ELOOP()
-        self.nlinks += 1
-        if self.nlinks > MAXSYMLINKS:
+        super().follow(link)
+
+    def magic_jump(self, to: VirtualDentry) -> None:
+        if self.flags & RESOLVE_NO_MAGICLINKS:
             raise ELOOP()
-        magic = link.dentry.inode.follow_link(self.t)
-        if magic is not None:
-            if self.flags & RESOLVE_NO_MAGICLINKS:
-                raise ELOOP()
-            if self.flags & _SCOPED or (self.flags & RESOLVE_NO_XDEV
-                                        and magic.mount is not self.cur.mount):
-                raise EXDEV()
-            self.cur = magic
-            return
-        target = link.dentry.inode.readlink(self.t)
-        if not target:
-            raise ENOENT()
-        if target.startswith(b"/"):
-            if self.flags & RESOLVE_BENEATH:
-                raise EXDEV()
-            if self.flags & RESOLVE_NO_XDEV and self.root.mount is not self.cur.mount:
-                raise EXDEV()
-            self.cur = self.root
-        if target.endswith(b"/") and not self.parts:
-            self.must_dir = True
-        self.parts.extendleft(reversed([p for p in target.split(b"/") if p]))
+        if self.flags & _SCOPED or (self.flags & RESOLVE_NO_XDEV
+                                    and to.mount is not self.cur.mount):
+            raise EXDEV()
+
+    def root_jump(self) -> None:
+        if self.flags & RESOLVE_BENEATH:
+            raise EXDEV()
+        if self.flags & RESOLVE_NO_XDEV and self.root.mount is not self.cur.mount:
+            raise EXDEV()
 
 
 def path_of(root: VirtualDentry, vd: VirtualDentry) -> bytes:
