@@ -57,6 +57,11 @@ _ENTRIES = [
     Allowed("mlock2", "locks own pages (or as they fault in), bounded by RLIMIT_MEMLOCK"),
     Allowed("mlockall", "locks the caller's own address space, bounded by RLIMIT_MEMLOCK"),
     Allowed("munlockall", "unlocks the caller's own address space"),
+    Allowed("mseal", "seals the caller's own mappings against change (an exec still "
+            "replaces the address space)"),
+    Allowed("pkey_alloc", "a protection key of the caller's own address space"),
+    Allowed("pkey_free", "frees one of the caller's own protection keys"),
+    Allowed("pkey_mprotect", "mprotect of the caller's own mappings with one of its keys"),
     Allowed("membarrier", "memory barriers across the caller's own threads (GLOBAL is an RCU "
             "grace period; GLOBAL_EXPEDITED reaches only processes that registered for it)"),
     Allowed("personality", "the caller's own execution domain (its address-space layout and "
@@ -82,6 +87,10 @@ _ENTRIES = [
     Allowed("time", "reads the real-time clock"),
     Allowed("restart_syscall", "restarts the caller's own interrupted sleep"),
     Allowed("futex", "waits and wakes on the caller's own memory"),
+    Allowed("futex_waitv", "futex waits on several words of the caller's own memory"),
+    Allowed("futex_wake", "futex2 wake on the caller's own memory"),
+    Allowed("futex_wait", "futex2 wait on the caller's own memory"),
+    Allowed("futex_requeue", "futex2 requeue between words of the caller's own memory"),
     Allowed("set_robust_list", "records the calling thread's own robust futex list"),
     Allowed("get_robust_list", "reads the calling thread's own robust futex list head (pid 0; "
             "another thread's goes to the Sentry)", Cond(0, "masked_eq", 0, 0xFFFFFFFF)),

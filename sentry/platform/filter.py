@@ -92,15 +92,16 @@ def seccomp_filter() -> sc.SyscallFilter:
     sc = _sc()
     f = _new_filter(sc.NOTIFY)
     traced = traced_numbers()
+    # (Numbers, not names: a libseccomp older than the kernel knows no mseal.)
     for nr, e in ALLOW.items():
         if e.cond is None:
-            f.add_rule(sc.ALLOW, e.name)
+            f.add_rule(sc.ALLOW, nr)
         else:
-            f.add_rule(sc.ALLOW, e.name, _cond(e.cond))
+            f.add_rule(sc.ALLOW, nr, _cond(e.cond))
             # The rest of that call goes to the Sentry: NOTIFY is the default already
             # (libseccomp refuses a rule with the default action).
             if nr in traced:
-                f.add_rule(sc.TRACE(0), e.name, _negate(e.cond))
+                f.add_rule(sc.TRACE(0), nr, _negate(e.cond))
     for name, index in TRACE_IF_ARG_SET.items():
         f.add_rule(sc.TRACE(0), name, sc.Arg(index, sc.NE, 0))
     for nr in sorted(traced - set(ALLOW)):
@@ -119,11 +120,11 @@ def ptrace_filter() -> sc.SyscallFilter:
     expects (defence in depth: a call that slipped through would stop there too)."""
     sc = _sc()
     f = _new_filter(sc.TRACE(0))
-    for e in ALLOW.values():
+    for nr, e in ALLOW.items():
         if e.cond is None:
-            f.add_rule(sc.ALLOW, e.name)
+            f.add_rule(sc.ALLOW, nr)
         else:
-            f.add_rule(sc.ALLOW, e.name, _cond(e.cond))
+            f.add_rule(sc.ALLOW, nr, _cond(e.cond))
     f.add_rule(sc.NOTIFY, NAMES[DOORBELL])
     return f
 

@@ -200,7 +200,7 @@ static int neuter(long nr, long *a) {
         return 1;
     case SYS_munmap: case SYS_mprotect: case SYS_madvise: case SYS_pkey_mprotect:
     case SYS_mlock: case SYS_munlock: case SYS_msync: case SYS_remap_file_pages:
-    case SYS_process_madvise: case SYS_mlock2: case 462 /* mseal */:
+    case SYS_process_madvise: case SYS_mlock2:
         a[0] = arena_addr(a[0]);
         a[1] = arena_len(a[0], a[1]);
         return 1;
@@ -219,6 +219,8 @@ static int neuter(long nr, long *a) {
     case SYS_brk: /* never below the start: static glibc keeps its TLS in the heap */
         if ((uint64_t)a[0] < brk0) a[0] = 0;
         return 1;
+    case 462: /* mseal: sealed arena pages could never be mapped afresh for the next batch */
+        return 0;
     case 335: /* uretprobe: SIGILL unless called from a uprobe trampoline; the host runs it
                * before any seccomp filter (Linux 6.11+), see THREAT-MODEL.md */
         return 0;
