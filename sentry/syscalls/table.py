@@ -218,7 +218,7 @@ TABLE: dict[int, Entry] = {
            "another process's CPU clock: up to 2 ms late; a bad rem at EINTR unreported"),
     232: S("epoll_wait", "sys_epoll:sys_epoll_wait"),
     233: P("epoll_ctl", "sys_epoll:sys_epoll_ctl",
-           "EPOLLET acts level-triggered; no nested epoll"),
+           "EPOLLET acts level-triggered on host-backed files (host stdio, hostinet)"),
     234: S("tgkill", "sys_signal:sys_tgkill"),
     235: S("utimes", "sys_stat:sys_utimes"),
     240: S("mq_open", "sys_mqueue:sys_mq_open"),
