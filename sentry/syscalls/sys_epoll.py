@@ -51,7 +51,8 @@ def _epoll(t: Task, epfd: int) -> EpollFile:
 
 
 def sys_epoll_ctl(t: Task, a: Args) -> int:
-    """Implements epoll_ctl(2). Differences: see sentry/vfs/fsimpl/epoll.py (host fds)."""
+    """Implements epoll_ctl(2). Differences: Linux's limit on wake-up paths (EINVAL from
+    reverse_path_check, for a file in more than 1000 sets) is not applied."""
     epfd, op, fd, ptr = a.int(0), a.int(1), a.int(2), a.ptr(3)
     events = data = 0
     if op != EPOLL_CTL_DEL:  # DEL ignores the event argument; the others read it first

@@ -44,6 +44,8 @@ class FileDescription:
     # The epoll interest entries watching this file ({key: entry}, set by the epoll
     # implementation): they end when the last reference goes (Linux's eventpoll_release).
     epoll_links: dict[int, Any] | None = None
+    # False for files Linux gives no poll method (/dev/null, /dev/zero): epoll_ctl EPERM.
+    can_poll = True
 
     def __init__(self, flags: int, vd: VirtualDentry | None = None) -> None:
         self.flags = flags

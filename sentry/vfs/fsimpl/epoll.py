@@ -16,9 +16,13 @@ as Linux 6.x's ep_loop_check). EPOLLEXCLUSIVE entries wake one epoll set with a 
 waiting on it (and all sets without one), the others see the event only when it meets
 them again.
 
-Differences: a file whose wait source is a host fd (host streams, hostinet sockets) is
-scanned at every epoll_wait, so EPOLLET acts level-triggered for it; Linux's limits on
-wake-up paths (reverse_path_check's EINVAL) are not applied; EPOLLWAKEUP is ignored.
+Files whose wait source is a host fd (host stdio streams, hostinet sockets) have no
+WaitQueue: the set registers them edge-triggered in a host epoll instance of its own
+(host/edges.py), whose edges wake their entries at each epoll_wait, and whose fd a
+blocked epoll_wait (or poll/select on the epoll fd, or an outer set) parks on.
+
+Differences: Linux's limits on the number of wake-up paths (reverse_path_check's EINVAL)
+are not applied; EPOLLWAKEUP is ignored.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, 
 from sentry.vfs.constants import O_RDWR
 from sentry.vfs.file import DirectoryFile, FileDescription, SeekableFile
 from sentry.vfs.fsimpl.eventfd import AnonFile
+from sentry.vfs.fsimpl.host.edges import HostEdges
 
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
 EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLLONESHOT, EPOLLET = 1 << 28, 1 << 29, 1 << 30, 1 << 31
@@ -47,7 +52,7 @@ def epoll_ctl(ep: FileDescription, op: int, fd: int, target: FileDescription, ev
     """epoll_ctl(2) on open files, in Linux's order of checks: EPERM (a target that cannot
     be polled), EINVAL (ep not an epoll file, or the target itself, or a bad use of
     EPOLLEXCLUSIVE), ELOOP (nesting), then EEXIST / ENOENT / EINVAL (the op)."""
-    if isinstance(target, (SeekableFile, DirectoryFile)):
+    if isinstance(target, (SeekableFile, DirectoryFile)) or not target.can_poll:
         raise EPERM()  # regular files and directories are always ready: Linux refuses
     if target is ep or not isinstance(ep, EpollFile):
         raise EINVAL()
@@ -116,8 +121,9 @@ class _Entry:
             links.pop(key, None)
         ep = self.ep
         ep.entries.pop((self.fd, id(self.file)), None)
-        ep.polled.pop(self, None)
         ep.nested.pop(self, None)
+        if self.host_fd is not None:
+            ep.unwatch_host(self)
 
 
 class EpollFile(AnonFile):
@@ -130,8 +136,10 @@ class EpollFile(AnonFile):
         self.entries: dict[tuple[int, int], _Entry] = {}
         self.ready: deque[_Entry] = deque()
         self.queue = WaitQueue()
-        self.polled: dict[_Entry, None] = {}  # entries on host fds: scanned every time
         self.nested: dict[_Entry, None] = {}  # entries on epoll files
+        # Entries on host-backed files, by host fd, and the host's edges of those fds.
+        self.by_host: dict[int, dict[_Entry, None]] = {}
+        self.edges: HostEdges | None = None
 
     # --- epoll_ctl ----------------------------------------------------------------------
     def ctl(self, op: int, fd: int, target: FileDescription, events: int, data: int) -> None:
@@ -158,17 +166,20 @@ class EpollFile(AnonFile):
     def _insert(self, fd: int, target: FileDescription, events: int, data: int) -> None:
         e = _Entry(self, fd, target)
         e.set(events, data)
-        self.entries[(fd, id(target))] = e
-        if target.epoll_links is None:
-            target.epoll_links = {}
-        target.epoll_links[id(e)] = e
         src = target.wait_source()
         if isinstance(src, WaitQueue):
             e.queue = src
             src.hook(id(e), e.wake, e.exclusive)
         elif src is not None:
+            if self.edges is None:
+                self.edges = HostEdges()
+            self.edges.add(int(src))  # EPERM for a host file that cannot be polled
             e.host_fd = int(src)
-            self.polled[e] = None
+            self.by_host.setdefault(e.host_fd, {})[e] = None
+        self.entries[(fd, id(target))] = e
+        if target.epoll_links is None:
+            target.epoll_links = {}
+        target.epoll_links[id(e)] = e
         if isinstance(target, EpollFile):
             self.nested[e] = None
         self._queue_if_ready(e)
@@ -213,27 +224,36 @@ class EpollFile(AnonFile):
             depth = max(depth, d + 1)
         return depth
 
+    # --- host-backed files ------------------------------------------------------------
+    def unwatch_host(self, e: _Entry) -> None:
+        fd = e.host_fd
+        assert fd is not None and self.edges is not None
+        self.edges.remove(fd)
+        entries = self.by_host.get(fd)
+        if entries is not None:
+            entries.pop(e, None)
+            if not entries:
+                del self.by_host[fd]
+
     def _has_host(self) -> bool:
-        """Whether some entry below reads a host fd (its readiness is not notified)."""
-        return bool(self.polled) or any(e.file._has_host() for e in self.nested)  # type: ignore[attr-defined]
+        """Whether some entry here or below is on a host fd (its events come from the
+        host's edges, not from a WaitQueue)."""
+        return bool(self.by_host) or any(e.file._has_host() for e in self.nested)  # type: ignore[attr-defined]
+
+    def _pump(self) -> None:
+        """Turns the host's edges into wake-ups of their entries, here and below."""
+        for e in list(self.nested):
+            e.file._pump()  # type: ignore[attr-defined]
+        if self.edges is not None:
+            for fd, events in self.edges.take():
+                for e in list(self.by_host.get(fd, ())):
+                    e.wake(events)
 
     # --- epoll_wait ---------------------------------------------------------------------
-    def _link_unnotified(self) -> None:
-        """Queues the entries whose readiness no WaitQueue reports (host fds)."""
-        ready = self.ready
-        for e in self.polled:
-            if e.mask and not e.linked:
-                e.linked = True
-                ready.append(e)
-        for e in self.nested:
-            if e.mask and not e.linked and e.file._has_host():  # type: ignore[attr-defined]
-                e.linked = True
-                ready.append(e)
-
     def collect(self, maxevents: int) -> list[tuple[int, int]]:
         """Takes up to maxevents (events, data) pairs off the ready list (ep_send_events)."""
-        if self.polled or self.nested:
-            self._link_unnotified()
+        if self.edges is not None or self.nested:
+            self._pump()
         ready = self.ready
         out: list[tuple[int, int]] = []
         again: list[_Entry] = []
@@ -257,9 +277,8 @@ class EpollFile(AnonFile):
     def waits(self) -> list[tuple[Any, int]]:
         """What a blocked epoll_wait parks on: the set's queue and the host fds below."""
         waits: list[tuple[Any, int]] = [(self.queue, POLLIN)]
-        for e in self.polled:
-            if e.mask and e.host_fd is not None:
-                waits.append((e.host_fd, e.mask))
+        if self.by_host and self.edges is not None:
+            waits.append((self.edges.fileno(), POLLIN))
         for e in self.nested:
             if e.mask and e.file._has_host():  # type: ignore[attr-defined]
                 waits.extend(e.file.waits()[1:])  # type: ignore[attr-defined]
@@ -283,8 +302,8 @@ class EpollFile(AnonFile):
     def poll_events(self) -> int:
         """POLLIN while an entry on the ready list is really ready (ep_eventpoll_poll);
         the front entries found not ready leave the list."""
-        if self.polled or self.nested:
-            self._link_unnotified()
+        if self.edges is not None or self.nested:
+            self._pump()
         ready = self.ready
         while ready:
             e = ready[0]
@@ -301,3 +320,6 @@ class EpollFile(AnonFile):
         for e in list(self.entries.values()):
             e.drop()
         self.ready.clear()
+        if self.edges is not None:
+            self.edges.close()
+            self.edges = None

@@ -1,5 +1,5 @@
 // epoll edge-triggered: EPOLLET on pipes (both ends), eventfd, unix and TCP loopback
-// sockets; EPOLLONESHOT with EPOLLET; EPOLL_CTL_MOD re-arming; two sets on one file.
+// sockets, host stdio; EPOLLONESHOT with EPOLLET; EPOLL_CTL_MOD re-arming; two sets on one file.
 // covers: epoll_ctl, epoll_wait, epoll_create1
 // area: I/O and readiness
 #include "probe.h"
@@ -226,6 +226,28 @@ static void tcp_et(void) {
     close(lep);
 }
 
+/* The standard streams are host files in the sandbox (a pipe, /dev/null or a file here,
+ * the same natively): epoll takes their edges from the host. */
+static void host_stdio(void) {
+    fflush(stdout);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLOUT | EPOLLET, .data.u64 = 11};
+    errno = 0;
+    int r = epoll_ctl(ep, EPOLL_CTL_ADD, 1, &ev);
+    int e = errno;
+    struct epoll_event out[2];
+    int first = epoll_wait(ep, out, 2, 0);
+    int second = epoll_wait(ep, out, 2, 0);
+    write(1, "", 0);
+    int third = epoll_wait(ep, out, 2, 0);
+    printf("stdout ET: ADD %d %s, waits %d %d %d\n", r, r < 0 ? probe_errname(e) : "", first, second, third);
+    ev.events = EPOLLIN | EPOLLET;
+    errno = 0;
+    r = epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev);
+    printf("stdin ET: ADD %d %s\n", r, r < 0 ? probe_errname(errno) : "");
+    close(ep);
+}
+
 int main(void) {
     pipe_read_end();
     pipe_write_end();
@@ -233,5 +255,6 @@ int main(void) {
     eventfd_et();
     unix_et();
     tcp_et();
+    host_stdio();
     return 0;
 }

@@ -4,12 +4,14 @@ ELOOP/EINVAL checks, the end of a registration at the file's release, host-fd fi
 
 from __future__ import annotations
 
+import os
+import select
 from typing import Any
 
 import pytest
 
 from sentry.abi.errno import EEXIST, EINVAL, ELOOP, ENOENT, EPERM
-from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, WaitQueue
+from sentry.kernel.waiter import POLLHUP, POLLIN, POLLOUT, POLLRDNORM, WaitQueue
 from sentry.vfs.constants import O_RDONLY, O_RDWR, O_WRONLY
 from sentry.vfs.file import FileDescription, SeekableFile
 from sentry.vfs.fsimpl.epoll import (
@@ -224,21 +226,61 @@ def test_release_ends_registrations() -> None:
     assert not g.queue.has_waiters() and not g.epoll_links
 
 
-def test_host_fd_files_are_scanned_and_waited_on() -> None:
-    ep, h = new_ep(), Fake(host_fd=42)
-    add(ep, h, POLLIN | EPOLLET, 9)
-    assert ep.collect(8) == []
-    assert (42, POLLIN | POLLERR | POLLHUP) in ep.waits()
-    h.mask = POLLIN
-    assert ep.collect(8) == [(POLLIN, 9)]
-    outer = new_ep()
-    add(outer, ep, POLLIN, 1, fd=5)
-    assert outer.poll_events() == POLLIN | POLLRDNORM  # reads the host-backed entry below
-    assert outer.collect(8) == [(POLLIN, 1)]
-    assert (42, POLLIN | POLLERR | POLLHUP) in outer.waits()
-    h.mask = 0
-    assert outer.poll_events() == 0
-    assert outer.collect(8) == []
+class HostPipeEnd(FileDescription):
+    """The read end of a real host pipe, as host-backed files are: no WaitQueue."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__(O_RDONLY)
+        self.fd = fd
+        self.incref()
+
+    def poll_events(self) -> int:
+        p = select.poll()
+        p.register(self.fd, POLLIN)
+        got = p.poll(0)
+        return got[0][1] if got else 0
+
+    def wait_source(self) -> int:
+        return self.fd
+
+
+def test_host_fd_files_get_the_hosts_edges() -> None:
+    r, w = os.pipe()
+    try:
+        ep, h = new_ep(), HostPipeEnd(r)
+        add(ep, h, POLLIN | EPOLLET, 9)
+        assert ep.collect(8) == []
+        assert ep.edges is not None and (ep.edges.fileno(), POLLIN) in ep.waits()
+        os.write(w, b"a")
+        assert ep.collect(8) == [(POLLIN, 9)]
+        assert ep.collect(8) == []  # unread, but no new edge
+        os.write(w, b"b")
+        assert ep.collect(8) == [(POLLIN, 9)]
+        outer = new_ep()
+        add(outer, ep, POLLIN | EPOLLET, 1, fd=5)
+        assert outer.collect(8) == []
+        assert (ep.edges.fileno(), POLLIN) in outer.waits()
+        os.write(w, b"c")
+        assert outer.poll_events() == POLLIN | POLLRDNORM  # the edge reached the outer set
+        assert outer.collect(8) == [(POLLIN, 1)]
+        h.decref()
+        assert not ep.by_host and ep.collect(8) == []
+        ep.decref()
+        assert ep.edges is None
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_host_files_that_cannot_be_polled_are_eperm(tmp_path: Any) -> None:
+    fd = os.open(tmp_path / "f", os.O_CREAT | os.O_RDWR)
+    try:
+        ep = new_ep()
+        with pytest.raises(EPERM):
+            add(ep, HostPipeEnd(fd), POLLIN, 0)
+        assert not ep.entries
+    finally:
+        os.close(fd)
 
 
 def test_pipe_edges_follow_linux() -> None:
