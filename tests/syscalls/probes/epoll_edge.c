@@ -226,6 +226,69 @@ static void tcp_et(void) {
     close(lep);
 }
 
+/* EPOLLOUT edges: a unix stream writer's when a read frees a whole sent chunk, a
+ * datagram writer's at each read, a TCP writer's only after it ran out of room. */
+static void sockets_out(void) {
+    char b[64];
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    int ep = watch(sv[1], EPOLLOUT | EPOLLET, 12);
+    show_wait("unix out ET: added", ep, 0);
+    show_wait("unix out ET: again", ep, 0);
+    write(sv[1], "abc", 3);
+    show_wait("unix out ET: after a send", ep, 0);
+    read(sv[0], b, 1);
+    show_wait("unix out ET: the peer reads part of it", ep, 0);
+    read(sv[0], b, 2);
+    show_wait("unix out ET: the peer reads the rest", ep, 0);
+    close(sv[0]);
+    close(sv[1]);
+    close(ep);
+
+    int dv[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, dv);
+    ep = watch(dv[1], EPOLLOUT | EPOLLET, 13);
+    int rep = watch(dv[0], EPOLLIN | EPOLLET, 14);
+    show_wait("unix dgram out ET: added", ep, 0);
+    write(dv[1], "a", 1);
+    write(dv[1], "b", 1);
+    show_wait("unix dgram out ET: after two sends", ep, 0);
+    show_wait("unix dgram in ET: two datagrams, one report", rep, 0);
+    read(dv[0], b, sizeof b);
+    show_wait("unix dgram out ET: the peer reads one", ep, 0);
+    show_wait("unix dgram in ET: one read, one left", rep, 0);
+    close(dv[0]);
+    close(dv[1]);
+    close(ep);
+    close(rep);
+
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    bind(ls, (struct sockaddr *)&a, sizeof a);
+    listen(ls, 8);
+    getsockname(ls, (struct sockaddr *)&a, &alen);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    ep = watch(c, EPOLLOUT | EPOLLET, 15);
+    show_wait("tcp out ET: not connected", ep, 0);
+    connect(c, (struct sockaddr *)&a, sizeof a);
+    show_wait("tcp out ET: connected", ep, 2000);
+    show_wait("tcp out ET: again", ep, 0);
+    int s = accept(ls, NULL, NULL);
+    write(c, "abc", 3);
+    read(s, b, 3);
+    show_wait("tcp out ET: the peer read, the writer had room", ep, 0);
+    int sep = watch(s, EPOLLIN | EPOLLOUT | EPOLLET, 16);
+    show_wait("tcp server ET: added", sep, 0);
+    close(c);
+    show_wait("tcp server ET: the peer closed", sep, 2000);
+    show_wait("tcp server ET: again", sep, 0);
+    close(s);
+    close(ls);
+    close(ep);
+    close(sep);
+}
+
 /* The standard streams are host files in the sandbox (a pipe, /dev/null or a file here,
  * the same natively): epoll takes their edges from the host. */
 static void host_stdio(void) {
@@ -255,6 +318,7 @@ int main(void) {
     eventfd_et();
     unix_et();
     tcp_et();
+    sockets_out();
     host_stdio();
     return 0;
 }
