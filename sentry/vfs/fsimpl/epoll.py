@@ -16,6 +16,10 @@ as Linux 6.x's ep_loop_check). EPOLLEXCLUSIVE entries wake one epoll set with a 
 waiting on it (and all sets without one), the others see the event only when it meets
 them again.
 
+A signalfd's readiness may change with no notify (a signal the host delivers itself, as
+a kill of the caller's own process): the set looks at such files (edge_state()) at every
+wait; an edge-triggered entry sees an edge where a signal was added.
+
 Files whose wait source is a host fd (host stdio streams, hostinet sockets) have no
 WaitQueue: the set registers them edge-triggered in a host epoll instance of its own
 (host/edges.py), whose edges wake their entries at each epoll_wait, and whose fd a
@@ -68,7 +72,7 @@ class _Entry:
     """One (fd, file) registration; `mask` is 0 while an EPOLLONESHOT entry is disabled."""
 
     __slots__ = ("ep", "fd", "file", "events", "mask", "data", "et", "oneshot", "exclusive",
-                 "linked", "removed", "queue", "host_fd")
+                 "linked", "removed", "queue", "host_fd", "state")
 
     def __init__(self, ep: EpollFile, fd: int, file: FileDescription) -> None:
         self.ep = ep
@@ -80,6 +84,7 @@ class _Entry:
         self.removed = False
         self.queue: WaitQueue | None = None
         self.host_fd: int | None = None
+        self.state = 0  # a scanned file's edge_state() at the last look
 
     def set(self, events: int, data: int) -> None:
         self.events = events | POLLERR | POLLHUP  # as registered (fdinfo shows it)
@@ -122,6 +127,7 @@ class _Entry:
         ep = self.ep
         ep.entries.pop((self.fd, id(self.file)), None)
         ep.nested.pop(self, None)
+        ep.scanned.pop(self, None)
         if self.host_fd is not None:
             ep.unwatch_host(self)
 
@@ -137,6 +143,7 @@ class EpollFile(AnonFile):
         self.ready: deque[_Entry] = deque()
         self.queue = WaitQueue()
         self.nested: dict[_Entry, None] = {}  # entries on epoll files
+        self.scanned: dict[_Entry, None] = {}  # entries on files with edge_state()
         # Entries on host-backed files, by host fd, and the host's edges of those fds.
         self.by_host: dict[int, dict[_Entry, None]] = {}
         self.edges: HostEdges | None = None
@@ -182,6 +189,10 @@ class EpollFile(AnonFile):
         target.epoll_links[id(e)] = e
         if isinstance(target, EpollFile):
             self.nested[e] = None
+        edge_state = getattr(target, "edge_state", None)
+        if edge_state is not None:
+            e.state = edge_state()
+            self.scanned[e] = None
         self._queue_if_ready(e)
 
     def _queue_if_ready(self, e: _Entry) -> None:
@@ -241,18 +252,30 @@ class EpollFile(AnonFile):
         return bool(self.by_host) or any(e.file._has_host() for e in self.nested)  # type: ignore[attr-defined]
 
     def _pump(self) -> None:
-        """Turns the host's edges into wake-ups of their entries, here and below."""
+        """Turns the host's edges into wake-ups of their entries, and looks at the files
+        whose readiness may change unnotified (edge_state: signalfd), here and below."""
         for e in list(self.nested):
             e.file._pump()  # type: ignore[attr-defined]
         if self.edges is not None:
             for fd, events in self.edges.take():
                 for e in list(self.by_host.get(fd, ())):
                     e.wake(events)
+        for e in list(self.scanned):
+            if not e.mask:
+                continue
+            if e.et:  # an edge where the state gained something since the last look
+                state = e.file.edge_state()  # type: ignore[attr-defined]
+                new, e.state = state & ~e.state, state
+                if new:
+                    e.wake(0)
+            elif not e.linked:  # level-triggered: looked at every time, no event
+                e.linked = True
+                self.ready.append(e)
 
     # --- epoll_wait ---------------------------------------------------------------------
     def collect(self, maxevents: int) -> list[tuple[int, int]]:
         """Takes up to maxevents (events, data) pairs off the ready list (ep_send_events)."""
-        if self.edges is not None or self.nested:
+        if self.edges is not None or self.nested or self.scanned:
             self._pump()
         ready = self.ready
         out: list[tuple[int, int]] = []
@@ -302,7 +325,7 @@ class EpollFile(AnonFile):
     def poll_events(self) -> int:
         """POLLIN while an entry on the ready list is really ready (ep_eventpoll_poll);
         the front entries found not ready leave the list."""
-        if self.edges is not None or self.nested:
+        if self.edges is not None or self.nested or self.scanned:
             self._pump()
         ready = self.ready
         while ready:

@@ -307,3 +307,38 @@ def test_pipe_edges_follow_linux() -> None:
     assert wep.collect(8) == []  # full, but no page freed
     r.read(4096)
     assert wep.collect(8) == [(POLLOUT, 2)]
+
+
+class Scanned(Fake):
+    """A file whose readiness changes unnotified (as signalfd's): epoll looks at it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bits = 0
+
+    def poll_events(self) -> int:
+        return POLLIN if self.bits else 0
+
+    def edge_state(self) -> int:
+        return self.bits
+
+
+def test_unnotified_files_are_looked_at_every_wait() -> None:
+    f = Scanned()
+    et, lt = new_ep(), new_ep()
+    add(et, f, POLLIN | EPOLLET, 1)
+    add(lt, f, POLLIN, 2)
+    f.bits = 0b01  # a signal arrives, nobody notifies
+    assert et.collect(8) == [(POLLIN, 1)]
+    assert lt.collect(8) == [(POLLIN, 2)]
+    assert et.collect(8) == []
+    assert lt.collect(8) == [(POLLIN, 2)]
+    f.bits = 0b11  # another one: an edge
+    assert et.collect(8) == [(POLLIN, 1)]
+    f.fire(POLLIN)  # a notify is an edge too
+    assert et.collect(8) == [(POLLIN, 1)]
+    assert et.collect(8) == []
+    f.bits = 0
+    assert et.collect(8) == [] and lt.collect(8) == []
+    f.bits = 0b01  # taken, then sent again: an edge
+    assert et.collect(8) == [(POLLIN, 1)]
