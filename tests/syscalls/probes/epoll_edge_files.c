@@ -1,5 +1,6 @@
 // epoll edge-triggered on the other event sources: timerfd expiries, inotify events,
-// signalfd (signals the process sends itself), UDP loopback datagrams both ways.
+// signalfd (signals the process sends itself), UDP loopback datagrams both ways, a pty's
+// two ends, a pidfd.
 // covers: epoll_ctl, epoll_wait, timerfd_settime, inotify_add_watch, signalfd4, sendto
 // area: I/O and readiness
 // usage: epoll_edge_files SCRATCH   (SCRATCH must not exist yet; its parent must)
@@ -12,8 +13,12 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 static void show_wait(const char *what, int ep, int timeout) {
@@ -123,6 +128,67 @@ static void udp_et(void) {
     close(out);
 }
 
+static void pty_et(void) {
+    char b[8];
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    grantpt(m);
+    unlockpt(m);
+    int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+    struct termios t;
+    tcgetattr(s, &t);
+    cfmakeraw(&t);
+    tcsetattr(s, TCSANOW, &t);
+    int lt = watch(m, EPOLLIN, 7), et = watch(m, EPOLLIN | EPOLLET, 8), slave = watch(s, EPOLLIN, 9);
+    show_wait("pty master ET: nothing", et, 0);
+    write(s, "ab", 2);
+    show_wait("pty master LT: the slave wrote", lt, 2000);
+    show_wait("pty master ET: the slave wrote", et, 2000);
+    show_wait("pty master ET: again", et, 0);
+    write(s, "c", 1);
+    show_wait("pty master ET: more, unread", et, 2000);
+    read(m, b, sizeof b);
+    show_wait("pty master LT: read", lt, 0);
+    write(m, "x", 1);
+    show_wait("pty slave LT: the master wrote", slave, 2000);
+    read(s, b, 1);
+    show_wait("pty slave LT: read", slave, 0);
+    close(s);
+    show_wait("pty master LT: the slave closed", lt, 2000);
+    show_wait("pty master ET: the slave closed", et, 2000);
+    close(m);
+    close(lt);
+    close(et);
+    close(slave);
+}
+
+static void pidfd_et(void) {
+    int p[2];
+    pipe(p);
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0) {
+        char b;
+        read(p[0], &b, 1);
+        _exit(0);
+    }
+    int fd = syscall(SYS_pidfd_open, c, 0);
+    int lt = watch(fd, EPOLLIN, 10), et = watch(fd, EPOLLIN | EPOLLET, 11);
+    show_wait("pidfd ET: running", et, 0);
+    write(p[1], "x", 1);
+    show_wait("pidfd ET: exited", et, 5000);
+    show_wait("pidfd ET: again", et, 0);
+    show_wait("pidfd LT: exited", lt, 0);
+    show_wait("pidfd LT: again", lt, 0);
+    waitpid(c, NULL, 0);
+    show_wait("pidfd LT: reaped", lt, 0);
+    show_wait("pidfd ET: reaped", et, 0);
+    close(fd);
+    close(lt);
+    close(et);
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2)
         return 2;
@@ -131,5 +197,7 @@ int main(int argc, char **argv) {
     inotify_et(argv[1]);
     signalfd_et();
     udp_et();
+    pty_et();
+    pidfd_et();
     return 0;
 }
