@@ -77,8 +77,11 @@ def has_pending(host_tid: int, mask: int | None = None) -> bool:
 
 def pending_in(host_tid: int, mask: int) -> bool:
     """Whether a signal of `mask` is pending for the thread or its process, blocked or not."""
-    if not mask:
-        return False
+    return bool(mask) and bool(pending_set(host_tid) & mask)
+
+
+def pending_set(host_tid: int) -> int:
+    """The signals pending for the thread or its process, blocked or not (0 if it is gone)."""
     pnd = 0
     try:
         with open(f"/proc/{host_tid}/status", "rb") as f:
@@ -86,8 +89,8 @@ def pending_in(host_tid: int, mask: int) -> bool:
                 if line.startswith((b"SigPnd:", b"ShdPnd:")):
                     pnd |= int(line.split()[1], 16)
     except OSError:
-        return False
-    return bool(pnd & mask)
+        return 0
+    return pnd
 
 
 _SYS_RT_SIGTIMEDWAIT, _EAGAIN, _EINTR = 128, 11, 4

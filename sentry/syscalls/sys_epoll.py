@@ -1,7 +1,8 @@
 """epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait, epoll_pwait2.
 
-The instance is a Sentry file (sentry/vfs/fsimpl/epoll.py); waiting reuses poll's
-scan-then-park loop over the registered files' wait sources.
+The instance is a Sentry file with Linux's ready list (sentry/vfs/fsimpl/epoll.py):
+epoll_wait takes what is ready, else parks on the set's own queue (and on the host fds of
+host-backed files) until its deadline.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sentry.syscalls.sys_poll import (
 )
 from sentry.kernel.wait import wait_any
 from sentry.vfs.constants import O_CLOEXEC
-from sentry.vfs.fsimpl.epoll import EpollFile
+from sentry.vfs.fsimpl.epoll import EPOLL_CTL_DEL, EpollFile, epoll_ctl
 
 EPOLL_CLOEXEC = O_CLOEXEC
 _EVENT = struct.Struct("<IQ")  # struct epoll_event is packed on x86-64: 12 bytes
@@ -50,14 +51,15 @@ def _epoll(t: Task, epfd: int) -> EpollFile:
 
 
 def sys_epoll_ctl(t: Task, a: Args) -> int:
-    """Implements epoll_ctl(2). Differences: EPOLLET acts level-triggered; no nested epoll."""
+    """Implements epoll_ctl(2). Differences: Linux's limit on wake-up paths (EINVAL from
+    reverse_path_check, for a file in more than 1000 sets) is not applied."""
     epfd, op, fd, ptr = a.int(0), a.int(1), a.int(2), a.ptr(3)
-    ep = _epoll(t, epfd)
-    target = t.fds.get(fd)  # EBADF
     events = data = 0
-    if op != 2:  # EPOLL_CTL_DEL ignores the event argument
+    if op != EPOLL_CTL_DEL:  # DEL ignores the event argument; the others read it first
         events, data = _EVENT.unpack(t.mem.read(ptr, _EVENT.size))
-    ep.ctl(op, fd, target, events, data)
+    ep = t.fds.get(epfd)  # EBADF
+    target = t.fds.get(fd)  # EBADF
+    epoll_ctl(ep, op, fd, target, events, data)
     return 0
 
 
@@ -66,12 +68,12 @@ async def _wait(t: Task, epfd: int, ptr: int, maxevents: int, deadline: float | 
         raise EINVAL()
     ep = _epoll(t, epfd)
     while True:
-        ready, waits = ep.scan(maxevents)
+        ready = ep.collect(maxevents)
         if ready or (deadline is not None and clock() >= deadline):
             break
         if signal_ends(t):  # after the timeout, as Linux's ep_poll
             return INTERRUPTED
-        await wait_any(t, waits, deadline)
+        await wait_any(t, ep.waits(), deadline)
     if ready:
         t.mem.write(ptr, b"".join(_EVENT.pack(ev, data) for ev, data in ready))
     return len(ready)

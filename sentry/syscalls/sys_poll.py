@@ -25,6 +25,7 @@ from sentry.kernel.wait import wait_any
 from sentry.kernel.waiter import (
     POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM,
 )
+from sentry.vfs.fsimpl.epoll import EpollFile
 
 POLLRDBAND = 0x080
 POLLWRBAND = 0x200
@@ -138,7 +139,9 @@ def _poll_scan(t: Task, fds: list[list[int]]) -> tuple[int, list[tuple[Any, int]
             else:
                 rev = f.poll_events() & (events | POLLERR | POLLHUP)
                 src = f.wait_source() if not rev else None
-                if src is not None:
+                if f.__class__ is EpollFile and not rev:
+                    waits.extend(f.waits())  # its queue, and host edges of its entries
+                elif src is not None:
                     waits.append((src, events))
         e[2] = rev
         n += rev != 0
@@ -213,7 +216,9 @@ def _select_scan(t: Task, sets: list[int], out: list[int]) -> tuple[int, list[tu
                     hit += 1
             n += hit
             src = f.wait_source() if not hit else None
-            if src is not None:
+            if f.__class__ is EpollFile and not hit:
+                waits.extend(f.waits())  # its queue, and host edges of its entries
+            elif src is not None:
                 events = ((POLLIN_SET if rin & bit else 0) | (POLLOUT_SET if rout & bit else 0)
                           | (POLLEX_SET if rex & bit else 0))
                 waits.append((src, events))

@@ -41,6 +41,11 @@ class FileDescription:
     # the count delivered, the offset moved by it, EFAULT if none of a non-empty read could
     # be delivered. None: read() returns bytes that the caller copies out.
     read_to: Any = None
+    # The epoll interest entries watching this file ({key: entry}, set by the epoll
+    # implementation): they end when the last reference goes (Linux's eventpoll_release).
+    epoll_links: dict[int, Any] | None = None
+    # False for files Linux gives no poll method (/dev/null, /dev/zero): epoll_ctl EPERM.
+    can_poll = True
 
     def __init__(self, flags: int, vd: VirtualDentry | None = None) -> None:
         self.flags = flags
@@ -58,6 +63,9 @@ class FileDescription:
             if fsnotify.active and self.vd is not None and not self.is_path:
                 fsnotify.file_event(self, fsnotify.IN_CLOSE_WRITE if self.writable
                                     else fsnotify.IN_CLOSE_NOWRITE)
+            if self.epoll_links:
+                for entry in list(self.epoll_links.values()):
+                    entry.drop()
             self.release()
 
     def release(self) -> None:

@@ -70,6 +70,9 @@ class TCPSocket(InetSocket):
         super().__init__(family, SOCK_STREAM, protocol, nonblock)
         self.timers = timers  # the kernel's Timers: the cork ceiling (None: no ceiling)
         self.held = bytearray()  # corked bytes not sent yet
+        # A send or a poll found no room (Linux's SOCK_NOSPACE): the peer's next read
+        # wakes our writers then, and only then (an edge for EPOLLET on POLLOUT).
+        self.nospace = False
         self.urg = Urgent()  # the urgent mark in rx
         self.cork_timer: Any = None
         self.state = CLOSED
@@ -219,6 +222,7 @@ class TCPSocket(InetSocket):
             return len(data)
         room = peer.rx.capacity - peer.rx.size - len(self.held)
         if room <= 0:
+            self.nospace = True
             raise EAGAIN()
         chunk = data[:room] if room < len(data) else data
         if flags & MSG_OOB:  # pushed at once, its last byte urgent
@@ -304,8 +308,10 @@ class TCPSocket(InetSocket):
         data = data[skip:]
         if not peek:
             self.urg.consumed(len(data) + skip)
-            if self.peer is not None:
-                self.peer.queue.notify(POLLOUT | POLLWRNORM)
+            peer = self.peer
+            if peer is not None and peer.nospace:
+                peer.nospace = False
+                peer.queue.notify(POLLOUT | POLLWRNORM)
         return data
 
     def _recv_urgent(self, n: int, flags: int) -> Received:
@@ -412,6 +418,8 @@ class TCPSocket(InetSocket):
             if self.shutdown_state & SEND_SHUTDOWN or peer is None \
                     or peer.rx.size + len(self.held) < peer.rx.capacity:
                 ev |= POLLOUT | POLLWRNORM
+            else:
+                self.nospace = True
         return ev
 
     # --- TCP options -------------------------------------------------------------------

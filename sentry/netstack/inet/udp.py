@@ -79,6 +79,9 @@ class UDPSocket(InetSocket):
             return len(data)
         for s in found if broadcast else found[:1]:
             s.deliver(data, me)
+        # On the loopback the datagram's send buffer is freed at once: Linux's sock_wfree
+        # wakes the sender's writers (an edge for EPOLLET on POLLOUT).
+        self.queue.notify(POLLOUT | POLLWRNORM)
         return len(data)
 
     def deliver(self, data: bytes, src: A.Endpoint) -> None:

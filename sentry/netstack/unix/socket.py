@@ -288,8 +288,11 @@ class UnixSocket(Socket):
             if n == 0:
                 return Received(b"")
             raise EAGAIN()
+        segments = len(rx.segments)
         data, control = rx.pop(n, peek)
-        if not peek and self.peer is not None:
+        if self.peer is not None and len(rx.segments) < segments:
+            # A sent chunk read whole frees its buffer: only that wakes the writers (an
+            # edge for EPOLLET on POLLOUT), as Linux's unix_write_space at skb free.
             self.peer.queue.notify(POLLOUT | POLLWRNORM)
         return Received(data, b"", control)
 

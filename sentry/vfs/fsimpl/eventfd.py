@@ -91,9 +91,8 @@ class EventFd(AnonFile):
             raise EINVAL()
         if ULLONG_MAX - self.count <= v:
             raise EAGAIN()
-        if v:
-            self.count += v
-            self.queue.notify(POLLIN | POLLRDNORM)
+        self.count += v
+        self.queue.notify(POLLIN | POLLRDNORM)  # even for 0: an edge for EPOLLET, as Linux
         return 8
 
     def poll_events(self) -> int:

@@ -95,6 +95,7 @@ class Pipe:
                 return b""
             raise EAGAIN()
         out = bytearray()
+        was_full = len(self.pages) >= self.slots
         while self.pages and len(out) < n:
             page = self.pages[0]
             avail = len(page.data) - page.start
@@ -108,7 +109,10 @@ class Pipe:
             self.size -= take
             if page.start == len(page.data):
                 self.pages.popleft()
-        self.queue.notify(POLLOUT | POLLWRNORM)
+        if was_full and len(self.pages) < self.slots:
+            # Writers only wait for a free slot; Linux wakes them (and edge-triggered
+            # epoll entries on POLLOUT) only when a read frees one of a full pipe.
+            self.queue.notify(POLLOUT | POLLWRNORM)
         return bytes(out)
 
     def write(self, data: bytes, packet: bool) -> int:
@@ -135,7 +139,7 @@ class Pipe:
         if done == 0:
             raise EAGAIN()
         self.size += done
-        self.queue.notify(POLLIN | POLLRDNORM)
+        self.queue.notify(POLLIN | POLLRDNORM)  # every write: an edge for EPOLLET readers
         return done
 
     def peek(self, n: int) -> bytes:

@@ -223,6 +223,13 @@ class SignalFd(AnonFile):
             return POLLIN
         return 0
 
+    def edge_state(self) -> int:
+        """The signals of the mask pending for the calling thread: epoll scans this file at
+        every wait (a signal the host delivers itself, as a kill of the caller's own
+        process, gives no notify) and sees an edge where a signal was added."""
+        t = self.kernel.current
+        return signals.pending_set(t.host_tid) & self.mask if t is not None else 0
+
     def wait_source(self) -> Any:
         return self.kernel.signal_queue
 

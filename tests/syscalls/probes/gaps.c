@@ -3,7 +3,6 @@
 // failing mark to drop).
 // covers: epoll_ctl, ppoll, pselect6, epoll_pwait, waitid, pipe2
 // area: partial rows
-// xfail-line: epoll_ctl(EPOLLET) -- partial: EPOLLET acts level-triggered
 // usage: gaps SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>

@@ -114,7 +114,7 @@ def test_fdinfo_epoll_lines_and_oneshot(t):
     lines = ep.show_fdinfo().decode().splitlines()
     assert lines[0].startswith("tfd:        4 events: 80000019 data: ffffffffffffffff  pos:0 ")
     assert lines[1].startswith("tfd:        9 events: 40000019 data:                7  pos:0 ")
-    ep.scan(4)  # the oneshot fires
+    ep.collect(4)  # the oneshot fires
     assert ep.show_fdinfo().decode().splitlines()[1].startswith("tfd:        9 events: 40000000 ")
     st = e.stat()
     sdev = os.major(st.dev) << 20 | os.minor(st.dev)

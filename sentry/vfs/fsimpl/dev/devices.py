@@ -41,6 +41,8 @@ class CharDevFile(FileDescription):
 class NullFile(CharDevFile):
     """/dev/null: reads EOF, writes vanish."""
 
+    can_poll = False  # no poll method in Linux: always ready for poll, EPERM for epoll
+
     def read(self, n: int) -> bytes:
         self._check_read()
         return b""
@@ -59,6 +61,7 @@ class ZeroFile(CharDevFile):
     """
 
     mmap_anonymous = True
+    can_poll = False  # /dev/full too
 
     def read(self, n: int) -> bytes:
         self._check_read()

@@ -55,6 +55,7 @@ class HostStreamFile(FileDescription):
         self.is_tty = os.isatty(host_fd)
         self.regular = pystat.S_ISREG(st.st_mode) or pystat.S_ISBLK(st.st_mode)
         self.pollable = _epollable(host_fd)
+        self.can_poll = self.pollable  # epoll_ctl's EPERM for a regular file, /dev/null
         self.name = name or _host_name(host_fd)
         # Job control, shared by every file on the same terminal (sentry/kernel/jobctl.py).
         self.tty_job = _tty_job(st.st_rdev) if self.is_tty else None
