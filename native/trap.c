@@ -559,6 +559,20 @@ int st_robust_list(int tid, unsigned long long *head, unsigned long long *len) {
     return 0;
 }
 
+int st_sched_runtime(int tid, unsigned long long *runtime) {
+    struct {
+        uint32_t size, policy;
+        uint64_t flags;
+        int32_t nice;
+        uint32_t prio;
+        uint64_t runtime, deadline, period;
+        uint32_t util_min, util_max;
+    } a;
+    if (syscall(SYS_sched_getattr, tid, &a, sizeof a, 0) < 0) return -errno;
+    *runtime = a.runtime;
+    return 0;
+}
+
 int st_tgkill(int tgid, int tid, int sig) {
     if (syscall(SYS_tgkill, tgid, tid, sig) < 0) return -errno;
     return 0;

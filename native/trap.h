@@ -208,6 +208,8 @@ int st_clock(int clockid, int res, long long *sec, long long *nsec);
 int st_affinity(int tid, int set, unsigned long len, unsigned char *mask);
 /* get_robust_list of a task's thread: its robust futex list head and length, 0 or -errno. */
 int st_robust_list(int tid, unsigned long long *head, unsigned long long *len);
+/* sched_getattr of a task's thread: its sched_runtime (a fair task's slice), 0 or -errno. */
+int st_sched_runtime(int tid, unsigned long long *runtime);
 
 /* The stub image (a static ELF) embedded at build time. */
 unsigned long st_stub_size(void);

@@ -25,7 +25,7 @@ MAX_RT_PRIO = 100
 
 
 class SchedAttrs:
-    __slots__ = ("nice", "policy", "rt_priority", "reset_on_fork")
+    __slots__ = ("nice", "policy", "rt_priority", "reset_on_fork", "dl")
 
     def __init__(self, nice: int = 0, policy: int = SCHED_OTHER, rt_priority: int = 0,
                  reset_on_fork: bool = False) -> None:
@@ -33,12 +33,15 @@ class SchedAttrs:
         self.policy = policy
         self.rt_priority = rt_priority
         self.reset_on_fork = reset_on_fork
+        self.dl = (0, 0, 0)  # SCHED_DEADLINE's runtime, deadline, period (ns)
 
     def fork(self) -> SchedAttrs:
         """A new task's attributes: the same, unless reset-on-fork, which gives a child
         of a real-time task SCHED_OTHER, of a negative nice value 0, and clears itself."""
         if not self.reset_on_fork:
-            return SchedAttrs(self.nice, self.policy, self.rt_priority)
+            child = SchedAttrs(self.nice, self.policy, self.rt_priority)
+            child.dl = self.dl
+            return child
         rt = self.policy in RT_POLICIES or self.policy == SCHED_DEADLINE
         return SchedAttrs(max(self.nice, 0), SCHED_OTHER if rt else self.policy, 0)
 

@@ -47,6 +47,7 @@ SENTRY_CALLS: dict[str, tuple[str, ...]] = {
         "sched_setaffinity",  # a guest sched_setaffinity, applied to its task's thread
         "setpriority",  # a guest's positive nice value, applied to its task's thread
         "sched_rr_get_interval",  # the host's time slice of a task's thread
+        "sched_getattr",  # and its fair slice (sched_runtime)
         "get_robust_list",  # a guest's get_robust_list of another of its threads
         "ioctl",  # SECCOMP_IOCTL_NOTIF_* on the listener; tty requests forwarded to stdio
     ),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import struct
 
-from sentry.abi.errno import BY_NUMBER, EACCES, EFAULT, EINVAL, EPERM, ESRCH, SysError
+from sentry.abi.errno import (BY_NUMBER, E2BIG, EACCES, EFAULT, EINVAL, EOPNOTSUPP, EPERM, ESRCH,
+                              SysError)
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_NICE, capable
 from sentry.kernel.process import task_by_vtid, task_or_caller
@@ -161,26 +162,102 @@ def sys_sched_setparam(t: Task, a: Args) -> int:
     return _set_policy(t, target, s.policy, priority, s.reset_on_fork)
 
 
-def _set_policy(t: Task, x: Task, policy: int, priority: int, reset: bool) -> int:
+def _set_policy(t: Task, x: Task, policy: int, priority: int, reset: bool,
+                nice: int | None = None, dl: tuple[int, int, int] | None = None) -> int:
     """__sched_setscheduler's checks, in its order, for a caller that may lack
-    CAP_SYS_NICE (user_check_sched_setscheduler)."""
+    CAP_SYS_NICE (user_check_sched_setscheduler); `nice` and `dl` (runtime, deadline,
+    period) come with sched_setattr."""
     if policy not in VALID_POLICIES or priority < 0 or priority > MAX_RT_PRIO - 1:
         raise EINVAL()
     rt = policy in RT_POLICIES
-    if policy == SCHED_DEADLINE or rt != (priority != 0):
-        raise EINVAL()  # (DEADLINE's parameters come only with sched_setattr)
+    if policy == SCHED_DEADLINE and (dl is None or not _dl_ok(*dl)) or rt != (priority != 0):
+        raise EINVAL()
     s = x.sched
     rtprio = x.tg.rlimits[RLIMIT_RTPRIO][0]
+    fair = not rt and policy != SCHED_DEADLINE
     if not capable(t.creds, CAP_SYS_NICE) and (
-            rt and policy != s.policy and not rtprio
+            fair and nice is not None and nice < s.nice and not _can_nice(t, x, nice)
+            or rt and policy != s.policy and not rtprio
             or rt and priority > s.rt_priority and priority > rtprio
+            or policy == SCHED_DEADLINE
             or s.policy == SCHED_IDLE and policy != SCHED_IDLE
             and 20 - s.nice > x.tg.rlimits[RLIMIT_NICE][0]
             or not _same_owner(t, x)
             or s.reset_on_fork and not reset):
         raise EPERM()
     s.policy, s.rt_priority, s.reset_on_fork = policy, priority, reset
+    s.dl = dl if policy == SCHED_DEADLINE else (0, 0, 0)
+    if fair and nice is not None and nice != s.nice:
+        s.nice = nice
+        host_nice(x.host_tid, nice)
     return 0
+
+
+def _dl_ok(runtime: int, deadline: int, period: int) -> bool:
+    """__checkparam_dl: runtime >= 1024 ns, runtime <= deadline <= period (the period
+    defaulting to the deadline) within the 100 us .. 4 s of Linux's default sysctls."""
+    period = period or deadline
+    return (deadline != 0 and runtime >= 1024 and not (deadline | period) >> 63
+            and 100_000 <= period <= 4_000_000_000 and runtime <= deadline <= period)
+
+
+SCHED_ATTR = struct.Struct("<IIQiIQQQII")  # struct sched_attr (SCHED_ATTR_SIZE_VER1)
+SCHED_ATTR_SIZE_VER0 = 48
+SCHED_FLAG_RESET_ON_FORK, SCHED_FLAG_KEEP_POLICY, SCHED_FLAG_KEEP_PARAMS = 0x01, 0x08, 0x10
+SCHED_FLAG_UTIL_CLAMP = 0x60
+SCHED_FLAG_ALL = 0x7F
+
+
+def sys_sched_getattr(t: Task, a: Args) -> int:
+    """Implements sched_getattr(2): the guest's attributes (no utilization clamping:
+    util_min and util_max 0, as a kernel without CONFIG_UCLAMP_TASK, like this host)."""
+    pid, addr, usize, flags = a.int(0), a.ptr(1), a.uint(2), a.uint(3)
+    if not addr or pid < 0 or usize > 4096 or usize < SCHED_ATTR_SIZE_VER0 or flags:
+        raise EINVAL()
+    target = task_or_caller(t, pid)
+    s = target.sched
+    size = min(usize, SCHED_ATTR.size)
+    fair = s.policy not in RT_POLICIES and s.policy != SCHED_DEADLINE
+    dl = s.dl
+    if fair:  # a fair task's slice: its host thread's, as the host runs it
+        got = ffi.new("unsigned long long *")
+        dl = (got[0] if lib.st_sched_runtime(target.host_tid, got) == 0 else 0, 0, 0)
+    t.mem.write(addr, SCHED_ATTR.pack(
+        size, s.policy, SCHED_FLAG_RESET_ON_FORK if s.reset_on_fork else 0,
+        s.nice if fair else 0, s.rt_priority, *dl, 0, 0)[:size])
+    return 0
+
+
+def sys_sched_setattr(t: Task, a: Args) -> int:
+    """Implements sched_setattr(2): as sched_setscheduler, with the nice value of the
+    fair policies and SCHED_DEADLINE's parameters (the guest's view: no admission
+    control). Differences: utilization clamping is EOPNOTSUPP (no CONFIG_UCLAMP_TASK)."""
+    pid, addr, flags = a.int(0), a.ptr(1), a.uint(2)
+    if not addr or pid < 0 or flags:
+        raise EINVAL()
+    size = struct.unpack("<I", t.mem.read(addr, 4))[0] or SCHED_ATTR_SIZE_VER0
+    raw = t.mem.read(addr, size) if SCHED_ATTR_SIZE_VER0 <= size <= 4096 else b""
+    if not raw or raw[SCHED_ATTR.size:].count(0) != len(raw[SCHED_ATTR.size:]):
+        t.mem.write(addr, struct.pack("<I", SCHED_ATTR.size))
+        raise E2BIG()
+    _, policy, sflags, nice, prio, runtime, deadline, period, _, _ = SCHED_ATTR.unpack(
+        raw[:SCHED_ATTR.size].ljust(SCHED_ATTR.size, b"\0"))
+    if sflags & SCHED_FLAG_UTIL_CLAMP and size < SCHED_ATTR.size or policy >= 1 << 31:
+        raise EINVAL()
+    target = task_or_caller(t, pid)
+    cur = target.sched
+    if sflags & SCHED_FLAG_KEEP_POLICY:
+        policy = cur.policy
+    if sflags & SCHED_FLAG_KEEP_PARAMS:
+        nice, prio, (runtime, deadline, period) = cur.nice, cur.rt_priority, cur.dl
+    if sflags & ~SCHED_FLAG_ALL:
+        raise EINVAL()
+    reset = bool(sflags & SCHED_FLAG_RESET_ON_FORK) if not sflags & SCHED_FLAG_KEEP_POLICY \
+        else cur.reset_on_fork
+    if sflags & SCHED_FLAG_UTIL_CLAMP:
+        raise EOPNOTSUPP()
+    return _set_policy(t, target, policy, prio, reset, min(max(nice, -20), 19),
+                       (runtime, deadline, period) if policy == SCHED_DEADLINE else None)
 
 
 def sys_sched_get_priority_max(t: Task, a: Args) -> int:

@@ -280,6 +280,10 @@ TABLE: dict[int, Entry] = {
     312: P("kcmp", "sys_kcmp:sys_kcmp",
            "KCMP_SIGHAND compares thread groups; KCMP_IO always equal; KCMP_EPOLL_TFD "
            "EOPNOTSUPP"),
+    314: P("sched_setattr", "sys_sched:sys_sched_setattr",
+           "the guest's view only; SCHED_DEADLINE without admission control; no uclamp; "
+           "a fair task's custom slice (sched_runtime) is ignored"),
+    315: S("sched_getattr", "sys_sched:sys_sched_getattr"),
     316: P("renameat2", "sys_file:sys_renameat2", "WHITEOUT: tmpfs only; host dirs: EXDEV"),
     319: P("memfd_create", "sys_memfd:sys_memfd_create",
            "MFD_HUGETLB as with no huge pages reserved (mmap ENOMEM); vm.memfd_noexec 0"),
