@@ -25,7 +25,7 @@ MAX_RT_PRIO = 100
 
 
 class SchedAttrs:
-    __slots__ = ("nice", "policy", "rt_priority", "reset_on_fork", "dl")
+    __slots__ = ("nice", "policy", "rt_priority", "reset_on_fork", "dl", "ioprio")
 
     def __init__(self, nice: int = 0, policy: int = SCHED_OTHER, rt_priority: int = 0,
                  reset_on_fork: bool = False) -> None:
@@ -34,6 +34,7 @@ class SchedAttrs:
         self.rt_priority = rt_priority
         self.reset_on_fork = reset_on_fork
         self.dl = (0, 0, 0)  # SCHED_DEADLINE's runtime, deadline, period (ns)
+        self.ioprio = 0  # ioprio_set's value (class << 13 | data); 0: none set
 
     def fork(self) -> SchedAttrs:
         """A new task's attributes: the same, unless reset-on-fork, which gives a child
@@ -41,9 +42,11 @@ class SchedAttrs:
         if not self.reset_on_fork:
             child = SchedAttrs(self.nice, self.policy, self.rt_priority)
             child.dl = self.dl
-            return child
-        rt = self.policy in RT_POLICIES or self.policy == SCHED_DEADLINE
-        return SchedAttrs(max(self.nice, 0), SCHED_OTHER if rt else self.policy, 0)
+        else:
+            rt = self.policy in RT_POLICIES or self.policy == SCHED_DEADLINE
+            child = SchedAttrs(max(self.nice, 0), SCHED_OTHER if rt else self.policy, 0)
+        child.ioprio = self.ioprio  # (copy_io: a child's I/O context starts with it)
+        return child
 
 
 def host_nice(host_tid: int, nice: int) -> None:

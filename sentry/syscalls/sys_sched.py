@@ -8,7 +8,7 @@ import struct
 from sentry.abi.errno import (BY_NUMBER, E2BIG, EACCES, EFAULT, EINVAL, EOPNOTSUPP, EPERM, ESRCH,
                               SysError)
 from sentry.kernel.args import Args
-from sentry.kernel.creds import CAP_SYS_NICE, capable
+from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_NICE, capable
 from sentry.kernel.process import task_by_vtid, task_or_caller
 from sentry.kernel.sched import (MAX_RT_PRIO, RT_POLICIES, SCHED_DEADLINE, SCHED_FIFO,
                                  SCHED_IDLE, SCHED_RESET_ON_FORK, SCHED_RR, VALID_POLICIES,
@@ -291,3 +291,50 @@ def sys_sched_rr_get_interval(t: Task, a: Args) -> int:
             raise ESRCH()  # gone meanwhile
     t.mem.write(a.ptr(1), struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
     return 0
+
+
+# --- I/O priorities ----------------------------------------------------------------------
+IOPRIO_CLASS_NONE, IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE = 0, 1, 2, 3
+IOPRIO_BE_NORM = 4
+
+
+def sys_ioprio_set(t: Task, a: Args) -> int:
+    """Implements ioprio_set(2): the guest's view (the host's I/O scheduler does not see
+    the Sentry's files, which it reads itself). Checks as Linux's ioprio_check_cap, then
+    each task named (EPERM for another user's without CAP_SYS_NICE)."""
+    which, who, ioprio = a.int(0), a.int(1), a.int(2)
+    cls, level = ioprio >> 13 & 7, ioprio & 7
+    if cls == IOPRIO_CLASS_RT and not (capable(t.creds, CAP_SYS_NICE)
+                                       or capable(t.creds, CAP_SYS_ADMIN)):
+        raise EPERM()
+    if cls > IOPRIO_CLASS_IDLE or cls == IOPRIO_CLASS_NONE and level:
+        raise EINVAL()
+    targets = _prio_targets(t, _IOPRIO_WHO.get(which, -1), who)
+    if not targets:
+        raise ESRCH()
+    c = t.creds
+    for x in targets:
+        if x.creds.uid not in (c.euid, c.uid) and not capable(c, CAP_SYS_NICE):
+            raise EPERM()
+        x.sched.ioprio = ioprio
+    return 0
+
+
+def sys_ioprio_get(t: Task, a: Args) -> int:
+    """Implements ioprio_get(2): one task's value, or the best of a group's or a user's
+    (Linux's ioprio_best: an unset value counts as best-effort level 4)."""
+    which, who = a.int(0), a.int(1)
+    targets = _prio_targets(t, _IOPRIO_WHO.get(which, -1), who)
+    if not targets:
+        raise ESRCH()
+    best = targets[0].sched.ioprio
+    for x in targets[1:]:
+        best = min(_ioprio_norm(best), _ioprio_norm(x.sched.ioprio))
+    return best
+
+
+def _ioprio_norm(v: int) -> int:
+    return v if v >> 13 & 7 != IOPRIO_CLASS_NONE else IOPRIO_CLASS_BE << 13 | IOPRIO_BE_NORM
+
+
+_IOPRIO_WHO = {1: PRIO_PROCESS, 2: PRIO_PGRP, 3: PRIO_USER}

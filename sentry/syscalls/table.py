@@ -227,6 +227,8 @@ TABLE: dict[int, Entry] = {
     244: P("mq_notify", "sys_mqueue:sys_mq_notify", "SIGEV_THREAD (glibc's netlink) EINVAL"),
     245: S("mq_getsetattr", "sys_mqueue:sys_mq_getsetattr"),
     247: P("waitid", "sys_process:sys_waitid", "rusage as wait4", TRACE),
+    251: P("ioprio_set", "sys_sched:sys_ioprio_set", "the guest's view only"),
+    252: S("ioprio_get", "sys_sched:sys_ioprio_get"),
     253: P("inotify_init", "sys_inotify:sys_inotify_init", "changes made in the sandbox only"),
     254: P("inotify_add_watch", "sys_inotify:sys_inotify_add_watch",
            "changes made in the sandbox only"),
