@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sentry.abi.errno import EAGAIN, EINVAL, EPERM, ESRCH
 from sentry.kernel import ipc_sem, posix_timers, siginfo
 from sentry.kernel.memory import Memory
+from sentry.kernel.signals import read_status, status_value
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
@@ -120,8 +121,6 @@ def ns_tid(host_tid: int, pidns_fd: int = -1) -> int:
     """The task's tid in the sandbox's PID namespace (its guest tid): one ioctl on the
     namespace's nsfs fd (NS_GET_PID_IN_PIDNS, Linux 6.10+), else from /proc (~10x the
     cost: the kernel formats the whole status file)."""
-    from sentry.kernel.signals import read_status, status_value
-
     if pidns_fd >= 0:
         try:
             return fcntl.ioctl(pidns_fd, NS_GET_PID_IN_PIDNS, host_tid)
@@ -323,17 +322,15 @@ class _Statuses(dict):
     None for a thread that is gone."""
 
     def __missing__(self, tid: int) -> dict[bytes, bool] | None:
-        from sentry.kernel.signals import read_status, status_value
-
         try:
             st = read_status(tid)
         except OSError:
             self[tid] = None
             return None
         bit = 1 << (SIGCHLD - 1)
-        self[tid] = {key: bool(int(status_value(st, key) or b"0", 16) & bit)
-                     for key in (b"SigIgn", b"SigCgt", b"SigBlk")}
-        return self[tid]
+        m = self[tid] = {key: bool(int(status_value(st, key) or b"0", 16) & bit)
+                         for key in (b"SigIgn", b"SigCgt", b"SigBlk")}
+        return m
 
 
 def _exit_signal_discarded(child: ThreadGroup, parent: ThreadGroup, statuses: _Statuses) -> bool:
