@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import math
 import os
 import signal
 import time
@@ -213,13 +214,14 @@ class Kernel(TraceStops):
         # straight back with the next event fetched in the same C call. Everything else
         # (strace, coroutines, errors, unknown numbers) takes the general path. The event
         # is read in one call (base.EVENT_LAYOUT), not field by field.
-        answer, unpack = p.answer_and_next_raw, p.unpack_args
+        answer, answer_within, unpack = p.answer_and_next_raw, p.answer_within_raw, p.unpack_args
         fields, evbuf = base.EVENT_LAYOUT.unpack_from, p.ev_buffer
         handlers, tasks = self.handlers, self.tasks
         hot = not self.strace and not self.report
         # Woken tasks and due timers are served before the loop may block again.
         woken, timers = self._wake_queue, self.timers
         pending_timers = timers.pending  # the heap itself: no method call on the hot path
+        clock = timers.clock
         while self.init_status is None:
             v = fields(evbuf)
             kind = v[EV_KIND]
@@ -244,11 +246,19 @@ class Kernel(TraceStops):
                         raise self.bug(t, nr, v[:6], e) from e
                     if r.__class__ is not int:
                         r = self.run_coroutine(t, nr, r, notif_id)
-                    elif not (woken or pending_timers or t.commit) and r > SENTINELS:
-                        rc = answer(notif_id, r)
-                        if rc < 0:
-                            check(rc, "notify send")
-                        continue
+                    elif not (woken or t.commit) and r > SENTINELS:
+                        if not pending_timers:
+                            rc = answer(notif_id, r)
+                        elif (left := pending_timers[0].deadline - clock()) > 0:
+                            # The wait for the next event ends at the nearest timer (as
+                            # Timers.timeout_ms); one due already: the general path fires it.
+                            rc = answer_within(notif_id, r, math.ceil(left * 1000 - 1e-6))
+                        else:
+                            rc = None
+                        if rc is not None:
+                            if rc < 0:
+                                check(rc, "notify send")
+                            continue
                 else:
                     r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)
                 if r is not None:

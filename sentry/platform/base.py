@@ -301,6 +301,8 @@ class Platform(abc.ABC):
     # The hot path of answer_notify_and_next, for the loop to call itself:
     # answer_and_next_raw(id, result) -> rc, with no timeout; the event lands in self.ev.
     answer_and_next_raw = staticmethod(lib.st_answer_and_next)
+    # answer_within_raw(id, result, timeout_ms) -> rc: the same, waiting at most timeout_ms.
+    answer_within_raw = staticmethod(lib.st_answer_within)
 
     def answer_notify(self, notif_id: int, result: int, ctx: Context | None = None) -> bool:
         """Answers a notification; False if it was cancelled meanwhile (signal, death).
