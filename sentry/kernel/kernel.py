@@ -50,6 +50,7 @@ from sentry.platform.native import check, lib
 EV_NOTIFY, EV_SECCOMP, EV_SYSCALL = base.EV_NOTIFY, base.EV_SECCOMP, base.EV_SYSCALL
 EV_WAIT, EV_FD = base.EV_WAIT, base.EV_FD
 EV_KIND, EV_TID, EV_NR, EV_ID = base.EV_KIND, base.EV_TID, base.EV_NR, base.EV_ID
+EV_STATUS = base.EV_STATUS
 
 log = logging.getLogger("sentry")
 trace_log = logging.getLogger("sentry.strace")
@@ -267,14 +268,15 @@ class Kernel(TraceStops):
                         continue
                     self.answer_notify(t, notif_id, r)
             elif kind == EV_SECCOMP or kind == EV_SYSCALL:
-                self.on_trace_stop(ev)
+                self.on_trace_stop(v)
             elif kind == EV_WAIT:
-                self.on_wait(ev.tid, ev.status)
+                self.on_wait(v[EV_TID], v[EV_STATUS])
             elif kind == EV_FD:
                 self.on_fd_ready(ev.fd)
-            if timers:
+            if pending_timers and pending_timers[0].deadline <= clock():  # (Timers.due)
                 timers.fire_due()
-            self._run_woken()
+            if woken:
+                self._run_woken()
             if self.init_status is not None:
                 break
             ev = p.next_event(timers.timeout_ms())

@@ -16,7 +16,6 @@ itself clears bss, fills in the loader's base and enters the program: no final s
 from __future__ import annotations
 
 import array
-import functools
 import itertools
 import logging
 import os
@@ -31,6 +30,7 @@ from sentry.kernel.thread_group import MM
 from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
 from sentry.platform.native import lib
+from sentry.vfs import ops
 
 log = logging.getLogger("sentry")
 
@@ -96,12 +96,7 @@ class Elf:
     segments: list[Segment]
     interp_path: bytes | None
     phdr_vaddr: int | None
-
-    @functools.cached_property
-    def span(self) -> tuple[int, int]:  # (the segments never change once parsed)
-        lo = min(s.vaddr for s in self.segments)
-        hi = max(s.vaddr + s.memsz for s in self.segments)
-        return page_down(lo), page_up(hi)
+    span: tuple[int, int]  # the pages the segments cover: (lowest, end)
 
 
 @dataclass
@@ -161,9 +156,12 @@ def parse_elf(f: Any, head: bytes = b"") -> Elf:
             phdr = vaddr
     if not segments:
         raise ENOEXEC()
+    span = (page_down(min(s.vaddr for s in segments)),
+            page_up(max(s.vaddr + s.memsz for s in segments)))
+    headers = (etype, entry, phoff, phnum, segments, interp, phdr, span)
     if inode is not None:  # (segments are never changed once parsed)
-        inode.elf_headers = (etype, entry, phoff, phnum, segments, interp, phdr)
-    return Elf(f, etype, entry, phoff, phnum, segments, interp, phdr)
+        inode.elf_headers = headers
+    return Elf(f, *headers)
 
 
 def parse_shebang(head: bytes, path: bytes, argv: list[bytes]) -> tuple[bytes, list[bytes]]:
@@ -184,9 +182,6 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
 
     `dirfd` and `at_flags` (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW) are execveat's.
     """
-    from sentry.syscalls.sys_file import open_file
-    from sentry.vfs import ops
-
     execfn = path
     for depth in range(MAX_INTERP_DEPTH + 1):
         vd = ops.lookup(t, dirfd if depth == 0 else AT_FDCWD, path,
@@ -213,7 +208,7 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
         plan = ExecPlan(execfn, f.guest_path(), argv, envp, elf)
         if elf.interp_path is not None:
             try:
-                fi = open_file(t, AT_FDCWD, elf.interp_path, O_RDONLY | O_CLOEXEC, 0)
+                fi = ops.open_at(t, AT_FDCWD, elf.interp_path, O_RDONLY | O_CLOEXEC, 0)
             except SysError as e:
                 release(f)
                 raise e.__class__(f"loader {elf.interp_path!r}") from None

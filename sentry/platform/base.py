@@ -42,7 +42,7 @@ EV_TIMEOUT = lib.ST_EV_TIMEOUT
 # (a0..a5, kind, tid, status, fd, nr, arch, id, ip, sp), and its first six items are the
 # call's argument registers, as Args takes them.
 EVENT_LAYOUT = struct.Struct("=6QiiiiiIQQQ")
-EV_KIND, EV_TID, EV_NR, EV_ID = 6, 7, 10, 12
+EV_KIND, EV_TID, EV_STATUS, EV_NR, EV_ARCH, EV_ID, EV_IP = 6, 7, 8, 10, 11, 12, 13
 
 log = logging.getLogger("sentry")
 AUDIT_ARCH_X86_64 = 0xC000003E
