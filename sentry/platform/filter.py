@@ -18,7 +18,7 @@ import functools
 import struct
 
 from sentry.abi.sysno import NAMES, NUMBERS
-from sentry.platform.allowlist import ALLOW
+from sentry.platform.allowlist import ALLOW, is_allowed
 from sentry.syscalls.table import TABLE, TRACE
 
 TYPE_CHECKING = False
@@ -187,8 +187,6 @@ def export_pfc(f: sc.SyscallFilter) -> str:
 
 def lane_of(nr: int, args: tuple[int, ...] | list[int]) -> str:
     """Which lane the seccomp filter sends this call to: "allow", "trace" or "notify"."""
-    from sentry.platform.allowlist import is_allowed
-
     if is_allowed(nr, args):
         return "allow"
     index = TRACE_IF_ARG_SET.get(NAMES.get(nr, ""))
