@@ -480,6 +480,14 @@ class Kernel(TraceStops):
                 task.restart_answered = True  # not a call the host interrupted unreceived
                 self.platform.answer_notify(notif_id, restart)
 
+    def interruptible(self, tg: ThreadGroup) -> bool:
+        """Whether signals_sent(tg) could act: a signalfd read waits, or a task of tg has a
+        call parked and not woken already."""
+        if self.signal_queue.has_waiters():
+            return True
+        woken = self._wake_queue
+        return any(x in self.parked and x not in woken for x in tg.tasks)
+
     def request_stop(self, t: Task, callback: Any) -> None:
         """Stops a running task (PTRACE_INTERRUPT) to run `callback()` at that stop, where
         calls can be injected (a notify-lane task cannot take one)."""

@@ -166,6 +166,9 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         tg.exe_path, tg.cmdline, tg.environ = (parent.tg.exe_path, parent.tg.cmdline,
                                                parent.tg.environ)
         tg.nocldwait = parent.tg.nocldwait  # dispositions are inherited
+        tg.sigchld_ign = parent.tg.sigchld_ign
+        if flags & CLONE_SIGHAND:  # (without CLONE_THREAD here): one table for both
+            tg.sighand_shared = parent.tg.sighand_shared = True
         tg.controlling_tty = parent.tg.controlling_tty
         mm = parent.tg.mm
         tg.mm = mm if flags & CLONE_VM else MM(mm.brk_start, mm.brk)
@@ -312,7 +315,8 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     if parent is not None:
         parent.child_waitq.notify(POLLIN)
     hp = tg.host_parent
-    if hp is not None and hp.tasks and not _exit_signal_discarded(tg, hp, statuses):
+    if hp is not None and hp.tasks and k.interruptible(hp) and not _exit_signal_discarded(
+            tg, hp, statuses):
         k.signals_sent(hp)  # SIGCHLD from the host
 
 
@@ -355,8 +359,14 @@ def ignores_sigchld(tg: ThreadGroup, statuses: _Statuses | None = None) -> bool:
     (SA_NOCLDWAIT is not visible in /proc: sys_rt_sigaction notes it on the thread group.)"""
     if tg.nocldwait:
         return True
+    if tg.sigchld_ign is not None and not tg.sighand_shared:
+        return tg.sigchld_ign
     m = (statuses if statuses is not None else _Statuses())[tg.host_pid]
-    return m is not None and m[b"SigIgn"]
+    if m is None:
+        return False
+    if not tg.sighand_shared:
+        tg.sigchld_ign = m[b"SigIgn"]  # kept: from now on sys_rt_sigaction notes changes
+    return m[b"SigIgn"]
 
 
 def reparent(k: Kernel, child: ThreadGroup, init: ThreadGroup | None) -> None:

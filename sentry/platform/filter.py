@@ -96,11 +96,13 @@ def seccomp_filter() -> sc.SyscallFilter:
         if e.cond is None:
             f.add_rule(sc.ALLOW, e.name)
         else:
-            f.add_rule(sc.ALLOW, e.name, _cond(e.cond))
+            for c in e.conds:  # any of them
+                f.add_rule(sc.ALLOW, e.name, _cond(c))
             # The rest of that call goes to the Sentry: NOTIFY is the default already
             # (libseccomp refuses a rule with the default action).
             if nr in traced:
-                f.add_rule(sc.TRACE(0), e.name, _negate(e.cond))
+                (c,) = e.conds  # (a union's complement is no single rule)
+                f.add_rule(sc.TRACE(0), e.name, _negate(c))
     for name, index in TRACE_IF_ARG_SET.items():
         f.add_rule(sc.TRACE(0), name, sc.Arg(index, sc.NE, 0))
     for nr in sorted(traced - set(ALLOW)):
@@ -123,7 +125,8 @@ def ptrace_filter() -> sc.SyscallFilter:
         if e.cond is None:
             f.add_rule(sc.ALLOW, e.name)
         else:
-            f.add_rule(sc.ALLOW, e.name, _cond(e.cond))
+            for c in e.conds:  # any of them
+                f.add_rule(sc.ALLOW, e.name, _cond(c))
     f.add_rule(sc.NOTIFY, NAMES[DOORBELL])
     return f
 
