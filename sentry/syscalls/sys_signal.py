@@ -211,8 +211,13 @@ def sys_rt_sigaction(t: Task, a: Args) -> int:
         raise EINVAL()  # before anything, as Linux checks sigsetsize first
     if a.int(0) == SIGCHLD and act:
         handler, flags = _HANDLER_FLAGS.unpack(t.mem.read(act, 16))  # EFAULT: unchanged
-        t.tg.nocldwait = bool(flags & SA_NOCLDWAIT)
-        t.tg.sigchld_ign = handler == SIG_IGN
+        tg = t.tg
+
+        def note() -> None:  # once the host takes the call (not if a signal restarts it)
+            tg.nocldwait = bool(flags & SA_NOCLDWAIT)
+            tg.sigchld_ign = handler == SIG_IGN
+
+        t.commit = note
     return HOST
 
 
