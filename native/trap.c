@@ -434,6 +434,11 @@ int st_answer_and_next(unsigned long long id, long long r) {
                   : st_notify_send_and_next(id, 0, (int)r, hot_ev, -1);
 }
 
+int st_answer_within(unsigned long long id, long long r, int timeout_ms) {
+    return r >= 0 ? st_notify_send_and_next(id, r, 0, hot_ev, timeout_ms)
+                  : st_notify_send_and_next(id, 0, (int)r, hot_ev, timeout_ms);
+}
+
 int st_notify_id_valid(unsigned long long id) {
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) return -errno;
     return 0;

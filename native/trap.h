@@ -119,6 +119,8 @@ int st_notify_send_and_next(unsigned long long id, long long val, int error,
 /* st_notify_send_and_next(id, r or 0, 0 or r, ev, -1) for the ev given to st_set_hot_event. */
 void st_set_hot_event(struct st_event *ev);
 int st_answer_and_next(unsigned long long id, long long r);
+/* The same, the wait for the next event ending after timeout_ms (a pending timer's). */
+int st_answer_within(unsigned long long id, long long r, int timeout_ms);
 int st_set_return(int tid, long long val, int skip);
 int st_resume(int tid, int how, int sig);
 int st_return_and_resume(int tid, long long val, int how);

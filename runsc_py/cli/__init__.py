@@ -64,8 +64,9 @@ def add_global_flags(p: argparse.ArgumentParser, *, suppress: bool = False) -> N
                    help="network mode: none (default), host or sandbox")
     p.add_argument("--file-access", choices=("exclusive", "shared"), default=d("exclusive"),
                    help="the root filesystem: exclusive (default, as gVisor: nothing else "
-                   "changes it while the sandbox runs, so file attributes are cached) or "
-                   "shared (every stat asks the host); bind mounts are always shared")
+                   "changes it while the sandbox runs, so file attributes and missing names "
+                   "are cached) or shared (every stat and lookup asks the host); bind mounts "
+                   "are always shared")
     p.add_argument("--strace", action="store_true", default=d(False),
                    help="log every syscall of the workload with decoded arguments")
     p.add_argument("--sentry-seccomp", choices=("kill", "log", "off"), default=d("kill"),

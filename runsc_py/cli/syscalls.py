@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import logging
 
-    from sentry.platform.allowlist import Cond
+    from sentry.platform.allowlist import Allowed, Cond
 
 HOST = "host"
 ENOSYS = "ENOSYS"
@@ -49,16 +49,20 @@ def rows() -> list[dict[str, object]]:
         if nr in TABLE:
             status, note = TABLE[nr].status, TABLE[nr].note
             if allowed is not None:
-                host = f"host (allow-list) when {_cond(allowed.cond)}"
+                host = f"host (allow-list) when {_conds(allowed)}"
                 note = f"{note}; {host}" if note else host
         elif allowed is not None:
             status, note = HOST, allowed.reason
             if allowed.cond is not None:
-                note += f" (when {_cond(allowed.cond)}; otherwise ENOSYS)"
+                note += f" (when {_conds(allowed)}; otherwise ENOSYS)"
         else:
             status, note = ENOSYS, ""
         out.append({"nr": nr, "name": NAMES[nr], "status": status, "note": note})
     return out
+
+
+def _conds(allowed: Allowed) -> str:
+    return " or ".join(map(_cond, allowed.conds))
 
 
 def _cond(c: Cond) -> str:

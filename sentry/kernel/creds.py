@@ -83,7 +83,8 @@ class Credentials:
                 setattr(self, name, sets[name] & ALL_CAPS)
 
     def copy(self) -> Credentials:
-        c = Credentials(**{k: getattr(self, k) for k in self.__dataclass_fields__ if k != "groups"})
+        c = object.__new__(Credentials)  # every field as it is (no __post_init__ defaults)
+        c.__dict__.update(self.__dict__)
         c.groups = list(self.groups)
         return c
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import math
 import os
 import signal
 import time
@@ -49,6 +50,7 @@ from sentry.platform.native import check, lib
 EV_NOTIFY, EV_SECCOMP, EV_SYSCALL = base.EV_NOTIFY, base.EV_SECCOMP, base.EV_SYSCALL
 EV_WAIT, EV_FD = base.EV_WAIT, base.EV_FD
 EV_KIND, EV_TID, EV_NR, EV_ID = base.EV_KIND, base.EV_TID, base.EV_NR, base.EV_ID
+EV_STATUS = base.EV_STATUS
 
 log = logging.getLogger("sentry")
 trace_log = logging.getLogger("sentry.strace")
@@ -213,13 +215,14 @@ class Kernel(TraceStops):
         # straight back with the next event fetched in the same C call. Everything else
         # (strace, coroutines, errors, unknown numbers) takes the general path. The event
         # is read in one call (base.EVENT_LAYOUT), not field by field.
-        answer, unpack = p.answer_and_next_raw, p.unpack_args
+        answer, answer_within, unpack = p.answer_and_next_raw, p.answer_within_raw, p.unpack_args
         fields, evbuf = base.EVENT_LAYOUT.unpack_from, p.ev_buffer
         handlers, tasks = self.handlers, self.tasks
         hot = not self.strace and not self.report
         # Woken tasks and due timers are served before the loop may block again.
         woken, timers = self._wake_queue, self.timers
         pending_timers = timers.pending  # the heap itself: no method call on the hot path
+        clock = timers.clock
         while self.init_status is None:
             v = fields(evbuf)
             kind = v[EV_KIND]
@@ -244,11 +247,19 @@ class Kernel(TraceStops):
                         raise self.bug(t, nr, v[:6], e) from e
                     if r.__class__ is not int:
                         r = self.run_coroutine(t, nr, r, notif_id)
-                    elif not (woken or pending_timers or t.commit) and r > SENTINELS:
-                        rc = answer(notif_id, r)
-                        if rc < 0:
-                            check(rc, "notify send")
-                        continue
+                    elif not (woken or t.commit) and r > SENTINELS:
+                        if not pending_timers:
+                            rc = answer(notif_id, r)
+                        elif (left := pending_timers[0].deadline - clock()) > 0:
+                            # The wait for the next event ends at the nearest timer (as
+                            # Timers.timeout_ms); one due already: the general path fires it.
+                            rc = answer_within(notif_id, r, math.ceil(left * 1000 - 1e-6))
+                        else:
+                            rc = None
+                        if rc is not None:
+                            if rc < 0:
+                                check(rc, "notify send")
+                            continue
                 else:
                     r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)
                 if r is not None:
@@ -257,14 +268,15 @@ class Kernel(TraceStops):
                         continue
                     self.answer_notify(t, notif_id, r)
             elif kind == EV_SECCOMP or kind == EV_SYSCALL:
-                self.on_trace_stop(ev)
+                self.on_trace_stop(v)
             elif kind == EV_WAIT:
-                self.on_wait(ev.tid, ev.status)
+                self.on_wait(v[EV_TID], v[EV_STATUS])
             elif kind == EV_FD:
                 self.on_fd_ready(ev.fd)
-            if timers:
+            if pending_timers and pending_timers[0].deadline <= clock():  # (Timers.due)
                 timers.fire_due()
-            self._run_woken()
+            if woken:
+                self._run_woken()
             if self.init_status is not None:
                 break
             ev = p.next_event(timers.timeout_ms())
@@ -467,6 +479,14 @@ class Kernel(TraceStops):
             else:
                 task.restart_answered = True  # not a call the host interrupted unreceived
                 self.platform.answer_notify(notif_id, restart)
+
+    def interruptible(self, tg: ThreadGroup) -> bool:
+        """Whether signals_sent(tg) could act: a signalfd read waits, or a task of tg has a
+        call parked and not woken already."""
+        if self.signal_queue.has_waiters():
+            return True
+        woken = self._wake_queue
+        return any(x in self.parked and x not in woken for x in tg.tasks)
 
     def request_stop(self, t: Task, callback: Any) -> None:
         """Stops a running task (PTRACE_INTERRUPT) to run `callback()` at that stop, where

@@ -15,7 +15,7 @@ itself clears bss, fills in the loader's base and enters the program: no final s
 
 from __future__ import annotations
 
-import functools
+import array
 import itertools
 import logging
 import os
@@ -30,6 +30,7 @@ from sentry.kernel.thread_group import MM
 from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
 from sentry.platform.native import lib
+from sentry.vfs import ops
 
 log = logging.getLogger("sentry")
 
@@ -63,6 +64,7 @@ HOST_AUXV = (AT_HWCAP, AT_HWCAP2, AT_CLKTCK, AT_SYSINFO_EHDR, AT_MINSIGSTKSZ,
              AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN)
 
 _U64_MASK = 0xFFFFFFFFFFFFFFFF  # an argument as the register holds it
+_ZEROS = (0,) * 6
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
 
@@ -94,12 +96,7 @@ class Elf:
     segments: list[Segment]
     interp_path: bytes | None
     phdr_vaddr: int | None
-
-    @functools.cached_property
-    def span(self) -> tuple[int, int]:  # (the segments never change once parsed)
-        lo = min(s.vaddr for s in self.segments)
-        hi = max(s.vaddr + s.memsz for s in self.segments)
-        return page_down(lo), page_up(hi)
+    span: tuple[int, int]  # the pages the segments cover: (lowest, end)
 
 
 @dataclass
@@ -159,9 +156,12 @@ def parse_elf(f: Any, head: bytes = b"") -> Elf:
             phdr = vaddr
     if not segments:
         raise ENOEXEC()
+    span = (page_down(min(s.vaddr for s in segments)),
+            page_up(max(s.vaddr + s.memsz for s in segments)))
+    headers = (etype, entry, phoff, phnum, segments, interp, phdr, span)
     if inode is not None:  # (segments are never changed once parsed)
-        inode.elf_headers = (etype, entry, phoff, phnum, segments, interp, phdr)
-    return Elf(f, etype, entry, phoff, phnum, segments, interp, phdr)
+        inode.elf_headers = headers
+    return Elf(f, *headers)
 
 
 def parse_shebang(head: bytes, path: bytes, argv: list[bytes]) -> tuple[bytes, list[bytes]]:
@@ -182,9 +182,6 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
 
     `dirfd` and `at_flags` (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW) are execveat's.
     """
-    from sentry.syscalls.sys_file import open_file
-    from sentry.vfs import ops
-
     execfn = path
     for depth in range(MAX_INTERP_DEPTH + 1):
         vd = ops.lookup(t, dirfd if depth == 0 else AT_FDCWD, path,
@@ -211,7 +208,7 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
         plan = ExecPlan(execfn, f.guest_path(), argv, envp, elf)
         if elf.interp_path is not None:
             try:
-                fi = open_file(t, AT_FDCWD, elf.interp_path, O_RDONLY | O_CLOEXEC, 0)
+                fi = ops.open_at(t, AT_FDCWD, elf.interp_path, O_RDONLY | O_CLOEXEC, 0)
             except SysError as e:
                 release(f)
                 raise e.__class__(f"loader {elf.interp_path!r}") from None
@@ -250,13 +247,13 @@ class Batch:
     ROW = struct.Struct("<qQ6Q")
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, int, tuple[int, ...]]] = []
+        self.rows: list[bytes] = []  # each packed as it is added (ROW)
         self.donations: list[tuple[int, int]] = []  # (host fd, task slot), by one doorbell
 
     def add(self, nr: int, *args: int, rel: int = 0) -> int:
         """Appends a call; `rel` holds the flag bits. Returns its row number."""
-        full = (args + (0,) * 6)[:6]
-        self.rows.append((nr, rel, tuple(map(_U64_MASK.__and__, full))))
+        self.rows.append(self.ROW.pack(nr, rel, *map(_U64_MASK.__and__, args),
+                                       *_ZEROS[len(args):]))
         return len(self.rows) - 1
 
     def donate(self, host_fd: int, slot: int) -> None:
@@ -269,8 +266,7 @@ class Batch:
         self.donations.append((host_fd, slot))
 
     def table(self) -> bytes:
-        body = b"".join(self.ROW.pack(nr, fl, *a) for nr, fl, a in self.rows)
-        return body + self.ROW.pack(-1, 0, 0, 0, 0, 0, 0, 0)
+        return b"".join(self.rows) + _END_ROW
 
     def run(self, t: Task, rsp: int) -> list[int]:
         """Runs the batch in the stopped stub below its stack pointer; returns the results
@@ -283,9 +279,10 @@ class Batch:
         t.kernel.platform.run_batch(t.ctx, addr, 0, self.donations)
         back = t.mem.read(addr, len(table) - self.ROW.size)
         out = []
-        for i, (nr, _fl, _a) in enumerate(self.rows):
+        for i, row in enumerate(self.rows):
             r = self.ROW.unpack_from(back, i * self.ROW.size)[0]
             if -4096 < r < 0:
+                nr = self.ROW.unpack(row)[0]
                 raise OSError(-r, f"batched syscall {nr} failed: {os.strerror(-r)}")
             out.append(r)
         return out
@@ -299,6 +296,9 @@ class Batch:
             raise OSError(E2BIG.errno, "too many segments for the stub's batch")
         t.mem.write(addr, table)
         t.kernel.platform.run_batch(t.ctx, addr, 0, self.donations, enter=True)
+
+
+_END_ROW = Batch.ROW.pack(-1, 0, 0, 0, 0, 0, 0, 0)
 
 
 @dataclass
@@ -406,7 +406,7 @@ def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
     whole pages: all of it is the stack's), not a word at a time, and parsed whole."""
     buf = t.mem.read(rsp, min(1024, PAGE - (rsp & (PAGE - 1))))
     while True:
-        words = struct.unpack_from(f"<{len(buf) // 8}Q", buf)
+        words = memoryview(buf)[:len(buf) & ~7].cast("Q").tolist()  # (x86-64: little-endian)
         try:
             i = words.index(0, words[0] + 1) + 1  # argc, argv[], NULL
             i = words.index(0, i) + 1  # envp[], NULL
@@ -429,21 +429,18 @@ def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int],
     # each item's address: str_base, then past each item and its NUL
     addrs = list(itertools.accumulate(map((1).__add__, map(len, items)), initial=str_base))
     nargs = len(plan.argv)
-    auxv = [(k, v) for k, v in aux.items()]
-    auxv += [(AT_PLATFORM, addrs[-2]), (AT_RANDOM, addrs[-1]), (AT_EXECFN, addrs[0]),
-             (AT_NULL, 0)]
-    words = [nargs, *addrs[1:1 + nargs], 0, *addrs[1 + nargs:-2], 0]
-    at = 0
-    for k, v in auxv:
-        if k == slot:
-            at = len(words) + 1
-        words += [k, v]
+    keys = [*aux, AT_PLATFORM, AT_RANDOM, AT_EXECFN, AT_NULL]
+    vals = [*aux.values(), addrs[-2], addrs[-1], addrs[0], 0]
+    words = array.array("Q", [nargs, *addrs[1:1 + nargs], 0, *addrs[1 + nargs:-2], 0])
+    at = len(words) + 2 * keys.index(slot) + 1 if slot in keys else 0
+    pairs = [0] * (2 * len(keys))
+    pairs[::2], pairs[1::2] = keys, vals
+    words.extend(pairs)
     sp = (str_base - 8 * len(words)) & ~15
     if top - sp > MAX_STACK_DATA:
         raise E2BIG()
-    block = struct.pack(f"<{len(words)}Q", *words)
-    pad = str_base - (sp + len(block))
-    t.mem.write(sp, block + bytes(pad) + bytes(strings))
+    pad = str_base - (sp + 8 * len(words))
+    t.mem.write(sp, b"".join((words.tobytes(), bytes(pad), strings)))
     return sp, sp + 8 * at if at else 0
 
 

@@ -135,14 +135,15 @@ class Memory:
             if len(data) < 8:  # a pointer across a page boundary, or a bad page (EFAULT)
                 data = self.read(p, 8)
             n = len(data) // 8
-            for (v,) in struct.iter_unpack("<Q", data[: 8 * n]):
-                if v == 0:
-                    return out
-                out.append(v)
-                if len(out) > limit:
-                    from sentry.abi.errno import E2BIG
+            words = memoryview(data)[:8 * n].cast("Q").tolist()  # (x86-64: little-endian)
+            end = words.index(0) if 0 in words else n
+            out += words[:end]
+            if len(out) > limit:
+                from sentry.abi.errno import E2BIG
 
-                    raise E2BIG()
+                raise E2BIG()
+            if end < n:
+                return out
             p += 8 * n
 
 

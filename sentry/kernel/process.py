@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sentry.abi.errno import EAGAIN, EINVAL, EPERM, ESRCH
 from sentry.kernel import ipc_sem, posix_timers, siginfo
 from sentry.kernel.memory import Memory
+from sentry.kernel.signals import read_status, status_value
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import MM, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
@@ -120,8 +121,6 @@ def ns_tid(host_tid: int, pidns_fd: int = -1) -> int:
     """The task's tid in the sandbox's PID namespace (its guest tid): one ioctl on the
     namespace's nsfs fd (NS_GET_PID_IN_PIDNS, Linux 6.10+), else from /proc (~10x the
     cost: the kernel formats the whole status file)."""
-    from sentry.kernel.signals import read_status, status_value
-
     if pidns_fd >= 0:
         try:
             return fcntl.ioctl(pidns_fd, NS_GET_PID_IN_PIDNS, host_tid)
@@ -167,6 +166,9 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         tg.exe_path, tg.cmdline, tg.environ = (parent.tg.exe_path, parent.tg.cmdline,
                                                parent.tg.environ)
         tg.nocldwait = parent.tg.nocldwait  # dispositions are inherited
+        tg.sigchld_ign = parent.tg.sigchld_ign
+        if flags & CLONE_SIGHAND:  # (without CLONE_THREAD here): one table for both
+            tg.sighand_shared = parent.tg.sighand_shared = True
         tg.controlling_tty = parent.tg.controlling_tty
         mm = parent.tg.mm
         tg.mm = mm if flags & CLONE_VM else MM(mm.brk_start, mm.brk)
@@ -313,7 +315,8 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     if parent is not None:
         parent.child_waitq.notify(POLLIN)
     hp = tg.host_parent
-    if hp is not None and hp.tasks and not _exit_signal_discarded(tg, hp, statuses):
+    if hp is not None and hp.tasks and k.interruptible(hp) and not _exit_signal_discarded(
+            tg, hp, statuses):
         k.signals_sent(hp)  # SIGCHLD from the host
 
 
@@ -323,17 +326,15 @@ class _Statuses(dict):
     None for a thread that is gone."""
 
     def __missing__(self, tid: int) -> dict[bytes, bool] | None:
-        from sentry.kernel.signals import read_status, status_value
-
         try:
             st = read_status(tid)
         except OSError:
             self[tid] = None
             return None
         bit = 1 << (SIGCHLD - 1)
-        self[tid] = {key: bool(int(status_value(st, key) or b"0", 16) & bit)
-                     for key in (b"SigIgn", b"SigCgt", b"SigBlk")}
-        return self[tid]
+        m = self[tid] = {key: bool(int(status_value(st, key) or b"0", 16) & bit)
+                         for key in (b"SigIgn", b"SigCgt", b"SigBlk")}
+        return m
 
 
 def _exit_signal_discarded(child: ThreadGroup, parent: ThreadGroup, statuses: _Statuses) -> bool:
@@ -358,8 +359,14 @@ def ignores_sigchld(tg: ThreadGroup, statuses: _Statuses | None = None) -> bool:
     (SA_NOCLDWAIT is not visible in /proc: sys_rt_sigaction notes it on the thread group.)"""
     if tg.nocldwait:
         return True
+    if tg.sigchld_ign is not None and not tg.sighand_shared:
+        return tg.sigchld_ign
     m = (statuses if statuses is not None else _Statuses())[tg.host_pid]
-    return m is not None and m[b"SigIgn"]
+    if m is None:
+        return False
+    if not tg.sighand_shared:
+        tg.sigchld_ign = m[b"SigIgn"]  # kept: from now on sys_rt_sigaction notes changes
+    return m[b"SigIgn"]
 
 
 def reparent(k: Kernel, child: ThreadGroup, init: ThreadGroup | None) -> None:

@@ -18,6 +18,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from sentry.abi.sysno import SYS_rt_sigaction
+from sentry.platform.filter import lane_of
 from sentry.platform.native import ffi, lib
 
 if TYPE_CHECKING:
@@ -252,8 +253,6 @@ def restart_unreceived(platform, ctx) -> int | None:
     by the Sentry itself); allow-lane calls keep their own result (a host futex wait's
     -ERESTARTSYS is genuine). Returns the number of a call answered here (ENOSYS), if any.
     """
-    from sentry.platform.filter import lane_of
-
     regs = platform.getregs(ctx)
     if regs.rax != -_ERESTARTSYS & _MASK64:
         return None

@@ -10,7 +10,6 @@ import errno
 import logging
 import os
 import signal
-from typing import Any
 
 from sentry.abi.sysno import NAMES
 from sentry.kernel import jobctl, process, siginfo, sigmask, signals
@@ -49,44 +48,47 @@ class SentryBug(Exception):
 class TraceStops:
     """The Kernel's ptrace-stop half."""
 
-    def on_trace_stop(self, ev: Any) -> None:
-        t = self.tasks.get(ev.tid)
+    def on_trace_stop(self, v: tuple) -> None:
+        """A ptrace syscall stop; `v` is the event as base.EVENT_LAYOUT reads it."""
+        tid, kind = v[base.EV_TID], v[base.EV_KIND]
+        t = self.tasks.get(tid)
         if t is None:
-            raise SentryBug(f"syscall stop of unknown host tid {ev.tid}")
-        nr, args = ev.nr, self.platform.unpack_args(ev.args, 6)
-        if t.ctx.rerun == "entry":
-            t.ctx.rerun = None
-            if (nr, ev.ip) == t.ctx.rerun_call:  # the re-run call's own entry (ptrace platform)
-                t.ctx.rerun = "running"
+            raise SentryBug(f"syscall stop of unknown host tid {tid}")
+        nr, args, ip = v[base.EV_NR], v[:6], v[base.EV_IP]
+        ctx = t.ctx
+        if ctx.rerun == "entry":
+            ctx.rerun = None
+            if (nr, ip) == ctx.rerun_call:  # the re-run call's own entry (ptrace platform)
+                ctx.rerun = "running"
                 if t.masked_rerun is not None:
                     sigmask.at_rerun_entry(t)
-                self.platform.resume(t.ctx)
+                self.platform.resume(ctx)
                 return
             sigmask.rerun_dropped(t)
             # Not the call being re-run (a signal handler's, say): a guest call like any
             # other, trapped and skipped below; it must never run on the host as is.
-        t.ctx.rerun_call = (nr, ev.ip)
+        ctx.rerun_call = (nr, ip)
         t.eintr_at_delivery = False  # no signal came after an epoll wait's host ppoll
-        if ev.kind == base.EV_SYSCALL and (ev.arch != AUDIT_ARCH_X86_64 or _is_x32(nr)):
-            self.kill_foreign_abi(t, nr, ev.arch)
+        if kind == base.EV_SYSCALL and (v[base.EV_ARCH] != AUDIT_ARCH_X86_64 or _is_x32(nr)):
+            self.kill_foreign_abi(t, nr, v[base.EV_ARCH])
             return
-        plan = self.launching.pop(ev.tid, None)
+        plan = self.launching.pop(tid, None)
         if plan is not None:
             # The launcher's execveat of the stub: r9 carries its listener fd.
-            self.platform.take_listener(ev.tid, args[5])
-            self.exec_pending[ev.tid] = plan
-            self.platform.resume_cont(t.ctx)
+            self.platform.take_listener(tid, args[5])
+            self.exec_pending[tid] = plan
+            self.platform.resume_cont(ctx)
             return
-        if ev.kind == base.EV_SECCOMP and self.platform.name == "ptrace":
+        if kind == base.EV_SECCOMP and self.platform.name == "ptrace":
             # Only a call the Sentry lets the host run reaches the filter's TRACE lane here.
-            if t.ctx.rerun == "running" and nr == t.ctx.rerun_call[0]:
-                self.platform.resume(t.ctx)
+            if ctx.rerun == "running" and nr == ctx.rerun_call[0]:
+                self.platform.resume(ctx)
                 return
             log.error("task %d ran %s on the host unasked: killed", t.vtid, NAMES.get(nr, nr))
             lib.st_kill(t.tg.host_pid, signal.SIGKILL)
             return
-        t.ctx.where = base.ST_AT_ENTRY if ev.kind == base.EV_SECCOMP else base.ST_AT_OTHER
-        if ev.kind == base.EV_SYSCALL and is_allowed(nr, args):
+        ctx.where = base.ST_AT_ENTRY if kind == base.EV_SECCOMP else base.ST_AT_OTHER
+        if kind == base.EV_SYSCALL and is_allowed(nr, args):
             if self.strace:
                 trace_log.info("[%d] %s (host)", t.vtid,
                                self._strace.format_call(NAMES.get(nr, str(nr)), args, t.mem))
@@ -95,7 +97,7 @@ class TraceStops:
             # Through the loop, not synchronously: the call may block (nanosleep, futex,
             # pause) until another task acts.
             try:
-                self.platform.rerun_start(t.ctx)
+                self.platform.rerun_start(ctx)
             except OSError as e:
                 if e.errno != errno.ESRCH:  # killed meanwhile: its exit event follows
                     raise

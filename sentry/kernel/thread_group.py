@@ -73,6 +73,12 @@ class ThreadGroup:
     controlling_tty: Any = None  # the terminal file /dev/tty opens (None: ENXIO)
     subreaper: bool = False
     nocldwait: bool = False  # SIGCHLD's SA_NOCLDWAIT (sys_rt_sigaction): no zombie children
+    # SIGCHLD set to SIG_IGN: every change passes by sys_rt_sigaction (the filter sends it
+    # every number the kernel reads as SIGCHLD), which notes it; None until then, /proc says
+    # (process.ignores_sigchld). Not kept while dispositions are shared with another process
+    # (CLONE_SIGHAND without CLONE_THREAD: the other's calls change them too).
+    sigchld_ign: bool | None = None
+    sighand_shared: bool = False
     # Job control (jobctl.py): stopped as a group; the reports wait4/waitid have not taken.
     stopped: bool = False
     wait_stop: int | None = None  # the stop signal, until a WUNTRACED wait takes it

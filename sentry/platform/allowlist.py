@@ -12,6 +12,8 @@ platform stops on every call and re-executes these on the host itself.
 
 from __future__ import annotations
 
+import itertools
+
 from sentry.record import dataclass
 
 from sentry.abi.sysno import NUMBERS
@@ -19,6 +21,7 @@ from sentry.abi.sysno import NUMBERS
 MAP_ANONYMOUS = 0x20
 CLOCK_MAX = 11  # CLOCK_TAI; negative ids encode another process's CPU clock
 SIGCHLD = 17
+_U64 = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,30 @@ class Cond:
 class Allowed:
     name: str
     reason: str
-    cond: Cond | None = None
+    cond: Cond | tuple[Cond, ...] | None = None  # a tuple: any of them (one rule each)
 
     @property
     def nr(self) -> int:
         return NUMBERS[self.name]
 
+    @property
+    def conds(self) -> tuple[Cond, ...]:
+        """The conditions, any of which lets the call run on the host; () for none."""
+        c = self.cond
+        return () if c is None else c if isinstance(c, tuple) else (c,)
+
+
+# Signal numbers 1..64 but SIGCHLD, as the register holds them: the kernel reads the int
+# in the low 32 bits, so a value with any high bit set could name SIGCHLD too and is not
+# among them. Each condition is one BPF rule; any of them allows the call.
+_SIGNALS_BUT_SIGCHLD = (
+    Cond(0, "le", SIGCHLD - 1),  # 0..16 (0 is EINVAL)
+    Cond(0, "masked_eq", 18, ~1 & _U64),  # 18, 19
+    Cond(0, "masked_eq", 20, ~3 & _U64),  # 20..23
+    Cond(0, "masked_eq", 24, ~7 & _U64),  # 24..31
+    Cond(0, "masked_eq", 32, ~31 & _U64),  # 32..63
+    Cond(0, "masked_eq", 64, _U64),  # 64
+)
 
 _ENTRIES = [
     Allowed("mmap", "anonymous memory in the caller's own address space; a file mapping "
@@ -67,8 +88,9 @@ _ENTRIES = [
     Allowed("personality", "the caller's own execution domain (its address-space layout and "
             "exec flags; MMAP_PAGE_ZERO's page-zero mapping still meets mmap_min_addr)"),
     Allowed("rt_sigaction", "the caller's own signal dispositions; SIGCHLD's pass by the "
-            "Sentry first, which notes SA_NOCLDWAIT (its children are never zombies)",
-            Cond(0, "ne", SIGCHLD)),
+            "Sentry first, which notes SIG_IGN and SA_NOCLDWAIT (its children are never "
+            "zombies), as does any number the kernel may truncate to SIGCHLD",
+            _SIGNALS_BUT_SIGCHLD),
     Allowed("rt_sigprocmask", "the calling thread's own signal mask"),
     Allowed("rt_sigreturn", "returns from the caller's own signal frame"),
     Allowed("rt_sigpending", "reads the caller's own pending set"),
@@ -117,9 +139,12 @@ def is_allowed(nr: int, args: tuple[int, ...] | list[int]) -> bool:
     e = ALLOW.get(nr)
     if e is None:
         return False
-    c = e.cond
-    if c is None:
+    if e.cond is None:
         return True
+    return any(map(_holds, e.conds, itertools.repeat(args)))
+
+
+def _holds(c: Cond, args: tuple[int, ...] | list[int]) -> bool:
     if c.op == "masked_eq":
         return args[c.index] & c.mask == c.value
     if c.op == "ne":

@@ -42,7 +42,7 @@ EV_TIMEOUT = lib.ST_EV_TIMEOUT
 # (a0..a5, kind, tid, status, fd, nr, arch, id, ip, sp), and its first six items are the
 # call's argument registers, as Args takes them.
 EVENT_LAYOUT = struct.Struct("=6QiiiiiIQQQ")
-EV_KIND, EV_TID, EV_NR, EV_ID = 6, 7, 10, 12
+EV_KIND, EV_TID, EV_STATUS, EV_NR, EV_ARCH, EV_ID, EV_IP = 6, 7, 8, 10, 11, 12, 13
 
 log = logging.getLogger("sentry")
 AUDIT_ARCH_X86_64 = 0xC000003E
@@ -301,6 +301,8 @@ class Platform(abc.ABC):
     # The hot path of answer_notify_and_next, for the loop to call itself:
     # answer_and_next_raw(id, result) -> rc, with no timeout; the event lands in self.ev.
     answer_and_next_raw = staticmethod(lib.st_answer_and_next)
+    # answer_within_raw(id, result, timeout_ms) -> rc: the same, waiting at most timeout_ms.
+    answer_within_raw = staticmethod(lib.st_answer_within)
 
     def answer_notify(self, notif_id: int, result: int, ctx: Context | None = None) -> bool:
         """Answers a notification; False if it was cancelled meanwhile (signal, death).

@@ -18,7 +18,7 @@ import functools
 import struct
 
 from sentry.abi.sysno import NAMES, NUMBERS
-from sentry.platform.allowlist import ALLOW
+from sentry.platform.allowlist import ALLOW, is_allowed
 from sentry.syscalls.table import TABLE, TRACE
 
 TYPE_CHECKING = False
@@ -97,11 +97,13 @@ def seccomp_filter() -> sc.SyscallFilter:
         if e.cond is None:
             f.add_rule(sc.ALLOW, nr)
         else:
-            f.add_rule(sc.ALLOW, nr, _cond(e.cond))
+            for c in e.conds:  # any of them
+                f.add_rule(sc.ALLOW, nr, _cond(c))
             # The rest of that call goes to the Sentry: NOTIFY is the default already
             # (libseccomp refuses a rule with the default action).
             if nr in traced:
-                f.add_rule(sc.TRACE(0), nr, _negate(e.cond))
+                (c,) = e.conds  # (a union's complement is no single rule)
+                f.add_rule(sc.TRACE(0), nr, _negate(c))
     for name, index in TRACE_IF_ARG_SET.items():
         f.add_rule(sc.TRACE(0), name, sc.Arg(index, sc.NE, 0))
     for nr in sorted(traced - set(ALLOW)):
@@ -124,7 +126,8 @@ def ptrace_filter() -> sc.SyscallFilter:
         if e.cond is None:
             f.add_rule(sc.ALLOW, nr)
         else:
-            f.add_rule(sc.ALLOW, nr, _cond(e.cond))
+            for c in e.conds:  # any of them
+                f.add_rule(sc.ALLOW, nr, _cond(c))
     f.add_rule(sc.NOTIFY, NAMES[DOORBELL])
     return f
 
@@ -188,8 +191,6 @@ def export_pfc(f: sc.SyscallFilter) -> str:
 
 def lane_of(nr: int, args: tuple[int, ...] | list[int]) -> str:
     """Which lane the seccomp filter sends this call to: "allow", "trace" or "notify"."""
-    from sentry.platform.allowlist import is_allowed
-
     if is_allowed(nr, args):
         return "allow"
     index = TRACE_IF_ARG_SET.get(NAMES.get(nr, ""))

@@ -38,10 +38,7 @@ def _path(t: Task, addr: int) -> bytes:
 
 # --- open and close -----------------------------------------------------------------
 def open_file(t: Task, dirfd: int, path: bytes, flags: int, mode: int) -> FileDescription:
-    """The core of openat(2): resolves, checks and opens, without installing an fd.
-
-    The ELF loader calls it (flags O_RDONLY) for the executable and its interpreter.
-    """
+    """The core of openat(2): resolves, checks and opens, without installing an fd."""
     return ops.open_at(t, dirfd, path, flags, mode)
 
 

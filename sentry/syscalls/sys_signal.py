@@ -198,20 +198,26 @@ def sys_rt_tgsigqueueinfo(t: Task, a: Args) -> int:
 
 SA_NOCLDWAIT = 2
 SIGCHLD = 17
+SIG_IGN = 1
+_HANDLER_FLAGS = struct.Struct("<QQ")  # struct sigaction's sa_handler, sa_flags
 
 
 def sys_rt_sigaction(t: Task, a: Args) -> int:
-    """rt_sigaction(2) of SIGCHLD (the filter lets the host run every other signal's): the
-    Sentry notes SA_NOCLDWAIT, which /proc does not show, then the host runs the call.
-
-    Differences: a signal number with bits above the low 32 set reaches the host directly,
-    so a SIGCHLD named that way changes the disposition without the note.
-    """
+    """rt_sigaction(2) of SIGCHLD (the filter lets the host run signals 1..64 but SIGCHLD;
+    any other number comes here, as the kernel may read it as SIGCHLD): the Sentry notes
+    SA_NOCLDWAIT, which /proc does not show, and SIG_IGN, then the host runs the call."""
     act = a.ptr(1)
     if a.size(3) != 8:
         raise EINVAL()  # before anything, as Linux checks sigsetsize first
     if a.int(0) == SIGCHLD and act:
-        t.tg.nocldwait = bool(t.mem.read_u64(act + 8) & SA_NOCLDWAIT)  # EFAULT: unchanged
+        handler, flags = _HANDLER_FLAGS.unpack(t.mem.read(act, 16))  # EFAULT: unchanged
+        tg = t.tg
+
+        def note() -> None:  # once the host takes the call (not if a signal restarts it)
+            tg.nocldwait = bool(flags & SA_NOCLDWAIT)
+            tg.sigchld_ign = handler == SIG_IGN
+
+        t.commit = note
     return HOST
 
 

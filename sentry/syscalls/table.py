@@ -58,7 +58,8 @@ TABLE: dict[int, Entry] = {
     9: S("mmap", "sys_mmap:sys_mmap", TRACE),
     12: S("brk", "sys_mmap:sys_brk", TRACE),
     13: P("rt_sigaction", "sys_signal:sys_rt_sigaction",
-          "SIGCHLD's only (the host runs the rest); the host keeps the dispositions"),
+          "SIGCHLD's, and numbers the kernel may truncate to it: the Sentry notes SIG_IGN and "
+          "SA_NOCLDWAIT; the host runs every call and keeps the dispositions"),
     16: P("ioctl", "sys_ioctl:sys_ioctl",
           "tty requests, FIONREAD, FIONBIO, FIOCLEX; sockets: SIOCOUTQ, SIOCGIF*"),
     17: S("pread64", "sys_read_write:sys_pread64"),

@@ -23,6 +23,7 @@ from sentry.vfs.constants import (
     O_RDONLY, O_RDWR, O_WRONLY, PROT_WRITE, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
 )
 from sentry.vfs.perm import MAY_EXEC, check_access
+from sentry.vfs.resolve import path_of
 
 if TYPE_CHECKING:
     from sentry.vfs.dentry import VirtualDentry
@@ -174,8 +175,6 @@ class FileDescription:
         """The absolute path inside the sandbox (for /proc/<pid>/fd, exe, and getcwd)."""
         if self.vd is None:
             return b"anon_inode:[unknown]"
-        from sentry.vfs.resolve import path_of  # import here: resolve imports this module
-
         return path_of(self.vd.mount.vfs.root(), self.vd)
 
     # --- exec and mmap ----------------------------------------------------------------

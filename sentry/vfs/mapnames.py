@@ -25,9 +25,14 @@ class MapNames:
 
     def note(self, host_fd: int, f: FileDescription) -> None:
         """Records the guest name of the file behind host_fd (called before the host maps it)."""
-        hst = os.fstat(host_fd)
+        inode = getattr(f, "immutable_inode", None)  # whose host ids the Sentry knows
+        if inode is not None:
+            key = inode.host_id
+        else:
+            hst = os.fstat(host_fd)
+            key = (hst.st_dev, hst.st_ino)
         gst = f.stat()
-        self._names[(hst.st_dev, hst.st_ino)] = (f.guest_path(), gst.dev, gst.ino)
+        self._names[key] = (f.guest_path(), gst.dev, gst.ino)
 
     def note_raw(self, host_fd: int, name: bytes, dev: int, ino: int) -> None:
         """Records a name that no guest file has (a SysV segment's "/SYSVkey (deleted)")."""

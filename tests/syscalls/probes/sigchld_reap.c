@@ -1,11 +1,14 @@
 // Children of a process whose SIGCHLD is SIG_IGN or has SA_NOCLDWAIT are never zombies:
 // waitpid gets ECHILD, a blocked waitpid ends with ECHILD when the last one exits (not
 // EINTR, even with a handler), SA_NOCLDWAIT is inherited by fork and cleared by exec;
-// rt_sigaction's errno cases for SIGCHLD and others.
+// SIG_IGN set with a signal number whose high bits the kernel drops, or by a process
+// sharing the dispositions (CLONE_SIGHAND); rt_sigaction's errno cases for SIGCHLD and
+// others.
 // covers: rt_sigaction, wait4
 // area: processes
 // usage: sigchld_reap SCRATCH   (unused; "exec-child" re-runs it after an exec)
 #include "probe.h"
+#include <sched.h>
 #include <signal.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -13,6 +16,26 @@
 #include <unistd.h>
 
 static void on_chld(int s) { (void)s; }
+
+/* The kernel's struct sigaction, for rt_sigaction made directly. */
+struct ksigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    unsigned long mask;
+};
+
+static long raw_chld(unsigned long signo, void (*h)(int)) {
+    struct ksigaction sa = {.handler = h};
+    return syscall(SYS_rt_sigaction, signo, &sa, NULL, 8);
+}
+
+static char clone_stack[1 << 16] __attribute__((aligned(16)));
+
+static int ignore_chld(void *arg) {
+    (void)arg;
+    return (int)raw_chld(SIGCHLD, SIG_IGN);
+}
 
 /* Returns once the child has exited, without reaping it (its pidfd turns readable;
  * ESRCH: it is gone already, reaped automatically). */
@@ -46,6 +69,17 @@ static void show_wait(const char *what, pid_t child, pid_t w, const int *status)
     else
         printf("%s: %s status %d\n", what, w == child ? "the child" : "another",
                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* A child that exits at once: is it a zombie (WNOHANG takes it) or reaped already? (Any
+ * child: the caller has no other.) */
+static void one_child(const char *what) {
+    int st = 0;
+    pid_t c = fork();
+    if (c == 0) _exit(7);
+    wait_exit(c);
+    errno = 0;
+    show_wait(what, c, waitpid(-1, &st, WNOHANG), &st);
 }
 
 static void reaping(const char *label, void (*h)(int), int flags) {
@@ -111,6 +145,22 @@ int main(int argc, char **argv) {
     errno = 0;
     show_wait("parent: blocked wait for the exec child", mid, waitpid(mid, &st, 0), &st);
     set_chld(SIG_DFL, 0);
+
+    /* SIGCHLD named with high bits set: the kernel reads the low 32. */
+    SHOW("rt_sigaction (1<<32)|SIGCHLD SIG_IGN", raw_chld(1UL << 32 | SIGCHLD, SIG_IGN));
+    one_child("high-bits SIG_IGN: WNOHANG");
+    SHOW("rt_sigaction (1<<32)|SIGCHLD SIG_DFL", raw_chld(1UL << 32 | SIGCHLD, SIG_DFL));
+    one_child("high-bits SIG_DFL: WNOHANG");
+
+    /* Dispositions shared with a clone (CLONE_SIGHAND, not a thread): its SIG_IGN is ours. */
+    pid_t sh = clone(ignore_chld, clone_stack + sizeof clone_stack,
+                     CLONE_VM | CLONE_SIGHAND | SIGCHLD, NULL);
+    errno = 0;
+    show_wait("CLONE_SIGHAND child that set SIG_IGN: blocked wait", sh, waitpid(sh, &st, 0),
+              &st);
+    one_child("after the sharer's SIG_IGN: WNOHANG");
+    set_chld(SIG_DFL, 0);
+    one_child("SIG_DFL again: WNOHANG");
 
     /* errno cases */
     struct sigaction sa;

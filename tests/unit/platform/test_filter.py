@@ -102,3 +102,14 @@ def test_batch_prefix_allows_only_the_batch_slots_from_the_batch_instruction() -
         (NUMBERS["mprotect"], x86, ip, [3, 4, 3]), (NUMBERS["read"], x86, ip, [3]),
     ]:
         assert _run_prefix(code, nr, arch, at, args) == "filter", (nr, arch, at, args)
+
+
+def test_every_number_the_kernel_may_read_as_sigchld_goes_to_the_sentry() -> None:
+    """rt_sigaction runs on the host for signals 1..64 but SIGCHLD; the Sentry sees SIGCHLD
+    and every other number (the kernel reads the low 32 bits: 1 << 32 | 17 is SIGCHLD), so
+    that no change of SIGCHLD's disposition escapes its note (ThreadGroup.sigchld_ign)."""
+    nr = NUMBERS["rt_sigaction"]
+    allowed = [s for s in range(1, 65) if is_allowed(nr, (s, 1, 0, 8, 0, 0))]
+    assert allowed == [s for s in range(1, 65) if s != 17]
+    for s in (17, 1 << 32 | 17, 1 << 63 | 17, 65, 1 << 32 | 5, (1 << 64) - 1):
+        assert bpf.lane_of(nr, (s, 1, 0, 8, 0, 0)) == "notify", hex(s)

@@ -117,3 +117,19 @@ def test_stdio_files_dup_and_tty_detection():
     finally:
         os.close(r)
         os.close(w)
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_missing_names_remembered_only_with_exclusive_access(t, tmp_path, exclusive):
+    """With exclusive access a name the host lacked is not asked for again (nothing but
+    the sandbox changes the tree, and this read-only fs never does); shared asks again."""
+    fs = host_root(t, tmp_path, exclusive=exclusive)
+    with pytest.raises(ENOENT):
+        ops.stat_at(t, AT_FDCWD, b"/late", True)
+    assert fs.root.absent == ({b"late"} if exclusive else None)
+    (tmp_path / "late").write_bytes(b"x")  # a change behind the sandbox's back
+    if exclusive:
+        with pytest.raises(ENOENT):
+            ops.stat_at(t, AT_FDCWD, b"/late", True)
+    else:
+        assert ops.stat_at(t, AT_FDCWD, b"/late", True).size == 1

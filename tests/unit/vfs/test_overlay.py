@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from sentry.abi.errno import ENOENT, ENOTEMPTY, EROFS, EXDEV
 from sentry.syscalls import sys_file
 from sentry.vfs import ops
 from sentry.vfs.constants import AT_FDCWD, O_APPEND, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY
 from sentry.vfs.fsimpl.host import HostFS
 from sentry.vfs.fsimpl.overlay import OverlayFS
+from sentry.vfs.fsimpl.rootfs import build_do_root
 from sentry.vfs.vfs import VFS
-from tests.unit.vfs.conftest import call
+from tests.unit.vfs.conftest import call, make_task
 
 
 def names(t, path: bytes) -> set[bytes]:
@@ -119,3 +122,20 @@ def test_overlay_over_tmpfs_lower(t):
     write(t, b"/a", b"upper")
     assert read(t, b"/a") == b"upper"
     assert os.pread(f.memfd, 10, 0) == b"lower"
+
+
+def test_name_made_after_a_failed_lookup_is_found(host_tree):
+    """The lower layer remembers names it lacks (exclusive access): what the sandbox makes
+    there afterwards (in the upper layer: a file, a directory, a rename's target) is found."""
+    t = make_task(build_do_root(str(host_tree), exclusive=True))
+    for p in (b"/etc/new", b"/etc/newdir", b"/etc/moved"):
+        with pytest.raises(ENOENT):
+            ops.stat_at(t, AT_FDCWD, p, True)
+    write(t, b"/etc/new", b"n\n")
+    ops.mkdir_at(t, AT_FDCWD, b"/etc/newdir", 0o755)
+    ops.rename_at(t, AT_FDCWD, b"/etc/passwd", AT_FDCWD, b"/etc/moved", 0)
+    assert read(t, b"/etc/new") == b"n\n"
+    assert ops.stat_at(t, AT_FDCWD, b"/etc/newdir", True).mode & 0o170000 == 0o040000
+    assert read(t, b"/etc/moved") == (host_tree / "etc" / "passwd").read_bytes()
+    with pytest.raises(ENOENT):
+        ops.stat_at(t, AT_FDCWD, b"/etc/passwd", True)

@@ -8,9 +8,9 @@ Regular files are opened O_RDONLY|O_NOFOLLOW and checked to still be regular fil
 Device nodes are never opened on the host: core routes them to the Sentry's devices.
 Host values are passed through in stat (st_dev, st_ino, nlink, sizes, times, uid/gid).
 With `exclusive` (gVisor's --file-access=exclusive, the default for the root filesystem:
-nothing outside the sandbox changes the tree while it runs) an inode's attributes are
-fetched from the host once and served from the Sentry afterwards; without it (bind
-mounts, --file-access=shared) every stat asks the host.
+nothing outside the sandbox changes the tree while it runs) an inode's attributes, and
+the names a directory lacks, are fetched from the host once and served from the Sentry
+afterwards; without it (bind mounts, --file-access=shared) every stat asks the host.
 This module (with netstack/hostinet) is where OSError becomes SysError.
 """
 
@@ -37,6 +37,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 _AT_EMPTY_PATH, _AT_SYMLINK_NOFOLLOW = 0x1000, 0x100
+MAX_ABSENT = 256  # missing names remembered per directory (HostInode.absent)
 _stat_buf = ffi.new("char[144]")
 _stat_bytes = ffi.buffer
 
@@ -132,6 +133,11 @@ class HostInode(Inode):
         # fs only, where the file cannot change under the Sentry.
         self.elf_headers: tuple | None = None
         self.elf_rows: dict = {}  # and its mapping rows (loader.map_elf), by placement
+        # Names this directory lacks, on an exclusive read-only fs only, where no name can
+        # appear under the Sentry (the overlay's creates go to its upper layer): a missing
+        # file probed again (ld.so's /etc/ld.so.preload at every exec) asks the host once.
+        self.absent: set[bytes] | None = (
+            set() if fs.exclusive and fs.read_only and self._dir else None)
         if fd >= 0:
             fs.opened(self)
 
@@ -168,6 +174,11 @@ class HostInode(Inode):
     @property
     def mode(self) -> int:
         return self._mode
+
+    @property
+    def host_id(self) -> tuple[int, int]:
+        """(st_dev, st_ino) of the host file, as looked up."""
+        return self._id
 
     def host_stat(self) -> os.stat_result:
         if self._st is not None:
@@ -223,12 +234,17 @@ class HostInode(Inode):
         if not self._dir:
             raise ENOTDIR()
         assert b"/" not in name and name not in (b".", b"..", b"")
+        absent = self.absent
+        if absent is not None and name in absent:
+            raise ENOENT()
         try:
             st = os.stat(name, dir_fd=self.dirfd(), follow_symlinks=False)
             if not pystat.S_ISDIR(st.st_mode):
                 return self.fs.inode_class(self.fs, self, name, st)
             fd = os.open(name, _O_PATH_DIR, dir_fd=self.dirfd())
         except OSError as e:
+            if absent is not None and e.errno == host_errno.ENOENT and len(absent) < MAX_ABSENT:
+                absent.add(name)
             raise sys_error(e) from None
         st = os.fstat(fd)  # the directory we actually hold (it may have been replaced)
         return self.fs.inode_class(self.fs, self, name, st, fd)
