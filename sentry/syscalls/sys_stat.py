@@ -95,11 +95,15 @@ def sys_statfs(t: Task, a: Args) -> int:
 
 
 def sys_fstatfs(t: Task, a: Args) -> int:
-    """Implements fstatfs(2). Differences: anonymous files (pipes, stdio) give EINVAL."""
+    """Implements fstatfs(2). An anonymous file (pipe, socket, eventfd …) answers for its
+    internal filesystem, whose mount Linux flags ST_VALID only; host stdio asks the host."""
     f = t.fds.get(a.int(0))
-    if f.vd is None:
-        raise EINVAL()
-    t.mem.write(a.ptr(1), _statfs_of(f.vd))
+    if f.vd is not None:
+        t.mem.write(a.ptr(1), _statfs_of(f.vd))
+        return 0
+    s = f.statfs()
+    s.flags = s.flags or ST_VALID
+    t.mem.write(a.ptr(1), pack_statfs(s))
     return 0
 
 

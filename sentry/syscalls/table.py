@@ -164,7 +164,7 @@ TABLE: dict[int, Entry] = {
     132: S("utime", "sys_stat:sys_utime"),
     133: S("mknod", "sys_file:sys_mknod"),
     137: S("statfs", "sys_stat:sys_statfs"),
-    138: P("fstatfs", "sys_stat:sys_fstatfs", "pipes, sockets and host stdio: EINVAL"),
+    138: S("fstatfs", "sys_stat:sys_fstatfs"),
     140: S("getpriority", "sys_sched:sys_getpriority"),
     141: P("setpriority", "sys_sched:sys_setpriority",
            "the host thread gets max(nice, 0): negative values stay the guest's view"),

@@ -169,6 +169,9 @@ class FileDescription:
         return st
 
     def statfs(self) -> StatFs:
+        """The filesystem's figures; an anonymous kind overrides this with its own."""
+        if self.vd is None:
+            raise EINVAL()
         return self.vd.mount.fs.statfs()
 
     def guest_path(self) -> bytes:

@@ -1,11 +1,12 @@
 // File attributes: modes, owners, timestamps, sizes (legacy and *at forms), statx, statfs.
 // covers: chmod, fchmod, fchmodat, fchmodat2, chown, fchown, lchown, fchownat, utime, utimes, futimesat, utimensat, truncate, ftruncate, statx, statfs, fstatfs
 // area: files
-// xfail-line: fstatfs(pipe) -- partial in the table: pipes, sockets and host stdio give EINVAL
 // usage: fs_attr SCRATCH   (SCRATCH must not exist yet; its parent must)
 #include "probe.h"
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -162,5 +163,13 @@ int main(int argc, char **argv) {
     int p[2];
     pipe(p);
     SHOW("fstatfs(pipe)", syscall(SYS_fstatfs, p[0], &b));
+    printf("pipefs: type %lx flags %lx bsize %ld namelen %ld blocks %ld\n", (long)b.f_type,
+           (long)b.f_flags, (long)b.f_bsize, (long)b.f_namelen, (long)b.f_blocks);
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    SHOW("fstatfs(socket)", syscall(SYS_fstatfs, sv[0], &b));
+    printf("sockfs: type %lx flags %lx\n", (long)b.f_type, (long)b.f_flags);
+    SHOW("fstatfs(eventfd)", syscall(SYS_fstatfs, eventfd(0, 0), &b));
+    printf("anon_inodefs: type %lx flags %lx\n", (long)b.f_type, (long)b.f_flags);
     return 0;
 }

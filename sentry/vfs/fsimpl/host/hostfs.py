@@ -20,6 +20,7 @@ import ctypes
 import errno as host_errno
 import os
 import stat as pystat
+import struct
 from collections import OrderedDict
 from itertools import islice
 from typing import Any
@@ -56,6 +57,16 @@ MAX_DIR_FDS = 2048
 # for the next open of the same file, up to this many idle ones (open+close of a file
 # is then no host call at all).
 MAX_IDLE_FILE_FDS = 64
+
+
+def host_fstatfs(fd: int) -> StatFs:
+    """The host's fstatfs(2) of a Sentry-held fd."""
+    buf = ctypes.create_string_buffer(120)
+    if _libc.fstatfs(fd, buf) != 0:
+        raise sys_error(OSError(ctypes.get_errno(), "fstatfs"))
+    v = struct.unpack("<qqQQQQQiiqqq32x", buf.raw)
+    return StatFs(type=v[0], bsize=v[1], blocks=v[2], bfree=v[3], bavail=v[4], files=v[5],
+                  ffree=v[6], fsid=(v[7], v[8]), namelen=v[9], frsize=v[10], flags=v[11])
 
 
 class HostFS(FileSystem):
@@ -221,13 +232,7 @@ class HostInode(Inode):
         raise EROFS()
 
     def statfs_host(self) -> StatFs:
-        buf = ctypes.create_string_buffer(120)
-        fd = self.dirfd() if self._dir else self.parent.dirfd()
-        if _libc.fstatfs(fd, buf) != 0:
-            raise sys_error(OSError(ctypes.get_errno(), "fstatfs"))
-        v = __import__("struct").unpack("<qqQQQQQiiqqq32x", buf.raw)
-        return StatFs(type=v[0], bsize=v[1], blocks=v[2], bfree=v[3], bavail=v[4], files=v[5],
-                      ffree=v[6], fsid=(v[7], v[8]), namelen=v[9], frsize=v[10], flags=v[11])
+        return host_fstatfs(self.dirfd() if self._dir else self.parent.dirfd())
 
     # --- directories ------------------------------------------------------------------
     def lookup(self, t: Any, name: bytes) -> Inode:

@@ -17,11 +17,11 @@ import struct
 from typing import Any
 
 from sentry.abi.errno import EAGAIN, EBADF, ENOTTY, ESPIPE
-from sentry.abi.stat import Stat
+from sentry.abi.stat import Stat, StatFs
 from sentry.kernel.jobctl import TtyJobControl
 from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT
 from sentry.vfs.file import FileDescription
-from sentry.vfs.fsimpl.host.hostfs import sys_error
+from sentry.vfs.fsimpl.host.hostfs import host_fstatfs, sys_error
 
 TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
 TIOCGPGRP, TIOCSPGRP = 0x540F, 0x5410
@@ -142,6 +142,9 @@ class HostStreamFile(FileDescription):
 
     def stat(self) -> Stat:
         return Stat.from_host(os.fstat(self.host_fd))
+
+    def statfs(self) -> StatFs:
+        return host_fstatfs(self.host_fd)
 
     def guest_path(self) -> bytes:
         return self.name
