@@ -72,6 +72,7 @@ class ThreadGroup:
     dumpable: int = 1
     controlling_tty: Any = None  # the terminal file /dev/tty opens (None: ENXIO)
     subreaper: bool = False
+    execed: bool = False  # it ran execve since its fork (setpgid's EACCES; PF_FORKNOEXEC)
     nocldwait: bool = False  # SIGCHLD's SA_NOCLDWAIT (sys_rt_sigaction): no zombie children
     # SIGCHLD set to SIG_IGN: every change passes by sys_rt_sigaction (the filter sends it
     # every number the kernel reads as SIGCHLD), which notes it; None until then, /proc says

@@ -325,6 +325,7 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
         process.exec_kills_others(k, t)  # the host killed them; this one is the leader now
     t.fds.close_on_exec(closing=lambda f: release_posix(t.tg, f))
     t.tg.nocldwait = False  # exec clears every sa_flags
+    t.tg.execed = True
     posix_timers.delete_all(t.tg)
     if loader.load(t, plan, enter=not (k.strace or k.report)):
         return DETACHED  # the stub's batch entered the program: the task runs

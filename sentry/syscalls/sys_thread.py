@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import struct
 
-from sentry.abi.errno import EINVAL, EPERM, ESRCH
+from sentry.abi.errno import EACCES, EINVAL, EPERM, ESRCH
 from sentry.kernel.args import Args
 from sentry.kernel.creds import may_inspect
-from sentry.kernel.process import task_or_caller
+from sentry.kernel.process import task_by_vtid, task_or_caller
 from sentry.kernel.task import Task
 from sentry.platform.native import ffi, lib
 
@@ -53,15 +53,25 @@ def sys_getsid(t: Task, a: Args) -> int:
 
 
 def sys_setpgid(t: Task, a: Args) -> int:
-    """Implements setpgid(2). Differences: a child that has exec'd is not refused (EACCES)."""
+    """Implements setpgid(2), in Linux's order of checks."""
     pid, pgid = a.int(0), a.int(1)
     if pgid < 0:
         raise EINVAL()
-    target = t.tg if pid in (0, t.tg.vpid) else t.kernel.thread_groups.get(pid)
-    if target is None or (target is not t.tg and target.parent is not t.tg):
-        raise ESRCH()
-    if target.sid != t.tg.sid:
-        raise EPERM()
+    if pid in (0, t.tg.vpid):
+        target = t.tg
+    else:
+        task = task_by_vtid(t.kernel, pid)
+        if task is None:
+            raise ESRCH()
+        target = task.tg
+        if task is not target.leader:
+            raise EINVAL()  # a thread that does not lead its group
+        if target.parent is not t.tg:
+            raise ESRCH()
+        if target.sid != t.tg.sid:
+            raise EPERM()
+        if target.execed:
+            raise EACCES()  # a child that has run execve
     if target.sid == target.vpid:
         raise EPERM()  # a session leader cannot move
     pgid = pgid or target.vpid

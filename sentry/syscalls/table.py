@@ -141,7 +141,7 @@ TABLE: dict[int, Entry] = {
     106: S("setgid", "sys_identity:sys_setgid"),
     107: S("geteuid", "sys_identity:sys_geteuid"),
     108: S("getegid", "sys_identity:sys_getegid"),
-    109: P("setpgid", "sys_thread:sys_setpgid", "no EACCES after the child's exec"),
+    109: S("setpgid", "sys_thread:sys_setpgid"),
     110: S("getppid", "sys_thread:sys_getppid"),
     111: S("getpgrp", "sys_thread:sys_getpgrp"),
     112: S("setsid", "sys_thread:sys_setsid"),
