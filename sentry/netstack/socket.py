@@ -21,6 +21,7 @@ from sentry.abi.errno import (
     EINVAL, ENOPROTOOPT, ENOTCONN, ENOTTY, EOPNOTSUPP, SysError,
 )
 from sentry.abi.stat import S_IFSOCK, Stat
+from sentry.kernel import fasync
 from sentry.kernel.waiter import WaitQueue
 from sentry.vfs.constants import O_NONBLOCK, O_RDWR
 from sentry.vfs.file import FileDescription
@@ -234,6 +235,27 @@ class Socket(FileDescription):
 
     def wait_source(self) -> WaitQueue:
         return self.queue
+
+    # --- O_ASYNC (sentry/kernel/fasync.py) --------------------------------------------
+    fasync_list: dict[int, Any] | None = None  # the O_ASYNC descriptions (only this one)
+    async_nospace = False  # a send found no room (SOCKWQ_ASYNC_NOSPACE): POLL_OUT is due
+
+    def fasync(self, own: Any, fd: int) -> None:
+        if self.fasync_list is None:
+            self.fasync_list = {}
+        fasync.register(own, fd, self.fasync_list)
+
+    def wake_async(self, reason: int) -> None:
+        """sk_wake_async: news for the O_ASYNC owner (POLL_IN, POLL_HUP …)."""
+        if self.fasync_list:
+            fasync.kill_all(self.fasync_list, reason)
+
+    def write_space(self) -> None:
+        """sk_wake_async's SOCK_WAKE_SPACE: POLL_OUT once room came back after a send found
+        none."""
+        if self.async_nospace:
+            self.async_nospace = False
+            self.wake_async(fasync.POLL_OUT)
 
     def readable_now(self) -> int:
         return self.readable_bytes()

@@ -10,14 +10,15 @@ from typing import Any
 from sentry.abi.errno import (
     E2BIG, EAGAIN, EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE, SysError,
 )
+from sentry.kernel import fasync
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 from sentry.syscalls.sys_memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from sentry.vfs import ops
 from sentry.vfs.constants import (
     AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
-    F_GETFL, F_GETOWN, F_SETFD, F_SETFL, F_SETOWN, FD_CLOEXEC, O_ACCMODE, O_CLOEXEC, O_CREAT,
-    O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, SETFL_MASK,
+    F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_ACCMODE, O_CLOEXEC, O_CREAT,
+    O_ASYNC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, SETFL_MASK,
 )
 from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.file import FileDescription
@@ -171,8 +172,7 @@ def sys_dup3(t: Task, a: Args) -> int:
 
 
 async def sys_fcntl(t: Task, a: Args) -> int:
-    """Implements fcntl(2). Differences: F_SETOWN records the owner but no SIGIO is sent;
-    no EDEADLK detection for F_SETLKW."""
+    """Implements fcntl(2). Differences: no EDEADLK detection for F_SETLKW."""
     fd, cmd = a.int(0), a.int(1)
     f = t.fds.get(fd)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
@@ -189,15 +189,15 @@ async def sys_fcntl(t: Task, a: Args) -> int:
     if f.is_path:
         raise EBADF()
     if cmd == F_SETFL:
-        f.flags = f.flags & ~SETFL_MASK | a.int(2) & SETFL_MASK
+        new = f.flags & ~SETFL_MASK | a.int(2) & SETFL_MASK
+        if (new ^ f.flags) & O_ASYNC:
+            fasync.set_flag(t, f, fd, bool(new & O_ASYNC))
+        f.flags = new
         return 0
     if is_lock_cmd(cmd):
         return await fcntl_lock(t, f, cmd, a.ptr(2))
-    if cmd == F_SETOWN:
-        f.owner = a.int(2)  # type: ignore[attr-defined]
-        return 0
-    if cmd == F_GETOWN:
-        return getattr(f, "owner", 0)
+    if cmd in fasync.OWNER_CMDS:
+        return fasync.owner_fcntl(t, f, cmd, a.ulong(2))
     if cmd in (F_ADD_SEALS, F_GET_SEALS):
         return seals_fcntl(f, cmd, a.uint(2))
     fcntl_hook = getattr(f, "fcntl", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sentry.abi.errno import EBADF
+from sentry.kernel import fasync
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 from sentry.vfs.constants import O_ASYNC, O_NONBLOCK
@@ -28,6 +29,8 @@ def sys_ioctl(t: Task, a: Args) -> int:
     if cmd == FIONBIO or cmd == FIOASYNC:
         bit = O_NONBLOCK if cmd == FIONBIO else O_ASYNC
         on = t.mem.read_i32(arg) != 0
+        if bit == O_ASYNC and on != bool(f.flags & O_ASYNC):
+            fasync.set_flag(t, f, fd, on)
         f.flags = f.flags | bit if on else f.flags & ~bit
         return 0
     if cmd == FIONREAD and isinstance(f, SeekableFile):

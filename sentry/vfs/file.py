@@ -47,6 +47,9 @@ class FileDescription:
     epoll_links: dict[int, Any] | None = None
     # False for files Linux gives no poll method (/dev/null, /dev/zero): epoll_ctl EPERM.
     can_poll = True
+    # O_ASYNC's owner, F_SETSIG signal and registration (sentry/kernel/fasync.Fown); None
+    # until fcntl or FIOASYNC sets one of them.
+    fown: Any = None
 
     def __init__(self, flags: int, vd: VirtualDentry | None = None) -> None:
         self.flags = flags
@@ -67,10 +70,17 @@ class FileDescription:
             if self.epoll_links:
                 for entry in list(self.epoll_links.values()):
                     entry.drop()
+            if self.fown is not None:
+                self.fown.end()  # O_ASYNC's registration ends with the description
             self.release()
 
     def release(self) -> None:
         """Called once, when the last reference is dropped (close host fds here)."""
+
+    # --- O_ASYNC (sentry/kernel/fasync.py) ----------------------------------------------
+    def fasync(self, own: Any, fd: int) -> None:
+        """O_ASYNC set through `fd`: register `own` where this file's news are told. By
+        default the file has none to tell (Linux: no fasync method; the flag stays)."""
 
     # --- mode -------------------------------------------------------------------------
     @property

@@ -28,6 +28,7 @@ from sentry.abi.errno import (
     EAGAIN, EALREADY, ECONNABORTED, ECONNREFUSED, ECONNRESET, EINPROGRESS, EINVAL,
     EISCONN, ENOPROTOOPT, ENOTCONN, EPIPE, BY_NUMBER, SysError,
 )
+from sentry.kernel.fasync import POLL_ERR, POLL_HUP, POLL_IN, POLL_OUT, send_sigurg
 from sentry.kernel.waiter import (
     POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM,
 )
@@ -138,6 +139,7 @@ class TCPSocket(InetSocket):
         client.listener = None
         self.accept_q.append(child)
         self.queue.notify(POLLIN | POLLRDNORM)
+        self.wake_async(POLL_IN)
         client.queue.notify(POLLOUT | POLLWRNORM)
 
     # --- connecting ----------------------------------------------------------------
@@ -185,6 +187,7 @@ class TCPSocket(InetSocket):
         if not self.explicit_bind:
             self.unbind()
         self.queue.notify(POLLIN | POLLOUT | POLLERR | POLLHUP)
+        self.wake_async(POLL_ERR)
 
     def _connect_result(self, again: bool) -> None:
         if self.state == ESTABLISHED:
@@ -230,6 +233,7 @@ class TCPSocket(InetSocket):
             self._flush()
             peer.urg.arrive(peer.rx.size - 1, chunk[-1])
             peer.queue.notify(POLLPRI)
+            send_sigurg(peer)
         elif self.tcp_opts.get(TCP_CORK) or flags & MSG_MORE:
             self._hold(peer, chunk)
         elif self.held:
@@ -238,6 +242,7 @@ class TCPSocket(InetSocket):
         else:
             peer.rx.push(chunk)
             peer.queue.notify(POLLIN | POLLRDNORM)
+            peer.wake_async(POLL_IN)
         return len(chunk)
 
     # --- corking ---------------------------------------------------------------------
@@ -249,6 +254,7 @@ class TCPSocket(InetSocket):
             peer.rx.push(bytes(self.held[:full]))
             del self.held[:full]
             peer.queue.notify(POLLIN | POLLRDNORM)
+            peer.wake_async(POLL_IN)
         if self.held and self.cork_timer is None and self.timers is not None:
             self.cork_timer = self.timers.add(self.timers.clock() + CORK_CEILING,
                                               self._cork_expired)
@@ -273,6 +279,7 @@ class TCPSocket(InetSocket):
             return
         peer.rx.push(data)
         peer.queue.notify(POLLIN | POLLRDNORM)
+        peer.wake_async(POLL_IN)
 
     def _drop_held(self) -> None:
         if self.cork_timer is not None:
@@ -312,6 +319,7 @@ class TCPSocket(InetSocket):
             if peer is not None and peer.nospace:
                 peer.nospace = False
                 peer.queue.notify(POLLOUT | POLLWRNORM)
+                peer.wake_async(POLL_OUT)
         return data
 
     def _recv_urgent(self, n: int, flags: int) -> Received:
@@ -356,6 +364,9 @@ class TCPSocket(InetSocket):
         peer.shutdown_state |= RCV_SHUTDOWN
         peer.done = True
         peer.queue.notify(POLLIN | POLLRDNORM | POLLRDHUP)
+        # tcp_fin's news, then tcp_data_queue's data-ready for the FIN's segment
+        peer.wake_async(POLL_HUP if peer.shutdown_state == SHUTDOWN_MASK else POLL_IN)
+        peer.wake_async(POLL_IN)
 
     def _reset_by_peer(self, err: int) -> None:
         self._drop_held()
@@ -364,6 +375,7 @@ class TCPSocket(InetSocket):
         self.shutdown_state = SHUTDOWN_MASK
         self.peer = None
         self.queue.notify(POLLIN | POLLOUT | POLLERR | POLLHUP)
+        self.wake_async(POLL_ERR)
 
     def _stop_listening(self) -> None:
         for child in self.accept_q:

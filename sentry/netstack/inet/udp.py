@@ -14,6 +14,7 @@ from typing import Any
 from sentry.abi.errno import (
     EACCES, EAGAIN, EDESTADDRREQ, EMSGSIZE, ENOTCONN, EOPNOTSUPP, BY_NUMBER,
 )
+from sentry.kernel.fasync import POLL_ERR, POLL_IN
 from sentry.kernel.waiter import POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 from sentry.netstack.buffer import MessageQueue
 from sentry.netstack.inet import addr as A
@@ -76,6 +77,7 @@ class UDPSocket(InetSocket):
             if addr is None:
                 self.error = 111  # ECONNREFUSED, from the port-unreachable answer
                 self.queue.notify(POLLERR)
+                self.wake_async(POLL_ERR)
             return len(data)
         for s in found if broadcast else found[:1]:
             s.deliver(data, me)
@@ -89,6 +91,7 @@ class UDPSocket(InetSocket):
             return  # dropped, as a full UDP receive queue does
         self.rx.push(data, self.name_of(src))
         self.queue.notify(POLLIN | POLLRDNORM)
+        self.wake_async(POLL_IN)
 
     def recvmsg(self, t: Any, n: int, flags: int) -> Received:
         if self.rx.records:

@@ -20,6 +20,7 @@ from sentry.abi.errno import (
     EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, EMSGSIZE, ENOTCONN, EOPNOTSUPP,
     EPERM, EPIPE, EPROTOTYPE, BY_NUMBER,
 )
+from sentry.kernel.fasync import POLL_HUP, POLL_IN
 from sentry.kernel.waiter import (
     POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM,
 )
@@ -143,6 +144,7 @@ class UnixSocket(Socket):
         server.connected = self.connected = True
         listener.pending.append(server)
         listener.queue.notify(POLLIN | POLLRDNORM)
+        listener.wake_async(POLL_IN)
         self.queue.notify(POLLOUT)
 
     def connect_source(self) -> Any:
@@ -196,19 +198,23 @@ class UnixSocket(Socket):
             if len(data) > self.sndbuf - 32:
                 raise EMSGSIZE()
             if peer.rx.full(len(data)) and peer.rx.size + len(data) > self.sndbuf:
+                self.async_nospace = True
                 raise EAGAIN()
             peer.rx.push(data, names.sockaddr(self.name) if self.name else b"",
                          self._creds(t, control, peer))
             peer.queue.notify(POLLIN | POLLRDNORM)
+            peer.wake_async(POLL_IN)
             return len(data)
         if not data:
             return 0
         room = self.sndbuf - peer.rx.size
         if room <= 0:
+            self.async_nospace = True
             raise EAGAIN()
         chunk = data[:room]
         peer.rx.push(chunk, self._creds(t, control, peer))
         peer.queue.notify(POLLIN | POLLRDNORM)
+        peer.wake_async(POLL_IN)
         return len(chunk)
 
     def _send_dgram(self, t: Any, data: bytes, addr: bytes | None,
@@ -240,6 +246,7 @@ class UnixSocket(Socket):
         src = names.sockaddr(self.name) if self.name else b""
         target.rx.push(data, src, self._creds(t, control, target), self)
         target.queue.notify(POLLIN | POLLRDNORM)
+        target.wake_async(POLL_IN)
         return len(data)
 
     def _target_full(self, target: UnixSocket, n: int) -> bool:
@@ -270,6 +277,8 @@ class UnixSocket(Socket):
         writer = self.peer if self.connection else sender
         if not peek and writer is not None:
             writer.queue.notify(POLLOUT | POLLWRNORM)
+            if writer.poll_events() & POLLOUT:
+                writer.write_space()
         if self.connection:
             got.addr = b""
         return got
@@ -294,6 +303,8 @@ class UnixSocket(Socket):
             # A sent chunk read whole frees its buffer: only that wakes the writers (an
             # edge for EPOLLET on POLLOUT), as Linux's unix_write_space at skb free.
             self.peer.queue.notify(POLLOUT | POLLWRNORM)
+            if self.peer.poll_events() & POLLOUT:
+                self.peer.write_space()
         return Received(data, b"", control)
 
     def readable_bytes(self) -> int:
@@ -313,6 +324,10 @@ class UnixSocket(Socket):
                 (RCV_SHUTDOWN if mask & SEND_SHUTDOWN else 0)
             peer.shutdown_state |= peer_mask
             peer.queue.notify(POLLIN | POLLOUT | POLLHUP)
+            if peer_mask == SHUTDOWN_MASK:
+                peer.wake_async(POLL_HUP)
+            elif peer_mask & RCV_SHUTDOWN:
+                peer.wake_async(POLL_IN)
 
     def close(self) -> None:
         if self.bind_key is not None:
@@ -332,6 +347,7 @@ class UnixSocket(Socket):
             if unread:
                 peer.error = ECONNRESET.errno
             peer.queue.notify(POLLIN | POLLOUT | POLLHUP | POLLRDHUP)
+            peer.wake_async(POLL_HUP)
         self.peer = None
         self.queue.notify(POLLIN | POLLOUT | POLLHUP)
 

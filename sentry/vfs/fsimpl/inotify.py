@@ -20,6 +20,7 @@ from typing import Any
 
 from sentry.abi.errno import EAGAIN, EEXIST, EINVAL, ENOTTY
 from sentry.abi.stat import kernel_dev
+from sentry.kernel import fasync
 from sentry.kernel.waiter import POLLIN, POLLRDNORM, WaitQueue
 from sentry.vfs.constants import O_NONBLOCK, O_RDONLY
 from sentry.vfs.fsimpl.eventfd import AnonFile
@@ -157,6 +158,10 @@ class InotifyFile(AnonFile):
 
     def wait_source(self) -> WaitQueue:
         return self.queue
+
+    def fasync(self, own: Any, fd: int) -> None:
+        """O_ASYNC: the queue's notifies are the news (sentry/kernel/fasync.py)."""
+        fasync.hook(own, fd, self)
 
     def ioctl(self, t: Any, cmd: int, arg: int) -> int:
         if cmd == FIONREAD:

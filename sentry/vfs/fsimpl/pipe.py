@@ -23,6 +23,7 @@ from typing import Any
 
 from sentry.abi.errno import EAGAIN, EBUSY, EINVAL, ENOTTY, ENXIO, EPERM, EPIPE
 from sentry.abi.stat import S_IFIFO, Stat
+from sentry.kernel import fasync
 from sentry.kernel.waiter import (
     POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, WaitQueue,
 )
@@ -84,6 +85,9 @@ class Pipe:
         self.uid, self.gid = uid, gid
         self.ctime_ns = time.time_ns()
         self.key: tuple[int, int] | None = None  # a FIFO's (dev, ino) in _FIFOS
+        # O_ASYNC descriptions of each side (sentry/kernel/fasync.py), once there is one.
+        self.fasync_readers: dict[int, Any] | None = None
+        self.fasync_writers: dict[int, Any] | None = None
 
     # --- data -------------------------------------------------------------------------
     def read(self, n: int) -> bytes:
@@ -197,6 +201,10 @@ class Pipe:
             self.readers -= 1
         if acc != O_RDONLY:
             self.writers -= 1
+        if (self.fasync_readers or self.fasync_writers) and \
+                (self.readers == 0) != (self.writers == 0):
+            fasync.kill_all(self.fasync_readers, fasync.POLL_IN)  # one side is gone
+            fasync.kill_all(self.fasync_writers, fasync.POLL_OUT)
         if self.readers == 0 and self.writers == 0:
             self.pages.clear()  # Linux frees the pipe: a FIFO reopened starts empty
             self.size = 0
@@ -228,11 +236,36 @@ class PipeFile(FileDescription):
     # --- I/O ----------------------------------------------------------------------------
     def read(self, n: int) -> bytes:
         self._check_read()
-        return self.pipe.read(n)
+        p = self.pipe
+        if p.fasync_writers and n:
+            try:
+                return p.read(n)
+            finally:  # Linux's pipe_read tells the writers even when it found nothing
+                fasync.kill_all(p.fasync_writers, fasync.POLL_OUT)
+        return p.read(n)
 
     def write(self, data: bytes) -> int:
         self._check_write()
-        return self.pipe.write(data, bool(self.flags & O_DIRECT))
+        p = self.pipe
+        if p.fasync_readers and data:
+            try:
+                return p.write(data, bool(self.flags & O_DIRECT))
+            finally:  # as pipe_write: even when nothing fitted
+                fasync.kill_all(p.fasync_readers, fasync.POLL_IN)
+        return p.write(data, bool(self.flags & O_DIRECT))
+
+    def fasync(self, own: Any, fd: int) -> None:
+        """O_ASYNC: on the list of each side this description reads or writes."""
+        p, lists = self.pipe, []
+        if self.readable:
+            if p.fasync_readers is None:
+                p.fasync_readers = {}
+            lists.append(p.fasync_readers)
+        if self.writable:
+            if p.fasync_writers is None:
+                p.fasync_writers = {}
+            lists.append(p.fasync_writers)
+        fasync.register(own, fd, *lists)
 
     def poll_events(self) -> int:
         p, ev = self.pipe, 0

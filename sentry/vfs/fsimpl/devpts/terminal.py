@@ -21,6 +21,7 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import EAGAIN, EINVAL, EIO, ENOTTY
+from sentry.kernel import fasync
 from sentry.kernel.jobctl import TtyJobControl
 from sentry.kernel.waiter import (
     POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, WaitQueue,
@@ -69,6 +70,9 @@ class Terminal:
         self.job = TtyJobControl()  # its session and foreground group (kernel/jobctl.py)
         self.inode: Any = None
         self.on_release: Any = None  # devpts frees the index when the master is gone
+        # O_ASYNC descriptions of each side (sentry/kernel/fasync.py), once there is one.
+        self.fasync_master: dict[int, Any] | None = None
+        self.fasync_replica: dict[int, Any] | None = None
 
     @property
     def tty_job(self) -> TtyJobControl:
@@ -89,12 +93,21 @@ class Terminal:
 
     def pump(self) -> None:
         """Feeds buffered input to the line discipline while it has room."""
+        fed, echoed = False, len(self.ld.out)
         while self.inq and self.ld.has_room():
             chunk = bytes(self.inq[:256])
             del self.inq[:256]
+            fed = True
             for sig in self.ld.receive(chunk):
                 jobctl.signal_foreground(self, sig)
         self._changed()
+        if fed and (self.fasync_replica or self.fasync_master):
+            # n_tty's receive_buf tells the replica's owners; its echo reaches the master
+            # as the output below does.
+            if self.ld.input_available():  # canonical: a line was completed
+                fasync.kill_all(self.fasync_replica, fasync.POLL_IN)
+            if len(self.ld.out) > echoed:
+                fasync.kill_all(self.fasync_master, fasync.POLL_IN)
 
     def master_read(self, n: int) -> bytes:
         out = self.ld.out
@@ -135,6 +148,7 @@ class Terminal:
             raise EAGAIN()
         self.ld.write(data[:room])
         self._changed()
+        fasync.kill_all(self.fasync_master, fasync.POLL_IN)  # the master's input
         return min(room, len(data))
 
     def replica_events(self) -> int:
@@ -168,6 +182,8 @@ class Terminal:
         if self.masters:
             return
         self.hung_up = True
+        for own in list((self.fasync_replica or {}).values()):
+            own.end()  # a hang-up ends the replicas' O_ASYNC registrations (__tty_hangup)
         self.ld.flush_input()
         self.inq.clear()
         jobctl.hangup(self)
@@ -201,6 +217,16 @@ class TtyFile(FileDescription):
 
     def wait_source(self) -> WaitQueue:
         return self.term.queue
+
+    def fasync(self, own: Any, fd: int) -> None:
+        """O_ASYNC: on the list of this side (sentry/kernel/fasync.py)."""
+        t = self.term
+        if self.is_master:
+            t.fasync_master = t.fasync_master if t.fasync_master is not None else {}
+            fasync.register(own, fd, t.fasync_master)
+        else:
+            t.fasync_replica = t.fasync_replica if t.fasync_replica is not None else {}
+            fasync.register(own, fd, t.fasync_replica)
 
     def pread(self, n: int, off: int) -> bytes:
         from sentry.abi.errno import ESPIPE
