@@ -28,6 +28,7 @@ from sentry.kernel.thread_group import MM, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
 from sentry.platform.base import AddressSpace, Context, TaskDied
 from sentry.platform.native import ffi, lib
+from sentry.vfs import locks
 
 if TYPE_CHECKING:
     from sentry.kernel.kernel import Kernel
@@ -294,6 +295,7 @@ def on_task_exit(k: Kernel, t: Task, status: int) -> None:
     tg.exit_uid = t.creds.uid
     tg.exit_waitq.notify(POLLIN | POLLHUP)
     posix_timers.delete_all(tg)
+    locks.release_exited(tg)
     drop_mm(k, tg, tg.mm)
     if not any(x.fds is t.fds for x in k.tasks.values()):
         t.fds.close_all()

@@ -172,7 +172,8 @@ def sys_dup3(t: Task, a: Args) -> int:
 
 
 async def sys_fcntl(t: Task, a: Args) -> int:
-    """Implements fcntl(2). Differences: no EDEADLK detection for F_SETLKW."""
+    """Implements fcntl(2). Differences: O_ASYNC on host-backed files (host stdio,
+    hostinet sockets) sends no signal."""
     fd, cmd = a.int(0), a.int(1)
     f = t.fds.get(fd)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):

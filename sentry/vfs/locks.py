@@ -2,6 +2,9 @@
 the open file description), on whole inodes of any filesystem.
 
 Conflicts: two locks of different owners overlap and one of them is a write lock.
+A POSIX F_SETLKW that would wait for a lock whose owner waits (through a chain of at
+most MAX_DEADLK_ITERATIONS waiting owners) for the caller gets EDEADLK, as Linux's
+posix_locks_deadlock; OFD locks are not checked, as in Linux.
 A POSIX lock is dropped when its process closes any fd of the file (sys_close calls
 release_posix) or exits (locks of an exited owner are ignored and pruned); an OFD lock
 when its description is released.
@@ -14,7 +17,7 @@ import weakref
 from sentry.record import dataclass
 from typing import Any
 
-from sentry.abi.errno import EAGAIN, EBADF, EINVAL
+from sentry.abi.errno import EAGAIN, EBADF, EDEADLK, EINVAL
 from sentry.kernel.waiter import POLLIN, WaitQueue
 from sentry.vfs.constants import (
     F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETLK, F_SETLKW, SEEK_CUR, SEEK_END,
@@ -25,6 +28,7 @@ F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
 _FLOCK = struct.Struct("<hh4xqqi4x")  # struct flock: 32 bytes
 _INF = 1 << 63
 _LOCK_CMDS = (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW)
+MAX_DEADLK_ITERATIONS = 10
 
 
 @dataclass
@@ -44,6 +48,8 @@ class InodeLocks:
 
 
 _table: weakref.WeakKeyDictionary[Any, InodeLocks] = weakref.WeakKeyDictionary()
+# The POSIX F_SETLKW calls waiting now: task -> (its owner, the lock it waits for).
+_waiting: dict[Any, tuple[Any, Lock]] = {}
 
 
 def is_lock_cmd(cmd: int) -> bool:
@@ -131,12 +137,31 @@ async def fcntl_lock(t: Any, f: Any, cmd: int, addr: int) -> int:
         return 0
     if typ == F_RDLCK and not f.readable or typ == F_WRLCK and not f.writable:
         raise EBADF()
-    while typ != F_UNLCK and _conflict(il, owner, typ, lo, hi) is not None:
+    while typ != F_UNLCK and (blocker := _conflict(il, owner, typ, lo, hi)) is not None:
         if cmd not in (F_SETLKW, F_OFD_SETLKW):
             raise EAGAIN()
-        await t.wait_on(il.queue, POLLIN)
+        if not ofd and _deadlock(owner, blocker):
+            raise EDEADLK()
+        if not ofd:
+            _waiting[t] = (owner, blocker)
+        try:
+            await t.wait_on(il.queue, POLLIN)
+        finally:
+            _waiting.pop(t, None)
     _apply(il, owner, typ, lo, hi, -1 if ofd else t.vpid, f)
     return 0
+
+
+def _deadlock(caller: Any, blocker: Lock) -> bool:
+    """Whether `blocker`'s owner waits, through a chain of waiting owners, for `caller`."""
+    for _ in range(MAX_DEADLK_ITERATIONS + 1):
+        blocker = next((lk for owner, lk in _waiting.values() if owner is blocker.owner),
+                       None)
+        if blocker is None:
+            return False
+        if blocker.owner is caller:
+            return True
+    return False
 
 
 def release_posix(tg: Any, f: Any) -> None:
@@ -150,6 +175,17 @@ def release_posix(tg: Any, f: Any) -> None:
     if il is not None and any(lk.owner is tg for lk in il.locks):
         il.locks = [lk for lk in il.locks if lk.owner is not tg]
         il.queue.notify(POLLIN)
+
+
+def release_exited(tg: Any) -> None:
+    """A process exited: its POSIX locks go and their waiters are woken (Linux drops them
+    as exit closes its files)."""
+    if not _table.data:
+        return
+    for il in list(_table.values()):
+        if any(lk.owner is tg for lk in il.locks):
+            il.locks = [lk for lk in il.locks if lk.owner is not tg]
+            il.queue.notify(POLLIN)
 
 
 LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
