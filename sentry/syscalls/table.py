@@ -109,7 +109,7 @@ TABLE: dict[int, Entry] = {
     69: S("msgsnd", "sys_msg:sys_msgsnd"),
     70: S("msgrcv", "sys_msg:sys_msgrcv"),
     71: S("msgctl", "sys_msg:sys_msgctl"),
-    72: P("fcntl", "sys_file:sys_fcntl", "O_ASYNC on host stdio and hostinet sockets sends nothing"),
+    72: P("fcntl", "sys_file:sys_fcntl", "O_ASYNC on host stdio and hostinet: no signal"),
     73: S("flock", "sys_file:sys_flock"),
     74: S("fsync", "sys_file:sys_fsync"),
     75: S("fdatasync", "sys_file:sys_fdatasync"),
