@@ -11,12 +11,13 @@ import weakref
 from time import monotonic as clock
 from typing import Any
 
-from sentry.abi.errno import (EAGAIN, EBADF, EFAULT, EINVAL, EISDIR, EOPNOTSUPP, EPIPE,
+from sentry.abi.errno import (EAGAIN, EBADF, EFAULT, EFBIG, EINVAL, EISDIR, EOPNOTSUPP, EPIPE,
                               SysError)
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG
 from sentry.kernel import siginfo
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
+from sentry.kernel.thread_group import RLIM_INFINITY, RLIMIT_FSIZE
 from sentry.kernel.wait import WaitSet
 from sentry.kernel.waiter import POLLIN, POLLOUT
 from sentry.vfs import fsnotify
@@ -25,7 +26,7 @@ from sentry.vfs.file import DIRECT_READ_MAX, FileDescription, SeekableFile
 from sentry.vfs.fsimpl.pipe import PipeFile
 
 MAX_RW_COUNT = 0x7FFFF000  # Linux clamps every read/write to this
-SIGPIPE = 13
+SIGPIPE, SIGXFSZ = 13, 25
 IOV_MAX = 1024
 
 
@@ -82,6 +83,7 @@ async def _write(t: Task, f: FileDescription, data: bytes) -> int:
     """
     if f.tty_job is not None:
         f.tty_job.check_write(t, f)
+    data = _limited(t, f, data)
     done = _resumed_count(t, f, data)
     while True:
         try:
@@ -129,21 +131,28 @@ def _resumed_count(t: Task, f: FileDescription, data: bytes) -> int:
     return entry[2]
 
 
-# Tasks whose last EPIPE write was cancelled by its own SIGPIPE (see _sigpipe).
+# Tasks whose last failed write was cancelled by its own SIGPIPE or SIGXFSZ (_self_signal).
 _SIGPIPE_SENT: weakref.WeakSet[Task] = weakref.WeakSet()
 
 
 def _sigpipe(t: Task) -> None:
     """EPIPE from a write comes with SIGPIPE to the writing thread (pipe_write, stream
-    sockets), queued before the call returns, so a handler runs before the code after it.
+    sockets): see _self_signal."""
+    _self_signal(t, SIGPIPE)
+
+
+def _self_signal(t: Task, sig: int) -> None:
+    """The signal a failing write sends its own thread (SIGPIPE with EPIPE, SIGXFSZ with
+    EFBIG), queued before the call returns, so a handler runs before the code after it.
 
     Host quirk: a signal sent while the task waits in the notify lane cancels that wait
     (ERESTARTSYS). So the call dies with the process (default action), or is restarted
     after the handler (SA_RESTART), and that restarted write gets EPIPE without a second
     signal; the mark is dropped once an answer is taken (t.commit). Sending it after the
     answer instead would land in some later call and cancel that one.
-    Differences (notify lane): a handler without SA_RESTART sees EINTR instead of EPIPE;
-    a blocked write that moved bytes before the reader left says EPIPE, not the count.
+    Differences (notify lane): a handler without SA_RESTART sees EINTR instead of EPIPE
+    (EFBIG); a blocked write that moved bytes before the reader left says EPIPE, not the
+    count.
     """
     host_pid = getattr(t.tg, "host_pid", 0)
     if host_pid <= 0:
@@ -160,7 +169,53 @@ def _sigpipe(t: Task) -> None:
 
     t.commit = commit
     _SIGPIPE_SENT.add(t)
-    siginfo.send(t.kernel, host_pid, t.host_tid, SIGPIPE, siginfo.user_sender(t))
+    siginfo.send(t.kernel, host_pid, t.host_tid, sig, siginfo.user_sender(t))
+
+
+def fsize_limit(t: Task, f: FileDescription, pos: int, n: int) -> int:
+    """RLIMIT_FSIZE on a write of n bytes at pos (generic_write_checks): a regular file's
+    write is cut to the limit; one at or past it gets SIGXFSZ and EFBIG."""
+    limit = t.tg.rlimits[RLIMIT_FSIZE][0]
+    if limit == RLIM_INFINITY or not n:
+        return n
+    inode = f.inode
+    if inode is None or inode.mode & S_IFMT != S_IFREG:
+        return n
+    if pos >= limit:
+        _self_signal(t, SIGXFSZ)
+        raise EFBIG()
+    return min(n, limit - pos)
+
+
+def fsize_cut(t: Task, f: FileDescription, end: int, more: bool) -> None:
+    """A splice-style copy (sendfile, splice) that wrote up to `end` with `more` to write:
+    its next write, at the limit, sends SIGXFSZ (the call still returns its count)."""
+    limit = t.tg.rlimits[RLIMIT_FSIZE][0]
+    if more and limit != RLIM_INFINITY and end >= limit and f.inode is not None \
+            and f.inode.mode & S_IFMT == S_IFREG:
+        _self_signal(t, SIGXFSZ)
+
+
+def fsize_grow(t: Task, size: int, new_size: int) -> None:
+    """RLIMIT_FSIZE on a truncate or fallocate that grows a file (inode_newsize_ok)."""
+    limit = t.tg.rlimits[RLIMIT_FSIZE][0]
+    if new_size > size and limit != RLIM_INFINITY and new_size > limit:
+        _self_signal(t, SIGXFSZ)
+        raise EFBIG()
+
+
+def _limited(t: Task, f: FileDescription, data: bytes, pos: int | None = None,
+             quiet: bool = False) -> bytes:
+    """`data` cut to RLIMIT_FSIZE for a write at pos (None: at the file position; O_APPEND:
+    at the end, as write and pwrite then write). `quiet`: a later chunk of a call that
+    moved bytes already, cut to nothing rather than failing."""
+    if t.tg.rlimits[RLIMIT_FSIZE][0] == RLIM_INFINITY or not isinstance(f, SeekableFile):
+        return data
+    if pos is None or f.flags & O_APPEND:
+        pos = f.size() if f.flags & O_APPEND else f.offset
+    if quiet:
+        return data if pos < t.tg.rlimits[RLIMIT_FSIZE][0] else b""
+    return data[:fsize_limit(t, f, pos, len(data))]
 
 
 def _accessed(f: FileDescription, n: int) -> int:
@@ -329,7 +384,7 @@ def sys_pwrite64(t: Task, a: Args) -> int:
     f = t.fds.get(fd)
     if not f.writable:
         raise EBADF()
-    return _modified(f, f.pwrite(_copy_in(t, _clamp([(buf, count)])), off))
+    return _modified(f, f.pwrite(_limited(t, f, _copy_in(t, _clamp([(buf, count)])), off), off))
 
 
 def sys_preadv(t: Task, a: Args) -> int:
@@ -350,7 +405,8 @@ def sys_pwritev(t: Task, a: Args) -> int:
     f = t.fds.get(fd)
     if not f.writable:
         raise EBADF()
-    return _modified(f, f.pwrite(_copy_in(t, _iovecs(t, a.ptr(1), a.int(2))), off))
+    data = _limited(t, f, _copy_in(t, _iovecs(t, a.ptr(1), a.int(2))), off)
+    return _modified(f, f.pwrite(data, off))
 
 
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT = 0x1, 0x2, 0x4, 0x8
@@ -410,14 +466,14 @@ async def sys_pwritev2(t: Task, a: Args) -> int:
     if flags & (RWF_APPEND | RWF_NOAPPEND) and isinstance(f, SeekableFile):
         f._check_write()
         at = f.size() if flags & RWF_APPEND else f.offset if off == -1 else off
-        n = f.pwrite_at(data, at)
+        n = f.pwrite_at(data[:fsize_limit(t, f, at, len(data))], at)
         if off == -1:
             f.offset = at + n
         return _modified(f, n)
     if off != -1:
-        return _modified(f, f.pwrite(data, off))
+        return _modified(f, f.pwrite(_limited(t, f, data, off), off))
     if flags & RWF_NOWAIT:
-        return _modified(f, f.write(data))
+        return _modified(f, f.write(_limited(t, f, data)))
     return _modified(f, await _write(t, f, data))
 
 
@@ -461,19 +517,24 @@ async def sys_sendfile(t: Task, a: Args) -> int:
         data = await t.io_wait(fin, POLLIN, lambda w=want, o=at: _read_from(fin, w, o))
         if not data:
             break
-        n = await _write(t, fout, data) if not done else _try_write(fout, data)
+        n = await _write(t, fout, data) if not done else _try_write(t, fout, data)
         if n < len(data) and off is None and isinstance(fin, SeekableFile):
             fin.offset -= len(data) - n  # give back what was read but not sent
         done += n
         if n < len(data):
+            if isinstance(fout, SeekableFile):
+                fsize_cut(t, fout, fout.offset, True)
             break
     if offp:
         t.mem.write_u64(offp, off + done)
     return done
 
 
-def _try_write(f: FileDescription, data: bytes) -> int:
+def _try_write(t: Task, f: FileDescription, data: bytes) -> int:
     """A follow-up chunk: whatever fits now (0 ends the call; its bytes are not lost)."""
+    data = _limited(t, f, data, quiet=True)
+    if not data:
+        return 0
     try:
         return f.write(data)
     except SysError:
@@ -502,7 +563,7 @@ def sys_copy_file_range(t: Task, a: Args) -> int:
     if fin.inode is fout.inode and off_in < off_out + length and off_out < off_in + length:
         raise EINVAL()
     done = 0
-    length = min(length, MAX_RW_COUNT, COPY_MAX)
+    length = fsize_limit(t, fout, off_out, min(length, MAX_RW_COUNT, COPY_MAX))
     while done < length:
         data = fin.pread(min(_CHUNK, length - done), off_in + done)
         if not data:

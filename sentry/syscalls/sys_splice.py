@@ -12,6 +12,7 @@ from __future__ import annotations
 from sentry.abi.errno import EAGAIN, EBADF, EINVAL, EPIPE, ESPIPE
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
+from sentry.syscalls.sys_read_write import fsize_cut, fsize_limit
 from sentry.kernel.waiter import POLLIN, POLLOUT
 from sentry.syscalls.sys_read_write import (
     MAX_RW_COUNT, _copy_in, _copy_out, _iovecs, _sigpipe, _total, _write,
@@ -89,6 +90,9 @@ async def sys_splice(t: Task, a: Args) -> int:
         if pout is not None:
             await _wait_room(t, fout, pout, nonblock)
             length = min(length, pout.room())
+        wanted = length = min(length, pin.size)
+        if pout is None:
+            length = fsize_limit(t, fout, fout.offset if off_out is None else off_out, length)
         data = pin.read(length)
         try:
             if pout is not None:
@@ -103,6 +107,8 @@ async def sys_splice(t: Task, a: Args) -> int:
         pin.unread(data[n:])
         if off_out is not None:
             t.mem.write_u64(offp_out, off_out + n)
+        if pout is None and n == length < wanted:  # cut at RLIMIT_FSIZE
+            fsize_cut(t, fout, fout.offset if off_out is None else off_out + n, True)
         return n
     assert pout is not None
     await _wait_room(t, fout, pout, nonblock)

@@ -14,12 +14,14 @@ from sentry.abi.stat import (
 from sentry.kernel.args import Args
 from sentry.kernel.task import Task
 from sentry.syscalls.sys_mmap import zero_donating
+from sentry.syscalls.sys_read_write import fsize_grow
 from sentry.vfs import fsnotify, ops
 from sentry.vfs.constants import (
     AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE,
     AT_SYMLINK_NOFOLLOW, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY,
 )
 from sentry.vfs.dentry import VirtualDentry
+from sentry.vfs.file import SeekableFile
 
 ST_VALID = 0x20
 ST_RELATIME = 0x1000
@@ -221,7 +223,8 @@ def sys_truncate(t: Task, a: Args) -> int:
     path, size = _path(t, a.ptr(0)), a.long(1)
     if size < 0:
         raise EINVAL()
-    ops.truncate_vd(t, ops.lookup(t, AT_FDCWD, path), size)
+    vd = ops.lookup(t, AT_FDCWD, path)
+    ops.truncate_vd(t, vd, size, lambda old: fsize_grow(t, old, size))
     return 0
 
 
@@ -230,6 +233,9 @@ def sys_ftruncate(t: Task, a: Args) -> int:
     f, size = t.fds.get(a.int(0)), a.long(1)
     if size < 0:
         raise EINVAL()
+    if isinstance(f, SeekableFile) and f.writable and f.inode is not None \
+            and f.inode.mode & S_IFMT == S_IFREG:
+        fsize_grow(t, f.size(), size)
     f.truncate(size)
     if fsnotify.active:
         fsnotify.file_event(f, fsnotify.IN_MODIFY)
@@ -262,6 +268,8 @@ def sys_fallocate(t: Task, a: Args) -> int:
         raise ENODEV()
     if off + length > MAX_LFS:
         raise EFBIG()
+    if not mode & FALLOC_FL_KEEP_SIZE:
+        fsize_grow(t, f.size() if isinstance(f, SeekableFile) else 0, off + length)
     f.allocate(mode, off, length)
     if fsnotify.active:
         fsnotify.file_event(f, fsnotify.IN_MODIFY)

@@ -7,6 +7,7 @@ t.creds for permissions) and raises SysError subclasses.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sentry.abi.errno import (
@@ -576,7 +577,9 @@ def chown_vd(t: Any, vd: VirtualDentry, uid: int, gid: int) -> None:
         fsnotify.vd_event(vd, fsnotify.IN_ATTRIB)
 
 
-def truncate_vd(t: Any, vd: VirtualDentry, size: int) -> None:
+def truncate_vd(t: Any, vd: VirtualDentry, size: int,
+                grow_check: Callable[[int], None] | None = None) -> None:
+    """truncate(2) of a path; grow_check(old size) may refuse (RLIMIT_FSIZE)."""
     st = vd.dentry.inode.stat()
     if st.mode & S_IFMT == S_IFDIR:
         raise EISDIR()
@@ -584,6 +587,8 @@ def truncate_vd(t: Any, vd: VirtualDentry, size: int) -> None:
         raise EINVAL()
     check_access(t.creds, st, MAY_WRITE)
     _check_setattr(vd)
+    if grow_check is not None:
+        grow_check(st.size)
     vd.dentry.inode.setattr(t, SetAttr(size=size))
     if fsnotify.active:
         fsnotify.vd_event(vd, fsnotify.IN_MODIFY)

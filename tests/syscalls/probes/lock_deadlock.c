@@ -7,6 +7,7 @@
 #include "probe.h"
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,7 +62,8 @@ static void cycle(const char *path, int n) {
 }
 
 int main(int argc, char **argv) {
-    const char *dir = argc > 1 ? argv[1] : ".";
+    const char *dir = argc > 1 ? argv[1] : "lock-deadlock-scratch";
+    mkdir(dir, 0700);
     char path[4096];
     snprintf(path, sizeof path, "%s/lock_deadlock.tmp", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);

@@ -22,6 +22,7 @@ from sentry.kernel.sysctl import Sysctl
 from sentry.kernel.fd_table import FdTable
 from sentry.kernel.memory import BufferBackend, Memory
 from sentry.kernel.task import Task
+from sentry.kernel.thread_group import host_rlimits
 from sentry.kernel.wait import Timers
 from sentry.vfs.fsimpl.rootfs import SandboxRoot, build_do_root
 
@@ -58,6 +59,7 @@ class FakeTG:
         self.tasks: list[Task] = []
         self.exit_status = None
         self.controlling_tty = None
+        self.rlimits = host_rlimits()
 
     @property
     def leader(self) -> Task:
