@@ -57,3 +57,18 @@ def read_ns(clock: int, res: bool = False) -> int | None:
     if res:  # the same for every thread: the Sentry's own thread's clock of that kind
         return _host_clock(~0 << 3 | CPUCLOCK_PERTHREAD | which, True)
     return _thread_ns(~(clock >> 3), which)
+
+
+def cpu_soft_limit(host_pid: int) -> int | None:
+    """RLIMIT_CPU's soft limit on the host process (from /proc: the Sentry's own filter
+    refuses prlimit64 on other processes): the kernel raises it by a second at each
+    SIGXCPU, up to the hard limit. None if the process is gone or has no limit."""
+    try:
+        text = _read_proc(f"/proc/{host_pid}/limits")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(b"Max cpu time"):
+            soft = line[len(b"Max cpu time"):].split()[0]
+            return int(soft) if soft.isdigit() else None
+    return None

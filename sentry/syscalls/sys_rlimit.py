@@ -17,12 +17,15 @@ from __future__ import annotations
 import struct
 
 from sentry.abi.errno import EINVAL, EPERM, ESRCH
+from sentry.kernel import cputime
 from sentry.kernel.args import Args
 from sentry.kernel.fd_table import NR_OPEN  # fs.nr_open: the ceiling for RLIMIT_NOFILE
 from sentry.kernel.kernel import HOST
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIM_INFINITY, RLIMIT_NAMES, RLIMIT_NOFILE, ThreadGroup
 from sentry.kernel.creds import CAP_SYS_RESOURCE, capable
+
+RLIMIT_CPU = 0
 
 _RLIMIT = struct.Struct("<QQ")
 # CPU, DATA, STACK, MEMLOCK, AS, SIGPENDING, RTTIME: enforced by the host on the task.
@@ -45,6 +48,17 @@ def _check(t: Task, tg: ThreadGroup, resource: int, soft: int, hard: int) -> Non
         raise EPERM()
     if resource == RLIMIT_NOFILE and hard > NR_OPEN and hard != RLIM_INFINITY:
         raise EPERM()
+
+
+def _current(tg: ThreadGroup, resource: int) -> tuple[int, int]:
+    """The guest's view of a limit. RLIMIT_CPU's soft limit, set on the host, moves up a
+    second at each SIGXCPU the host sends (as in Linux): the view follows."""
+    soft, hard = tg.rlimits[resource]
+    if resource == RLIMIT_CPU and soft != RLIM_INFINITY and tg.tasks:
+        host = cputime.cpu_soft_limit(tg.host_pid)
+        if host is not None and soft < host <= hard:
+            tg.rlimits[resource] = soft, hard = host, hard
+    return soft, hard
 
 
 def _apply(tg: ThreadGroup, resource: int, soft: int, hard: int) -> None:
@@ -70,7 +84,7 @@ def sys_prlimit64(t: Task, a: Args) -> int:
     if not 0 <= resource < len(RLIMIT_NAMES):
         raise EINVAL()
     tg = _target(t, pid)
-    current = tg.rlimits[resource]
+    current = _current(tg, resource)
     r = _set(t, tg, resource, *_RLIMIT.unpack(t.mem.read(new, 16))) if new else 0
     if old and r != HOST:  # a HOST answer: the host writes the old limits itself
         t.mem.write(old, _RLIMIT.pack(*current))
@@ -82,7 +96,7 @@ def sys_getrlimit(t: Task, a: Args) -> int:
     resource = a.int(0)
     if not 0 <= resource < len(RLIMIT_NAMES):
         raise EINVAL()
-    t.mem.write(a.ptr(1), _RLIMIT.pack(*t.tg.rlimits[resource]))
+    t.mem.write(a.ptr(1), _RLIMIT.pack(*_current(t.tg, resource)))
     return 0
 
 
