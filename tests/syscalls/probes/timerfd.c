@@ -26,9 +26,11 @@ int main(void) {
     struct itimerspec cur;
     SHOW("gettime (disarmed)", timerfd_gettime(fd, &cur));
     printf("value %ld.%09ld interval %ld\n", cur.it_value.tv_sec, cur.it_value.tv_nsec, cur.it_interval.tv_sec);
-    arm(fd, 50, 0, 0, zero);
+    arm(fd, 5000, 0, 0, zero);  // far enough that a loaded machine still sees it armed
     SHOW("gettime (armed)", timerfd_gettime(fd, &cur));
-    YESNO("remaining in (0, 50 ms]", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 50000000);
+    YESNO("remaining in (0, 5 s]", (cur.it_value.tv_sec > 0 || cur.it_value.tv_nsec > 0) &&
+          cur.it_value.tv_sec * 1000000000L + cur.it_value.tv_nsec <= 5000000000L);
+    arm(fd, 50, 0, 0, zero);
     SHOW("read (blocks until it fires)", read(fd, &n, 8));
     printf("expirations %llu\n", (unsigned long long)n);
     SHOW("read, 4-byte buffer", read(fd, &n, 4));
