@@ -521,7 +521,8 @@ class Kernel(TraceStops):
 
 
 ERESTARTSYS, ERESTARTNOHAND = 512, 514
-NOHAND_CALLS = frozenset((7, 23, 270, 271))  # poll, select, pselect6, ppoll: no SA_RESTART
+# poll, select, pselect6, ppoll, io_getevents, io_pgetevents: no SA_RESTART
+NOHAND_CALLS = frozenset((7, 23, 270, 271, 208, 333))
 # Calls parked at their seccomp stop as they are, moved to their exit stop (skip_to_exit)
 # only if a signal interrupts them: woken, their host work (the pinned reap) is injected in
 # place, two stops fewer. Their handlers never end with -ERESTART* themselves. The waits

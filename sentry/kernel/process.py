@@ -242,8 +242,14 @@ def leave_semundo(k: Kernel, t: Task) -> None:
 
 def drop_mm(k: Kernel, tg: ThreadGroup, mm: Any) -> None:
     """tg no longer uses address space mm (its exec or exit): SysV segments removed with
-    IPC_RMID whose last mapping was there go."""
+    IPC_RMID whose last mapping was there go, and so do its AIO contexts if no other
+    process shares it (vfork, CLONE_VM)."""
     k.shm.reap()
+    if mm.aio and not any(g.mm is mm and g.tasks for g in k.thread_groups.values()
+                          if g is not tg):
+        for ctx in mm.aio.values():
+            ctx.kill()
+        mm.aio.clear()
 
 
 def on_first_stop(k: Kernel, host_tid: int) -> None:

@@ -34,10 +34,12 @@ def host_rlimits() -> list[tuple[int, int]]:
 
 @dataclass
 class MM:
-    """The part of an address space the Sentry emulates: the program break."""
+    """The part of an address space the Sentry emulates: the program break, and the AIO
+    contexts whose rings it holds (sentry/kernel/aio.py; ring address -> context)."""
 
     brk_start: int = 0
     brk: int = 0
+    aio: dict[int, Any] = field(default_factory=dict)
 
 
 REAPED_KEPT = 64  # reaped children whose uid a thread group remembers

@@ -95,6 +95,11 @@ class EventFd(AnonFile):
         self.queue.notify(POLLIN | POLLRDNORM)  # even for 0: an edge for EPOLLET, as Linux
         return 8
 
+    def signal(self) -> None:
+        """eventfd_signal: one more, the count capped below ULLONG_MAX (AIO's RESFD)."""
+        self.count = min(self.count + 1, ULLONG_MAX)
+        self.queue.notify(POLLIN | POLLRDNORM)
+
     def poll_events(self) -> int:
         ev = 0
         if self.count > 0:
