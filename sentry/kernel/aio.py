@@ -18,6 +18,7 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sentry.abi.errno import EINVAL, SysError
 from sentry.kernel.waiter import POLLERR, POLLHUP, POLLIN, WaitQueue
 
 if TYPE_CHECKING:
@@ -58,7 +59,11 @@ class AioContext:
     def head_tail(self) -> tuple[int, int]:
         """The ring's head and tail as the task's memory has them (it may reap itself);
         values out of range read as an empty ring, as Linux's aio_read_events_ring does."""
-        head, tail = struct.unpack("<II", self.mem.read(self.id + 8, 8))
+        try:
+            head, tail = struct.unpack("<II", self.mem.read(self.id + 8, 8))
+        except SysError:
+            self.lost()
+            raise EINVAL() from None
         return head % self.nr, tail % self.nr
 
     def unreaped(self) -> int:
@@ -75,11 +80,22 @@ class AioContext:
         """aio_complete: the event goes in at the tail; waiters are woken."""
         if self.dead or not self.tg.tasks:
             return
-        _, tail = struct.unpack("<II", self.mem.read(self.id + 8, 8))
-        tail %= self.nr
-        self.mem.write(self.id + HEADER.size + tail * EVENT.size, EVENT.pack(data, obj, res, res2))
-        self.mem.write(self.id + 12, struct.pack("<I", (tail + 1) % self.nr))
+        try:
+            _, tail = struct.unpack("<II", self.mem.read(self.id + 8, 8))
+            tail %= self.nr
+            self.mem.write(self.id + HEADER.size + tail * EVENT.size,
+                           EVENT.pack(data, obj, res, res2))
+            self.mem.write(self.id + 12, struct.pack("<I", (tail + 1) % self.nr))
+        except SysError:
+            self.lost()
+            return
         self.queue.notify(POLLIN)
+
+    def lost(self) -> None:
+        """The program unmapped (or protected) its ring: the context dies, as Linux kills
+        one whose ring is unmapped."""
+        self.kill()
+        self.tg.mm.aio.pop(self.id, None)
 
     def peek(self, n: int) -> tuple[bytes, int]:
         """Up to n events from the head, and the head past them (aio_read_events_ring: the
@@ -89,13 +105,21 @@ class AioContext:
         out = bytearray()
         while avail:
             chunk = min(avail, self.nr - head)
-            out += self.mem.read(self.id + HEADER.size + head * EVENT.size, chunk * EVENT.size)
+            at = self.id + HEADER.size + head * EVENT.size
+            try:
+                out += self.mem.read(at, chunk * EVENT.size)
+            except SysError:
+                self.lost()
+                raise EINVAL() from None
             head = (head + chunk) % self.nr
             avail -= chunk
         return bytes(out), head
 
     def commit(self, head: int) -> None:
-        self.mem.write(self.id + 8, struct.pack("<I", head))
+        try:
+            self.mem.write(self.id + 8, struct.pack("<I", head))
+        except SysError:
+            self.lost()
 
 
     def kill(self) -> None:

@@ -1,7 +1,7 @@
 // Linux native AIO: io_setup's ring (header, size, the program reaping it itself),
 // io_submit's reads, writes, vectors, fsync, polls and eventfd notification, io_getevents'
 // waits and timeouts, io_cancel of a poll, io_destroy, a fork's child without the
-// context, and the errno cases.
+// context, a ring the program unmaps, and the errno cases.
 // covers: io_setup, io_destroy, io_submit, io_getevents, io_pgetevents, io_cancel
 // area: files
 #include "probe.h"
@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -230,6 +231,10 @@ int main(int argc, char **argv) {
         size_t size;
     } usig = {0, 0};
     SHOW("io_pgetevents, no mask", syscall(SYS_io_pgetevents, c2, 0, 8, ev, &zero, &usig));
+    /* A context whose ring the program unmaps dies. */
+    SHOW("munmap the ring", munmap((void *)c2, 4096));
+    SHOW("getevents", getev(c2, 0, 8, ev, &zero));
+    SHOW("io_destroy", syscall(SYS_io_destroy, c2));
     unlink(path);
     return 0;
 }
