@@ -110,6 +110,19 @@ def task_by_vtid(k: Kernel, vtid: int) -> Task | None:
     return None
 
 
+def personality(host_tid: int) -> int:
+    """The task's personality (the host runs personality(2), an allow-listed call); 0 if
+    the task is gone."""
+    try:
+        fd = os.open(f"/proc/{host_tid}/personality", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return int(os.read(fd, 32), 16)
+        finally:
+            os.close(fd)
+    except (OSError, ValueError):
+        return 0
+
+
 def task_or_caller(t: Task, vtid: int) -> Task:
     """The task a call names by guest tid, 0 naming the caller (capget, sched_*); ESRCH."""
     task = t if vtid == 0 else task_by_vtid(t.kernel, vtid)

@@ -8,6 +8,7 @@ import struct
 import time
 
 from sentry.abi.errno import EINVAL, EPERM
+from sentry.kernel import process
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_ADMIN, capable
 from sentry.kernel.task import Task
@@ -22,13 +23,34 @@ def _uts_field(v: str | bytes) -> bytes:
 
 
 def sys_uname(t: Task, a: Args) -> int:
-    """Implements uname(2): the host's release and machine, the sandbox's hostname.
-    Differences: a PER_LINUX32 personality does not make the machine i686."""
+    """Implements uname(2): the host's release and machine, the sandbox's hostname; a
+    PER_LINUX32 personality makes the machine i686 and UNAME26 the release 2.6.(60 +
+    minor) (override_architecture, override_release)."""
     host = os.uname()
-    fields = ("Linux", t.kernel.hostname, host.release, host.version, host.machine,
+    release, machine = host.release, host.machine
+    pers = process.personality(t.host_tid)
+    if pers & PER_MASK == PER_LINUX32:
+        machine = "i686"
+    if pers & UNAME26:
+        release = _uname26(release)
+    fields = ("Linux", t.kernel.hostname, release, host.version, machine,
               t.kernel.sysctl.get("kernel.domainname"))
     t.mem.write(a.ptr(0), b"".join(_uts_field(f) for f in fields))
     return 0
+
+
+PER_MASK, PER_LINUX32, UNAME26 = 0xFF, 0x0008, 0x0020000
+
+
+def _uname26(release: str) -> str:
+    """override_release: "2.6.<60 + minor>" and what follows the version numbers."""
+    end, dots = 0, 0
+    while end < len(release) and (release[end].isdigit() or release[end] == "."):
+        if release[end] == "." and (dots := dots + 1) >= 3:
+            break
+        end += 1
+    minor = release.split(".")[1] if release.count(".") else ""
+    return f"2.6.{60 + (int(minor) if minor.isdigit() else 0)}{release[end:]}"
 
 
 def _uts_name(t: Task, a: Args) -> bytes:

@@ -99,7 +99,7 @@ TABLE: dict[int, Entry] = {
     59: P("execve", "sys_process:sys_execve", "argv+envp up to ~120 KiB", TRACE),
     61: P("wait4", "sys_process:sys_wait4", "rusage only of reaped host children", TRACE),
     62: S("kill", "sys_signal:sys_kill"),
-    63: P("uname", "sys_misc:sys_uname", "PER_LINUX32 does not make the machine i686"),
+    63: S("uname", "sys_misc:sys_uname"),
     64: S("semget", "sys_sem:sys_semget"),
     65: S("semop", "sys_sem:sys_semop"),
     66: S("semctl", "sys_sem:sys_semctl"),

@@ -37,7 +37,8 @@ OSERROR_ALLOWED_FILES: dict[str, str] = {
     "sentry/kernel/sched.py": "a guest's positive nice value and its time slice, set on and "
     "read from its thread, which may be gone",
     "sentry/kernel/process.py": "a new task's guest tid (the PID namespace's nsfs, /proc) and "
-    "the SIGCHLD masks of a traced parent (/proc), for tasks that may be gone",
+    "the SIGCHLD masks of a traced parent and a task's personality (/proc), for tasks that "
+    "may be gone",
     "sentry/control.py": "the runtime's control socket and the host's /proc (exec), never "
     "a workload's call",
 }
