@@ -2,6 +2,7 @@
 // covers: epoll_create, epoll_create1, epoll_ctl, epoll_wait
 // area: I/O and readiness
 #include "probe.h"
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
@@ -34,7 +35,9 @@ int main(int argc, char **argv) {
     SHOW("ctl ADD bad fd", epoll_ctl(ep, EPOLL_CTL_ADD, 999, &ev));
     SHOW("ctl on a pipe as epfd", epoll_ctl(p[0], EPOLL_CTL_ADD, q[0], &ev));
     char path[512];
-    snprintf(path, sizeof path, "%s/epoll-file", argc > 1 ? argv[1] : "/tmp");
+    const char *dir = argc > 1 ? argv[1] : "epoll-scratch";
+    mkdir(dir, 0700);  // the harness names a directory that does not exist yet
+    snprintf(path, sizeof path, "%s/epoll-file", dir);
     int f = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
     SHOW("ctl ADD regular file", epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev));
     show_wait("wait, nothing ready", ep, 4, 0);

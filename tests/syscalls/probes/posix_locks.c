@@ -4,6 +4,7 @@
 // covers: fcntl, dup, dup2, dup3, close_range, execve
 // area: files
 #include "probe.h"
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -38,7 +39,9 @@ static int locked_fd(int flags) {
 
 int main(int argc, char **argv) {
     char buf[4096];
-    snprintf(buf, sizeof buf, "%s/lockfile", argc > 1 ? argv[1] : "/tmp");
+    const char *dir = argc > 1 ? argv[1] : "posix-locks-scratch";
+    mkdir(dir, 0700);  // the harness names a directory that does not exist yet
+    snprintf(buf, sizeof buf, "%s/lockfile", dir);
     path = buf;
     close(open(path, O_RDWR | O_CREAT, 0600));
     int null = open("/dev/null", O_RDONLY);
