@@ -186,6 +186,11 @@ class NetlinkSocket(Socket):
     def _error(self, err: int, seq: int, kind: int, flags: int, body: bytes) -> None:
         self._queue(self._ack(err, seq, kind, flags, body))
 
+    def kernel_message(self, data: bytes) -> None:
+        """netlink_sendskb: raw bytes from the kernel (port 0), as mq_notify's SIGEV_THREAD
+        cookies arrive."""
+        self._queue(data)
+
     def _queue(self, data: bytes) -> None:
         self.rx.push(data, self._sockaddr(0))
         self.queue.notify(POLLIN | POLLRDNORM)

@@ -3,8 +3,13 @@ mq_getsetattr (the queues: sentry/vfs/fsimpl/mqueue.py, one set per sandbox).
 
 A send to a full queue or a receive from an empty one waits (unless O_NONBLOCK: EAGAIN)
 until there is room or a message, the absolute CLOCK_REALTIME timeout (ETIMEDOUT), or a
-signal (EINTR, or a restart with SA_RESTART, as Linux). Differences: SIGEV_THREAD
-notification (glibc's netlink protocol) is EINVAL.
+signal (EINTR, or a restart with SA_RESTART, as Linux).
+
+mq_notify's SIGEV_THREAD is Linux's netlink protocol, which glibc's helper thread reads:
+the sigevent names a netlink socket (sigev_signo) and a 32-byte cookie (sigev_value); the
+notification puts the cookie, its last byte NOTIFY_WOKENUP, on that socket, and the end of
+a registration (mq_notify(NULL), or any close of a queue fd by the registered process)
+puts it there with NOTIFY_REMOVED.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import struct
 import time
 
-from sentry.abi.errno import (EACCES, EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, EMSGSIZE,
+from sentry.abi.errno import (EACCES, EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, EMSGSIZE, ENOTSOCK,
                               ENOENT, ENOSPC, EOVERFLOW, ETIMEDOUT)
 from sentry.kernel import siginfo
 from sentry.kernel.args import Args
@@ -21,7 +26,11 @@ from sentry.kernel.task import Task
 from sentry.kernel.wait import WaitSet
 from sentry.kernel.waiter import POLLIN, POLLOUT
 from sentry.vfs.constants import O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NONBLOCK
-from sentry.vfs.fsimpl.mqueue import MqFile, MqInode, MqueueFS, of_kernel, open_queue_vd
+from sentry.netstack.netlink import NetlinkSocket
+from sentry.netstack.socket import Socket
+from sentry.vfs.fsimpl.mqueue import (
+    NOTIFY_WOKENUP, MqFile, MqInode, MqueueFS, of_kernel, open_queue_vd,
+)
 from sentry.vfs.perm import MAY_EXEC, MAY_READ, MAY_WRITE, check_access, check_sticky
 
 MQ_ATTR = struct.Struct("<4q32x")  # struct mq_attr: flags, maxmsg, msgsize, curmsgs
@@ -31,6 +40,7 @@ SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD = 0, 1, 2
 SI_MESGQ = -3
 _TS = struct.Struct("<qq")
 _SIGEVENT = struct.Struct("<qii")  # sigev_value, sigev_signo, sigev_notify
+NOTIFY_COOKIE_LEN = 32
 
 
 def _fs(t: Task) -> MqueueFS:
@@ -165,8 +175,12 @@ async def sys_mq_timedsend(t: Task, a: Args) -> int:
 
 def _notify(t: Task, q: MqInode) -> None:
     """The registered process learns of a message in the empty queue, once."""
-    tg, signo, value, kind = q.notify
+    tg, signo, value, kind, thread = q.notify
     q.notify = None
+    if thread is not None:
+        sock, cookie = thread
+        sock.kernel_message(cookie[:-1] + bytes([NOTIFY_WOKENUP]))
+        return
     if kind != SIGEV_SIGNAL or not signo or not tg.tasks:
         return
     sender = (SI_MESGQ, t.tg.vpid, t.creds.uid)
@@ -209,14 +223,23 @@ def sys_mq_notify(t: Task, a: Args) -> int:
     n = None
     if addr:
         value, signo, kind = _SIGEVENT.unpack(t.mem.read(addr, _SIGEVENT.size))
-        if kind not in (SIGEV_NONE, SIGEV_SIGNAL) or (
+        if kind not in (SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD) or (
                 kind == SIGEV_SIGNAL and not 0 <= signo <= 64):
-            raise EINVAL()  # (SIGEV_THREAD: see the module doc)
-        n = (t.tg, signo, value, kind)
+            raise EINVAL()
+        thread = None
+        if kind == SIGEV_THREAD:
+            cookie = t.mem.read(value, NOTIFY_COOKIE_LEN)
+            sock = t.fds.get(signo)
+            if not isinstance(sock, Socket):
+                raise ENOTSOCK()
+            if not isinstance(sock, NetlinkSocket):
+                raise EINVAL()
+            thread = (sock, cookie)
+        n = (t.tg, signo if kind == SIGEV_SIGNAL else 0, value, kind, thread)
     q = _queue(t, a.int(0)).q
     if n is None:
         if q.notify is not None and q.notify[0] is t.tg:
-            q.notify = None
+            q.remove_notification()
         return 0
     if q.notify is not None and q.notify[0].tasks:
         raise EBUSY()

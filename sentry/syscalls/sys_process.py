@@ -21,7 +21,7 @@ from sentry.abi.sysno import SYS_clone, SYS_execveat, SYS_wait4
 from sentry.kernel import loader, posix_timers, process, signals
 from sentry.kernel.args import Args
 from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cap_mask
-from sentry.vfs.locks import release_posix
+from sentry.vfs.file import fd_closed
 from sentry.vfs.constants import O_NONBLOCK
 from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
@@ -323,7 +323,7 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
         return DETACHED
     if len(t.tg.tasks) > 1:
         process.exec_kills_others(k, t)  # the host killed them; this one is the leader now
-    t.fds.close_on_exec(closing=lambda f: release_posix(t.tg, f))
+    t.fds.close_on_exec(closing=lambda f: fd_closed(t.tg, f))
     t.tg.nocldwait = False  # exec clears every sa_flags
     t.tg.execed = True
     posix_timers.delete_all(t.tg)

@@ -231,7 +231,7 @@ TABLE: dict[int, Entry] = {
     241: S("mq_unlink", "sys_mqueue:sys_mq_unlink"),
     242: S("mq_timedsend", "sys_mqueue:sys_mq_timedsend"),
     243: S("mq_timedreceive", "sys_mqueue:sys_mq_timedreceive"),
-    244: P("mq_notify", "sys_mqueue:sys_mq_notify", "SIGEV_THREAD (glibc's netlink) EINVAL"),
+    244: S("mq_notify", "sys_mqueue:sys_mq_notify"),
     245: S("mq_getsetattr", "sys_mqueue:sys_mq_getsetattr"),
     247: P("waitid", "sys_process:sys_waitid", "rusage as wait4", TRACE),
     251: P("ioprio_set", "sys_sched:sys_ioprio_set", "the guest's view only"),

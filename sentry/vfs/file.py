@@ -17,6 +17,7 @@ from sentry.abi.errno import (
 from sentry.abi.stat import DT_DIR, S_IFDIR, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
 from sentry.kernel.creds import Credentials
 from sentry.vfs import fsnotify
+from sentry.vfs.locks import release_posix
 from sentry.kernel.waiter import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 from sentry.vfs.constants import (
     MAP_SHARED, MAP_SHARED_VALIDATE, MS_NOEXEC, O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH,
@@ -50,6 +51,9 @@ class FileDescription:
     # O_ASYNC's owner, F_SETSIG signal and registration (sentry/kernel/fasync.Fown); None
     # until fcntl or FIOASYNC sets one of them.
     fown: Any = None
+    # Whether flush(tg) has work to do at each close of an fd of this file (Linux's
+    # ->flush; a POSIX message queue's registration).
+    flushes = False
 
     def __init__(self, flags: int, vd: VirtualDentry | None = None) -> None:
         self.flags = flags
@@ -76,6 +80,9 @@ class FileDescription:
 
     def release(self) -> None:
         """Called once, when the last reference is dropped (close host fds here)."""
+
+    def flush(self, tg: Any) -> None:
+        """Called at each close of an fd of this file by process `tg` (if `flushes`)."""
 
     # --- O_ASYNC (sentry/kernel/fasync.py) ----------------------------------------------
     def fasync(self, own: Any, fd: int) -> None:
@@ -397,3 +404,12 @@ def is_dir_mode(mode: int) -> bool:
 __all__ = [
     "FileDescription", "SeekableFile", "DirectoryFile", "PathFile", "dtype_of", "is_dir_mode",
 ]
+
+
+def fd_closed(tg: Any, f: FileDescription) -> None:
+    """What every close of an fd does before the reference goes (close, close_range,
+    dup2 over it, an exec's CLOEXEC): the process's POSIX locks on the file go, and the
+    file's flush runs."""
+    release_posix(tg, f)
+    if f.flushes:
+        f.flush(tg)

@@ -108,6 +108,9 @@ class MqDir(Inode):
         raise EPERM()
 
 
+NOTIFY_WOKENUP, NOTIFY_REMOVED = 1, 2  # a SIGEV_THREAD cookie's last byte
+
+
 class MqInode(Inode):
     """One queue: attributes, messages (priority, seq, bytes), its notification."""
 
@@ -121,7 +124,9 @@ class MqInode(Inode):
         self.messages: list[tuple[int, int, bytes]] = []  # (-prio, seq, data): sorted
         self.seq = 0
         self.queue = WaitQueue()
-        self.notify: tuple[Any, int, int, int] | None = None  # (tg, signo, value, kind)
+        # mq_notify's registration: (tg, signo, value, kind, (netlink socket, cookie) for
+        # SIGEV_THREAD else None)
+        self.notify: tuple[Any, int, int, int, Any] | None = None
         self.receivers = 0  # mq_timedreceive callers waiting (a notification skips them)
         self.times = time.time_ns()
 
@@ -137,12 +142,20 @@ class MqInode(Inode):
     def access_stat(self) -> Stat:
         return self.stat()
 
+    def remove_notification(self) -> None:
+        """The registration ends; a SIGEV_THREAD one tells its netlink socket (the cookie's
+        last byte NOTIFY_REMOVED), as Linux's remove_notification."""
+        n, self.notify = self.notify, None
+        if n is not None and n[4] is not None:
+            sock, cookie = n[4]
+            sock.kernel_message(cookie[:-1] + bytes([NOTIFY_REMOVED]))
+
     def qsize(self) -> int:
         return sum(len(d) for _, _, d in self.messages)
 
     def describe(self) -> bytes:
         """What reading the queue's file gives (Linux's mqueue_read_file)."""
-        tg, signo, _, kind = self.notify or (None, 0, 0, 0)
+        tg, signo, _, kind, _ = self.notify or (None, 0, 0, 0, None)
         return b"QSIZE:%-10d NOTIFY:%-5d SIGNO:%-5d NOTIFY_PID:%-6d\n" % (
             self.qsize(), kind if tg else 0, signo if tg else 0, tg.vpid if tg else 0)
 
@@ -162,6 +175,14 @@ class MqFile(FileDescription):
     def __init__(self, flags: int, vd: VirtualDentry, inode: MqInode) -> None:
         super().__init__(flags, vd)
         self.q = inode
+
+    flushes = True
+
+    def flush(self, tg: Any) -> None:
+        """Any close of a queue's fd by the registered process ends its registration
+        (mqueue_flush_file)."""
+        if self.q.notify is not None and self.q.notify[0] is tg:
+            self.q.remove_notification()
 
     def read(self, n: int) -> bytes:
         data = self.q.describe()[self.offset:self.offset + n]

@@ -1,11 +1,15 @@
 // POSIX message queues: mq_open (O_CREAT, O_EXCL, attributes, names, modes), priorities
 // and order, O_NONBLOCK, timeouts, waits for another process, mq_notify (SIGEV_SIGNAL,
-// EBUSY), mq_getsetattr, the queue's fd (poll, read), a mounted mqueue, and errno cases.
+// EBUSY; SIGEV_THREAD and its netlink protocol), mq_getsetattr, the queue's fd (poll, read), a mounted mqueue, and errno cases.
 // Natively the probe first enters an IPC and a mount namespace of its own (as root).
 // covers: mq_open, mq_unlink, mq_timedsend, mq_timedreceive, mq_notify, mq_getsetattr
 // area: processes
 #include "probe.h"
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <sched.h>
@@ -24,6 +28,17 @@ static void on_usr1(int sig, siginfo_t *si, void *uc) {
     got_sig = sig;
     got_code = si->si_code;
     got_value = si->si_value.sival_int;
+}
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int thread_value;
+
+static void on_thread(union sigval v) {
+    pthread_mutex_lock(&lock);
+    thread_value = v.sival_int;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
 }
 
 static void recv_one(const char *what, mqd_t q, int flags) {
@@ -133,6 +148,52 @@ int main(void) {
     SHOW("mq_notify(NULL)", mq_notify(q, NULL));
     SHOW("mq_notify(bad fd)", mq_notify(99, NULL));
     SHOW("mq_send(not a queue)", mq_send(1, "x", 1, 0));
+
+    /* SIGEV_THREAD: glibc's helper thread runs the function... */
+    struct sigevent th = {.sigev_notify = SIGEV_THREAD, .sigev_notify_function = on_thread,
+                          .sigev_value.sival_int = 7};
+    SHOW("mq_notify(SIGEV_THREAD)", mq_notify(q, &th));
+    SHOW("mq_send", mq_send(q, "t", 1, 0));
+    pthread_mutex_lock(&lock);
+    while (!thread_value)
+        pthread_cond_wait(&cond, &lock);
+    pthread_mutex_unlock(&lock);
+    printf("SIGEV_THREAD function ran with %d\n", thread_value);
+    recv_one("mq_receive", q, 0);
+    /* ...on the kernel's netlink protocol: a cookie on the socket sigev_signo names. */
+    int ns = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0);
+    char cookie[32], nlmsg[64];
+    memset(cookie, 'c', sizeof cookie);
+    struct {
+        void *value;
+        int signo, notify;
+        int pad[12];
+    } raw = {cookie, ns, SIGEV_THREAD, {0}};
+    SHOW("raw SIGEV_THREAD", syscall(SYS_mq_notify, q, &raw));
+    mq_send(q, "u", 1, 0);
+    struct sockaddr_nl from;
+    socklen_t fl = sizeof from;
+    n = recvfrom(ns, nlmsg, sizeof nlmsg, MSG_DONTWAIT, (void *)&from, &fl);
+    printf("cookie: %zd bytes, first %c, last %d, from family %d port %u\n", n, nlmsg[0],
+           nlmsg[31], from.nl_family, from.nl_pid);
+    recv_one("mq_receive", q, 0);
+    SHOW("raw SIGEV_THREAD again", syscall(SYS_mq_notify, q, &raw));
+    SHOW("mq_notify(NULL)", mq_notify(q, NULL));
+    n = recv(ns, nlmsg, sizeof nlmsg, MSG_DONTWAIT);
+    printf("removed: %zd bytes, last %d\n", n, n > 0 ? nlmsg[31] : -1);
+    SHOW("raw SIGEV_THREAD, then another fd closed", syscall(SYS_mq_notify, q, &raw));
+    close(mq_open("/probe", O_RDONLY));
+    n = recv(ns, nlmsg, sizeof nlmsg, MSG_DONTWAIT);
+    printf("removed: %zd bytes, last %d\n", n, n > 0 ? nlmsg[31] : -1);
+    raw.signo = 1;
+    SHOW("SIGEV_THREAD, not a socket", syscall(SYS_mq_notify, q, &raw));
+    raw.signo = 99;
+    SHOW("SIGEV_THREAD, bad fd", syscall(SYS_mq_notify, q, &raw));
+    raw.signo = socket(AF_UNIX, SOCK_DGRAM, 0);
+    SHOW("SIGEV_THREAD, a unix socket", syscall(SYS_mq_notify, q, &raw));
+    raw.signo = ns;
+    raw.value = (void *)8;
+    SHOW("SIGEV_THREAD, bad cookie", syscall(SYS_mq_notify, q, &raw));
 
     mkdir("/tmp/mq-probe-mnt", 0755);
     SHOW("mount(mqueue)", mount("mqueue", "/tmp/mq-probe-mnt", "mqueue", 0, NULL));
