@@ -24,6 +24,7 @@ from sentry.record import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import E2BIG, EACCES, ELIBBAD, ELOOP, ENOEXEC, SysError
+from sentry.abi.stat import S_ISGID, S_ISUID
 from sentry.abi.sysno import SYS_close, SYS_mmap, SYS_mprotect
 from sentry.kernel import process
 from sentry.kernel.thread_group import MM
@@ -31,6 +32,7 @@ from sentry.platform.base import TaskDied
 from sentry.platform.filter import DOORBELL
 from sentry.platform.native import lib
 from sentry.vfs import ops
+from sentry.vfs.constants import MS_NOSUID
 
 log = logging.getLogger("sentry")
 
@@ -45,6 +47,7 @@ PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE = 0x02, 0x10, 0x20, 0x100000
 PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
 S_IFMT, S_IFREG = 0o170000, 0o100000
+S_IXGRP = 0o010
 ET_EXEC, ET_DYN = 2, 3
 EM_X86_64 = 62
 BINPRM_BUF_SIZE = 256
@@ -108,6 +111,7 @@ class ExecPlan:
     elf: Elf
     interp: Elf | None = None
     extra: dict = field(default_factory=dict)
+    setid: tuple[int | None, int | None] | None = None  # the set-id bits' euid, egid
 
 
 def _parsed_before(f: Any) -> Any:
@@ -187,7 +191,8 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
         vd = ops.lookup(t, dirfd if depth == 0 else AT_FDCWD, path,
                         depth > 0 or not at_flags & AT_SYMLINK_NOFOLLOW,
                         at_flags & AT_EMPTY_PATH if depth == 0 else 0)
-        if vd.dentry.inode.stat().mode & S_IFMT != S_IFREG:
+        st = vd.dentry.inode.stat()
+        if st.mode & S_IFMT != S_IFREG:
             raise EACCES()  # execve(2): not a regular file (checked before any open)
         f = ops.open_vd(t, vd, O_RDONLY | O_CLOEXEC)
         try:
@@ -206,6 +211,7 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
             release(f)
             raise
         plan = ExecPlan(execfn, f.guest_path(), argv, envp, elf)
+        plan.setid = _setid(t, st, vd)
         if elf.interp_path is not None:
             try:
                 fi = ops.open_at(t, AT_FDCWD, elf.interp_path, O_RDONLY | O_CLOEXEC, 0)
@@ -222,6 +228,35 @@ def prepare(t: Task, path: bytes, argv: list[bytes], envp: list[bytes],
                 raise
         return plan
     raise ELOOP()
+
+
+def _setid(t: Task, st: Any, vd: Any) -> tuple[int | None, int | None] | None:
+    """bprm_fill_uid: the effective ids a set-user-ID or set-group-ID (with group execute)
+    program gives, unless its mount is nosuid or the caller set no_new_privs."""
+    if not st.mode & (S_ISUID | S_ISGID) or vd.mount.flags & MS_NOSUID \
+            or t.prctl.get("no_new_privs"):
+        return None
+    euid = st.uid if st.mode & S_ISUID else None
+    egid = st.gid if st.mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP else None
+    return None if euid is None and egid is None else (euid, egid)
+
+
+def exec_creds(t: Task, setid: tuple[int | None, int | None] | None) -> bool:
+    """The credentials execve gives (cap_bprm_creds_from_file, no file capabilities) and
+    the process's dumpability after; returns AT_SECURE (secureexec)."""
+    c = t.creds
+    old = (c.euid, c.egid, c.fsuid, c.fsgid, c.permitted)
+    old_uid, old_gid = c.uid, c.gid
+    if setid is not None:
+        c.euid = c.euid if setid[0] is None else setid[0]
+        c.egid = c.egid if setid[1] is None else setid[1]
+    is_setid = c.euid != old_uid or c.egid != old_gid
+    if is_setid:
+        c.ambient = 0  # set-id cancels ambient capabilities
+    c.on_exec()
+    changed = (c.euid, c.egid, c.fsuid, c.fsgid) != old[:4] or c.permitted & ~old[4]
+    t.tg.dumpable = 0 if changed else 1  # fs.suid_dumpable 0, else SUID_DUMP_USER
+    return is_setid or (c.uid != 0 and bool((c.permitted | c.effective) & ~c.ambient))
 
 
 def release(f: Any) -> None:
@@ -526,12 +561,12 @@ def _load(t: Task, plan: ExecPlan, direct: bool) -> bool:
         raise TaskDied(9) from None
     phdr = elf.phdr_vaddr if elf.phdr_vaddr is not None else (
         min(s.vaddr - s.offset for s in elf.segments) + elf.phoff)
+    secure = exec_creds(t, plan.setid)
     c = t.creds
-    c.on_exec()  # the capability sets of execve (no file capabilities, no set-id bits)
     aux = {k: stub_aux[k] for k in HOST_AUXV if k in stub_aux}
     aux.update({AT_PHDR: phdr + bias, AT_PHENT: _PHDR.size, AT_PHNUM: elf.phnum,
                 AT_PAGESZ: PAGE, AT_BASE: base, AT_FLAGS: 0, AT_ENTRY: entry, AT_UID: c.uid,
-                AT_EUID: c.euid, AT_GID: c.gid, AT_EGID: c.egid, AT_SECURE: 0})
+                AT_EUID: c.euid, AT_GID: c.gid, AT_EGID: c.egid, AT_SECURE: int(secure)})
     try:
         sp, base_at = build_stack(t, plan, regs.rsp - 256, aux, slot=AT_BASE)
     except SysError:

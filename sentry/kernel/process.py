@@ -167,7 +167,7 @@ def new_child(k: Kernel, parent: Task, host_tid: int, flags: int) -> Task:
         ptg = parent.tg.parent if flags & CLONE_PARENT and parent.tg.parent else parent.tg
         tg = ThreadGroup(vpid=vtid, ppid=ptg.vpid, host_pid=host_tid,
                          rlimits=list(parent.tg.rlimits),  # (not the host's: 16 getrlimits)
-                         exit_signal=flags & CSIGNAL)
+                         exit_signal=flags & CSIGNAL, dumpable=parent.tg.dumpable)
         # After the constructor, which takes 0 for "its own": the init's session and group
         # are 0 (outside the namespace), and its children share them.
         tg.pgid, tg.sid = parent.tg.pgid, parent.tg.sid

@@ -85,6 +85,19 @@ def _fix_caps(t: Task, names: tuple[str, ...], old: tuple[int, int, int]) -> Non
         t.creds.fix_setuid(*old)
 
 
+def _ids(t: Task) -> tuple[int, int, int, int, int]:
+    c = t.creds
+    return c.euid, c.egid, c.fsuid, c.fsgid, c.permitted
+
+
+def _commit(t: Task, before: tuple[int, int, int, int, int]) -> None:
+    """commit_creds: a new effective or filesystem id, or a capability gained, makes the
+    process not dumpable (fs.suid_dumpable 0)."""
+    now = _ids(t)
+    if now[:4] != before[:4] or now[4] & ~before[4]:
+        t.tg.dumpable = 0
+
+
 def _set_id(t: Task, names: tuple[str, ...], v: int) -> int:
     """setuid/setgid: all four when privileged, else the effective one to the real or saved."""
     c = t.creds
@@ -154,42 +167,66 @@ def _set_fs(t: Task, names: tuple[str, ...], v: int) -> int:
 
 def sys_setuid(t: Task, a: Args) -> int:
     """Implements setuid(2)."""
-    return _set_id(t, UIDS, a.uint(0))
+    before = _ids(t)
+    r = _set_id(t, UIDS, a.uint(0))
+    _commit(t, before)
+    return r
 
 
 def sys_setgid(t: Task, a: Args) -> int:
     """Implements setgid(2)."""
-    return _set_id(t, GIDS, a.uint(0))
+    before = _ids(t)
+    r = _set_id(t, GIDS, a.uint(0))
+    _commit(t, before)
+    return r
 
 
 def sys_setreuid(t: Task, a: Args) -> int:
     """Implements setreuid(2)."""
-    return _set_re(t, UIDS, a.uint(0), a.uint(1))
+    before = _ids(t)
+    r = _set_re(t, UIDS, a.uint(0), a.uint(1))
+    _commit(t, before)
+    return r
 
 
 def sys_setregid(t: Task, a: Args) -> int:
     """Implements setregid(2)."""
-    return _set_re(t, GIDS, a.uint(0), a.uint(1))
+    before = _ids(t)
+    r = _set_re(t, GIDS, a.uint(0), a.uint(1))
+    _commit(t, before)
+    return r
 
 
 def sys_setresuid(t: Task, a: Args) -> int:
     """Implements setresuid(2)."""
-    return _set_res(t, UIDS, (a.uint(0), a.uint(1), a.uint(2)))
+    before = _ids(t)
+    r = _set_res(t, UIDS, (a.uint(0), a.uint(1), a.uint(2)))
+    _commit(t, before)
+    return r
 
 
 def sys_setresgid(t: Task, a: Args) -> int:
     """Implements setresgid(2)."""
-    return _set_res(t, GIDS, (a.uint(0), a.uint(1), a.uint(2)))
+    before = _ids(t)
+    r = _set_res(t, GIDS, (a.uint(0), a.uint(1), a.uint(2)))
+    _commit(t, before)
+    return r
 
 
 def sys_setfsuid(t: Task, a: Args) -> int:
     """Implements setfsuid(2)."""
-    return _set_fs(t, UIDS, a.uint(0))
+    before = _ids(t)
+    r = _set_fs(t, UIDS, a.uint(0))
+    _commit(t, before)
+    return r
 
 
 def sys_setfsgid(t: Task, a: Args) -> int:
     """Implements setfsgid(2)."""
-    return _set_fs(t, GIDS, a.uint(0))
+    before = _ids(t)
+    r = _set_fs(t, GIDS, a.uint(0))
+    _commit(t, before)
+    return r
 
 
 def sys_setgroups(t: Task, a: Args) -> int:
