@@ -1,6 +1,6 @@
 // execve of set-user-ID and set-group-ID programs (no file capabilities): the effective
 // and saved ids, AT_SECURE and dumpability they give, no_new_privs cancelling them; the
-// dumpable flag across fork, exec and id changes. A copy of the probe in /tmp (which any
+// dumpable flag across fork, exec and id changes, and who owns /proc/<pid>'s files. A copy of the probe in /tmp (which any
 // uid can reach) is made set-id root.
 // covers: execve, prctl, setresuid, setresgid, chmod, chown
 // area: processes and credentials
@@ -96,6 +96,26 @@ int main(int argc, char **argv) {
         prctl(PR_SET_DUMPABLE, 1);
         setresuid(-1, -1, 0);
         printf("a saved-uid change only: dumpable %d\n", prctl(PR_GET_DUMPABLE));
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(c, 0, 0);
+    fflush(stdout);
+    c = fork();
+    if (c == 0) {  // who owns /proc/<pid>'s files: root's while not dumpable
+        struct stat st;
+        setresgid(1000, 1000, 1000);
+        setresuid(1000, 1000, 1000);
+        stat("/proc/self/status", &st);
+        printf("/proc/self/status after setuid (not dumpable): uid %d\n", st.st_uid);
+        prctl(PR_SET_DUMPABLE, 1);
+        stat("/proc/self/status", &st);
+        printf("dumpable again: uid %d\n", st.st_uid);
+        prctl(PR_SET_DUMPABLE, 0);
+        stat("/proc/self/status", &st);
+        printf("PR_SET_DUMPABLE 0: uid %d\n", st.st_uid);
+        stat("/proc/self", &st);
+        printf("/proc/self itself: uid %d\n", st.st_uid);
         fflush(stdout);
         _exit(0);
     }

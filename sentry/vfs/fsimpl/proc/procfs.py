@@ -56,7 +56,10 @@ class ProcInode(Inode):
 
     def stat(self) -> Stat:
         uid = gid = 0
-        if self.owner is not None:
+        # task_dump_owner: the task's effective ids; root's for a task that is not
+        # dumpable, except on the 0555 directories (/proc/<pid> itself).
+        if self.owner is not None and (getattr(self.owner, "dumpable", 1) == 1
+                                       or self._mode == S_IFDIR | 0o555):
             c = self.owner.leader.creds
             uid, gid = c.euid, c.egid
         ns = self.fs.boot_ns
