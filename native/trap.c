@@ -748,6 +748,14 @@ int st_notify_send_donating(unsigned long long id, int donate_fd) {
     return addfd_slot(id, donate_fd, ST_DONATE_SLOT, 1);
 }
 
+int st_notify_continue_with_fd(unsigned long long id, int donate_fd, int task_fd) {
+    if (task_fd <= ST_STUB_SLOT) return -EBADF; /* never over the donation or stub slot */
+    int e = addfd_slot(id, donate_fd, task_fd, 0);
+    if (e < 0) return e;
+    e = st_notify_send(id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+    return e == -ENOENT ? 1 : e;
+}
+
 static int addfd_send(unsigned long long id, int donate_fd, int stub) {
     return addfd_slot(id, donate_fd, stub ? ST_STUB_SLOT : ST_DONATE_SLOT, 1);
 }

@@ -114,6 +114,12 @@ int st_notify_id_valid(unsigned long long id);
  * file it looked at. 0, or -errno (-ENOENT, -EINPROGRESS, -ESRCH: the call was
  * interrupted or its task died; nothing was answered). */
 int st_notify_send_donating(unsigned long long id, int donate_fd);
+/* Lets the host run a notified call as issued (CONTINUE) once `donate_fd` is on the task's
+ * fd `task_fd` (ADDFD SETFD, close-on-exec, no SEND): a file mmap by the guest's own fd
+ * number, which the Sentry makes the host's too. 0, -errno of the ADDFD (nothing answered:
+ * -ENOENT, -EINPROGRESS, -ESRCH as st_notify_send_donating), or 1 when the ADDFD was made
+ * but the CONTINUE found the call gone (interrupted: it restarts and notifies again). */
+int st_notify_continue_with_fd(unsigned long long id, int donate_fd, int task_fd);
 int st_notify_send_and_next(unsigned long long id, long long val, int error,
                             struct st_event *ev, int timeout_ms);
 /* st_notify_send_and_next(id, r or 0, 0 or r, ev, -1) for the ev given to st_set_hot_event. */

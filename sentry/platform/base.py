@@ -53,6 +53,10 @@ ERESTARTSYS = 512
 # ctx.answer_fd" (notify lane: answer_notify_donating). The kernel's own such results
 # (DETACHED, HOST) are below SENTINELS too: never a value or an -errno.
 DONATING = -(1 << 60)
+# A handler's result meaning "the host runs the notified call as issued, once the task's fd
+# ctx.answer_at holds the host fd ctx.answer_fd" (answer_notify_continue_with_fd): a file
+# mmap by the guest's own fd number (sys_mmap), on the seccomp platform.
+CONTINUING_WITH_FD = -(1 << 58)
 SENTINELS = -4096
 RESTART_MAX = 516  # ERESTARTSYS .. ERESTART_RESTARTBLOCK: never a value a call returns
 LAUNCH_STEPS = {
@@ -111,7 +115,7 @@ class Context:
     """The platform's per-task state."""
 
     __slots__ = ("tid", "where", "deferred_signals", "clone_flags", "clone_child", "started",
-                 "on_start", "rerun", "rerun_call", "rewritten", "answer_fd")
+                 "on_start", "rerun", "rerun_call", "rewritten", "answer_fd", "answer_at")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -127,7 +131,8 @@ class Context:
         self.rerun_call: tuple[int, int] = (-1, 0)  # (nr, ip) of the call trapped last
         # A call the host runs as another (rewrite_call): the caller's registers to put back.
         self.rewritten: tuple[int, ...] | None = None
-        self.answer_fd = -1  # the host fd a DONATING answer donates
+        self.answer_fd = -1  # the host fd a DONATING (CONTINUING_WITH_FD) answer donates
+        self.answer_at = -1  # and the task's fd a CONTINUING_WITH_FD answer puts it on
 
 
 _alloc_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
@@ -309,6 +314,8 @@ class Platform(abc.ABC):
         DONATING answers 0 donating ctx.answer_fd (answer_notify_donating)."""
         if result == DONATING and ctx is not None:
             return self.answer_notify_donating(notif_id, ctx.answer_fd)
+        if result == CONTINUING_WITH_FD and ctx is not None:
+            return self.answer_notify_continue_with_fd(notif_id, ctx.answer_fd, ctx.answer_at)
         val, err = (0, result) if result < 0 else (result, 0)
         rc = lib.st_notify_send(notif_id, val, err, 0)
         if rc == -errno.ENOENT:
@@ -326,6 +333,19 @@ class Platform(abc.ABC):
         if rc < 0:  # not donated (the task's host fd limit, say): the plain answer
             return self.answer_notify(notif_id, 0)
         self.unnamed.add(host_fd)
+        return True
+
+    def answer_notify_continue_with_fd(self, notif_id: int, host_fd: int, task_fd: int) -> bool:
+        """Puts host_fd on the task's fd task_fd (replacing what the host had there: the
+        guest's fds are the Sentry's, and the host's table of a task holds only what the
+        Sentry gave it), then lets the host run the notified call as issued; False if the
+        call was cancelled meanwhile (it restarts, and notifies again)."""
+        rc = lib.st_notify_continue_with_fd(notif_id, host_fd, task_fd)
+        if rc in (1, -errno.ENOENT, -errno.EINPROGRESS, -errno.ESRCH):
+            return False
+        if rc < 0:  # the host refused the fd (its RLIMIT_NOFILE for the task): no mapping
+            log.error("mmap: no host fd %d in the task (%s)", task_fd, os.strerror(-rc))
+            return self.answer_notify(notif_id, -errno.ENOMEM)
         return True
 
     def continue_notify(self, notif_id: int) -> bool:

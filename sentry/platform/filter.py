@@ -41,6 +41,14 @@ TRACED = ("execve", "execveat", "clone", "clone3", "fork", "vfork")
 # start makes (sys_brk returns the break with no host call): a notification, not a stop.
 NOTIFY_IF_ARG0_ZERO = ("brk",)
 
+# TRACE-lane calls that take the NOTIFY lane when the fd at the given argument index is in
+# MIRROR_FDS: a file mmap by a guest fd number the Sentry can make the host's too (it puts
+# its host fd for the file there, then lets the host run the call as issued: sys_mmap), so
+# no stop. 0 and 1 are the donation and stub slots (native/trap.h); the numbers above need
+# a host RLIMIT_NOFILE the task may not have; those, and 2, stay stops (the donation slot).
+MIRROR_FDS = (3, 1023)
+NOTIFY_IF_FD_IN = {"mmap": 4}
+
 # Calls that take the TRACE lane when the argument at the given index is set: the waits
 # with a temporary signal mask (ppoll, pselect6's {mask, size} pointer, epoll_pwait/2). A
 # signal ending them is delivered by the host under that mask from a ptrace stop
@@ -103,7 +111,13 @@ def seccomp_filter() -> sc.SyscallFilter:
             # (libseccomp refuses a rule with the default action).
             if nr in traced:
                 (c,) = e.conds  # (a union's complement is no single rule)
-                f.add_rule(sc.TRACE(0), nr, _negate(c))
+                index = NOTIFY_IF_FD_IN.get(NAMES[nr])
+                if index is None:
+                    f.add_rule(sc.TRACE(0), nr, _negate(c))
+                else:  # the fd outside MIRROR_FDS (compared on all 64 bits)
+                    lo, hi = MIRROR_FDS
+                    f.add_rule(sc.TRACE(0), nr, _negate(c), sc.Arg(index, sc.LT, lo))
+                    f.add_rule(sc.TRACE(0), nr, _negate(c), sc.Arg(index, sc.GT, hi))
     for name, index in TRACE_IF_ARG_SET.items():
         f.add_rule(sc.TRACE(0), name, sc.Arg(index, sc.NE, 0))
     for nr in sorted(traced - set(ALLOW)):
@@ -193,6 +207,9 @@ def lane_of(nr: int, args: tuple[int, ...] | list[int]) -> str:
     """Which lane the seccomp filter sends this call to: "allow", "trace" or "notify"."""
     if is_allowed(nr, args):
         return "allow"
+    fd_index = NOTIFY_IF_FD_IN.get(NAMES.get(nr, ""))
+    if fd_index is not None and MIRROR_FDS[0] <= args[fd_index] <= MIRROR_FDS[1]:
+        return "notify"
     index = TRACE_IF_ARG_SET.get(NAMES.get(nr, ""))
     if index is not None:
         return "trace" if args[index] else "notify"

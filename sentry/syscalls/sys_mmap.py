@@ -4,7 +4,10 @@ Anonymous mmap, munmap, mprotect … are host calls (the allow-list). What reach
 the task stopped (TRACE lane): a file mapping donates the Sentry's host fd for the file into
 the task's donation slot (Platform.donate: once for a run of maps of one file), and brk
 is emulated with anonymous mappings above the break the loader set (the host's own brk
-belongs to the stub).
+belongs to the stub). On the seccomp platform a file mapping by an fd in the filter's
+MIRROR_FDS comes as a notification instead: the Sentry puts its host fd for the file on
+the task's fd of that number (unless it is there already) and the host runs the call as
+issued (no stop).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from __future__ import annotations
 from sentry.abi.errno import BY_NUMBER, EINVAL, ENOMEM, SysError
 from sentry.abi.sysno import SYS_mmap, SYS_munmap
 from sentry.kernel.args import Args
-from sentry.kernel.kernel import DETACHED
+from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.task import Task
-from sentry.platform.base import DONATING, ST_AT_ENTRY
+from sentry.platform.base import CONTINUING_WITH_FD, DONATING, ST_AT_ENTRY
+from sentry.platform.filter import MIRROR_FDS
+from sentry.platform.native import lib
 
 PAGE = 4096
 PROT_READ, PROT_WRITE = 1, 2
@@ -58,6 +63,8 @@ def sys_mmap(t: Task, a: Args) -> int:
     host_fd = f.mmap_fd(prot, flags)
     k = t.kernel
     p = k.platform
+    if p.in_place and MIRROR_FDS[0] <= fd <= MIRROR_FDS[1] and t.ctx.where != ST_AT_ENTRY:
+        return _map_by_number(t, f, host_fd, fd)
     # (Not under --strace or --report, which show each call once with its result.)
     in_place = (t.ctx.where == ST_AT_ENTRY and p.can_run_in_place(t.ctx)
                 and not (k.strace or k.report))
@@ -77,17 +84,31 @@ def sys_mmap(t: Task, a: Args) -> int:
     return _inject(t, SYS_mmap, addr, length, prot, flags, task_fd, off)
 
 
-def zero_donating(t: Task, f) -> int:
+def _map_by_number(t: Task, f, host_fd: int, fd: int) -> int:
+    """A notified file mmap (the filter's MIRROR_FDS): the host runs it as issued, on the
+    task's host fd `fd`, once that holds host_fd (kcmp says whether it does already: the
+    fds a task's host table holds are the Sentry's doing, and a fork copies them; exec
+    closes them). The guest cannot reach the host's fd table: every fd call is the
+    Sentry's, so what a host fd of the guest's number held before is never seen."""
+    if lib.st_slot_holds(t.host_tid, host_fd, fd) == 1:
+        return HOST
+    t.fs.root.mount.vfs.map_names.note(host_fd, f)  # for /proc/<pid>/maps
+    t.ctx.answer_fd, t.ctx.answer_at = host_fd, fd
+    return CONTINUING_WITH_FD
+
+
+def zero_donating(t: Task, f, fd: int) -> int:
     """The result 0 of a call that looked at open file f (fstat), answered so that f's
     host fd lands in the task's donation slot when f can be mapped (seccomp platform):
     ld.so and most programs fstat a file right before they map it, and the mmap then
     finds it there (no donation of its own: two stops and a notification fewer). Only
     files of the read-only root's lower layer (HostFile.immutable_inode): the slot keeps
     its file until the next donation, and a tmpfs file's pages, say, must not stay
-    charged to the workload after it deleted the file."""
+    charged to the workload after it deleted the file. Not for an fd in MIRROR_FDS, whose
+    mmap comes as a notification and never looks in the slot."""
     k = t.kernel
     if getattr(f, "immutable_inode", None) is None or not k.platform.in_place or (
-            k.strace or k.report):
+            k.strace or k.report) or MIRROR_FDS[0] <= fd <= MIRROR_FDS[1]:
         return 0
     try:
         t.ctx.answer_fd = f.mmap_fd(PROT_READ, MAP_PRIVATE)

@@ -51,9 +51,10 @@ def sys_lstat(t: Task, a: Args) -> int:
 
 def sys_fstat(t: Task, a: Args) -> int:
     """Implements fstat(2)."""
-    f = t.fds.get(a.int(0))
+    fd = a.int(0)
+    f = t.fds.get(fd)
     t.mem.write(a.ptr(1), pack_stat(f.stat()))
-    return zero_donating(t, f)
+    return zero_donating(t, f, fd)
 
 
 def sys_newfstatat(t: Task, a: Args) -> int:
@@ -64,7 +65,7 @@ def sys_newfstatat(t: Task, a: Args) -> int:
     follow = not flags & AT_SYMLINK_NOFOLLOW
     t.mem.write(buf, ops.stat_bytes_at(t, dirfd, path, follow, flags))
     if path == b"" and flags & AT_EMPTY_PATH and dirfd >= 0:  # fstat (glibc's)
-        return zero_donating(t, t.fds.get(dirfd))
+        return zero_donating(t, t.fds.get(dirfd), dirfd)
     return 0
 
 

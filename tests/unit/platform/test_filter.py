@@ -33,7 +33,9 @@ def test_nothing_that_names_a_resource_is_allowed() -> None:
 def test_lanes() -> None:
     mmap = NUMBERS["mmap"]
     assert bpf.lane_of(mmap, (0, 4096, 3, MAP_ANONYMOUS | 2, -1, 0)) == "allow"
-    assert bpf.lane_of(mmap, (0, 4096, 1, 2, 3, 0)) == "trace"
+    assert bpf.lane_of(mmap, (0, 4096, 1, 2, 3, 0)) == "notify"  # by the guest's fd number
+    for fd in (0, 2, 1024, (1 << 32) | 3, (1 << 64) - 1):  # the slots, 2, out of range
+        assert bpf.lane_of(mmap, (0, 4096, 1, 2, fd, 0)) == "trace"
     assert bpf.lane_of(NUMBERS["getpid"], (0,) * 6) == "notify"
     assert bpf.lane_of(NUMBERS["execve"], (0,) * 6) == "trace"
     assert bpf.lane_of(NUMBERS["brk"], (0x1000,) + (0,) * 5) == "trace"
@@ -57,6 +59,54 @@ def test_filters_export_and_kill_other_abis() -> None:
         assert len(code) % 8 == 0 and 0 < len(code) // 8 < 4096
         assert "action KILL_PROCESS;" in bpf.export_pfc(f)
     assert "TRACE" in bpf.export_pfc(bpf.ptrace_filter())
+
+
+def _run_bpf(code: bytes, nr: int, args: list[int]) -> int:
+    """Interprets classic BPF as libseccomp emits it (loads, ALU AND, jumps, RET) on an
+    x86-64 seccomp_data; returns the action."""
+    import struct
+
+    data = struct.pack("<iIQ6Q", nr, 0xC000003E, 0x1000, *(args + [0] * 6)[:6])
+    ins = [struct.unpack_from("<HBBI", code, i) for i in range(0, len(code), 8)]
+    pc = acc = x = 0
+    mem = [0] * 16
+    while True:
+        op, jt, jf, k = ins[pc]
+        pc += 1
+        if op == 0x20:  # ld [k]
+            acc = struct.unpack_from("<I", data, k)[0]
+        elif op == 0x00:  # ld #k
+            acc = k
+        elif op == 0x60:  # ld M[k]
+            acc = mem[k]
+        elif op == 0x02:  # st M[k]
+            mem[k] = acc
+        elif op == 0x54:  # and #k
+            acc &= k
+        elif op == 0x07:  # tax
+            x = acc
+        elif op == 0x87:  # txa
+            acc = x
+        elif op == 0x05:  # ja
+            pc += k
+        elif op in (0x15, 0x25, 0x35, 0x45):  # jeq, jgt, jge, jset #k
+            hit = {0x15: acc == k, 0x25: acc > k, 0x35: acc >= k, 0x45: bool(acc & k)}[op]
+            pc += jt if hit else jf
+        elif op == 0x06:  # ret #k
+            return k
+        else:
+            raise AssertionError(f"BPF op {op:#x}")
+
+
+def test_file_mmap_notifies_by_the_guests_fd_numbers_only() -> None:
+    code = bpf.export_bpf(bpf.seccomp_filter())
+    mmap, notify, trace = NUMBERS["mmap"], 0x7FC00000, 0x7FF00000
+    lo, hi = bpf.MIRROR_FDS
+    for fd in (lo, lo + 1, hi):
+        assert _run_bpf(code, mmap, [0, 4096, 1, 2, fd, 0]) == notify, fd
+    for fd in (0, 1, 2, hi + 1, (1 << 32) | lo, (1 << 64) - 1):
+        assert _run_bpf(code, mmap, [0, 4096, 1, 2, fd, 0]) & 0xFFFF0000 == trace, fd
+    assert _run_bpf(code, mmap, [0, 4096, 1, 0x22, lo, 0]) == 0x7FFF0000  # anonymous
 
 
 def _run_prefix(code: bytes, nr: int, arch: int, ip: int, args: list[int]) -> str:
