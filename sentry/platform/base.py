@@ -434,16 +434,19 @@ class Platform(abc.ABC):
         """Leaves a task in its group-stop (PTRACE_LISTEN): it stays stopped, and a SIGCONT
         (or SIGKILL) wakes it, which the tracer sees as another PTRACE_EVENT_STOP (or its
         death)."""
+        ctx.where = ST_AT_OTHER
         rc = lib.st_listen(ctx.tid)
         if rc != -errno.ESRCH:
             check(rc, "listen")
 
     def resume_cont(self, ctx: Context) -> None:
         """Resumes with PTRACE_CONT whatever the platform (the launch hand-over)."""
+        ctx.where = ST_AT_OTHER
         check(lib.st_resume(ctx.tid, lib.ST_CONT, 0), "resume")
 
     def resume_syscall(self, ctx: Context) -> None:
         """Resumes to the next syscall stop (used to reach execve's exit stop)."""
+        ctx.where = ST_AT_OTHER
         check(lib.st_resume(ctx.tid, lib.ST_SYSCALL, 0), "resume to syscall stop")
 
     @abc.abstractmethod

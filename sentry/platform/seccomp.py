@@ -11,7 +11,7 @@ import errno
 import fcntl
 
 from sentry.platform import filter as bpf
-from sentry.platform.base import Platform
+from sentry.platform.base import ST_AT_OTHER, Platform
 from sentry.platform.native import check, lib
 
 # Missing from Debian's headers (linux/seccomp.h, Linux 6.6). The ioctl takes the flag
@@ -46,6 +46,7 @@ class SeccompPlatform(Platform):
         (to its exit stop with `watch_exit`, as the ptrace platform's re-run)."""
         if watch_exit:
             ctx.rerun = "running"
+        ctx.where = ST_AT_OTHER  # running: a notification of its own comes from elsewhere
         check(lib.st_resume(ctx.tid, lib.ST_SYSCALL if watch_exit else lib.ST_CONT, 0),
               "resume into the call")
 

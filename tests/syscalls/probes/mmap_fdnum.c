@@ -1,5 +1,6 @@
 // File mappings by fd number: an fd number reused for another file maps the new file
-// (the seccomp platform maps by the guest's own fd numbers), in a forked child too, after
+// (the seccomp platform maps by the guest's own fd numbers), in a forked child too, right
+// after a wait4 that reaped at once (the host ran it), after
 // dup2 onto a low and a high number, and a closed or unmappable fd fails as Linux says.
 // covers: mmap, openat, close, dup2, clone
 // area: memory
@@ -69,8 +70,14 @@ int main(int argc, char **argv) {
         _exit(0);
     }
     int status;
-    waitpid(pid, &status, 0);
+    siginfo_t si;
+    waitid(P_PID, pid, &si, WEXITED | WNOWAIT);  /* exited for sure: wait4 reaps at once */
+    SHOW("reaped", waitpid(pid, &status, 0) == pid);
     show_map("parent still maps b", fd2, 0, PROT_READ, MAP_PRIVATE);
+    pid = fork();
+    if (pid == 0)
+        _exit(3);
+    SHOW("another fork's child exits 3", waitpid(pid, &status, 0) == pid && WEXITSTATUS(status) == 3);
 
     int fa = open(path_a, O_RDWR);
     SHOW("dup2 a onto 2", dup2(fa, 2) == 2);
