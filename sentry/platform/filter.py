@@ -49,6 +49,14 @@ NOTIFY_IF_ARG0_ZERO = ("brk",)
 MIRROR_FDS = (3, 1023)
 NOTIFY_IF_FD_IN = {"mmap": 4}
 
+# TRACE-lane calls that take the NOTIFY lane when none of the given bits of the argument
+# at the given index is set: a clone that needs no register surgery (CLONE_PIDFD,
+# CLONE_PTRACE and CLONE_UNTRACED are dropped from the call the host runs) and is no vfork
+# is checked by the Sentry from a notification and run by the host as issued; its child
+# comes as the ptrace event as before (sys_clone).
+CLONE_NEEDS_STOP = 0x1000 | 0x2000 | 0x4000 | 0x800000  # PIDFD, PTRACE, VFORK, UNTRACED
+NOTIFY_IF_BITS_CLEAR = {"clone": (0, CLONE_NEEDS_STOP)}
+
 # Calls that take the TRACE lane when the argument at the given index is set: the waits
 # with a temporary signal mask (ppoll, pselect6's {mask, size} pointer, epoll_pwait/2). A
 # signal ending them is delivered by the host under that mask from a ptrace stop
@@ -123,6 +131,10 @@ def seccomp_filter() -> sc.SyscallFilter:
     for nr in sorted(traced - set(ALLOW)):
         if NAMES[nr] in NOTIFY_IF_ARG0_ZERO:
             f.add_rule(sc.TRACE(0), NAMES[nr], sc.Arg(0, sc.NE, 0))
+        elif NAMES[nr] in NOTIFY_IF_BITS_CLEAR:
+            index, bits = NOTIFY_IF_BITS_CLEAR[NAMES[nr]]
+            for bit in (1 << i for i in range(64) if bits >> i & 1):  # any of them: a stop
+                f.add_rule(sc.TRACE(0), NAMES[nr], sc.Arg(index, sc.MASKED_EQ, bit, bit))
         else:
             f.add_rule(sc.TRACE(0), NAMES[nr])
     return f
@@ -207,6 +219,9 @@ def lane_of(nr: int, args: tuple[int, ...] | list[int]) -> str:
     """Which lane the seccomp filter sends this call to: "allow", "trace" or "notify"."""
     if is_allowed(nr, args):
         return "allow"
+    clear = NOTIFY_IF_BITS_CLEAR.get(NAMES.get(nr, ""))
+    if clear is not None and not args[clear[0]] & clear[1]:
+        return "notify"
     fd_index = NOTIFY_IF_FD_IN.get(NAMES.get(nr, ""))
     if fd_index is not None and MIRROR_FDS[0] <= args[fd_index] <= MIRROR_FDS[1]:
         return "notify"

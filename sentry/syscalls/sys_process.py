@@ -113,6 +113,8 @@ def sys_clone(t: Task, a: Args) -> int:
     pidfd = a.ptr(2) if flags & process.CLONE_PIDFD else None
     if pidfd is not None and flags & process.CLONE_PARENT_SETTID:
         raise EINVAL()  # both would go where parent_tid points
+    if t.kernel.platform.in_place and t.ctx.where != ST_AT_ENTRY:
+        return _clone_notified(t, flags)
     allowed = process.check_clone_flags(flags)
     if allowed != flags:  # run it with CLONE_UNTRACED/CLONE_PTRACE/CLONE_PIDFD dropped
         p = t.kernel.platform
@@ -120,6 +122,24 @@ def sys_clone(t: Task, a: Args) -> int:
         regs.rdi = allowed
         p.setregs(t.ctx, regs)
     return _run_clone(t, allowed, pidfd)
+
+
+def _clone_notified(t: Task, flags: int) -> int:
+    """A clone that came as a notification (the filter's NOTIFY_IF_BITS_CLEAR: nothing of
+    it is changed or made by the Sentry): its checks, then the host runs it as issued. The
+    child comes as the ptrace event; a clone the host refuses has none (no exit stop shows
+    it: the caller's reservation goes at its next clone, or when the table is full, as
+    reserve_task drops a reservation whose task is not in a clone stop). A clone the
+    Sentry rewrote at its stop (clone3 as clone, flags dropped) and let run meets the
+    filter again, and may come here: it is that call, its checks done."""
+    if t.ctx.rerun == "running":
+        return HOST
+    process.check_clone_flags(flags)
+    _check_nproc(t)
+    process.reserve_task(t.kernel, t)
+    t.ctx.clone_flags = flags
+    t.ctx.clone_child = None
+    return HOST
 
 
 def sys_clone3(t: Task, a: Args) -> int:

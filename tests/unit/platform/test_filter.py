@@ -109,6 +109,20 @@ def test_file_mmap_notifies_by_the_guests_fd_numbers_only() -> None:
     assert _run_bpf(code, mmap, [0, 4096, 1, 0x22, lo, 0]) == 0x7FFF0000  # anonymous
 
 
+def test_clone_notifies_unless_it_needs_a_stop() -> None:
+    code = bpf.export_bpf(bpf.seccomp_filter())
+    clone, notify, trace = NUMBERS["clone"], 0x7FC00000, 0x7FF00000
+    fork_flags = 0x1200011  # glibc's fork: CHILD_SETTID | CHILD_CLEARTID | SIGCHLD
+    thread_flags = 0x3D0F00  # pthread_create's clone (no CLONE_VFORK)
+    for flags in (fork_flags, thread_flags, fork_flags | 0x20000):  # and a CLONE_NEWNS
+        assert _run_bpf(code, clone, [flags, 0, 0, 0, 0, 0]) == notify, hex(flags)
+        assert bpf.lane_of(clone, (flags, 0, 0, 0, 0, 0)) == "notify"
+    for bit in (0x1000, 0x2000, 0x4000, 0x800000):  # PIDFD, PTRACE, VFORK, UNTRACED
+        assert _run_bpf(code, clone, [fork_flags | bit, 0, 0, 0, 0, 0]) & 0xFFFF0000 == trace
+        assert bpf.lane_of(clone, (fork_flags | bit, 0, 0, 0, 0, 0)) == "trace"
+    assert _run_bpf(code, NUMBERS["clone3"], [0x1000, 88, 0, 0, 0, 0]) & 0xFFFF0000 == trace
+
+
 def _run_prefix(code: bytes, nr: int, arch: int, ip: int, args: list[int]) -> str:
     """Interprets the batch prefix (loads, JEQ, RET): "allow", or "filter" when it falls
     through to the filter proper."""
