@@ -37,7 +37,8 @@ int main(void) {
     int rel = 0 - jmp_end;
     memcpy(p + jmp_end - 4, &rel, 4);
     *(long *)(p + 0x800) = UNSET;
-    int fd = open("/etc/passwd", O_RDONLY);
+    /* On fd 2: by an fd in 3..1023 the seccomp platform maps with no injection. */
+    int fd = dup2(open("/etc/passwd", O_RDONLY), 2);
     void *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
     printf("mmap file: %s\n", m == MAP_FAILED ? "failed" : "ok");
     long uid = *(long *)(p + 0x800);
