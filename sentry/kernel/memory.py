@@ -178,3 +178,35 @@ class BufferBackend:
         n = min(len(data), len(buf) - off)
         buf[off : off + n] = data[:n]
         return n
+
+
+class PageSnapshot:
+    """One read of a task's memory from `lo` to the end of the next page (or of its own,
+    if the next is not mapped), for a handler that reads several small things there
+    (execve's path, argv and envp usually lie within two pages of the caller's stack):
+    each accessor returns None when what it needs is not all in the snapshot (the caller
+    then reads the careful way, with its errors). The task must not run meanwhile."""
+
+    def __init__(self, mem: Memory, lo: int) -> None:
+        self.lo = lo
+        self.buf = mem.backend.read_raw(lo, 2 * PAGE - lo % PAGE) if lo else b""
+
+    def cstr(self, addr: int) -> bytes | None:
+        """The NUL-terminated string at addr (shorter than two pages), if it ends in here."""
+        off = addr - self.lo
+        end = self.buf.find(b"\0", off) if 0 <= off < len(self.buf) else -1
+        return self.buf[off:end] if end >= 0 else None
+
+    def ptr_array(self, addr: int) -> list[int] | None:
+        """The NULL-terminated array of pointers at addr, if it ends in here."""
+        off = addr - self.lo
+        if not 0 <= off < len(self.buf):
+            return None
+        n = (len(self.buf) - off) // 8
+        words = memoryview(self.buf[off:off + 8 * n]).cast("Q").tolist()  # (little-endian)
+        return words[:words.index(0)] if 0 in words else None
+
+    def tail(self, addr: int) -> bytes | None:
+        """From addr to the end of the snapshot, if addr is in it."""
+        off = addr - self.lo
+        return self.buf[off:] if 0 <= off < len(self.buf) else None

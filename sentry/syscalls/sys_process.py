@@ -24,6 +24,7 @@ from sentry.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cap_mask
 from sentry.vfs.file import fd_closed
 from sentry.vfs.constants import O_NONBLOCK
 from sentry.kernel.kernel import DETACHED, HOST
+from sentry.kernel.memory import PATH_MAX, PageSnapshot
 from sentry.kernel.task import Task
 from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
@@ -255,11 +256,17 @@ def sys_vfork(t: Task, a: Args) -> int:
     return _run_clone(t, process.CLONE_VM | process.CLONE_VFORK | SIGCHLD)
 
 
-def _read_strings(t: Task, addr: int, total: list[int]) -> list[bytes]:
+def _read_strings(t: Task, addr: int, total: list[int], snap: PageSnapshot) -> list[bytes]:
     if addr == 0:
         return []
-    ptrs = t.mem.read_ptr_array(addr, MAX_ARGS)
-    block, lo = _string_block(t, ptrs)
+    ptrs = snap.ptr_array(addr)
+    if ptrs is None:
+        ptrs = t.mem.read_ptr_array(addr, MAX_ARGS)
+    block = snap.tail(min(ptrs)) if ptrs and max(ptrs) < snap.lo + len(snap.buf) else None
+    if block is not None:
+        lo = min(ptrs)  # (as _string_block reads it, to the end of the highest's page, or more)
+    else:
+        block, lo = _string_block(t, ptrs)
     out = _packed_strings(ptrs, block, lo)
     if out is not None:
         total[0] += sum(map(len, out)) + len(out)
@@ -315,12 +322,16 @@ def _string_block(t: Task, ptrs: list[int]) -> tuple[bytes, int]:
 def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, flags: int) -> int:
     if flags & ~(loader.AT_EMPTY_PATH | loader.AT_SYMLINK_NOFOLLOW):
         raise EINVAL()
-    path = t.mem.read_path(path_ptr)
+    # The path, argv and envp usually lie within two pages (the caller's stack): one read.
+    snap = PageSnapshot(t.mem, min((p for p in (path_ptr, argv_ptr, envp_ptr) if p), default=0))
+    path = snap.cstr(path_ptr) if path_ptr else None
+    if path is None or len(path) >= PATH_MAX:  # (the careful read says ENAMETOOLONG)
+        path = t.mem.read_path(path_ptr)
     if not path and not flags & loader.AT_EMPTY_PATH:
         raise ENOENT()
     total = [0]
-    argv = _read_strings(t, argv_ptr, total)
-    envp = _read_strings(t, envp_ptr, total)
+    argv = _read_strings(t, argv_ptr, total, snap)
+    envp = _read_strings(t, envp_ptr, total, snap)
     # The new stack must fit before the point of no return (Linux: E2BIG, task intact).
     if total[0] + len(path) + 8 * (len(argv) + len(envp)) + 1024 > loader.MAX_STACK_DATA:
         raise E2BIG()
