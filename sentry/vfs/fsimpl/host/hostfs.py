@@ -30,7 +30,8 @@ from sentry.abi.errno import (
 )
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
 from sentry.platform.native import ffi, lib
-from sentry.vfs.file import DirectoryFile, SeekableFile
+from sentry.vfs.constants import O_ACCMODE, O_PATH, O_RDONLY, O_RDWR
+from sentry.vfs.file import DirectoryFile, FileDescription, SeekableFile
 from sentry.vfs.inode import DirEntry, FileSystem, Inode, SetAttr
 
 _O_PATH_DIR = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
@@ -374,8 +375,10 @@ class HostFile(SeekableFile):
     """
 
     def __init__(self, flags: int, vd: Any, inode: HostInode) -> None:
-        super().__init__(flags, vd)
-        self._readable = self.readable  # read_to's check (O_PATH and the access mode stay)
+        # (Every open of a host file runs this: no super() object, no property call.)
+        FileDescription.__init__(self, flags, vd)
+        # read_to's check, FileDescription.readable (O_PATH and the access mode stay).
+        self._readable = not flags & O_PATH and flags & O_ACCMODE in (O_RDONLY, O_RDWR)
         self.host_fd = inode.acquire_file_fd()
         self._host_inode: HostInode | None = inode
 
