@@ -287,6 +287,12 @@ def sys_read(t: Task, a: Args) -> Any:
             if fsnotify.active and done:
                 fsnotify.file_event(f, fsnotify.IN_ACCESS)
             return done
+    return _read_slow(t, f, direct, addr, n)
+
+
+def _read_slow(t: Task, f: Any, direct: Any, addr: int, n: int) -> Any:
+    """sys_read's other cases: a copy through bytes, a wait (in a function of its own:
+    the closure's cells would cost sys_read's fast path their making at every call)."""
     iovs = [(addr, n)]
 
     def op() -> int:
