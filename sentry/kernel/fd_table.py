@@ -40,9 +40,17 @@ class FdTable:
 
     def install(self, f: FileDescription, cloexec: bool = False, min_fd: int = 0) -> int:
         """Puts f at the lowest free fd >= min_fd (EMFILE at the limit, EINVAL past it)."""
-        fd = self.free_fd(min_fd)
+        fds = self._fds
+        if min_fd:
+            fd = self.free_fd(min_fd)
+        else:  # (free_fd's walk from 0, inlined: every open and socket comes here)
+            fd = 0
+            while fd in fds:
+                fd += 1
+            if fd >= self.limit:
+                raise EMFILE()
         f.incref()
-        self._fds[fd] = (f, cloexec)
+        fds[fd] = (f, cloexec)
         return fd
 
     def free_fd(self, min_fd: int = 0) -> int:
