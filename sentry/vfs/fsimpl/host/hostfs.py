@@ -108,13 +108,10 @@ class HostFS(FileSystem):
                 old.close_fd()
                 excess -= 1
 
-    def file_idle(self, inode: HostInode) -> None:
-        """Keeps inode's file fd for a later open, closing the least recent beyond the cap."""
-        idle = self.idle_files
-        idle[inode] = None
-        if len(idle) > MAX_IDLE_FILE_FDS:
-            old, _ = idle.popitem(last=False)
-            old.close_file_fd()
+    def evict_idle(self) -> None:
+        """Closes the least recently idle file fd (idle_files is over its cap)."""
+        old, _ = self.idle_files.popitem(last=False)
+        old.close_file_fd()
 
     def source(self) -> str:
         return self.root_path
@@ -296,10 +293,14 @@ class HostInode(Inode):
         return self._file_fd
 
     def release_file_fd(self) -> None:
-        """One user fewer; the last one leaves the fd idle (HostFS.file_idle)."""
+        """One user fewer; the last one leaves the fd idle for a later open, the least
+        recently idle one closed beyond the cap (HostFS.evict_idle)."""
         self._file_users -= 1
         if self._file_users == 0:
-            self.fs.file_idle(self)
+            idle = self.fs.idle_files
+            idle[self] = None
+            if len(idle) > MAX_IDLE_FILE_FDS:
+                self.fs.evict_idle()
 
     def close_file_fd(self) -> None:
         if self._file_fd >= 0 and self._file_users == 0:
