@@ -44,6 +44,10 @@ EV_TIMEOUT = lib.ST_EV_TIMEOUT
 # call's argument registers, as Args takes them.
 EVENT_LAYOUT = struct.Struct("=6QiiiiiIQQQ")
 EV_KIND, EV_TID, EV_STATUS, EV_NR, EV_ARCH, EV_ID, EV_IP = 6, 7, 8, 10, 11, 12, 13
+# The same struct's prefix as a notification needs it: (a0..a5, kind, tid, nr, id), without
+# status, fd, arch, ip and sp (the loop reads every event so first; the others again whole).
+NOTIFY_LAYOUT = struct.Struct("=6Qii8xi4xQ")
+NV_NR, NV_ID = 8, 9
 
 log = logging.getLogger("sentry")
 AUDIT_ARCH_X86_64 = 0xC000003E
@@ -212,6 +216,9 @@ class Platform(abc.ABC):
         self.ev = ffi.new("struct st_event *")
         if ffi.sizeof(self.ev[0]) != EVENT_LAYOUT.size:
             raise RuntimeError("struct st_event and EVENT_LAYOUT disagree")
+        if (ffi.offsetof("struct st_event", "nr"), ffi.offsetof("struct st_event", "id")) != (
+                NOTIFY_LAYOUT.size - 16, NOTIFY_LAYOUT.size - 8):
+            raise RuntimeError("struct st_event and NOTIFY_LAYOUT disagree")
         self.ev_buffer = ffi.buffer(self.ev)
         lib.st_set_hot_event(self.ev)
         self.listener = -1
