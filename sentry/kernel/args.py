@@ -38,6 +38,10 @@ class Args(tuple):
     ulong = tuple.__getitem__
     ptr = ulong
     size = ulong
+    # A file descriptor for FdTable.get/remove only: the register as it is, of which the
+    # table takes the low 32 bits (the kernel's `unsigned int fd`; a negative int is no
+    # fd either way: EBADF). Not for comparisons with AT_FDCWD: that is int().
+    fd = ulong
 
     def __repr__(self) -> str:
         return "Args(" + ", ".join(hex(x) for x in self[:6]) + ")"

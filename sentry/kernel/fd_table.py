@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LIMIT = 1024
 NR_OPEN = 1 << 20  # Linux's fs.nr_open default: the ceiling for RLIMIT_NOFILE
+_M32 = (1 << 32) - 1
 
 
 class FdTable:
@@ -26,8 +27,9 @@ class FdTable:
         self._fds: dict[int, tuple[FileDescription, bool]] = {}
 
     def get(self, fd: int) -> FileDescription:
-        """The file at fd (EBADF)."""
-        entry = self._fds.get(fd)
+        """The file at fd (EBADF): a C int, or a register as it is (Args.fd), of which its
+        low 32 bits (every fd in the table is below 2**31, so no negative int finds one)."""
+        entry = self._fds.get(fd & _M32)
         if entry is None:
             raise EBADF()
         return entry[0]
@@ -86,8 +88,9 @@ class FdTable:
         entry[0].decref()
 
     def remove(self, fd: int) -> FileDescription:
-        """Takes fd out of the table, keeping its reference for the caller (EBADF)."""
-        entry = self._fds.pop(fd, None)
+        """Takes fd out of the table, keeping its reference for the caller (EBADF); fd as
+        get() takes it."""
+        entry = self._fds.pop(fd & _M32, None)
         if entry is None:
             raise EBADF()
         return entry[0]

@@ -58,7 +58,12 @@ def _openat(t: Task, dirfd: int, path: bytes, flags: int, mode: int, resolve: in
     f = ops.open_at(t, dirfd, path, flags, mode, resolve)
     if f.__class__ is PipeFile and f.partner_wait is not None:
         return _open_fifo(t, f, bool(flags & O_CLOEXEC))
-    return _install(t, f, bool(flags & O_CLOEXEC))
+    try:  # (_install, inlined: every open comes here)
+        return t.fds.install(f, flags & O_CLOEXEC != 0)
+    except SysError:
+        if f.refs == 0:
+            f.release()
+        raise
 
 
 async def _open_fifo(t: Task, f: PipeFile, cloexec: bool) -> int:
@@ -122,7 +127,7 @@ def sys_creat(t: Task, a: Args) -> Any:
 
 def sys_close(t: Task, a: Args) -> int:
     """Implements close(2)."""
-    f = t.fds.remove(a.int(0))
+    f = t.fds.remove(a.fd(0))
     release_posix(t.tg, f)  # fd_closed's work, inline on this hot path
     if f.flushes:
         f.flush(t.tg)

@@ -267,7 +267,7 @@ def sys_read(t: Task, a: Args) -> Any:
     Tries at once and returns the count (the loop's fast path); only a read that would
     block returns the coroutine that parks the task.
     """
-    f = t.fds.get(a.int(0))
+    f = t.fds.get(a.fd(0))
     n = a.size(2)
     if n > MAX_RW_COUNT:
         n = MAX_RW_COUNT

@@ -51,7 +51,7 @@ def sys_lstat(t: Task, a: Args) -> int:
 
 def sys_fstat(t: Task, a: Args) -> int:
     """Implements fstat(2)."""
-    f = t.fds.get(a.int(0))
+    f = t.fds.get(a.fd(0))
     t.mem.write(a.ptr(1), pack_stat(f.stat()))
     return zero_donating(t, f)
 
@@ -62,8 +62,11 @@ def sys_newfstatat(t: Task, a: Args) -> int:
     if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT):
         raise EINVAL()
     follow = not flags & AT_SYMLINK_NOFOLLOW
+    if path:  # (ops.stat_bytes_at's walk, without its frame: stat(2) from glibc comes here)
+        t.mem.write(buf, ops.resolve_path(t, dirfd, path, follow).dentry.inode.stat_bytes())
+        return 0
     t.mem.write(buf, ops.stat_bytes_at(t, dirfd, path, follow, flags))
-    if path == b"" and flags & AT_EMPTY_PATH and dirfd >= 0:  # fstat (glibc's)
+    if flags & AT_EMPTY_PATH and dirfd >= 0:  # fstat (glibc's)
         return zero_donating(t, t.fds.get(dirfd))
     return 0
 
