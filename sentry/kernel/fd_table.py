@@ -25,6 +25,9 @@ class FdTable:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self._fds: dict[int, tuple[FileDescription, bool]] = {}
+        # No fd below this one is free (Linux's files->next_fd): the search for the lowest
+        # free fd starts here, not at 0. Lowered by every removal below it.
+        self._next = 0
 
     def get(self, fd: int) -> FileDescription:
         """The file at fd (EBADF): a C int, or a register as it is (Args.fd), of which its
@@ -45,13 +48,16 @@ class FdTable:
         fds = self._fds
         if min_fd:
             fd = self.free_fd(min_fd)
-        else:  # (free_fd's walk from 0, inlined: every open and socket comes here)
-            fd = 0
+            if fd == self._next:
+                self._next = fd + 1
+        else:  # (free_fd's walk, inlined: every open and socket comes here)
+            fd = self._next
             while fd in fds:
                 fd += 1
             if fd >= self.limit:
                 raise EMFILE()
-        f.incref()
+            self._next = fd + 1  # every fd below it is taken now
+        f.refs += 1  # (f.incref(), inlined)
         fds[fd] = (f, cloexec)
         return fd
 
@@ -60,7 +66,7 @@ class FdTable:
         with RLIMIT_NOFILE 0 a new fd is EMFILE, as on Linux)."""
         if min_fd < 0 or min_fd and min_fd >= self.limit:
             raise EINVAL()
-        fd = min_fd
+        fd = max(min_fd, self._next)
         while fd in self._fds:
             fd += 1
         if fd >= self.limit:
@@ -85,14 +91,19 @@ class FdTable:
         entry = self._fds.pop(fd, None)
         if entry is None:
             raise EBADF()
+        if fd < self._next:
+            self._next = fd
         entry[0].decref()
 
     def remove(self, fd: int) -> FileDescription:
         """Takes fd out of the table, keeping its reference for the caller (EBADF); fd as
         get() takes it."""
-        entry = self._fds.pop(fd & _M32, None)
+        fd &= _M32
+        entry = self._fds.pop(fd, None)
         if entry is None:
             raise EBADF()
+        if fd < self._next:
+            self._next = fd
         return entry[0]
 
     def get_cloexec(self, fd: int) -> bool:
@@ -111,6 +122,7 @@ class FdTable:
         for fd, (f, cloexec) in self._fds.items():
             f.incref()
             new._fds[fd] = (f, cloexec)
+        new._next = self._next
         return new
 
     def close_on_exec(self, closing: Callable[[FileDescription], None] | None = None) -> None:
