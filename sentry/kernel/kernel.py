@@ -37,7 +37,7 @@ from sentry.kernel.memory import Memory
 from sentry.kernel.report import Report
 from sentry.kernel.task import Task
 from sentry.kernel.args import Args
-from sentry.kernel.task_syscall import MAX_NR, Parked, dispatch, step
+from sentry.kernel.task_syscall import Parked, dispatch, step
 from sentry.kernel.thread_group import RLIMIT_NOFILE, ThreadGroup
 from sentry.kernel.wait import Timers, arm, disarm
 from sentry.kernel.waiter import POLLIN, WaitQueue
@@ -219,8 +219,11 @@ class Kernel(TraceStops):
         answer, answer_within, unpack = p.answer_and_next_raw, p.answer_within_raw, p.unpack_args
         fields, evbuf = base.EVENT_LAYOUT.unpack_from, p.ev_buffer
         notify_fields = base.NOTIFY_LAYOUT.unpack_from
-        handlers, tasks = self.handlers, self.tasks
-        hot = not self.strace and not self.report
+        tasks = self.tasks
+        # The handlers the hot path runs, by number (one dict lookup; none with strace or
+        # report, whose calls all take the general path).
+        hot = {} if self.strace or self.report else {
+            nr: h for nr, h in enumerate(self.handlers) if h is not None}
         # Woken tasks and due timers are served before the loop may block again.
         woken, timers = self._wake_queue, self.timers
         pending_timers = timers.pending  # the heap itself: no method call on the hot path
@@ -238,7 +241,7 @@ class Kernel(TraceStops):
                     # call was queued before it died: nothing to answer.
                     ev = p.next_event(timers.timeout_ms())
                     continue
-                h = handlers[nr] if hot and 0 <= nr < MAX_NR else None
+                h = hot.get(nr)
                 if h is not None:
                     self.current = t
                     try:
