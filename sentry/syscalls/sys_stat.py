@@ -23,6 +23,7 @@ from sentry.vfs.constants import (
 from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.file import SeekableFile
 
+_NEWFSTATAT_INVALID = ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)
 ST_VALID = 0x20
 ST_RELATIME = 0x1000
 STATX__RESERVED = 0x80000000
@@ -59,7 +60,7 @@ def sys_fstat(t: Task, a: Args) -> int:
 def sys_newfstatat(t: Task, a: Args) -> int:
     """Implements newfstatat(2)."""
     dirfd, path, buf, flags = a.int(0), t.mem.read_path(a.ptr(1)), a.ptr(2), a.int(3)
-    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT):
+    if flags & _NEWFSTATAT_INVALID:
         raise EINVAL()
     follow = not flags & AT_SYMLINK_NOFOLLOW
     if path:  # (ops.stat_bytes_at's walk, without its frame: stat(2) from glibc comes here)
