@@ -109,7 +109,8 @@ class HostFS(FileSystem):
                 excess -= 1
 
     def evict_idle(self) -> None:
-        """Closes the least recently idle file fd (idle_files is over its cap)."""
+        """Drops the least recently idle inode from idle_files (over its cap), closing its
+        fd unless it is in use again (its last release lists it anew)."""
         old, _ = self.idle_files.popitem(last=False)
         old.close_file_fd()
 
@@ -283,24 +284,26 @@ class HostInode(Inode):
         return HostFile(flags, vd, self)
 
     def acquire_file_fd(self) -> int:
-        """The shared host fd of this regular file, counted as one more user."""
-        if self._file_users == 0:
-            if self._file_fd < 0:
-                self._file_fd = self.open_host()
-            else:
-                self.fs.idle_files.pop(self, None)
+        """The shared host fd of this regular file, counted as one more user. An inode in
+        use may stay on the idle list (no list change per open): evict_idle closes only
+        the fd of an unused one, and the last user's release puts the inode back."""
+        if self._file_fd < 0:
+            self._file_fd = self.open_host()
         self._file_users += 1
         return self._file_fd
 
     def release_file_fd(self) -> None:
-        """One user fewer; the last one leaves the fd idle for a later open, the least
-        recently idle one closed beyond the cap (HostFS.evict_idle)."""
+        """One user fewer; the last one leaves the fd idle for a later open (most recently
+        idle last), the least recently idle one closed beyond the cap (HostFS.evict_idle)."""
         self._file_users -= 1
         if self._file_users == 0:
             idle = self.fs.idle_files
-            idle[self] = None
-            if len(idle) > MAX_IDLE_FILE_FDS:
-                self.fs.evict_idle()
+            if self in idle:
+                idle.move_to_end(self)
+            else:
+                idle[self] = None
+                if len(idle) > MAX_IDLE_FILE_FDS:
+                    self.fs.evict_idle()
 
     def close_file_fd(self) -> None:
         if self._file_fd >= 0 and self._file_users == 0:
