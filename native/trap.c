@@ -618,8 +618,8 @@ long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned lo
 }
 
 #define PREAD_MAX 65536
-long st_pread_to_task(int fd, long long off, unsigned long len, int pid,
-                      unsigned long long addr, long *got) {
+long st_pread_to_task(int pid, long *got, int fd, long long off, unsigned long len,
+                      unsigned long long addr) {
     static char buf[PREAD_MAX];
     *got = 0;
     if (len > PREAD_MAX) return -EINVAL;

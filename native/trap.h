@@ -162,11 +162,12 @@ long st_mem_read_cstr(int pid, unsigned long long addr, char *buf, unsigned long
 long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned long len);
 long st_mem_poke(int pid, unsigned long long addr, const void *buf, unsigned long len);
 /* The Sentry's own pread of `len` bytes (at most 64 KiB) at `off` of host fd `fd`, copied
- * straight into the task at `addr`: how many reached the task (fewer than read at a bad
+ * straight into task `pid` at `addr`: how many reached the task (fewer than read at a bad
  * page), or -errno; *got gets the count read. Its buffer is static: the loop's thread only,
- * like every st_mem_* caller. */
-long st_pread_to_task(int fd, long long off, unsigned long len, int pid,
-                      unsigned long long addr, long *got);
+ * like every st_mem_* caller. The task's two arguments first: a task's memory binds them
+ * once (functools.partial), and a read calls the C function with no Python frame between. */
+long st_pread_to_task(int pid, long *got, int fd, long long off, unsigned long len,
+                      unsigned long long addr);
 /* fstatat(dirfd, name, flags) of a host file the Sentry holds, as the raw 144-byte x86-64
  * struct stat into buf: 0 or -errno. */
 int st_fstatat_raw(int dirfd, const char *name, int flags, void *buf);

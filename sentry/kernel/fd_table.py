@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LIMIT = 1024
 NR_OPEN = 1 << 20  # Linux's fs.nr_open default: the ceiling for RLIMIT_NOFILE
+_M32 = (1 << 32) - 1
 
 
 class FdTable:
@@ -24,10 +25,14 @@ class FdTable:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self._fds: dict[int, tuple[FileDescription, bool]] = {}
+        # No fd below this one is free (Linux's files->next_fd): the search for the lowest
+        # free fd starts here, not at 0. Lowered by every removal below it.
+        self._next = 0
 
     def get(self, fd: int) -> FileDescription:
-        """The file at fd (EBADF)."""
-        entry = self._fds.get(fd)
+        """The file at fd (EBADF): a C int, or a register as it is (Args.fd), of which its
+        low 32 bits (every fd in the table is below 2**31, so no negative int finds one)."""
+        entry = self._fds.get(fd & _M32)
         if entry is None:
             raise EBADF()
         return entry[0]
@@ -40,9 +45,20 @@ class FdTable:
 
     def install(self, f: FileDescription, cloexec: bool = False, min_fd: int = 0) -> int:
         """Puts f at the lowest free fd >= min_fd (EMFILE at the limit, EINVAL past it)."""
-        fd = self.free_fd(min_fd)
-        f.incref()
-        self._fds[fd] = (f, cloexec)
+        fds = self._fds
+        if min_fd:
+            fd = self.free_fd(min_fd)
+            if fd == self._next:
+                self._next = fd + 1
+        else:  # (free_fd's walk, inlined: every open and socket comes here)
+            fd = self._next
+            while fd in fds:
+                fd += 1
+            if fd >= self.limit:
+                raise EMFILE()
+            self._next = fd + 1  # every fd below it is taken now
+        f.refs += 1  # (f.incref(), inlined)
+        fds[fd] = (f, cloexec)
         return fd
 
     def free_fd(self, min_fd: int = 0) -> int:
@@ -50,7 +66,7 @@ class FdTable:
         with RLIMIT_NOFILE 0 a new fd is EMFILE, as on Linux)."""
         if min_fd < 0 or min_fd and min_fd >= self.limit:
             raise EINVAL()
-        fd = min_fd
+        fd = max(min_fd, self._next)
         while fd in self._fds:
             fd += 1
         if fd >= self.limit:
@@ -75,13 +91,19 @@ class FdTable:
         entry = self._fds.pop(fd, None)
         if entry is None:
             raise EBADF()
+        if fd < self._next:
+            self._next = fd
         entry[0].decref()
 
     def remove(self, fd: int) -> FileDescription:
-        """Takes fd out of the table, keeping its reference for the caller (EBADF)."""
+        """Takes fd out of the table, keeping its reference for the caller (EBADF); fd as
+        get() takes it."""
+        fd &= _M32
         entry = self._fds.pop(fd, None)
         if entry is None:
             raise EBADF()
+        if fd < self._next:
+            self._next = fd
         return entry[0]
 
     def get_cloexec(self, fd: int) -> bool:
@@ -100,6 +122,7 @@ class FdTable:
         for fd, (f, cloexec) in self._fds.items():
             f.incref()
             new._fds[fd] = (f, cloexec)
+        new._next = self._next
         return new
 
     def close_on_exec(self, closing: Callable[[FileDescription], None] | None = None) -> None:

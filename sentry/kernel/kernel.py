@@ -37,7 +37,7 @@ from sentry.kernel.memory import Memory
 from sentry.kernel.report import Report
 from sentry.kernel.task import Task
 from sentry.kernel.args import Args
-from sentry.kernel.task_syscall import MAX_NR, Parked, dispatch, step
+from sentry.kernel.task_syscall import Parked, dispatch, step
 from sentry.kernel.thread_group import RLIMIT_NOFILE, ThreadGroup
 from sentry.kernel.wait import Timers, arm, disarm
 from sentry.kernel.waiter import POLLIN, WaitQueue
@@ -49,7 +49,7 @@ from sentry.platform.native import check, lib
 
 EV_NOTIFY, EV_SECCOMP, EV_SYSCALL = base.EV_NOTIFY, base.EV_SECCOMP, base.EV_SYSCALL
 EV_WAIT, EV_FD = base.EV_WAIT, base.EV_FD
-EV_KIND, EV_TID, EV_NR, EV_ID = base.EV_KIND, base.EV_TID, base.EV_NR, base.EV_ID
+EV_KIND, EV_TID, NV_NR, NV_ID = base.EV_KIND, base.EV_TID, base.NV_NR, base.NV_ID
 EV_STATUS = base.EV_STATUS
 
 log = logging.getLogger("sentry")
@@ -214,20 +214,25 @@ class Kernel(TraceStops):
         # The notify lane's hot path, inlined: a synchronous handler's int result goes
         # straight back with the next event fetched in the same C call. Everything else
         # (strace, coroutines, errors, unknown numbers) takes the general path. The event
-        # is read in one call (base.EVENT_LAYOUT), not field by field.
+        # is read in one call (base.NOTIFY_LAYOUT: what a notification needs; other kinds
+        # read it again whole, base.EVENT_LAYOUT), not field by field.
         answer, answer_within, unpack = p.answer_and_next_raw, p.answer_within_raw, p.unpack_args
         fields, evbuf = base.EVENT_LAYOUT.unpack_from, p.ev_buffer
-        handlers, tasks = self.handlers, self.tasks
-        hot = not self.strace and not self.report
+        notify_fields = base.NOTIFY_LAYOUT.unpack_from
+        tasks = self.tasks
+        # The handlers the hot path runs, by number (one dict lookup; none with strace or
+        # report, whose calls all take the general path).
+        hot = {} if self.strace or self.report else {
+            nr: h for nr, h in enumerate(self.handlers) if h is not None}
         # Woken tasks and due timers are served before the loop may block again.
         woken, timers = self._wake_queue, self.timers
         pending_timers = timers.pending  # the heap itself: no method call on the hot path
         clock = timers.clock
         while self.init_status is None:
-            v = fields(evbuf)
+            v = notify_fields(evbuf)
             kind = v[EV_KIND]
             if kind == EV_NOTIFY:
-                notif_id, nr = v[EV_ID], v[EV_NR]
+                notif_id, nr = v[NV_ID], v[NV_NR]
                 t = tasks.get(v[EV_TID])
                 if t is None:
                     if p.notify_id_valid(notif_id):
@@ -236,7 +241,7 @@ class Kernel(TraceStops):
                     # call was queued before it died: nothing to answer.
                     ev = p.next_event(timers.timeout_ms())
                     continue
-                h = handlers[nr] if hot and 0 <= nr < MAX_NR else None
+                h = hot.get(nr)
                 if h is not None:
                     self.current = t
                     try:
@@ -268,9 +273,9 @@ class Kernel(TraceStops):
                         continue
                     self.answer_notify(t, notif_id, r)
             elif kind == EV_SECCOMP or kind == EV_SYSCALL:
-                self.on_trace_stop(v)
+                self.on_trace_stop(fields(evbuf))
             elif kind == EV_WAIT:
-                self.on_wait(v[EV_TID], v[EV_STATUS])
+                self.on_wait(v[EV_TID], fields(evbuf)[EV_STATUS])
             elif kind == EV_FD:
                 self.on_fd_ready(ev.fd)
             if pending_timers and pending_timers[0].deadline <= clock():  # (Timers.due)

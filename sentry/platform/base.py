@@ -20,6 +20,7 @@ import logging
 import os
 import struct
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sentry.abi.errno import EFAULT, ENAMETOOLONG
@@ -43,6 +44,10 @@ EV_TIMEOUT = lib.ST_EV_TIMEOUT
 # call's argument registers, as Args takes them.
 EVENT_LAYOUT = struct.Struct("=6QiiiiiIQQQ")
 EV_KIND, EV_TID, EV_STATUS, EV_NR, EV_ARCH, EV_ID, EV_IP = 6, 7, 8, 10, 11, 12, 13
+# The same struct's prefix as a notification needs it: (a0..a5, kind, tid, nr, id), without
+# status, fd, arch, ip and sp (the loop reads every event so first; the others again whole).
+NOTIFY_LAYOUT = struct.Struct("=6Qii8xi4xQ")
+NV_NR, NV_ID = 8, 9
 
 log = logging.getLogger("sentry")
 AUDIT_ARCH_X86_64 = 0xC000003E
@@ -136,12 +141,15 @@ class Context:
 
 
 _alloc_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
+# The C functions of every path argument and result copy, looked up on lib once (a cffi lib
+# attribute is a dictionary lookup of its own at every use).
+_mem_read_cstr, _mem_write = lib.st_mem_read_cstr, lib.st_mem_write
 
 
 class AddressSpace:
     """A task's memory as the MemoryBackend of sentry.kernel.memory.Memory."""
 
-    __slots__ = ("pid", "_buf", "_bufsize", "_got")
+    __slots__ = ("pid", "_buf", "_bufsize", "_got", "pread_to")
     _unpack = staticmethod(ffi.unpack)
 
     def __init__(self, pid: int) -> None:
@@ -149,6 +157,10 @@ class AddressSpace:
         self._got = ffi.new("long *")
         self._bufsize = 1 << 16
         self._buf = _alloc_uncleared("char[]", self._bufsize)  # one per task: no memset
+        # pread_to(fd, off, n, addr): the Sentry's pread of its host fd straight into this
+        # memory (n <= 64 KiB): the count delivered (fewer than read at a bad page: see
+        # pread_got), or -errno. The C function itself, bound to this task (no Python frame).
+        self.pread_to = partial(lib.st_pread_to_task, pid, self._got)
 
     def read_raw(self, addr: int, n: int) -> bytes:
         if n > self._bufsize:
@@ -173,24 +185,19 @@ class AddressSpace:
         included) at addr, EFAULT for NULL."""
         if addr == 0:
             raise EFAULT()
-        n = lib.st_mem_read_cstr(self.pid, addr, self._buf, _PATH_MAX)
+        n = _mem_read_cstr(self.pid, addr, self._buf, _PATH_MAX)
         if n < 0:
             raise ENAMETOOLONG() if n == -ENAMETOOLONG.errno else EFAULT()
         return self._unpack(self._buf, n)
 
     def write(self, addr: int, data: bytes) -> None:
         """Memory.write in one Python frame: all of data at addr, or EFAULT."""
-        if lib.st_mem_write(self.pid, addr, data, len(data)) != len(data):
+        if _mem_write(self.pid, addr, data, len(data)) != len(data):
             raise EFAULT()
 
     def write_raw(self, addr: int, data: bytes) -> int:
         got = lib.st_mem_write(self.pid, addr, data, len(data))
         return max(got, 0)
-
-    def pread_to(self, fd: int, off: int, n: int, addr: int) -> int:
-        """The Sentry's pread of its host fd straight into this memory (n <= 64 KiB): the
-        count delivered (fewer than read at a bad page: see pread_got), or -errno."""
-        return lib.st_pread_to_task(fd, off, n, self.pid, addr, self._got)
 
     def pread_got(self) -> int:
         """How many bytes the last pread_to read from its file."""
@@ -214,6 +221,9 @@ class Platform(abc.ABC):
         self.ev = ffi.new("struct st_event *")
         if ffi.sizeof(self.ev[0]) != EVENT_LAYOUT.size:
             raise RuntimeError("struct st_event and EVENT_LAYOUT disagree")
+        if (ffi.offsetof("struct st_event", "nr"), ffi.offsetof("struct st_event", "id")) != (
+                NOTIFY_LAYOUT.size - 16, NOTIFY_LAYOUT.size - 8):
+            raise RuntimeError("struct st_event and NOTIFY_LAYOUT disagree")
         self.ev_buffer = ffi.buffer(self.ev)
         lib.st_set_hot_event(self.ev)
         self.listener = -1

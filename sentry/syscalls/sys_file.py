@@ -58,7 +58,12 @@ def _openat(t: Task, dirfd: int, path: bytes, flags: int, mode: int, resolve: in
     f = ops.open_at(t, dirfd, path, flags, mode, resolve)
     if f.__class__ is PipeFile and f.partner_wait is not None:
         return _open_fifo(t, f, bool(flags & O_CLOEXEC))
-    return _install(t, f, bool(flags & O_CLOEXEC))
+    try:  # (_install, inlined: every open comes here)
+        return t.fds.install(f, flags & O_CLOEXEC != 0)
+    except SysError:
+        if f.refs == 0:
+            f.release()
+        raise
 
 
 async def _open_fifo(t: Task, f: PipeFile, cloexec: bool) -> int:
@@ -68,14 +73,20 @@ async def _open_fifo(t: Task, f: PipeFile, cloexec: bool) -> int:
 
 def sys_open(t: Task, a: Args) -> Any:
     """Implements open(2) (may block: FIFOs)."""
-    return _openat(t, AT_FDCWD, t.mem.read_path(a.ptr(0)), a.int(1), a.uint(2))
+    flags = a.int(1)
+    mode = a.uint(2) if flags & _MODE_USED else 0
+    return _openat(t, AT_FDCWD, t.mem.read_path(a.ptr(0)), flags, mode)
 
 
 def sys_openat(t: Task, a: Args) -> Any:
     """Implements openat(2) (may block: FIFOs)."""
-    return _openat(t, a.int(0), t.mem.read_path(a.ptr(1)), a.int(2), a.uint(3))
+    flags = a.int(2)
+    mode = a.uint(3) if flags & _MODE_USED else 0
+    return _openat(t, a.int(0), t.mem.read_path(a.ptr(1)), flags, mode)
 
 
+# The flags with which open's mode argument means anything (Linux reads it only then).
+_MODE_USED = O_CREAT | 0o20000000  # (__O_TMPFILE)
 OPEN_HOW = struct.Struct("<QQQ")  # struct open_how: flags, mode, resolve
 _TMPFILE_BIT = 0o20000000  # __O_TMPFILE (O_TMPFILE also holds O_DIRECTORY)
 # Linux's VALID_OPEN_FLAGS on x86-64.
@@ -122,7 +133,7 @@ def sys_creat(t: Task, a: Args) -> Any:
 
 def sys_close(t: Task, a: Args) -> int:
     """Implements close(2)."""
-    f = t.fds.remove(a.int(0))
+    f = t.fds.remove(a.fd(0))
     release_posix(t.tg, f)  # fd_closed's work, inline on this hot path
     if f.flushes:
         f.flush(t.tg)

@@ -267,7 +267,7 @@ def sys_read(t: Task, a: Args) -> Any:
     Tries at once and returns the count (the loop's fast path); only a read that would
     block returns the coroutine that parks the task.
     """
-    f = t.fds.get(a.int(0))
+    f = t.fds.get(a.fd(0))
     n = a.size(2)
     if n > MAX_RW_COUNT:
         n = MAX_RW_COUNT
@@ -287,6 +287,12 @@ def sys_read(t: Task, a: Args) -> Any:
             if fsnotify.active and done:
                 fsnotify.file_event(f, fsnotify.IN_ACCESS)
             return done
+    return _read_slow(t, f, direct, addr, n)
+
+
+def _read_slow(t: Task, f: Any, direct: Any, addr: int, n: int) -> Any:
+    """sys_read's other cases: a copy through bytes, a wait (in a function of its own:
+    the closure's cells would cost sys_read's fast path their making at every call)."""
     iovs = [(addr, n)]
 
     def op() -> int:

@@ -23,6 +23,7 @@ from sentry.vfs.constants import (
 from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.file import SeekableFile
 
+_NEWFSTATAT_INVALID = ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)
 ST_VALID = 0x20
 ST_RELATIME = 0x1000
 STATX__RESERVED = 0x80000000
@@ -51,7 +52,7 @@ def sys_lstat(t: Task, a: Args) -> int:
 
 def sys_fstat(t: Task, a: Args) -> int:
     """Implements fstat(2)."""
-    fd = a.int(0)
+    fd = a.fd(0)
     f = t.fds.get(fd)
     t.mem.write(a.ptr(1), pack_stat(f.stat()))
     return zero_donating(t, f, fd)
@@ -60,11 +61,14 @@ def sys_fstat(t: Task, a: Args) -> int:
 def sys_newfstatat(t: Task, a: Args) -> int:
     """Implements newfstatat(2)."""
     dirfd, path, buf, flags = a.int(0), t.mem.read_path(a.ptr(1)), a.ptr(2), a.int(3)
-    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT):
+    if flags & _NEWFSTATAT_INVALID:
         raise EINVAL()
     follow = not flags & AT_SYMLINK_NOFOLLOW
+    if path:  # (ops.stat_bytes_at's walk, without its frame: stat(2) from glibc comes here)
+        t.mem.write(buf, ops.resolve_path(t, dirfd, path, follow).dentry.inode.stat_bytes())
+        return 0
     t.mem.write(buf, ops.stat_bytes_at(t, dirfd, path, follow, flags))
-    if path == b"" and flags & AT_EMPTY_PATH and dirfd >= 0:  # fstat (glibc's)
+    if flags & AT_EMPTY_PATH and dirfd >= 0:  # fstat (glibc's)
         return zero_donating(t, t.fds.get(dirfd), dirfd)
     return 0
 

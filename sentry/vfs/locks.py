@@ -172,7 +172,14 @@ def release_posix(tg: Any, f: Any) -> None:
     if inode is None:
         return
     il = _table.get(inode)
-    if il is not None and any(lk.owner is tg for lk in il.locks):
+    if il is not None:
+        _drop_owned(il, tg)
+
+
+def _drop_owned(il: InodeLocks, tg: Any) -> None:
+    """Drops tg's POSIX locks on il (its own function: the comprehensions' cell for tg
+    would cost release_posix, which every close calls, its making)."""
+    if any(lk.owner is tg for lk in il.locks):
         il.locks = [lk for lk in il.locks if lk.owner is not tg]
         il.queue.notify(POLLIN)
 

@@ -236,6 +236,8 @@ def _open_tmpfile(t: Any, dirfd: int, path: bytes, flags: int, mode: int,
 
 
 _REG_SLOW = O_TRUNC | O_PATH | O_DIRECTORY
+# The access an open's O_ACCMODE asks for (3, no mode of its own, asks for both).
+_WANT = (MAY_READ, MAY_WRITE, MAY_READ | MAY_WRITE, MAY_READ | MAY_WRITE)
 
 
 def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> FileDescription:
@@ -250,8 +252,7 @@ def open_vd(t: Any, vd: VirtualDentry, flags: int, created: bool = False) -> Fil
         # checks below only permission and a read-only mount apply, in this order.
         acc = flags & O_ACCMODE
         if not created:
-            check_access(t.creds, st, (MAY_READ if acc != O_WRONLY else 0) |
-                         (MAY_WRITE if acc != O_RDONLY else 0))
+            check_access(t.creds, st, _WANT[acc])
         if acc != O_RDONLY and _read_only(vd):
             raise EROFS()
         return inode.open(t, vd, flags & STATUS_KEEP | O_LARGEFILE)

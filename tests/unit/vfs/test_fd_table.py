@@ -75,3 +75,24 @@ def test_limit_zero_is_emfile() -> None:
     # RLIMIT_NOFILE 0: a new fd is EMFILE (open, memfd_create ...), as on Linux.
     with pytest.raises(EMFILE):
         FdTable(limit=0).install(Counted())
+
+
+def test_lowest_free_after_closes_dups_and_min_fd() -> None:
+    # The search's start (FdTable._next) never skips a free fd: closes below it, dup2 onto
+    # fds above it, min_fd installs and a fork's copy all keep "lowest free" exact.
+    fds, f = FdTable(), Counted()
+    assert [fds.install(f) for _ in range(4)] == [0, 1, 2, 3]
+    fds.close(1)
+    fds.remove(2)
+    assert fds.install(f) == 1
+    fds.install_at(2, f)
+    fds.install_at(5, f)
+    assert fds.install(f) == 4
+    assert fds.install(f) == 6
+    assert fds.install(f, min_fd=2) == 7
+    fds.close(0)
+    assert fds.install(f, min_fd=3) == 8
+    child = fds.fork()
+    assert child.install(f) == 0 and fds.install(f) == 0
+    assert fds.install(f) == 9
+    assert fds.free_fd(0) == 10 and fds.free_fd(12) == 12

@@ -99,6 +99,26 @@ def test_host_files_share_one_fd_kept_idle_after_close(t, host_tree, monkeypatch
         os.fstat(host)
 
 
+def test_host_file_in_use_keeps_its_fd_when_evicted_from_the_idle_list(t, host_tree,
+                                                                       monkeypatch):
+    # An open file's inode may stay on the idle list; pushed off it while in use, its fd
+    # stays open, and its last close lists it again (at most the cap of unused fds open).
+    monkeypatch.setattr(hostfs, "MAX_IDLE_FILE_FDS", 1)
+    fs = ops.lookup(t, AT_FDCWD, b"/etc/hosts").dentry.inode.lower.fs
+
+    def open_(path: bytes) -> int:
+        return t.fds.install(ops.open_at(t, AT_FDCWD, path, O_RDONLY, 0))
+
+    call(t, sys_file.sys_close, open_(b"/etc/hosts"))
+    a = open_(b"/etc/hosts")  # listed, in use
+    host = t.fds.get(a).host_fd
+    call(t, sys_file.sys_close, open_(b"/etc/passwd"))
+    os.fstat(host)  # evicted in use: still open
+    assert call(t, sys_file.sys_close, a) == 0
+    assert [i.name for i in fs.idle_files] == [b"hosts"]  # listed again; passwd closed
+    os.fstat(host)
+
+
 def test_blocking_write_to_a_full_pipe_writes_everything(t):
     r, w = os.pipe()
     try:

@@ -30,7 +30,8 @@ from sentry.abi.errno import (
 )
 from sentry.abi.stat import S_IFDIR, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
 from sentry.platform.native import ffi, lib
-from sentry.vfs.file import DirectoryFile, SeekableFile
+from sentry.vfs.constants import O_ACCMODE, O_PATH, O_RDONLY, O_RDWR
+from sentry.vfs.file import DirectoryFile, FileDescription, SeekableFile
 from sentry.vfs.inode import DirEntry, FileSystem, Inode, SetAttr
 
 _O_PATH_DIR = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
@@ -107,13 +108,11 @@ class HostFS(FileSystem):
                 old.close_fd()
                 excess -= 1
 
-    def file_idle(self, inode: HostInode) -> None:
-        """Keeps inode's file fd for a later open, closing the least recent beyond the cap."""
-        idle = self.idle_files
-        idle[inode] = None
-        if len(idle) > MAX_IDLE_FILE_FDS:
-            old, _ = idle.popitem(last=False)
-            old.close_file_fd()
+    def evict_idle(self) -> None:
+        """Drops the least recently idle inode from idle_files (over its cap), closing its
+        fd unless it is in use again (its last release lists it anew)."""
+        old, _ = self.idle_files.popitem(last=False)
+        old.close_file_fd()
 
     def source(self) -> str:
         return self.root_path
@@ -285,20 +284,26 @@ class HostInode(Inode):
         return HostFile(flags, vd, self)
 
     def acquire_file_fd(self) -> int:
-        """The shared host fd of this regular file, counted as one more user."""
-        if self._file_users == 0:
-            if self._file_fd < 0:
-                self._file_fd = self.open_host()
-            else:
-                self.fs.idle_files.pop(self, None)
+        """The shared host fd of this regular file, counted as one more user. An inode in
+        use may stay on the idle list (no list change per open): evict_idle closes only
+        the fd of an unused one, and the last user's release puts the inode back."""
+        if self._file_fd < 0:
+            self._file_fd = self.open_host()
         self._file_users += 1
         return self._file_fd
 
     def release_file_fd(self) -> None:
-        """One user fewer; the last one leaves the fd idle (HostFS.file_idle)."""
+        """One user fewer; the last one leaves the fd idle for a later open (most recently
+        idle last), the least recently idle one closed beyond the cap (HostFS.evict_idle)."""
         self._file_users -= 1
         if self._file_users == 0:
-            self.fs.file_idle(self)
+            idle = self.fs.idle_files
+            if self in idle:
+                idle.move_to_end(self)
+            else:
+                idle[self] = None
+                if len(idle) > MAX_IDLE_FILE_FDS:
+                    self.fs.evict_idle()
 
     def close_file_fd(self) -> None:
         if self._file_fd >= 0 and self._file_users == 0:
@@ -374,8 +379,10 @@ class HostFile(SeekableFile):
     """
 
     def __init__(self, flags: int, vd: Any, inode: HostInode) -> None:
-        super().__init__(flags, vd)
-        self._readable = self.readable  # read_to's check (O_PATH and the access mode stay)
+        # (Every open of a host file runs this: no super() object, no property call.)
+        FileDescription.__init__(self, flags, vd)
+        # read_to's check, FileDescription.readable (O_PATH and the access mode stay).
+        self._readable = not flags & O_PATH and flags & O_ACCMODE in (O_RDONLY, O_RDWR)
         self.host_fd = inode.acquire_file_fd()
         self._host_inode: HostInode | None = inode
 

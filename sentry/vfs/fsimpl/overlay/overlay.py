@@ -72,6 +72,8 @@ class OverlayInode(Inode):
         self.name = name
         self.upper = upper
         self.lower = lower
+        # The lower file's kind never changes (the overlay never writes it): known once.
+        self._lower_dir = lower is not None and lower.is_dir()
         self._kids: dict[bytes, OverlayInode] = {}
         self.is_tmpfile = False
 
@@ -81,7 +83,7 @@ class OverlayInode(Inode):
 
     def _merged(self) -> bool:
         """Whether lower directory entries show through."""
-        return self.lower is not None and self.lower.is_dir() and not _is_opaque(self.upper)
+        return self._lower_dir and not _is_opaque(self.upper)
 
     def access_stat(self) -> Stat:
         return self.upper.stat() if self.upper is not None else self.lower.access_stat()
@@ -308,10 +310,9 @@ class OverlayInode(Inode):
     def open(self, t: Any, vd: Any, flags: int) -> Any:
         upper = self.upper
         if upper is None and flags & O_ACCMODE == O_RDONLY:  # a lower file read as is
-            lower = self.lower
-            if lower.mode & S_IFMT == S_IFDIR:
+            if self._lower_dir:
                 return DirectoryFile(flags, vd)
-            return lower.open(t, vd, flags)
+            return self.lower.open(t, vd, flags)
         if self.is_dir():
             return DirectoryFile(flags, vd)
         if flags & O_ACCMODE != O_RDONLY:
