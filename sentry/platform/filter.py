@@ -48,6 +48,12 @@ NOTIFY_IF_ARG0_ZERO = ("brk",)
 # a host RLIMIT_NOFILE the task may not have; those, and 2, stay stops (the donation slot).
 MIRROR_FDS = (3, 1023)
 NOTIFY_IF_FD_IN = {"mmap": 4}
+# ...except a shared writable file mapping, which always stops: the host runs a notified
+# call as issued on whatever file the number holds when it runs, and a racing thread of
+# the same fd table could have put another file there, one the guest opened read-only
+# but whose host fd (a tmpfs memfd, a rw bind's) is writable. What is left to such a race
+# is a private or read-only mapping of a file the guest opened for reading.
+MAP_SHARED_BIT, MAP_ANONYMOUS_BIT, PROT_WRITE_BIT = 0x01, 0x20, 0x02
 
 # TRACE-lane calls that take the NOTIFY lane when none of the given bits of the argument
 # at the given index is set: a clone that needs no register surgery (CLONE_PIDFD,
@@ -126,6 +132,11 @@ def seccomp_filter() -> sc.SyscallFilter:
                     lo, hi = MIRROR_FDS
                     f.add_rule(sc.TRACE(0), nr, _negate(c), sc.Arg(index, sc.LT, lo))
                     f.add_rule(sc.TRACE(0), nr, _negate(c), sc.Arg(index, sc.GT, hi))
+                    # a shared writable file mapping: a stop whatever the fd
+                    f.add_rule(sc.TRACE(0), nr,
+                               sc.Arg(3, sc.MASKED_EQ, MAP_SHARED_BIT | MAP_ANONYMOUS_BIT,
+                                      MAP_SHARED_BIT),
+                               sc.Arg(2, sc.MASKED_EQ, PROT_WRITE_BIT, PROT_WRITE_BIT))
     for name, index in TRACE_IF_ARG_SET.items():
         f.add_rule(sc.TRACE(0), name, sc.Arg(index, sc.NE, 0))
     for nr in sorted(traced - set(ALLOW)):
@@ -223,7 +234,9 @@ def lane_of(nr: int, args: tuple[int, ...] | list[int]) -> str:
     if clear is not None and not args[clear[0]] & clear[1]:
         return "notify"
     fd_index = NOTIFY_IF_FD_IN.get(NAMES.get(nr, ""))
-    if fd_index is not None and MIRROR_FDS[0] <= args[fd_index] <= MIRROR_FDS[1]:
+    if fd_index is not None and MIRROR_FDS[0] <= args[fd_index] <= MIRROR_FDS[1] and not (
+            args[3] & (MAP_SHARED_BIT | MAP_ANONYMOUS_BIT) == MAP_SHARED_BIT
+            and args[2] & PROT_WRITE_BIT):
         return "notify"
     index = TRACE_IF_ARG_SET.get(NAMES.get(nr, ""))
     if index is not None:

@@ -109,6 +109,23 @@ def test_file_mmap_notifies_by_the_guests_fd_numbers_only() -> None:
     assert _run_bpf(code, mmap, [0, 4096, 1, 0x22, lo, 0]) == 0x7FFF0000  # anonymous
 
 
+def test_a_shared_writable_file_mmap_always_stops() -> None:
+    """A notified mmap runs on whatever file its number holds when the host runs it: a
+    racing thread must not be able to make it a shared writable map of another file."""
+    code = bpf.export_bpf(bpf.seccomp_filter())
+    mmap, notify, trace = NUMBERS["mmap"], 0x7FC00000, 0x7FF00000
+    lo = bpf.MIRROR_FDS[0]
+    for prot, flags in ((3, 1), (2, 1), (7, 1), (3, 3)):  # MAP_SHARED, MAP_SHARED_VALIDATE
+        args = [0, 4096, prot, flags, lo, 0]
+        assert _run_bpf(code, mmap, args) & 0xFFFF0000 == trace, (prot, flags)
+        assert bpf.lane_of(mmap, args) == "trace"
+    for prot, flags in ((1, 1), (5, 1), (3, 2), (7, 2)):  # read-only shared, any private
+        args = [0, 4096, prot, flags, lo, 0]
+        assert _run_bpf(code, mmap, args) == notify, (prot, flags)
+        assert bpf.lane_of(mmap, args) == "notify"
+    assert _run_bpf(code, mmap, [0, 4096, 3, 0x21, lo, 0]) == 0x7FFF0000  # anonymous shared
+
+
 def test_clone_notifies_unless_it_needs_a_stop() -> None:
     code = bpf.export_bpf(bpf.seccomp_filter())
     clone, notify, trace = NUMBERS["clone"], 0x7FC00000, 0x7FF00000
