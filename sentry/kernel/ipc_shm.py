@@ -34,7 +34,7 @@ SHMID_DS = struct.Struct("<iIIIIIH2x4xQQQqqqiiQQQ")
 
 
 class Segment(IpcObject):
-    __slots__ = ("size", "fd", "file_id", "atime", "dtime", "cpid", "lpid", "name")
+    __slots__ = ("size", "fd", "file_id", "atime", "dtime", "cpid", "lpid", "name", "__weakref__")
 
     def __init__(self, key: int, index: int, seq: int, c: Credentials, mode: int,
                  size: int, fd: int, cpid: int) -> None:

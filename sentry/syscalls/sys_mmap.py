@@ -20,6 +20,7 @@ from sentry.kernel.task import Task
 from sentry.platform.base import CONTINUING_WITH_FD, DONATING, ST_AT_ENTRY
 from sentry.platform.filter import MIRROR_FDS
 from sentry.platform.native import lib
+from sentry.vfs.fsimpl.host.readonly import shared_map_fd
 
 PAGE = 4096
 PROT_READ, PROT_WRITE = 1, 2
@@ -61,6 +62,8 @@ def sys_mmap(t: Task, a: Args) -> int:
     if off % getattr(f, "map_align", PAGE):  # hugetlbfs: whole huge pages
         raise EINVAL()
     host_fd = f.mmap_fd(prot, flags)
+    if flags & MAP_TYPE != MAP_PRIVATE and not f.writable:
+        host_fd = shared_map_fd(f, host_fd)  # never mprotect()able writable on the host
     k = t.kernel
     p = k.platform
     if p.in_place and MIRROR_FDS[0] <= fd <= MIRROR_FDS[1] and t.ctx.where != ST_AT_ENTRY:

@@ -11,6 +11,7 @@ import struct
 
 from sentry.abi.errno import BY_NUMBER, EACCES, EEXIST, EINVAL, EPERM
 from sentry.abi.sysno import SYS_mmap, SYS_munmap
+from sentry.vfs.fsimpl.host.readonly import shared_map_fd
 from sentry.kernel.args import Args
 from sentry.abi.capability import CAP_IPC_LOCK
 from sentry.kernel.creds import capable
@@ -69,7 +70,9 @@ def sys_shmat(t: Task, a: Args) -> int:
     if addr and not flags & SHM_REMAP and addr + size >= 1 << 64:
         raise EINVAL()  # the range wraps
     names = t.fs.root.mount.vfs.map_names
-    task_fd = p.donate(t.ctx, seg.fd, lambda: names.note_raw(seg.fd, seg.name, SHM_DEV, seg.id))
+    # A SHM_RDONLY attach maps a read-only fd: mprotect cannot make it writable (EACCES).
+    host_fd = shared_map_fd(seg, seg.fd) if flags & SHM_RDONLY else seg.fd
+    task_fd = p.donate(t.ctx, host_fd, lambda: names.note_raw(host_fd, seg.name, SHM_DEV, seg.id))
     if task_fd < 0:
         raise BY_NUMBER[-task_fd]()
     got = p.inject(t.ctx, SYS_mmap, addr, size, prot, map_flags, task_fd, 0)
