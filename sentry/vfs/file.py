@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sentry.abi.errno import (
-    EACCES, EBADF, EINVAL, EISDIR, ENODEV, ENOTDIR, ENOTTY, ENXIO, EOPNOTSUPP, ESPIPE,
+    EACCES, EBADF, EINVAL, EISDIR, ENODEV, ENOTDIR, ENOTTY, ENXIO, EOPNOTSUPP, EPERM, ESPIPE,
     EOVERFLOW,
 )
 from sentry.abi.stat import DT_DIR, S_IFDIR, S_IFMT, S_IFREG, Stat, StatFs, dtype_of
@@ -21,7 +21,8 @@ from sentry.vfs.locks import release_posix
 from sentry.kernel.waiter import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 from sentry.vfs.constants import (
     MAP_SHARED, MAP_SHARED_VALIDATE, MS_NOEXEC, O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH,
-    O_RDONLY, O_RDWR, O_WRONLY, PROT_WRITE, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
+    O_RDONLY, O_RDWR, O_WRONLY, PROT_EXEC, PROT_WRITE, SEEK_CUR, SEEK_DATA, SEEK_END,
+    SEEK_HOLE, SEEK_SET,
 )
 from sentry.vfs.perm import MAY_EXEC, check_access
 from sentry.vfs.resolve import path_of
@@ -212,13 +213,16 @@ class FileDescription:
         raise ENODEV()
 
     def _check_mmap(self, prot: int, flags: int) -> None:
-        """mmap(2)'s EACCES rules for the open mode."""
+        """mmap(2)'s EACCES rules for the open mode, and EPERM for an executable mapping
+        of a file on a noexec mount."""
         if not self.readable:
             raise EACCES()
         shared = flags & 0xF in (MAP_SHARED, MAP_SHARED_VALIDATE)
         # Linux's "append-only" EACCES is the inode attribute (chattr +a), not O_APPEND.
         if shared and prot & PROT_WRITE and not self.writable:
             raise EACCES()
+        if prot & PROT_EXEC and self.vd is not None and self.vd.mount.flags & MS_NOEXEC:
+            raise EPERM()
 
 
 DIRECT_READ_MAX = 1 << 16  # read_to's limit per call

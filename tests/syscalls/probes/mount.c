@@ -8,6 +8,7 @@
 #include "probe.h"
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -158,6 +159,13 @@ int main(int argc, char **argv) {
     int status;
     waitpid(pid, &status, 0);
     printf("execve in a noexec mount: %s\n", WEXITSTATUS(status) == 13 ? "EACCES" : "ran");
+    int xfd = open(at("a/true"), O_RDONLY);
+    void *xm = mmap(0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, xfd, 0);
+    printf("mmap PROT_EXEC in a noexec mount: %s\n", xm == MAP_FAILED ? probe_errname(errno) : "ok");
+    xm = mmap(0, 4096, PROT_READ, MAP_PRIVATE, xfd, 0);
+    printf("mmap PROT_READ there: %s\n", xm == MAP_FAILED ? probe_errname(errno) : "ok");
+    munmap(xm, 4096);
+    close(xfd);
     umount2(at("a"), 0);
 
     /* Bind mounts. */
