@@ -79,14 +79,18 @@ def sys_open(t: Task, a: Args) -> Any:
 
 
 def sys_openat(t: Task, a: Args) -> Any:
-    """Implements openat(2) (may block: FIFOs)."""
-    flags = a.int(2)
-    mode = a.uint(3) if flags & _MODE_USED else 0
-    return _openat(t, a.int(0), t.mem.read_path(a.ptr(1)), flags, mode)
+    """Implements openat(2) (may block: FIFOs). Every open from glibc comes here: its int
+    arguments are masked here, not through Args.int's frames (flags only for bit tests;
+    dirfd only for a relative path)."""
+    flags = a[2] & _M32
+    mode = a[3] & _M32 if flags & _MODE_USED else 0
+    path = t.mem.read_path(a[1])
+    return _openat(t, AT_FDCWD if path[:1] == b"/" else a.int(0), path, flags, mode)
 
 
 # The flags with which open's mode argument means anything (Linux reads it only then).
 _MODE_USED = O_CREAT | 0o20000000  # (__O_TMPFILE)
+_M32 = 0xFFFFFFFF
 OPEN_HOW = struct.Struct("<QQQ")  # struct open_how: flags, mode, resolve
 _TMPFILE_BIT = 0o20000000  # __O_TMPFILE (O_TMPFILE also holds O_DIRECTORY)
 # Linux's VALID_OPEN_FLAGS on x86-64.

@@ -24,6 +24,7 @@ from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.file import SeekableFile
 
 _NEWFSTATAT_INVALID = ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)
+_M32 = 0xFFFFFFFF
 ST_VALID = 0x20
 ST_RELATIME = 0x1000
 STATX__RESERVED = 0x80000000
@@ -59,15 +60,21 @@ def sys_fstat(t: Task, a: Args) -> int:
 
 
 def sys_newfstatat(t: Task, a: Args) -> int:
-    """Implements newfstatat(2)."""
-    dirfd, path, buf, flags = a.int(0), t.mem.read_path(a.ptr(1)), a.ptr(2), a.int(3)
+    """Implements newfstatat(2). stat(2) from glibc comes here: the common case (a path)
+    takes ops.stat_bytes_at's walk without its frame, and the int arguments are masked
+    here, not through Args.int's (dirfd only matters to a relative path)."""
+    flags = a[3] & _M32
     if flags & _NEWFSTATAT_INVALID:
         raise EINVAL()
+    mem = t.mem
+    path = mem.read_path(a[1])
     follow = not flags & AT_SYMLINK_NOFOLLOW
-    if path:  # (ops.stat_bytes_at's walk, without its frame: stat(2) from glibc comes here)
-        t.mem.write(buf, ops.resolve_path(t, dirfd, path, follow).dentry.inode.stat_bytes())
+    if path:
+        dirfd = AT_FDCWD if path[:1] == b"/" else a.int(0)
+        mem.write(a[2], ops.resolve_path(t, dirfd, path, follow).dentry.inode.stat_bytes())
         return 0
-    t.mem.write(buf, ops.stat_bytes_at(t, dirfd, path, follow, flags))
+    dirfd, buf = a.int(0), a[2]
+    mem.write(buf, ops.stat_bytes_at(t, dirfd, path, follow, flags))
     if flags & AT_EMPTY_PATH and dirfd >= 0:  # fstat (glibc's)
         return zero_donating(t, t.fds.get(dirfd), dirfd)
     return 0
