@@ -56,6 +56,7 @@ ST_EXEC_SLOT, ST_INTERP_SLOT = lib.ST_EXEC_SLOT, lib.ST_INTERP_SLOT
 PIE_BASE = 0x555555554000  # ELF_ET_DYN_BASE on x86-64 (without randomisation)
 PIE_SPAN_MAX = 1 << 44  # an ET_DYN's span that leaves PIE_BASE far below the stub's stack
 MAX_STACK_DATA = 120 * 1024  # the stub's stack VMA has >= 128 KiB below its rsp
+AUXV_MAX = 64  # auxv entries a new stack holds at most (the host's, ours, AT_NULL)
 
 # auxv keys
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ = 0, 3, 4, 5, 6
@@ -453,10 +454,18 @@ def _read_stub_auxv(t: Task, rsp: int) -> dict[int, int]:
             buf += t.mem.read(end, PAGE - (end & (PAGE - 1)))
 
 
+def stack_need(plan: ExecPlan) -> int:
+    """At least what build_stack writes below its `top` for `plan` (with up to AUXV_MAX
+    auxv entries): its strings, AT_RANDOM's bytes, the pointer arrays, the alignment."""
+    strings = (len(plan.path) + sum(map(len, plan.argv)) + sum(map(len, plan.envp))
+               + len(plan.argv) + len(plan.envp) + len(b"x86_64") + 2 + 16)
+    return strings + 8 * (len(plan.argv) + len(plan.envp) + 3 + 2 * AUXV_MAX) + 32
+
+
 def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int],
-                slot: int = AT_NULL) -> tuple[int, int]:
-    """Writes argv, envp, auxv and their strings below `top`; returns the new rsp and the
-    address of the value of auxv entry `slot` (0 if none)."""
+                slot: int = AT_NULL, room: int = MAX_STACK_DATA) -> tuple[int, int]:
+    """Writes argv, envp, auxv and their strings below `top`, within `room` bytes of it;
+    returns the new rsp and the address of the value of auxv entry `slot` (0 if none)."""
     # The strings back to back (execfn, argv, envp, the platform), then AT_RANDOM's bytes.
     items = [plan.path, *plan.argv, *plan.envp, b"x86_64"]
     strings = b"\0".join(items) + b"\0" + os.urandom(16)
@@ -472,7 +481,7 @@ def build_stack(t: Task, plan: ExecPlan, top: int, aux: dict[int, int],
     pairs[::2], pairs[1::2] = keys, vals
     words.extend(pairs)
     sp = (str_base - 8 * len(words)) & ~15
-    if top - sp > MAX_STACK_DATA:
+    if top - sp > room:
         raise E2BIG()
     pad = str_base - (sp + 8 * len(words))
     t.mem.write(sp, b"".join((words.tobytes(), bytes(pad), strings)))
@@ -484,7 +493,8 @@ def load(t: Task, plan: ExecPlan, enter: bool = False) -> bool:
     the layout allows it (_enters_directly), the batch itself enters the program and the
     task runs on: True. Else its registers are set and it stays stopped: False."""
     try:
-        return _load(t, plan, enter and _enters_directly(t, plan))
+        return _load(t, plan, enter and _enters_directly(t, plan)
+                     and stack_need(plan) <= MAX_STACK_DATA)
     finally:
         release_plan(plan)
 
@@ -514,6 +524,7 @@ def _load(t: Task, plan: ExecPlan, direct: bool) -> bool:
     regs = p.getregs(t.ctx)
     vfs = t.fs.root.mount.vfs
     elf = plan.elf
+    need = stack_need(plan)
     try:
         stub_aux = _read_stub_auxv(t, regs.rsp)
         batch = Batch()
@@ -538,6 +549,12 @@ def _load(t: Task, plan: ExecPlan, direct: bool) -> bool:
             bias = PIE_BASE - elf.span[0] if elf.type == ET_DYN else 0
             ibias = 0 if plan.interp is not None and placed[1].base_row is None else None
         else:
+            if need > MAX_STACK_DATA:
+                # Arguments beyond the stub's stack room (Linux takes up to a quarter of
+                # RLIMIT_STACK): the stub writes to the lowest page they need, and the
+                # host grows its stack down to it, as for any fault of its own (a write
+                # of the Sentry's, process_vm_writev, grows no stack).
+                batch.add(Batch.ZERO, (regs.rsp - 256 - need) & ~(PAGE - 1), 8)
             results = batch.run(t, regs.rsp)
             for pl in placed:
                 b = pl.bias(results)
@@ -568,7 +585,8 @@ def _load(t: Task, plan: ExecPlan, direct: bool) -> bool:
                 AT_PAGESZ: PAGE, AT_BASE: base, AT_FLAGS: 0, AT_ENTRY: entry, AT_UID: c.uid,
                 AT_EUID: c.euid, AT_GID: c.gid, AT_EGID: c.egid, AT_SECURE: int(secure)})
     try:
-        sp, base_at = build_stack(t, plan, regs.rsp - 256, aux, slot=AT_BASE)
+        sp, base_at = build_stack(t, plan, regs.rsp - 256, aux, slot=AT_BASE,
+                                  room=max(need, MAX_STACK_DATA))
     except SysError:
         os.kill(t.host_tid, 9)
         raise TaskDied(9) from None

@@ -26,7 +26,7 @@ from sentry.vfs.constants import O_NONBLOCK
 from sentry.kernel.kernel import DETACHED, HOST
 from sentry.kernel.memory import PATH_MAX, PageSnapshot
 from sentry.kernel.task import Task
-from sentry.kernel.thread_group import RLIMIT_NPROC, ThreadGroup
+from sentry.kernel.thread_group import RLIMIT_NPROC, RLIMIT_STACK, ThreadGroup
 from sentry.kernel.waiter import POLLHUP, POLLIN
 from sentry.platform.base import ST_AT_ENTRY
 from sentry.platform.native import check, ffi, lib
@@ -41,7 +41,8 @@ CLD_EXITED, CLD_STOPPED, CLD_CONTINUED = 1, 5, 6
 ALL_SIGNALS = (1 << 64) - 1  # a sigset with every signal (the kernel keeps KILL/STOP out)
 SIGCONT = 18
 MAX_ARG_STRLEN = 32 * 4096
-ARG_MAX = 2 * 1024 * 1024
+ARG_MIN = 32 * 4096  # Linux's ARG_MAX: the room execve's strings always have
+STK_LIM = 8 << 20  # _STK_LIM: at most three quarters of it hold the strings
 MAX_ARGS = 0x7FFFFFFF
 STRING_BLOCK_MAX = 1 << 16  # _string_block reads at most this much at once
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")  # struct clone_args (through cgroup)
@@ -270,7 +271,7 @@ def _read_strings(t: Task, addr: int, total: list[int], snap: PageSnapshot) -> l
     out = _packed_strings(ptrs, block, lo)
     if out is not None:
         total[0] += sum(map(len, out)) + len(out)
-        if total[0] > ARG_MAX:
+        if total[0] > total[1]:
             raise E2BIG()
         return out
     out = []
@@ -284,7 +285,7 @@ def _read_strings(t: Task, addr: int, total: list[int], snap: PageSnapshot) -> l
             except ENAMETOOLONG:
                 raise E2BIG() from None  # longer than MAX_ARG_STRLEN
         total[0] += len(s) + 1
-        if len(s) >= MAX_ARG_STRLEN or total[0] > ARG_MAX:
+        if len(s) >= MAX_ARG_STRLEN or total[0] > total[1]:
             raise E2BIG()
         out.append(s)
     return out
@@ -329,11 +330,13 @@ def _execve(t: Task, dirfd: int, path_ptr: int, argv_ptr: int, envp_ptr: int, fl
         path = t.mem.read_path(path_ptr)
     if not path and not flags & loader.AT_EMPTY_PATH:
         raise ENOENT()
-    total = [0]
+    # The strings (the path's copy first) within Linux's bprm_stack_limits, less the
+    # pointer arrays: E2BIG before the point of no return, the task intact.
+    soft = t.tg.rlimits[RLIMIT_STACK][0]
+    total = [len(path) + 1, max(min(soft // 4, STK_LIM // 4 * 3), ARG_MIN)]
     argv = _read_strings(t, argv_ptr, total, snap)
     envp = _read_strings(t, envp_ptr, total, snap)
-    # The new stack must fit before the point of no return (Linux: E2BIG, task intact).
-    if total[0] + len(path) + 8 * (len(argv) + len(envp)) + 1024 > loader.MAX_STACK_DATA:
+    if total[0] + 8 * (max(len(argv), 1) + len(envp)) > total[1]:
         raise E2BIG()
     plan = loader.prepare(t, path, argv, envp, dirfd, flags)
     # The point of no return: the task becomes the stub, then the guest program.
