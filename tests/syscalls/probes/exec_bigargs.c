@@ -2,7 +2,7 @@
 // pointer arrays), each under MAX_ARG_STRLEN (32 pages), and says E2BIG beyond, before
 // the point of no return. The largest argv each limit lets through is found by a binary
 // search over execs of the probe itself, whose child checks every byte it got.
-// covers: execve, setrlimit
+// covers: execve, prlimit64
 // area: process
 // usage: exec_bigargs SCRATCH
 #include "probe.h"
