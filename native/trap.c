@@ -113,6 +113,70 @@ static void on_sigchld(int sig) {
     }
 }
 
+/* The timeout of a wait on the fast path. Blocking in NOTIF_RECV has none of its own, so a
+ * POSIX timer of the loop's thread (made at its first timed wait, by that thread) sends
+ * it TIMER_SIG at the nearest deadline. Without it a pending timer (a guest's sleep, the
+ * 50 ms look for signals to parked tasks: sentry/kernel/kernel.py) sent every wait through
+ * epoll_wait, with the listener in the epoll set: two host calls more per trapped call
+ * while any task waited.
+ * TIMER_SIG has SIGCHLD's handler: a wake-up that makes the loop look at everything (a
+ * waitpid pass, the deadline). Two handlers that both jump out of the wait would lose
+ * one's work: when both signals come at once the kernel stacks both frames, and the jump
+ * of the one that runs first abandons the other before its first instruction (seen here
+ * as a wait that never ended). The timer's state is known from the clock alone: it is
+ * idle once its deadline has passed, and only an idle timer is armed, at least
+ * ARM_MARGIN_NS ahead (timer_settime of a timer whose signal is still queued makes the
+ * kernel drop that signal, and an expiry meanwhile with it). A deadline earlier than the
+ * armed one, or too close, waits in epoll_wait. */
+#define TIMER_SIG SIGRTMAX
+#define ARM_MARGIN_NS 200000LL
+static timer_t wake_timer;
+static int wake_timer_state; /* 0 not made yet, 1 made, -1 cannot be made: epoll_wait */
+static long long timer_deadline = -1; /* CLOCK_MONOTONIC ms it is armed for, -1 idle */
+
+static int make_wake_timer(void) {
+    struct sigaction sa;
+    struct sigevent sev;
+    sigset_t set;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_RESTART | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = TIMER_SIG;
+    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    sigemptyset(&set);
+    sigaddset(&set, TIMER_SIG);
+    if (sigaction(TIMER_SIG, &sa, NULL) < 0 || sigprocmask(SIG_UNBLOCK, &set, NULL) < 0
+        || timer_create(CLOCK_MONOTONIC, &sev, &wake_timer) < 0)
+        return -1;
+    return 1;
+}
+
+/* Before a wait on the fast path: 0 when a wake-up by `deadline` (ms; -1: none needed) is
+ * armed, -1 when this wait must use epoll_wait instead. */
+static int arm_wake_timer(long long deadline) {
+    if (deadline < 0) return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now_ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    if (timer_deadline >= 0 && timer_deadline * 1000000LL <= now_ns) timer_deadline = -1;
+    if (timer_deadline >= 0) return timer_deadline <= deadline ? 0 : -1;
+    if (deadline * 1000000LL - now_ns < ARM_MARGIN_NS) return -1;
+    if (wake_timer_state == 0) wake_timer_state = make_wake_timer();
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = deadline / 1000;
+    its.it_value.tv_nsec = (deadline % 1000) * 1000000;
+    if (wake_timer_state < 0 || timer_settime(wake_timer, TIMER_ABSTIME, &its, NULL) < 0) {
+        wake_timer_state = -1;
+        return -1;
+    }
+    timer_deadline = deadline;
+    return 0;
+}
+
 static int push_notif(const struct seccomp_notif *n) {
     if (notifq_len == QCAP) return -ENOSPC;
     notifq[notifq_len++] = *n;
@@ -362,12 +426,18 @@ int st_next_event(struct st_event *ev, int timeout_ms) {
             if (tid > 0) return decode_wait(ev, tid, status);
             want_wait = 0;
         }
-        if (deadline < 0 && !armed_fds && listener >= 0) {
-            int r = watch_listener(0);
-            if (r < 0) return r;
-            r = fast_recv(ev);
-            if (r != 0) return r;
-            continue;
+        if (!armed_fds && listener >= 0) {
+            if (deadline >= 0 && deadline <= now_ms()) {
+                ev->kind = ST_EV_TIMEOUT;
+                return ev->kind;
+            }
+            if (arm_wake_timer(deadline) == 0) {
+                int r = watch_listener(0);
+                if (r < 0) return r;
+                r = fast_recv(ev);
+                if (r != 0) return r;
+                continue;
+            }
         }
         int w = watch_listener(1);
         if (w < 0) return w;

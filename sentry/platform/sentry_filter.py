@@ -55,6 +55,7 @@ SENTRY_CALLS: dict[str, tuple[str, ...]] = {
         "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll",
         "select", "pselect6", "pipe2", "nanosleep", "clock_nanosleep", "clock_gettime",
         "clock_getres", "gettimeofday", "sched_yield", "getrandom",
+        "timer_create", "timer_settime",  # the fast path's wake-up at a deadline (trap.c)
     ),
     "host files: the root file system, stdio, memfd-backed tmpfs, /proc of the tasks": (
         "openat", "close", "close_range", "read", "write", "pread64", "pwrite64",
