@@ -12,8 +12,8 @@ A probe's header is its leading `//` comment lines; these keys are read from it:
 Lines an `xfail-line` names are left out of the comparison on both sides (and reported as
 xfail); a probe under `xfail` is still run and its result reported, never counted as a pass.
 Binaries are cached in tests/syscalls/probes/bin/ (gitignored) under a name that carries a
-hash of the source, probe.h and the flags, so an edited probe is rebuilt and a stale one
-never runs.
+hash of the source, the headers (probe.h, probe_epoll.h) and the flags, so an edited probe
+is rebuilt and a stale one never runs.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ def build(src: Path) -> Path:
     """Compiles src (cached by content hash); returns the binary's path."""
     flags = [*BASE_FLAGS, *parse(src).flags]
     h = hashlib.sha256()
-    for part in (src.read_bytes(), (PROBES / "probe.h").read_bytes(), " ".join(flags).encode()):
+    headers = [p.read_bytes() for p in sorted(PROBES.glob("*.h"))]  # probe.h and helpers
+    for part in (src.read_bytes(), *headers, " ".join(flags).encode()):
         h.update(part)
     rel = src.relative_to(PROBES).with_suffix("")
     stem = "-".join(rel.parts)

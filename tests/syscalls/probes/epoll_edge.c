@@ -2,7 +2,7 @@
 // sockets, host stdio; EPOLLONESHOT with EPOLLET; EPOLL_CTL_MOD re-arming; two sets on one file.
 // covers: epoll_ctl, epoll_wait, epoll_create1
 // area: I/O and readiness
-#include "probe.h"
+#include "probe_epoll.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -10,24 +10,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* Prints what one epoll_wait reports ("what: N [events data]..."). */
-static void show_wait(const char *what, int ep, int timeout) {
-    struct epoll_event evs[8];
-    errno = 0;
-    int n = epoll_wait(ep, evs, 8, timeout);
-    printf("%s: %d", what, n);
-    if (n < 0) printf(" %s", probe_errname(errno));
-    for (int i = 0; i < n; i++) printf(" [%#x data=%llu]", evs[i].events, (unsigned long long)evs[i].data.u64);
-    printf("\n");
-}
-
-static int watch(int fd, unsigned events, unsigned long long data) {
-    int ep = epoll_create1(0);
-    struct epoll_event ev = {.events = events, .data.u64 = data};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) printf("watch %llu: %s\n", data, probe_errname(errno));
-    return ep;
-}
 
 static void drain(int fd) {
     char b[4096];

@@ -4,7 +4,7 @@
 // covers: epoll_ctl, epoll_wait, timerfd_settime, inotify_add_watch, signalfd4, sendto
 // area: I/O and readiness
 // usage: epoll_edge_files SCRATCH   (SCRATCH must not exist yet; its parent must)
-#include "probe.h"
+#include "probe_epoll.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -20,23 +20,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-static void show_wait(const char *what, int ep, int timeout) {
-    struct epoll_event evs[8];
-    errno = 0;
-    int n = epoll_wait(ep, evs, 8, timeout);
-    printf("%s: %d", what, n);
-    if (n < 0) printf(" %s", probe_errname(errno));
-    for (int i = 0; i < n; i++) printf(" [%#x data=%llu]", evs[i].events, (unsigned long long)evs[i].data.u64);
-    printf("\n");
-}
-
-static int watch(int fd, unsigned events, unsigned long long data) {
-    int ep = epoll_create1(0);
-    struct epoll_event ev = {.events = events, .data.u64 = data};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) printf("watch %llu: %s\n", data, probe_errname(errno));
-    return ep;
-}
 
 static void timerfd_et(void) {
     int tfd = timerfd_create(CLOCK_MONOTONIC, 0);

@@ -2,7 +2,7 @@
 // the nesting errors (itself, loops, chains longer than EP_MAX_NESTS) and EPOLLEXCLUSIVE's.
 // covers: epoll_ctl, epoll_wait, epoll_create1, poll, pselect6
 // area: I/O and readiness
-#include "probe.h"
+#include "probe_epoll.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -10,16 +10,6 @@
 #include <sys/select.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static void show_wait(const char *what, int ep, int timeout) {
-    struct epoll_event evs[8];
-    errno = 0;
-    int n = epoll_wait(ep, evs, 8, timeout);
-    printf("%s: %d", what, n);
-    if (n < 0) printf(" %s", probe_errname(errno));
-    for (int i = 0; i < n; i++) printf(" [%#x data=%llu]", evs[i].events, (unsigned long long)evs[i].data.u64);
-    printf("\n");
-}
 
 static long add(int ep, int fd, unsigned events, unsigned long long data) {
     struct epoll_event ev = {.events = events, .data.u64 = data};
