@@ -112,7 +112,7 @@ def sys_msgctl(t: Task, a: Args) -> int:
         else:
             pool, mmap_, tql = MSGPOOL, MSGMAP, MSGTQL
         t.mem.write(buf, _MSGINFO.pack(pool, mmap_, mmax, mnb, mni, MSGSSZ, tql, MSGSEG))
-        return max(ns.queues, default=0)
+        return ns.ids.max_index()
     if cmd in (MSG_STAT, MSG_STAT_ANY):  # msqid is an index here
         q = ns.ids.by_index(t.creds, msqid, cmd == MSG_STAT)
         t.mem.write(buf, q.stat())

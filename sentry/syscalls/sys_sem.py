@@ -102,7 +102,7 @@ def sys_semctl(t: Task, a: Args) -> int:
                 len(ns.sets) if cmd == SEM_INFO else SEMUSZ, SEMVMX,
                 ns.used if cmd == SEM_INFO else SEMAEM)
         t.mem.write(arg, _SEMINFO.pack(*info))
-        return max(ns.sets, default=0)
+        return ns.ids.max_index()
     if cmd in (SEM_STAT, SEM_STAT_ANY):  # semid is an index here
         s = ns.ids.by_index(t.creds, semid, cmd == SEM_STAT)
         t.mem.write(arg, s.stat())

@@ -113,7 +113,7 @@ def sys_shmctl(t: Task, a: Args) -> int:
         raise EINVAL()
     ns = _ns(t)
     ns.reap()
-    top = max(ns.segments, default=0)
+    top = ns.ids.max_index()
     if cmd == IPC_INFO:
         sc = t.kernel.sysctl
         mni = sc.int("kernel.shmmni")
