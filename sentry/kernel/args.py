@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 _M64 = (1 << 64) - 1
-_M32 = (1 << 32) - 1
+M32 = (1 << 32) - 1  # an int argument's bits: `a[i] & M32` is Args.uint inline
 
 
 class Args(tuple):
@@ -20,12 +20,12 @@ class Args(tuple):
 
     def int(self, i: int) -> int:
         """A C `int` (signed 32-bit)."""
-        v = self[i] & _M32
+        v = self[i] & M32
         return v - (1 << 32) if v & 0x80000000 else v
 
     def uint(self, i: int) -> int:
         """A C `unsigned int`."""
-        return self[i] & _M32
+        return self[i] & M32
 
     def long(self, i: int) -> int:
         """A C `long` / `off_t` / `loff_t` (signed 64-bit)."""

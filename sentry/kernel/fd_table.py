@@ -6,13 +6,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sentry.abi.errno import EBADF, EINVAL, EMFILE
+from sentry.kernel.args import M32
 
 if TYPE_CHECKING:
     from sentry.vfs.file import FileDescription
 
 DEFAULT_LIMIT = 1024
 NR_OPEN = 1 << 20  # Linux's fs.nr_open default: the ceiling for RLIMIT_NOFILE
-_M32 = (1 << 32) - 1
 
 
 class FdTable:
@@ -32,7 +32,7 @@ class FdTable:
     def get(self, fd: int) -> FileDescription:
         """The file at fd (EBADF): a C int, or a register as it is (Args.fd), of which its
         low 32 bits (every fd in the table is below 2**31, so no negative int finds one)."""
-        entry = self._fds.get(fd & _M32)
+        entry = self._fds.get(fd & M32)
         if entry is None:
             raise EBADF()
         return entry[0]
@@ -98,7 +98,7 @@ class FdTable:
     def remove(self, fd: int) -> FileDescription:
         """Takes fd out of the table, keeping its reference for the caller (EBADF); fd as
         get() takes it."""
-        fd &= _M32
+        fd &= M32
         entry = self._fds.pop(fd, None)
         if entry is None:
             raise EBADF()

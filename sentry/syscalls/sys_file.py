@@ -11,7 +11,7 @@ from sentry.abi.errno import (
     E2BIG, EAGAIN, EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE, SysError,
 )
 from sentry.kernel import fasync
-from sentry.kernel.args import Args
+from sentry.kernel.args import M32, Args
 from sentry.kernel.task import Task
 from sentry.syscalls.sys_memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from sentry.vfs import ops
@@ -82,15 +82,14 @@ def sys_openat(t: Task, a: Args) -> Any:
     """Implements openat(2) (may block: FIFOs). Every open from glibc comes here: its int
     arguments are masked here, not through Args.int's frames (flags only for bit tests;
     dirfd only for a relative path)."""
-    flags = a[2] & _M32
-    mode = a[3] & _M32 if flags & _MODE_USED else 0
+    flags = a[2] & M32
+    mode = a[3] & M32 if flags & _MODE_USED else 0
     path = t.mem.read_path(a[1])
     return _openat(t, AT_FDCWD if path[:1] == b"/" else a.int(0), path, flags, mode)
 
 
 # The flags with which open's mode argument means anything (Linux reads it only then).
 _MODE_USED = O_CREAT | 0o20000000  # (__O_TMPFILE)
-_M32 = 0xFFFFFFFF
 OPEN_HOW = struct.Struct("<QQQ")  # struct open_how: flags, mode, resolve
 _TMPFILE_BIT = 0o20000000  # __O_TMPFILE (O_TMPFILE also holds O_DIRECTORY)
 # Linux's VALID_OPEN_FLAGS on x86-64.

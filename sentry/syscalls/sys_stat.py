@@ -11,7 +11,7 @@ from sentry.abi.errno import (
 from sentry.abi.stat import (
     S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, pack_stat, pack_statfs, pack_statx,
 )
-from sentry.kernel.args import Args
+from sentry.kernel.args import M32, Args
 from sentry.kernel.task import Task
 from sentry.syscalls.sys_mmap import zero_donating
 from sentry.syscalls.sys_read_write import fsize_grow
@@ -24,7 +24,6 @@ from sentry.vfs.dentry import VirtualDentry
 from sentry.vfs.file import SeekableFile
 
 _NEWFSTATAT_INVALID = ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)
-_M32 = 0xFFFFFFFF
 ST_VALID = 0x20
 ST_RELATIME = 0x1000
 STATX__RESERVED = 0x80000000
@@ -63,7 +62,7 @@ def sys_newfstatat(t: Task, a: Args) -> int:
     """Implements newfstatat(2). stat(2) from glibc comes here: the common case (a path)
     takes ops.stat_bytes_at's walk without its frame, and the int arguments are masked
     here, not through Args.int's (dirfd only matters to a relative path)."""
-    flags = a[3] & _M32
+    flags = a[3] & M32
     if flags & _NEWFSTATAT_INVALID:
         raise EINVAL()
     mem = t.mem
