@@ -344,7 +344,40 @@ static int recv_notif(struct seccomp_notif *n) {
     return 0;
 }
 
+/* ---- path read-ahead ---- */
+
+/* 1 + the path argument's index for the calls whose path is read with the notification
+ * (sentry/syscalls/table.py: READ_AHEAD), 0 for the others. */
+#define READ_AHEAD_NR 512
+static unsigned char read_ahead[READ_AHEAD_NR];
+
+int st_set_read_ahead(int nr, int arg) {
+    if (nr < 0 || nr >= READ_AHEAD_NR || arg < -1 || arg > 5) return -EINVAL;
+    read_ahead[nr] = (unsigned char)(arg + 1);
+    return 0;
+}
+
+/* The path a notified call names, read now (the task waits in the call either way) so
+ * that the handler does not cross into C again for it. Only the easy case: the first 255
+ * bytes, up to the page's end; anything else (a longer path, one across a page boundary,
+ * a bad pointer) is left to the handler's own read, with its errors. */
+static void read_path_ahead(struct st_event *ev, int pid, int nr, const unsigned long long *args) {
+    ev->path_arg = 0;
+    ev->path[0] = 0;
+    unsigned k = nr >= 0 && nr < READ_AHEAD_NR ? read_ahead[nr] : 0;
+    if (!k || !args[k - 1]) return;
+    unsigned long long addr = args[k - 1];
+    unsigned long chunk = 4096 - (addr & 4095);
+    if (chunk > sizeof ev->path - 1) chunk = sizeof ev->path - 1;
+    long got = st_mem_read(pid, addr, ev->path + 1, chunk);
+    unsigned char *nul = got > 0 ? memchr(ev->path + 1, 0, (size_t)got) : NULL;
+    if (!nul) return;
+    ev->path[0] = (unsigned char)(nul - (ev->path + 1));
+    ev->path_arg = (int)k;
+}
+
 static int fill_notif(struct st_event *ev, const struct seccomp_notif *n) {
+    read_path_ahead(ev, (int)n->pid, n->data.nr, n->data.args);
     ev->kind = ST_EV_NOTIFY;
     ev->id = n->id;
     ev->tid = (int)n->pid;

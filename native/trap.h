@@ -70,6 +70,13 @@ struct st_event {
     unsigned long long id;      /* NOTIFY: notification id */
     unsigned long long ip;      /* instruction pointer after the syscall instruction */
     unsigned long long sp;
+    /* NOTIFY of a call in the read-ahead table (st_set_read_ahead): 1 + the index of its
+     * path argument if the path was read with the notification, in full (its NUL found in
+     * the first 255 bytes, within one page), else 0. `path` then holds it as a Pascal
+     * string (length byte, bytes), which struct's "p" format reads as a bytes object
+     * (base.NOTIFY_LAYOUT): one C call fetches the call and its path. */
+    int path_arg;
+    unsigned char path[256];
 };
 
 /* Layout of struct user_regs_struct (x86-64). */
@@ -127,6 +134,9 @@ void st_set_hot_event(struct st_event *ev);
 int st_answer_and_next(unsigned long long id, long long r);
 /* The same, the wait for the next event ending after timeout_ms (a pending timer's). */
 int st_answer_within(unsigned long long id, long long r, int timeout_ms);
+/* Reads path argument `arg` of syscall `nr` with each of its notifications (see
+ * st_event.path_arg); arg -1 stops it. 0, or -EINVAL for a number or index out of range. */
+int st_set_read_ahead(int nr, int arg);
 int st_set_return(int tid, long long val, int skip);
 int st_resume(int tid, int how, int sig);
 int st_return_and_resume(int tid, long long val, int how);

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 _M64 = (1 << 64) - 1
 M32 = (1 << 32) - 1  # an int argument's bits: `a[i] & M32` is Args.uint inline
+# Where the loop's notification tuple (sentry/platform/base.py, NOTIFY_LAYOUT) holds the
+# path it read with the call (native/trap.c, read_path_ahead): AHEAD_ARG is 1 + the index
+# of the argument it came from (0: none), AHEAD_PATH the path.
+AHEAD_ARG, AHEAD_PATH = 10, 11
 
 
 class Args(tuple):
@@ -14,6 +18,8 @@ class Args(tuple):
     event tuple, whose later items are not arguments), each already an unsigned 64-bit value
     (0 <= v < 2**64: the platforms read them as such). A tuple subclass: made without a
     Python frame, and the unsigned accessors (ptr, ulong, size) are tuple's own indexing.
+    A notification's tuple also carries the path the loop read ahead (AHEAD_ARG, AHEAD_PATH;
+    see path()).
     """
 
     __slots__ = ()
@@ -42,6 +48,14 @@ class Args(tuple):
     # table takes the low 32 bits (the kernel's `unsigned int fd`; a negative int is no
     # fd either way: EBADF). Not for comparisons with AT_FDCWD: that is int().
     fd = ulong
+
+    def path(self, i: int, mem) -> bytes:
+        """Path argument i as mem.read_path(self[i]) reads it: the copy the loop read with
+        the notification if it has one (a call in sentry/syscalls/table.py's READ_AHEAD),
+        else read now, with read_path's errors."""
+        if len(self) > AHEAD_PATH and self[AHEAD_ARG] == i + 1:
+            return self[AHEAD_PATH]
+        return mem.read_path(self[i])
 
     def __repr__(self) -> str:
         return "Args(" + ", ".join(hex(x) for x in self[:6]) + ")"

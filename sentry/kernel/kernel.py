@@ -214,9 +214,10 @@ class Kernel(TraceStops):
         # The notify lane's hot path, inlined: a synchronous handler's int result goes
         # straight back with the next event fetched in the same C call. Everything else
         # (strace, coroutines, errors, unknown numbers) takes the general path. The event
-        # is read in one call (base.NOTIFY_LAYOUT: what a notification needs; other kinds
-        # read it again whole, base.EVENT_LAYOUT), not field by field.
-        answer, answer_within, unpack = p.answer_and_next_raw, p.answer_within_raw, p.unpack_args
+        # is read in one call (base.NOTIFY_LAYOUT: what a notification needs, with the path
+        # the C call read ahead; other kinds read it again whole, base.EVENT_LAYOUT), not
+        # field by field.
+        answer, answer_within = p.answer_and_next_raw, p.answer_within_raw
         fields, evbuf = base.EVENT_LAYOUT.unpack_from, p.ev_buffer
         notify_fields = base.NOTIFY_LAYOUT.unpack_from
         tasks = self.tasks
@@ -266,7 +267,7 @@ class Kernel(TraceStops):
                                 check(rc, "notify send")
                             continue
                 else:
-                    r = self.syscall(t, nr, unpack(ev.args, 6), notif_id)
+                    r = self.syscall(t, nr, v, notif_id)
                 if r is not None:
                     if t.commit is None and not woken and not timers.due() and r > SENTINELS:
                         ev = p.answer_notify_and_next(notif_id, r, timers.timeout_ms())
@@ -296,7 +297,7 @@ class Kernel(TraceStops):
         except TaskDied:
             raise
         except Exception as e:
-            raise self.bug(t, nr, args, e) from e
+            raise self.bug(t, nr, args[:6], e) from e
         if self.report:  # a call that parks counts too (its time up to parking)
             self.report.add(nr, "notify" if notif_id is not None else "trace",
                             time.perf_counter_ns() - start)

@@ -24,8 +24,10 @@ from functools import partial
 from typing import Any
 
 from sentry.abi.errno import EFAULT, ENAMETOOLONG
+from sentry.kernel.args import AHEAD_PATH
 from sentry.platform import filter as bpf
 from sentry.platform.native import HostError, check, ffi, lib, stub_image
+from sentry.syscalls.table import READ_AHEAD
 
 _PATH_MAX = 4096  # Linux's limit on a path argument, NUL included
 
@@ -44,9 +46,10 @@ EV_TIMEOUT = lib.ST_EV_TIMEOUT
 # call's argument registers, as Args takes them.
 EVENT_LAYOUT = struct.Struct("=6QiiiiiIQQQ")
 EV_KIND, EV_TID, EV_STATUS, EV_NR, EV_ARCH, EV_ID, EV_IP = 6, 7, 8, 10, 11, 12, 13
-# The same struct's prefix as a notification needs it: (a0..a5, kind, tid, nr, id), without
-# status, fd, arch, ip and sp (the loop reads every event so first; the others again whole).
-NOTIFY_LAYOUT = struct.Struct("=6Qii8xi4xQ")
+# The same struct as a notification needs it: (a0..a5, kind, tid, nr, id, path_arg, path),
+# without status, fd, arch, ip and sp (the loop reads every event so first; the others
+# again whole, EVENT_LAYOUT). The last two are the path read ahead (Args.path).
+NOTIFY_LAYOUT = struct.Struct("=6Qii8xi4xQ16xi256p")
 NV_NR, NV_ID = 8, 9
 
 log = logging.getLogger("sentry")
@@ -219,11 +222,17 @@ class Platform(abc.ABC):
     def __init__(self) -> None:
         check(lib.st_loop_init(), "loop init")
         self.ev = ffi.new("struct st_event *")
-        if ffi.sizeof(self.ev[0]) != EVENT_LAYOUT.size:
+        at = partial(ffi.offsetof, "struct st_event")
+        if at("path_arg") != EVENT_LAYOUT.size:
             raise RuntimeError("struct st_event and EVENT_LAYOUT disagree")
-        if (ffi.offsetof("struct st_event", "nr"), ffi.offsetof("struct st_event", "id")) != (
-                NOTIFY_LAYOUT.size - 16, NOTIFY_LAYOUT.size - 8):
+        # (nr, id, path_arg and path where NOTIFY_LAYOUT reads them, the tuple as Args.path
+        # expects it)
+        if (at("nr"), at("id"), at("path_arg") + 4, at("path") + 256) != (
+                64, 72, at("path"), NOTIFY_LAYOUT.size) or len(
+                NOTIFY_LAYOUT.unpack_from(bytes(NOTIFY_LAYOUT.size))) != AHEAD_PATH + 1:
             raise RuntimeError("struct st_event and NOTIFY_LAYOUT disagree")
+        for nr, i in READ_AHEAD.items():
+            check(lib.st_set_read_ahead(nr, i), "read-ahead table")
         self.ev_buffer = ffi.buffer(self.ev)
         lib.st_set_hot_event(self.ev)
         self.listener = -1
@@ -299,7 +308,6 @@ class Platform(abc.ABC):
 
     # -- events ----------------------------------------------------------------------
 
-    unpack_args = staticmethod(ffi.unpack)  # unpack_args(ev.args, 6) -> the six registers
 
     def next_event(self, timeout_ms: int = -1):
         check(lib.st_next_event(self.ev, timeout_ms), "next event")
@@ -318,7 +326,6 @@ class Platform(abc.ABC):
     answer_and_next_raw = staticmethod(lib.st_answer_and_next)
     # answer_within_raw(id, result, timeout_ms) -> rc: the same, waiting at most timeout_ms.
     answer_within_raw = staticmethod(lib.st_answer_within)
-
     def answer_notify(self, notif_id: int, result: int, ctx: Context | None = None) -> bool:
         """Answers a notification; False if it was cancelled meanwhile (signal, death).
         DONATING answers 0 donating ctx.answer_fd (answer_notify_donating)."""

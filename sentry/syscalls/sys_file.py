@@ -11,7 +11,7 @@ from sentry.abi.errno import (
     E2BIG, EAGAIN, EBADF, EFAULT, EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE, SysError,
 )
 from sentry.kernel import fasync
-from sentry.kernel.args import M32, Args
+from sentry.kernel.args import AHEAD_ARG, AHEAD_PATH, M32, Args
 from sentry.kernel.task import Task
 from sentry.syscalls.sys_memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from sentry.vfs import ops
@@ -75,16 +75,16 @@ def sys_open(t: Task, a: Args) -> Any:
     """Implements open(2) (may block: FIFOs)."""
     flags = a.int(1)
     mode = a.uint(2) if flags & _MODE_USED else 0
-    return _openat(t, AT_FDCWD, t.mem.read_path(a.ptr(0)), flags, mode)
+    return _openat(t, AT_FDCWD, a.path(0, t.mem), flags, mode)
 
 
 def sys_openat(t: Task, a: Args) -> Any:
     """Implements openat(2) (may block: FIFOs). Every open from glibc comes here: its int
-    arguments are masked here, not through Args.int's frames (flags only for bit tests;
-    dirfd only for a relative path)."""
+    arguments are masked and its path taken (Args.path) here, not through Args' frames
+    (flags only for bit tests; dirfd only for a relative path)."""
     flags = a[2] & M32
     mode = a[3] & M32 if flags & _MODE_USED else 0
-    path = t.mem.read_path(a[1])
+    path = a[AHEAD_PATH] if len(a) > AHEAD_PATH and a[AHEAD_ARG] == 2 else t.mem.read_path(a[1])
     return _openat(t, AT_FDCWD if path[:1] == b"/" else a.int(0), path, flags, mode)
 
 
@@ -126,7 +126,7 @@ def sys_openat2(t: Task, a: Args) -> Any:
         raise EINVAL()
     if resolve & RESOLVE_CACHED and f & (O_TRUNC | O_CREAT | _TMPFILE_BIT):
         raise EAGAIN()  # the walk is always "cached" here; these need more than a walk
-    return _openat(t, a.int(0), t.mem.read_path(a.ptr(1)), flags, mode, resolve)
+    return _openat(t, a.int(0), a.path(1, t.mem), flags, mode, resolve)
 
 
 def sys_creat(t: Task, a: Args) -> Any:

@@ -11,7 +11,7 @@ from sentry.abi.errno import (
 from sentry.abi.stat import (
     S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, pack_stat, pack_statfs, pack_statx,
 )
-from sentry.kernel.args import M32, Args
+from sentry.kernel.args import AHEAD_ARG, AHEAD_PATH, M32, Args
 from sentry.kernel.task import Task
 from sentry.syscalls.sys_mmap import zero_donating
 from sentry.syscalls.sys_read_write import fsize_grow
@@ -40,13 +40,13 @@ def _fstat_at(t: Task, dirfd: int, path: bytes, flags: int):  # -> Stat
 
 def sys_stat(t: Task, a: Args) -> int:
     """Implements stat(2)."""
-    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, t.mem.read_path(a.ptr(0)), True))
+    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, a.path(0, t.mem), True))
     return 0
 
 
 def sys_lstat(t: Task, a: Args) -> int:
     """Implements lstat(2)."""
-    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, t.mem.read_path(a.ptr(0)), False))
+    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, a.path(0, t.mem), False))
     return 0
 
 
@@ -60,13 +60,14 @@ def sys_fstat(t: Task, a: Args) -> int:
 
 def sys_newfstatat(t: Task, a: Args) -> int:
     """Implements newfstatat(2). stat(2) from glibc comes here: the common case (a path)
-    takes ops.stat_bytes_at's walk without its frame, and the int arguments are masked
-    here, not through Args.int's (dirfd only matters to a relative path)."""
+    takes ops.stat_bytes_at's walk without its frame, and the int arguments are masked and
+    the path taken (Args.path) here, not through Args' frames (dirfd only matters to a
+    relative path)."""
     flags = a[3] & M32
     if flags & _NEWFSTATAT_INVALID:
         raise EINVAL()
     mem = t.mem
-    path = mem.read_path(a[1])
+    path = a[AHEAD_PATH] if len(a) > AHEAD_PATH and a[AHEAD_ARG] == 2 else mem.read_path(a[1])
     follow = not flags & AT_SYMLINK_NOFOLLOW
     if path:
         dirfd = AT_FDCWD if path[:1] == b"/" else a.int(0)
@@ -86,7 +87,7 @@ def sys_statx(t: Task, a: Args) -> int:
         raise EINVAL()
     if flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE or mask & STATX__RESERVED:
         raise EINVAL()
-    path = b"" if pathp == 0 and flags & AT_EMPTY_PATH else _path(t, pathp)
+    path = b"" if pathp == 0 and flags & AT_EMPTY_PATH else a.path(1, t.mem)
     t.mem.write(buf, pack_statx(_fstat_at(t, dirfd, path, flags)))
     return 0
 
@@ -123,19 +124,19 @@ def sys_fstatfs(t: Task, a: Args) -> int:
 # --- access and readlink ------------------------------------------------------------
 def sys_access(t: Task, a: Args) -> int:
     """Implements access(2)."""
-    ops.access_at(t, AT_FDCWD, _path(t, a.ptr(0)), a.int(1), True, False)
+    ops.access_at(t, AT_FDCWD, a.path(0, t.mem), a.int(1), True, False)
     return 0
 
 
 def sys_faccessat(t: Task, a: Args) -> int:
     """Implements faccessat(2) (the syscall has no flags argument)."""
-    ops.access_at(t, a.int(0), _path(t, a.ptr(1)), a.int(2), True, False)
+    ops.access_at(t, a.int(0), a.path(1, t.mem), a.int(2), True, False)
     return 0
 
 
 def sys_faccessat2(t: Task, a: Args) -> int:
     """Implements faccessat2(2)."""
-    dirfd, path, mode, flags = a.int(0), _path(t, a.ptr(1)), a.int(2), a.int(3)
+    dirfd, path, mode, flags = a.int(0), a.path(1, t.mem), a.int(2), a.int(3)
     if flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise EINVAL()
     ops.access_at(t, dirfd, path, mode, not flags & AT_SYMLINK_NOFOLLOW,
@@ -153,12 +154,12 @@ def _readlink(t: Task, dirfd: int, path: bytes, buf: int, size: int) -> int:
 
 def sys_readlink(t: Task, a: Args) -> int:
     """Implements readlink(2)."""
-    return _readlink(t, AT_FDCWD, _path(t, a.ptr(0)), a.ptr(1), a.int(2))
+    return _readlink(t, AT_FDCWD, a.path(0, t.mem), a.ptr(1), a.int(2))
 
 
 def sys_readlinkat(t: Task, a: Args) -> int:
     """Implements readlinkat(2)."""
-    return _readlink(t, a.int(0), _path(t, a.ptr(1)), a.ptr(2), a.int(3))
+    return _readlink(t, a.int(0), a.path(1, t.mem), a.ptr(2), a.int(3))
 
 
 # --- attribute changes --------------------------------------------------------------

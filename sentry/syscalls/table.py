@@ -318,6 +318,25 @@ TABLE: dict[int, Entry] = {
     452: S("fchmodat2", "sys_stat:sys_fchmodat2"),
 }
 
+# Calls whose path argument the loop reads with the notification, in the C call that fetched
+# it (native/trap.c, read_path_ahead): number -> the argument's index. Their handlers take
+# the path with Args.path(i, mem), which reads it itself when the loop could not (a long
+# path, a bad pointer): a call here whose handler did not would read its path twice.
+READ_AHEAD: dict[int, int] = {
+    2: 0,  # open
+    4: 0,  # stat
+    6: 0,  # lstat
+    21: 0,  # access
+    89: 0,  # readlink
+    257: 1,  # openat
+    262: 1,  # newfstatat
+    267: 1,  # readlinkat
+    269: 1,  # faccessat
+    332: 1,  # statx
+    437: 1,  # openat2
+    439: 1,  # faccessat2
+}
+
 
 def entry_name(nr: int) -> str:
     e = TABLE.get(nr)
