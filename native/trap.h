@@ -137,6 +137,11 @@ int st_answer_within(unsigned long long id, long long r, int timeout_ms);
 /* Reads path argument `arg` of syscall `nr` with each of its notifications (see
  * st_event.path_arg); arg -1 stops it. 0, or -EINVAL for a number or index out of range. */
 int st_set_read_ahead(int nr, int arg);
+/* Answers with r once the `len` bytes at `data` are written at `addr` in task `tid`, or
+ * with -EFAULT if they cannot all be (a handler's (addr, data, r) result: a call whose
+ * last act is a copy-out), then waits for the next event as st_answer_and_next. */
+int st_answer_write(int tid, unsigned long long addr, const char *data, unsigned long len,
+                    unsigned long long id, long long r);
 int st_set_return(int tid, long long val, int skip);
 int st_resume(int tid, int how, int sig);
 int st_return_and_resume(int tid, long long val, int how);

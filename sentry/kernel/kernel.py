@@ -37,7 +37,7 @@ from sentry.kernel.memory import Memory
 from sentry.kernel.report import Report
 from sentry.kernel.task import Task
 from sentry.kernel.args import Args
-from sentry.kernel.task_syscall import Parked, dispatch, step
+from sentry.kernel.task_syscall import Parked, dispatch, step, written
 from sentry.kernel.thread_group import RLIMIT_NOFILE, ThreadGroup
 from sentry.kernel.wait import Timers, arm, disarm
 from sentry.kernel.waiter import POLLIN, WaitQueue
@@ -218,6 +218,7 @@ class Kernel(TraceStops):
         # the C call read ahead; other kinds read it again whole, base.EVENT_LAYOUT), not
         # field by field.
         answer, answer_within = p.answer_and_next_raw, p.answer_within_raw
+        answer_write = p.answer_write_raw
         fields, evbuf = base.EVENT_LAYOUT.unpack_from, p.ev_buffer
         notify_fields = base.NOTIFY_LAYOUT.unpack_from
         tasks = self.tasks
@@ -252,6 +253,12 @@ class Kernel(TraceStops):
                     except Exception as e:
                         raise self.bug(t, nr, v[:6], e) from e
                     if r.__class__ is not int:
+                        if r.__class__ is tuple and not (woken or t.commit or pending_timers):
+                            addr, data, r = r  # (task_syscall.dispatch: written, then r)
+                            rc = answer_write(v[EV_TID], addr, data, len(data), notif_id, r)
+                            if rc < 0:
+                                check(rc, "notify send")
+                            continue
                         r = self.run_coroutine(t, nr, r, notif_id)
                     elif not (woken or t.commit) and r > SENTINELS:
                         if not pending_timers:
@@ -325,6 +332,8 @@ class Kernel(TraceStops):
 
     def run_coroutine(self, t: Task, nr: int, coro: Any, notif_id: int | None) -> int | None:
         """Starts a handler coroutine (the hot path's non-int result); None if it parked."""
+        if coro.__class__ is tuple:  # (not a coroutine: dispatch's copy-out result)
+            return written(t, coro)
         if not isinstance(coro, Coroutine):
             raise self.bug(t, nr, (), TypeError(f"handler returned {coro!r}"))
         try:

@@ -13,6 +13,7 @@ from sentry.abi.stat import (
 )
 from sentry.kernel.args import AHEAD_ARG, AHEAD_PATH, M32, Args
 from sentry.kernel.task import Task
+from sentry.kernel.task_syscall import Written
 from sentry.syscalls.sys_mmap import zero_donating
 from sentry.syscalls.sys_read_write import fsize_grow
 from sentry.vfs import fsnotify, ops
@@ -38,16 +39,14 @@ def _fstat_at(t: Task, dirfd: int, path: bytes, flags: int):  # -> Stat
     return ops.stat_at(t, dirfd, path, follow, flags)
 
 
-def sys_stat(t: Task, a: Args) -> int:
+def sys_stat(t: Task, a: Args) -> Written:
     """Implements stat(2)."""
-    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, a.path(0, t.mem), True))
-    return 0
+    return a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, a.path(0, t.mem), True), 0
 
 
-def sys_lstat(t: Task, a: Args) -> int:
+def sys_lstat(t: Task, a: Args) -> Written:
     """Implements lstat(2)."""
-    t.mem.write(a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, a.path(0, t.mem), False))
-    return 0
+    return a.ptr(1), ops.stat_bytes_at(t, AT_FDCWD, a.path(0, t.mem), False), 0
 
 
 def sys_fstat(t: Task, a: Args) -> int:
@@ -58,7 +57,7 @@ def sys_fstat(t: Task, a: Args) -> int:
     return zero_donating(t, f, fd)
 
 
-def sys_newfstatat(t: Task, a: Args) -> int:
+def sys_newfstatat(t: Task, a: Args) -> int | Written:
     """Implements newfstatat(2). stat(2) from glibc comes here: the common case (a path)
     takes ops.stat_bytes_at's walk without its frame, and the int arguments are masked and
     the path taken (Args.path) here, not through Args' frames (dirfd only matters to a
@@ -71,8 +70,7 @@ def sys_newfstatat(t: Task, a: Args) -> int:
     follow = not flags & AT_SYMLINK_NOFOLLOW
     if path:
         dirfd = AT_FDCWD if path[:1] == b"/" else a.int(0)
-        mem.write(a[2], ops.resolve_path(t, dirfd, path, follow).dentry.inode.stat_bytes())
-        return 0
+        return a[2], ops.resolve_path(t, dirfd, path, follow).dentry.inode.stat_bytes(), 0
     dirfd, buf = a.int(0), a[2]
     mem.write(buf, ops.stat_bytes_at(t, dirfd, path, follow, flags))
     if flags & AT_EMPTY_PATH and dirfd >= 0:  # fstat (glibc's)
@@ -80,7 +78,7 @@ def sys_newfstatat(t: Task, a: Args) -> int:
     return 0
 
 
-def sys_statx(t: Task, a: Args) -> int:
+def sys_statx(t: Task, a: Args) -> Written:
     """Implements statx(2)."""
     dirfd, pathp, flags, mask, buf = a.int(0), a.ptr(1), a.int(2), a.uint(3), a.ptr(4)
     if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE):
@@ -88,8 +86,7 @@ def sys_statx(t: Task, a: Args) -> int:
     if flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE or mask & STATX__RESERVED:
         raise EINVAL()
     path = b"" if pathp == 0 and flags & AT_EMPTY_PATH else a.path(1, t.mem)
-    t.mem.write(buf, pack_statx(_fstat_at(t, dirfd, path, flags)))
-    return 0
+    return buf, pack_statx(_fstat_at(t, dirfd, path, flags)), 0
 
 
 def _statfs_of(vd: VirtualDentry) -> bytes:
@@ -144,20 +141,19 @@ def sys_faccessat2(t: Task, a: Args) -> int:
     return 0
 
 
-def _readlink(t: Task, dirfd: int, path: bytes, buf: int, size: int) -> int:
+def _readlink(t: Task, dirfd: int, path: bytes, buf: int, size: int) -> Written:
     if size <= 0:
         raise EINVAL()
     target = ops.readlink_at(t, dirfd, path)[:size]
-    t.mem.write(buf, target)
-    return len(target)
+    return buf, target, len(target)
 
 
-def sys_readlink(t: Task, a: Args) -> int:
+def sys_readlink(t: Task, a: Args) -> Written:
     """Implements readlink(2)."""
     return _readlink(t, AT_FDCWD, a.path(0, t.mem), a.ptr(1), a.int(2))
 
 
-def sys_readlinkat(t: Task, a: Args) -> int:
+def sys_readlinkat(t: Task, a: Args) -> Written:
     """Implements readlinkat(2)."""
     return _readlink(t, a.int(0), a.path(1, t.mem), a.ptr(2), a.int(3))
 

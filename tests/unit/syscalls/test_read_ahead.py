@@ -1,5 +1,6 @@
 """The loop's fast path for path calls: the path read with the notification (Args.path,
-table.READ_AHEAD). The sandboxed side is the differential probe path_ahead."""
+table.READ_AHEAD), and the result's copy-out made with the answer (a Written result,
+task_syscall.written). The sandboxed side is the differential probe path_ahead."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from sentry.abi.errno import EFAULT, EINVAL, ENOENT, SysError
 from sentry.abi.sysno import NAMES
 from sentry.kernel.args import AHEAD_ARG, AHEAD_PATH, Args
 from sentry.kernel.task import Task
+from sentry.kernel.task_syscall import MAX_NR, dispatch, written
 from sentry.platform import base
 from sentry.syscalls.table import READ_AHEAD, TABLE, resolve
 from sentry.vfs.constants import AT_FDCWD, O_RDONLY
 from sentry.vfs.fsimpl.rootfs import SandboxRoot, build_do_root
-from tests.unit.vfs.conftest import make_host_tree, make_task
+from tests.unit.vfs.conftest import SCRATCH, SCRATCH_SIZE, make_host_tree, make_task
 
 M64 = (1 << 64) - 1
 
@@ -87,6 +89,8 @@ def _run(t: Task, handler, a: Args):  # -> int or the SysError class
         r = handler(t, a)
     except SysError as e:
         return type(e)
+    if isinstance(r, tuple):  # a Written result: the copy-out made as the loop would
+        r = written(t, r)
     assert isinstance(r, int), r  # (none of these parks on a directory or a symlink)
     return r
 
@@ -108,6 +112,20 @@ def test_read_ahead_handlers_take_the_path_given(t: Task, nr: int) -> None:
         assert _run(t, handler, ahead(regs, i, b"/etc")) >= 0
         assert _run(t, handler, ahead(regs, i, b"/nope")) is ENOENT
     assert not reads.addrs, f"{name} read its path from memory"
+
+
+def test_a_written_result_is_made_by_dispatch(t: Task) -> None:
+    """(addr, data, value): value once data is at addr, -EFAULT (and nothing) if it cannot
+    all be, as the hot path's C answer (st_answer_write) does it."""
+    buf = t.buf(16)
+    handlers = [None] * MAX_NR
+    handlers[0] = lambda t, a: (a[0], b"abc", 3)
+    assert dispatch(handlers, t, 0, [buf, 0, 0, 0, 0, 0]) == 3
+    assert t.mem.read(buf, 3) == b"abc"
+    assert dispatch(handlers, t, 0, [8, 0, 0, 0, 0, 0]) == -EFAULT.errno
+    end = SCRATCH + SCRATCH_SIZE - 2  # two of the three bytes mapped
+    assert written(t, (end, b"xyz", 0)) == -EFAULT.errno
+    assert written(t, (buf, b"", 7)) == 7
 
 
 def test_the_table_names_real_path_arguments() -> None:

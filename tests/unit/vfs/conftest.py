@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from sentry.abi.errno import SysError
+from sentry.abi.errno import BY_NUMBER, SysError
 from sentry.kernel.args import Args
+from sentry.kernel.task_syscall import written
 from sentry.kernel.creds import Credentials
 from sentry.kernel.sysctl import Sysctl
 from sentry.kernel.fd_table import FdTable
@@ -94,10 +95,14 @@ def make_task(root: SandboxRoot, creds: Credentials | None = None, vpid: int = 1
 
 
 def call(t: Task, handler: Callable, *args: int) -> Any:
-    """Runs handler(t, Args(args)); returns its int or the SysError class it raised."""
+    """Runs handler(t, Args(args)); returns its int (a Written one's copy-out made) or the
+    SysError class it raised."""
     raw = [a & ((1 << 64) - 1) for a in args] + [0] * (6 - len(args))
     try:
         r = handler(t, Args(raw))
+        if isinstance(r, tuple):
+            r = written(t, r)
+            return r if r >= 0 else BY_NUMBER[-r]
         if isinstance(r, types.CoroutineType):
             try:
                 r.send(None)
