@@ -212,7 +212,8 @@ class Kernel(TraceStops):
         p = self.platform
         ev = p.next_event()
         # The notify lane's hot path, inlined: a synchronous handler's int result goes
-        # straight back with the next event fetched in the same C call. Everything else
+        # straight back with the next event fetched in the same C call (a Written result:
+        # its copy-out too, task_syscall.written). Everything else
         # (strace, coroutines, errors, unknown numbers) takes the general path. The event
         # is read in one call (base.NOTIFY_LAYOUT: what a notification needs, with the path
         # the C call read ahead; other kinds read it again whole, base.EVENT_LAYOUT), not
@@ -254,7 +255,7 @@ class Kernel(TraceStops):
                         raise self.bug(t, nr, v[:6], e) from e
                     if r.__class__ is not int:
                         if r.__class__ is tuple and not (woken or t.commit or pending_timers):
-                            addr, data, r = r  # (task_syscall.dispatch: written, then r)
+                            addr, data, r = r  # a Written result, into the caller's memory
                             rc = answer_write(v[EV_TID], addr, data, len(data), notif_id, r)
                             if rc < 0:
                                 check(rc, "notify send")

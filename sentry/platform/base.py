@@ -308,7 +308,6 @@ class Platform(abc.ABC):
 
     # -- events ----------------------------------------------------------------------
 
-
     def next_event(self, timeout_ms: int = -1):
         check(lib.st_next_event(self.ev, timeout_ms), "next event")
         return self.ev
@@ -329,6 +328,7 @@ class Platform(abc.ABC):
     # answer_write_raw(tid, addr, data, len, id, result) -> rc: a handler's (addr, data,
     # result) answered: the write, then result (or -EFAULT), and the next event.
     answer_write_raw = staticmethod(lib.st_answer_write)
+
     def answer_notify(self, notif_id: int, result: int, ctx: Context | None = None) -> bool:
         """Answers a notification; False if it was cancelled meanwhile (signal, death).
         DONATING answers 0 donating ctx.answer_fd (answer_notify_donating)."""
