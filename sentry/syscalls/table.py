@@ -97,9 +97,9 @@ TABLE: dict[int, Entry] = {
     57: S("fork", "sys_process:sys_fork", TRACE),
     58: S("vfork", "sys_process:sys_vfork", TRACE),
     59: P("execve", "sys_process:sys_execve",
-           "argv+envp within Linux's limit, but arguments that need more stack than the "
-           "host's own RLIMIT_STACK (a guest that raised its limit above it) kill the task",
-           TRACE),
+           "argv+envp within Linux's limit; arguments that need more stack than the host "
+           "task's RLIMIT_STACK (lower than the guest's view only after prlimit64 on another "
+           "process or a raised hard limit: sys_rlimit) kill the task", TRACE),
     61: P("wait4", "sys_process:sys_wait4", "rusage only of reaped host children", TRACE),
     62: S("kill", "sys_signal:sys_kill"),
     63: S("uname", "sys_misc:sys_uname"),
@@ -300,9 +300,9 @@ TABLE: dict[int, Entry] = {
     319: P("memfd_create", "sys_memfd:sys_memfd_create",
            "MFD_HUGETLB as with no huge pages reserved (mmap ENOMEM); vm.memfd_noexec 0"),
     322: P("execveat", "sys_process:sys_execveat",
-           "argv+envp within Linux's limit, but arguments that need more stack than the "
-           "host's own RLIMIT_STACK (a guest that raised its limit above it) kill the task",
-           TRACE),
+           "argv+envp within Linux's limit; arguments that need more stack than the host "
+           "task's RLIMIT_STACK (lower than the guest's view only after prlimit64 on another "
+           "process or a raised hard limit: sys_rlimit) kill the task", TRACE),
     326: P("copy_file_range", "sys_read_write:sys_copy_file_range",
            "regular files; at most 64 MiB per call (a short count)"),
     327: P("preadv2", "sys_read_write:sys_preadv2",
