@@ -5,7 +5,6 @@ task_syscall.written). The sandboxed side is the differential probe path_ahead."
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 
 import pytest
 
@@ -17,20 +16,9 @@ from sentry.kernel.task_syscall import MAX_NR, dispatch, written
 from sentry.platform import base
 from sentry.syscalls.table import READ_AHEAD, TABLE, resolve
 from sentry.vfs.constants import AT_FDCWD, O_RDONLY
-from sentry.vfs.fsimpl.rootfs import SandboxRoot, build_do_root
-from tests.unit.vfs.conftest import SCRATCH, SCRATCH_SIZE, make_host_tree, make_task
+from tests.unit.vfs.conftest import SCRATCH, SCRATCH_SIZE
 
 M64 = (1 << 64) - 1
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> SandboxRoot:
-    return build_do_root(str(make_host_tree(tmp_path)))
-
-
-@pytest.fixture
-def t(root: SandboxRoot) -> Task:
-    return make_task(root)
 
 
 def ahead(regs: list[int], i: int, path: bytes) -> Args:

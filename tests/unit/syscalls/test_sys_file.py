@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 
-import pytest
 
 from sentry.abi.errno import (
     EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENODATA, ENOENT, ENOTDIR, ENOTEMPTY, ENOTSUP,
     ENOTTY, EPERM, ERANGE,
 )
 from sentry.abi.stat import unpack_stat
-from sentry.kernel.task import Task
 from sentry.syscalls import sys_file, sys_ioctl, sys_read_write, sys_stat, sys_xattr
 from sentry.vfs.constants import (
     AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL,
     F_GETLK, F_SETFD, F_SETFL, F_SETLK, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY,
     O_LARGEFILE, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
 )
-from sentry.vfs.fsimpl.rootfs import SandboxRoot, build_do_root
-from tests.unit.vfs.conftest import call, make_host_tree, make_task, user
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> SandboxRoot:
-    return build_do_root(str(make_host_tree(tmp_path)))
-
-
-@pytest.fixture
-def t(root: SandboxRoot) -> Task:
-    return make_task(root)
+from tests.unit.vfs.conftest import call, make_task, user
 
 
 def openf(t, path: bytes, flags: int = O_RDONLY, mode: int = 0o644) -> int:
