@@ -538,9 +538,10 @@ int st_answer_and_next(unsigned long long id, long long r) {
 }
 
 int st_answer_write(int tid, unsigned long long addr, const char *data, unsigned long len,
-                    unsigned long long id, long long r) {
+                    unsigned long long id, long long r, int timeout_ms) {
     if (st_mem_write(tid, addr, data, len) != (long)len) r = -EFAULT;
-    return st_answer_and_next(id, r);
+    return r >= 0 ? st_notify_send_and_next(id, r, 0, hot_ev, timeout_ms)
+                  : st_notify_send_and_next(id, 0, (int)r, hot_ev, timeout_ms);
 }
 
 int st_answer_within(unsigned long long id, long long r, int timeout_ms) {
@@ -694,7 +695,16 @@ int st_tgkill(int tgid, int tid, int sig) {
 
 /* ---- memory ---- */
 
+/* Linux's access_ok: a copy that does not lie below TASK_SIZE_MAX (x86-64, 4-level paging;
+ * sentry/syscalls/sys_mmap.py TASK_SIZE) faults whole. process_vm_readv alone would read the
+ * vsyscall page (0xffffffffff600000) on a host booted with vsyscall=emulate. */
+#define TASK_SIZE_MAX 0x7ffffffff000ULL
+static int user_range(unsigned long long addr, unsigned long len) {
+    return addr < TASK_SIZE_MAX && len <= TASK_SIZE_MAX - addr;
+}
+
 long st_mem_read(int pid, unsigned long long addr, void *buf, unsigned long len) {
+    if (!user_range(addr, len)) return 0;
     struct iovec local = {buf, len}, remote = {(void *)addr, len};
     ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
     if (n < 0) return errno == EFAULT ? 0 : -errno;
@@ -720,6 +730,7 @@ long st_mem_read_cstr(int pid, unsigned long long addr, char *buf, unsigned long
 }
 
 long st_mem_write(int pid, unsigned long long addr, const void *buf, unsigned long len) {
+    if (!user_range(addr, len)) return 0;
     struct iovec local = {(void *)buf, len}, remote = {(void *)addr, len};
     ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
     if (n < 0) return errno == EFAULT ? 0 : -errno;

@@ -139,9 +139,10 @@ int st_answer_within(unsigned long long id, long long r, int timeout_ms);
 int st_set_read_ahead(int nr, int arg);
 /* Answers with r once the `len` bytes at `data` are written at `addr` in task `tid`, or
  * with -EFAULT if they cannot all be (a handler's (addr, data, r) result: a call whose
- * last act is a copy-out), then waits for the next event as st_answer_and_next. */
+ * last act is a copy-out), then waits for the next event as st_answer_within (-1: no
+ * timeout). */
 int st_answer_write(int tid, unsigned long long addr, const char *data, unsigned long len,
-                    unsigned long long id, long long r);
+                    unsigned long long id, long long r, int timeout_ms);
 int st_set_return(int tid, long long val, int skip);
 int st_resume(int tid, int how, int sig);
 int st_return_and_resume(int tid, long long val, int how);

@@ -254,9 +254,12 @@ class Kernel(TraceStops):
                     except Exception as e:
                         raise self.bug(t, nr, v[:6], e) from e
                     if r.__class__ is not int:
-                        if r.__class__ is tuple and not (woken or t.commit or pending_timers):
-                            addr, data, r = r  # a Written result, into the caller's memory
-                            rc = answer_write(v[EV_TID], addr, data, len(data), notif_id, r)
+                        # A Written result, into the caller's memory (a timer due: the
+                        # general path fires it first).
+                        if r.__class__ is tuple and not (woken or t.commit) and (
+                                ms := timers.timeout_ms()) != 0:
+                            addr, data, r = r
+                            rc = answer_write(v[EV_TID], addr, data, len(data), notif_id, r, ms)
                             if rc < 0:
                                 check(rc, "notify send")
                             continue

@@ -107,6 +107,8 @@ def step(coro: Coroutine, nr: int) -> int | Parked:
     try:
         wait = coro.send(None)
     except StopIteration as s:
+        if s.value.__class__ is tuple:  # (whoever answers after a wait knows no Written)
+            raise TypeError(f"a coroutine handler for syscall {nr} returned {s.value!r}") from None
         return s.value
     except SysError as e:
         return -e.errno

@@ -325,8 +325,8 @@ class Platform(abc.ABC):
     answer_and_next_raw = staticmethod(lib.st_answer_and_next)
     # answer_within_raw(id, result, timeout_ms) -> rc: the same, waiting at most timeout_ms.
     answer_within_raw = staticmethod(lib.st_answer_within)
-    # answer_write_raw(tid, addr, data, len, id, result) -> rc: a handler's (addr, data,
-    # result) answered: the write, then result (or -EFAULT), and the next event.
+    # answer_write_raw(tid, addr, data, len, id, result, timeout_ms) -> rc: a handler's
+    # (addr, data, result) answered: the write, then result (or -EFAULT), and the next event.
     answer_write_raw = staticmethod(lib.st_answer_write)
 
     def answer_notify(self, notif_id: int, result: int, ctx: Context | None = None) -> bool:

@@ -119,43 +119,49 @@ def sys_fstatfs(t: Task, a: Args) -> int:
 
 
 # --- access and readlink ------------------------------------------------------------
-def sys_access(t: Task, a: Args) -> int:
-    """Implements access(2)."""
-    ops.access_at(t, AT_FDCWD, a.path(0, t.mem), a.int(1), True, False)
-    return 0
+# Their bad modes, flags and sizes are EINVAL before the path is read (Linux's
+# do_faccessat and do_readlinkat): access((char *)8, 0xff) is EINVAL, not EFAULT.
+_ACCESS_FLAGS = AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH
 
 
-def sys_faccessat(t: Task, a: Args) -> int:
-    """Implements faccessat(2) (the syscall has no flags argument)."""
-    ops.access_at(t, a.int(0), a.path(1, t.mem), a.int(2), True, False)
-    return 0
-
-
-def sys_faccessat2(t: Task, a: Args) -> int:
-    """Implements faccessat2(2)."""
-    dirfd, path, mode, flags = a.int(0), a.path(1, t.mem), a.int(2), a.int(3)
-    if flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+def _access(t: Task, a: Args, dirfd: int, i: int, mode: int, flags: int = 0) -> int:
+    if mode & ~7 or flags & ~_ACCESS_FLAGS:
         raise EINVAL()
-    ops.access_at(t, dirfd, path, mode, not flags & AT_SYMLINK_NOFOLLOW,
+    ops.access_at(t, dirfd, a.path(i, t.mem), mode, not flags & AT_SYMLINK_NOFOLLOW,
                   bool(flags & AT_EACCESS), flags)
     return 0
 
 
-def _readlink(t: Task, dirfd: int, path: bytes, buf: int, size: int) -> Written:
+def sys_access(t: Task, a: Args) -> int:
+    """Implements access(2)."""
+    return _access(t, a, AT_FDCWD, 0, a.int(1))
+
+
+def sys_faccessat(t: Task, a: Args) -> int:
+    """Implements faccessat(2) (the syscall has no flags argument)."""
+    return _access(t, a, a.int(0), 1, a.int(2))
+
+
+def sys_faccessat2(t: Task, a: Args) -> int:
+    """Implements faccessat2(2)."""
+    return _access(t, a, a.int(0), 1, a.int(2), a.int(3))
+
+
+def _readlink(t: Task, a: Args, dirfd: int, i: int, buf: int, size: int) -> Written:
     if size <= 0:
         raise EINVAL()
-    target = ops.readlink_at(t, dirfd, path)[:size]
+    target = ops.readlink_at(t, dirfd, a.path(i, t.mem))[:size]
     return buf, target, len(target)
 
 
 def sys_readlink(t: Task, a: Args) -> Written:
     """Implements readlink(2)."""
-    return _readlink(t, AT_FDCWD, a.path(0, t.mem), a.ptr(1), a.int(2))
+    return _readlink(t, a, AT_FDCWD, 0, a.ptr(1), a.int(2))
 
 
 def sys_readlinkat(t: Task, a: Args) -> Written:
     """Implements readlinkat(2)."""
-    return _readlink(t, a.int(0), a.path(1, t.mem), a.ptr(2), a.int(3))
+    return _readlink(t, a, a.int(0), 1, a.ptr(2), a.int(3))
 
 
 # --- attribute changes --------------------------------------------------------------

@@ -3,16 +3,20 @@
 // and on one page, else by the handler; a stat or readlink result written with the answer.
 // Paths of 254, 255 and 256 bytes; paths that end at, or cross, a page boundary (the next
 // page mapped, PROT_NONE or unmapped); a path in a PROT_NONE page; NULL and wild pointers;
-// result buffers that are read-only, PROT_NONE, cross into an unmapped page, or are NULL.
+// result buffers that are read-only, PROT_NONE, cross into an unmapped page, or are NULL,
+// with and without a timer pending in the Sentry (its answer takes another path then);
+// bad modes, flags and sizes reported before a bad path (EINVAL, not EFAULT).
 // usage: path_ahead SCRATCH
-// covers: open, stat, lstat, access, readlink, openat, newfstatat, readlinkat, faccessat, statx, openat2, faccessat2
+// covers: open, stat, lstat, access, readlink, openat, newfstatat, readlinkat, faccessat, statx, openat2, faccessat2, timer_create, timer_settime
 // area: files
 #include "probe.h"
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -61,8 +65,9 @@ static char *at_page_end(const char *s, size_t over) {
     return p;
 }
 
-static void results(void) {
+static void results(const char *when) {
     /* Result buffers: the copy-out made with the answer must fail as Linux's would. */
+    printf("results, %s:\n", when);
     struct stat st;
     char *ro = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *none = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -158,6 +163,23 @@ int main(int argc, char **argv) {
     strcpy(area, "nothing-here");
     calls("after change", area);
 
-    results();
+    results("no timer");
+    /* A timer pending (far off, no signal): the loop answers with a timeout then. */
+    timer_t timer;
+    struct sigevent sev = {.sigev_notify = SIGEV_NONE};
+    struct itimerspec later = {.it_value = {.tv_sec = 100}};
+    SHOW("timer_create", timer_create(CLOCK_MONOTONIC, &sev, &timer));
+    SHOW("timer_settime", timer_settime(timer, 0, &later, NULL));
+    results("a timer pending");
+
+    /* What Linux checks before it reads the path. */
+    char buf[8];
+    SHOW("access(wild, bad mode)", syscall(SYS_access, (char *)8, 0xff));
+    SHOW("faccessat(wild, bad mode)", syscall(SYS_faccessat, AT_FDCWD, (char *)8, 0xff));
+    SHOW("faccessat2(wild, bad flags)", syscall(SYS_faccessat2, AT_FDCWD, (char *)8, R_OK, 0xffff));
+    SHOW("faccessat2(wild, bad mode)", syscall(SYS_faccessat2, AT_FDCWD, (char *)8, 0xff, 0));
+    SHOW("readlink(wild, size 0)", syscall(SYS_readlink, (char *)8, buf, 0));
+    SHOW("readlinkat(wild, size -1)", syscall(SYS_readlinkat, AT_FDCWD, (char *)8, buf, -1));
+    SHOW("access(missing, bad mode)", syscall(SYS_access, "nothing-here", 0xff));
     return 0;
 }
