@@ -257,7 +257,7 @@ class Kernel(TraceStops):
                         # A Written result, into the caller's memory (a timer due: the
                         # general path fires it first).
                         if r.__class__ is tuple and not (woken or t.commit) and (
-                                ms := timers.timeout_ms()) != 0:
+                                ms := timers.timeout_ms() if pending_timers else -1) != 0:
                             addr, data, r = r
                             rc = answer_write(v[EV_TID], addr, data, len(data), notif_id, r, ms)
                             if rc < 0:
