@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import gc
 import logging
-import math
 import os
 import signal
 import time
@@ -253,30 +252,26 @@ class Kernel(TraceStops):
                         r = -e.errno
                     except Exception as e:
                         raise self.bug(t, nr, v[:6], e) from e
-                    if r.__class__ is not int:
-                        # A Written result, into the caller's memory (a timer due: the
-                        # general path fires it first).
-                        if r.__class__ is tuple and not (woken or t.commit) and (
+                    # The wait for the next event ends at the nearest timer (ms); one due
+                    # already (0): the general path fires it first.
+                    if r.__class__ is int:
+                        if not (woken or t.commit) and r > SENTINELS and (
+                                ms := timers.timeout_ms() if pending_timers else -1) != 0:
+                            rc = answer(notif_id, r) if ms < 0 else answer_within(notif_id, r, ms)
+                            if rc < 0:
+                                check(rc, "notify send")
+                            continue
+                    elif r.__class__ is tuple:  # a Written result: its copy-out with the answer
+                        if not (woken or t.commit) and (
                                 ms := timers.timeout_ms() if pending_timers else -1) != 0:
                             addr, data, r = r
                             rc = answer_write(v[EV_TID], addr, data, len(data), notif_id, r, ms)
                             if rc < 0:
                                 check(rc, "notify send")
                             continue
+                        r = written(t, r)
+                    else:
                         r = self.run_coroutine(t, nr, r, notif_id)
-                    elif not (woken or t.commit) and r > SENTINELS:
-                        if not pending_timers:
-                            rc = answer(notif_id, r)
-                        elif (left := pending_timers[0].deadline - clock()) > 0:
-                            # The wait for the next event ends at the nearest timer (as
-                            # Timers.timeout_ms); one due already: the general path fires it.
-                            rc = answer_within(notif_id, r, math.ceil(left * 1000 - 1e-6))
-                        else:
-                            rc = None
-                        if rc is not None:
-                            if rc < 0:
-                                check(rc, "notify send")
-                            continue
                 else:
                     r = self.syscall(t, nr, v, notif_id)
                 if r is not None:
@@ -336,8 +331,6 @@ class Kernel(TraceStops):
 
     def run_coroutine(self, t: Task, nr: int, coro: Any, notif_id: int | None) -> int | None:
         """Starts a handler coroutine (the hot path's non-int result); None if it parked."""
-        if coro.__class__ is tuple:  # (not a coroutine: dispatch's copy-out result)
-            return written(t, coro)
         if not isinstance(coro, Coroutine):
             raise self.bug(t, nr, (), TypeError(f"handler returned {coro!r}"))
         try:
