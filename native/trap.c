@@ -540,8 +540,7 @@ int st_answer_and_next(unsigned long long id, long long r) {
 int st_answer_write(int tid, unsigned long long addr, const char *data, unsigned long len,
                     unsigned long long id, long long r, int timeout_ms) {
     if (st_mem_write(tid, addr, data, len) != (long)len) r = -EFAULT;
-    return r >= 0 ? st_notify_send_and_next(id, r, 0, hot_ev, timeout_ms)
-                  : st_notify_send_and_next(id, 0, (int)r, hot_ev, timeout_ms);
+    return st_answer_within(id, r, timeout_ms);
 }
 
 int st_answer_within(unsigned long long id, long long r, int timeout_ms) {
