@@ -629,9 +629,8 @@ def utimes_vd(t: Any, vd: VirtualDentry, times: Times | None) -> None:
 
 def access_at(t: Any, dirfd: int, path: bytes, mode: int, follow: bool, effective: bool,
               at_flags: int = 0) -> None:
-    """faccessat2(2): real ids unless `effective` (AT_EACCESS)."""
-    if mode & ~7:
-        raise EINVAL()
+    """faccessat2(2) once its mode (0-7) and flags are checked (sys_stat, before the path
+    is read): real ids unless `effective` (AT_EACCESS)."""
     vd = lookup(t, dirfd, path, follow, at_flags)
     if mode == 0:
         return
